@@ -1,0 +1,940 @@
+//! Classes (DESIGN §3) for the writes of one function: each (function,
+//! array) pair becomes a finding, each site gets a class and a reason a
+//! reviewer can check. Order of preference: fresh, rewrite, lock, manual.
+
+use std::collections::{HashMap, HashSet};
+
+use super::facts::{ArrayId, BlockKind, Facts, How, JumpKind, Target, UseKind, Via, Write};
+use super::summary::{is_allocator, may_return_input, Summaries};
+use super::{Class, Copy, CopySource, Finding, Kind, Rewrite, Role, Site, Span};
+use crate::source::LineIndex;
+
+/// Classify every array written in a function. `taken` holds the names in
+/// use (copies get fresh ones).
+pub fn classify(f: &Facts, summaries: &Summaries, lines: &LineIndex) -> Vec<Finding> {
+    let mut order: Vec<&ArrayId> = Vec::new();
+    let mut groups: HashMap<&ArrayId, Vec<&Write>> = HashMap::new();
+    for w in f.writes.iter().filter(|w| !w.shape.param) {
+        let group = groups.entry(&w.shape.array).or_default();
+        if group.is_empty() {
+            order.push(&w.shape.array);
+        }
+        group.push(w);
+    }
+    let mut taken = f.names.clone();
+    order
+        .into_iter()
+        .map(|array| {
+            let cx = ArrayCx {
+                f,
+                summaries,
+                lines,
+                array,
+            };
+            cx.finding(&groups[array], &mut taken)
+        })
+        .collect()
+}
+
+struct ArrayCx<'a> {
+    f: &'a Facts,
+    summaries: &'a Summaries,
+    lines: &'a LineIndex,
+    array: &'a str,
+}
+
+/// Where an array's value comes from at a write.
+enum Origin {
+    /// Allocated in this function (or by a tree function returning new arrays).
+    Alloc {
+        callee: String,
+        at: Span,
+        tree: Option<String>,
+        /// The variable and the variables it was copied from.
+        names: Vec<String>,
+    },
+    /// Possibly visible to other threads; the description says why.
+    Shared(String),
+}
+
+/// The result of looking for a restore window.
+#[derive(Default)]
+struct Outcome {
+    /// Reasons for temporary writes and restores, by write expression.
+    reasons: HashMap<Span, String>,
+    restores: HashSet<Span>,
+    result: Option<Result<Rewrite, String>>,
+}
+
+impl<'a> ArrayCx<'a> {
+    fn line(&self, pos: usize) -> usize {
+        self.lines.line(pos)
+    }
+
+    fn finding(&self, writes: &[&Write], taken: &mut HashSet<String>) -> Finding {
+        let array = self.array;
+        let mut sites = Vec::new();
+        let mut shared: Vec<(&Write, String)> = Vec::new();
+        for &w in writes {
+            if let How::MacroBody { name } = &w.how {
+                let at = self
+                    .summaries
+                    .macros
+                    .get(name)
+                    .map_or(String::new(), |m| format!(" (defined at {})", m.location));
+                let reason = format!(
+                    "{name}() is a macro of this tree that writes through {array}'s shape{at}; \
+                     its uses cannot be rewritten automatically"
+                );
+                sites.push(site(w, Class::Manual, reason));
+                continue;
+            }
+            match self.origin(w.expr.start) {
+                Origin::Alloc {
+                    callee,
+                    at,
+                    tree,
+                    names,
+                } => {
+                    let tree =
+                        tree.map_or(String::new(), |t| format!(" (returns a new array, {t})"));
+                    match self.first_escape(&names, at, w.expr) {
+                        None => {
+                            let reason = format!(
+                                "{array} is allocated at line {} by {callee}(){tree} and not yet \
+                                 returned, stored or passed on",
+                                self.line(at.start)
+                            );
+                            sites.push(site(w, Class::Fresh, reason));
+                        }
+                        Some(escape) => shared.push((
+                            w,
+                            format!(
+                                "{array} is allocated at line {} by {callee}() but {escape} \
+                                 before this write",
+                                self.line(at.start)
+                            ),
+                        )),
+                    }
+                }
+                Origin::Shared(why) => shared.push((w, why)),
+            }
+        }
+
+        let (evidence, descr_set) = self.lock_evidence();
+        let origin_why = shared.first().map(|(_, why)| why.clone());
+        let mut rewrites = Vec::new();
+        for kind in [Kind::Dims, Kind::Strides] {
+            let ws: Vec<&Write> = shared
+                .iter()
+                .map(|(w, _)| *w)
+                .filter(|w| w.shape.kind == kind)
+                .collect();
+            if ws.is_empty() {
+                continue;
+            }
+            let outcome = self.window(kind, &ws, taken);
+            let result = outcome.result.clone().expect("window always decides");
+            for w in ws {
+                let role = if outcome.restores.contains(&w.expr) {
+                    Role::Restore
+                } else if w.target == Target::Pointer {
+                    Role::Pointer
+                } else {
+                    Role::Write
+                };
+                let (class, reason) = match &result {
+                    Ok(_) => (Class::Rewrite, outcome.reasons[&w.expr].clone()),
+                    Err(_) if !evidence.is_empty() => (
+                        Class::Lock,
+                        format!(
+                            "{}; part of an in-place change of {array}'s metadata ({})",
+                            match role {
+                                Role::Pointer => "replaces the shape pointer",
+                                Role::Restore => "puts a value back",
+                                Role::Write => "changes the live shape, not restored",
+                            },
+                            evidence[0].0
+                        ),
+                    ),
+                    Err(blocker) => (Class::Manual, blocker.clone()),
+                };
+                let mut s = site(w, class, reason);
+                s.role = role;
+                sites.push(s);
+            }
+            if let Ok(rewrite) = result {
+                rewrites.push(rewrite);
+            }
+        }
+        sites.sort_by_key(|s| (s.span.start, s.span.end));
+        let mut class = sites.iter().map(|s| s.class).max().unwrap_or(Class::Manual);
+
+        // A parse error on the finding's statements or window: never guess.
+        let mut extent: Vec<Span> = sites.iter().map(|s| s.stmt).collect();
+        extent.extend(rewrites.iter().map(|r| r.window));
+        if let Some(err) = self.parse_error_in(&extent) {
+            class = Class::Manual;
+            for s in &mut sites {
+                s.class = Class::Manual;
+                s.reason = err.clone();
+            }
+            rewrites.clear();
+        }
+
+        let reason = match class {
+            Class::Rewrite => {
+                let restored: Vec<String> = sites
+                    .iter()
+                    .filter(|s| s.role == Role::Restore)
+                    .map(|s| self.line(s.span.start).to_string())
+                    .collect();
+                format!(
+                    "temporary change of {array}'s shape, restored at line {}; {}; a local copy \
+                     removes the race",
+                    restored.join(", "),
+                    origin_why.unwrap_or_default()
+                )
+            }
+            Class::Lock => {
+                let list: Vec<&str> = evidence.iter().map(|(e, _)| e.as_str()).collect();
+                format!(
+                    "in-place change of {array}'s shape{}: the function also {}; a local copy \
+                     cannot fix it, the change needs a lock",
+                    if descr_set { " and dtype (descr)" } else { "" },
+                    list.join(", ")
+                )
+            }
+            Class::Fresh | Class::Manual => sites
+                .iter()
+                .find(|s| s.class == class)
+                .map(|s| s.reason.clone())
+                .unwrap_or_default(),
+        };
+        if class != Class::Rewrite {
+            rewrites.clear();
+        }
+        Finding {
+            function: self.f.name.clone(),
+            function_span: self.f.name_span,
+            array: array.to_string(),
+            class,
+            descr_set,
+            reason,
+            sites,
+            acknowledged: false,
+            rewrite: rewrites,
+            function_body: self.f.span,
+        }
+    }
+
+    /// Where the array's value at `pos` comes from (statement order),
+    /// following plain copies between variables.
+    fn origin(&self, pos: usize) -> Origin {
+        let array = self.array;
+        let mut name = array.to_string();
+        let mut pos = pos;
+        let mut names = vec![name.clone()];
+        for _ in 0..8 {
+            let last = self
+                .f
+                .var_mods
+                .iter()
+                .rfind(|m| m.name == name && m.span.end <= pos);
+            let Some(m) = last else {
+                return Origin::Shared(if self.f.params.iter().any(|p| p.name == name) {
+                    if name == array {
+                        format!("{array} is a parameter")
+                    } else {
+                        format!("{array} comes from the parameter {name}")
+                    }
+                } else {
+                    format!("{array} is not assigned in this function")
+                });
+            };
+            let line = self.line(m.span.start);
+            let Some(value) = &m.value else {
+                return Origin::Shared(format!(
+                    "{name} changes at line {line} in a way not tracked"
+                ));
+            };
+            if let Some(callee) = &value.call {
+                if is_allocator(callee) {
+                    return Origin::Alloc {
+                        callee: callee.clone(),
+                        at: m.span,
+                        tree: None,
+                        names,
+                    };
+                }
+                if let Some(fs) = self
+                    .summaries
+                    .functions
+                    .get(callee)
+                    .filter(|s| s.fresh.is_some())
+                {
+                    return Origin::Alloc {
+                        callee: callee.clone(),
+                        at: m.span,
+                        tree: Some(fs.location.clone()),
+                        names,
+                    };
+                }
+                let input = if may_return_input(callee) {
+                    ", which may return its input"
+                } else {
+                    ""
+                };
+                return Origin::Shared(format!(
+                    "{array} holds the result of {callee}() (line {line}){input}"
+                ));
+            }
+            match &value.ident {
+                Some(next) if !names.contains(next) => {
+                    name = next.clone();
+                    pos = m.span.start;
+                    names.push(name.clone());
+                }
+                _ => {
+                    return Origin::Shared(format!(
+                        "{name} is assigned `{}` at line {line}",
+                        value.text
+                    ))
+                }
+            }
+        }
+        Origin::Shared(format!(
+            "{array} is copied through too many variables to follow"
+        ))
+    }
+
+    /// The first use that makes the new array visible between its
+    /// allocation and a write, if any reaches the write.
+    fn first_escape(&self, names: &[String], alloc: Span, write: Span) -> Option<String> {
+        self.f
+            .uses
+            .iter()
+            .filter(|u| names.contains(&u.array))
+            .filter(|u| u.span.start >= alloc.end && u.span.end <= write.start)
+            .filter(|u| self.reaches(u.span, write))
+            .find_map(|u| {
+                let line = self.line(u.span.start);
+                let name = &u.array;
+                match &u.kind {
+                    UseKind::Passed { callee } => {
+                        Some(format!("{name} is passed to {callee}() at line {line}"))
+                    }
+                    UseKind::CtorLink { callee } => Some(format!(
+                        "{name} becomes the base of a new array ({callee}) at line {line}"
+                    )),
+                    UseKind::Return => Some(format!("{name} is returned at line {line}")),
+                    UseKind::Store => Some(format!("{name} is stored at line {line}")),
+                    UseKind::AddressOf => {
+                        Some(format!("the address of {name} is taken at line {line}"))
+                    }
+                    _ => None,
+                }
+            })
+    }
+
+    /// Whether control can flow from `from` to `to`: false when a block
+    /// holding `from` (but not `to`) returns or jumps past `to` after it.
+    fn reaches(&self, from: Span, to: Span) -> bool {
+        let returns_at_from = self
+            .f
+            .jumps
+            .iter()
+            .any(|j| j.kind == JumpKind::Return && j.span.contains(from));
+        if returns_at_from {
+            return false;
+        }
+        let label_pos = |label: &Option<String>| {
+            self.f
+                .jumps
+                .iter()
+                .find(|j| j.kind == JumpKind::Label && &j.label == label)
+                .map(|j| j.span.start)
+        };
+        !self.f.blocks.iter().any(|b| {
+            b.span.contains(from)
+                && !b.span.contains(to)
+                && b.exits.iter().any(|x| {
+                    x.span.start >= from.start
+                        && match x.kind {
+                            JumpKind::Return => true,
+                            JumpKind::Goto => label_pos(&x.label).is_some_and(|l| l > to.start),
+                            _ => false,
+                        }
+                })
+        })
+    }
+
+    /// Assignments to the array's own metadata and frees of its shape: the
+    /// evidence of an intentional in-place change (DESIGN §3 lock).
+    fn lock_evidence(&self) -> (Vec<(String, Span)>, bool) {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let mut descr = false;
+        for u in self.f.uses.iter().filter(|u| u.array == self.array) {
+            let (key, text) = match &u.kind {
+                UseKind::MetaWrite(field) => {
+                    descr |= field == "descr";
+                    (field.clone(), format!("assigns {}->{field}", self.array))
+                }
+                UseKind::Free(how) => (how.clone(), format!("frees its shape ({how})")),
+                _ => continue,
+            };
+            if seen.insert(key) {
+                out.push((
+                    format!("{text} at line {}", self.line(u.span.start)),
+                    u.span,
+                ));
+            }
+        }
+        (out, descr)
+    }
+
+    /// A parse error overlapping any of `spans`, as a reason; errors inside
+    /// the argument list of one of the tree's macros are expected (a type
+    /// argument such as `SWAPTYPE(a, b, npy_intp *)`).
+    fn parse_error_in(&self, spans: &[Span]) -> Option<String> {
+        if self.f.unparsed {
+            let line = self.line(self.f.span.start);
+            return Some(format!(
+                "the code around it did not parse as a function (ERROR from line {line}); \
+                 check it by hand, or blank an unknown macro with --ignore-macro"
+            ));
+        }
+        let err = self.f.errors.iter().find(|e| {
+            let expected = e
+                .in_args_of
+                .as_ref()
+                .is_some_and(|m| self.summaries.macros.contains_key(m));
+            !expected
+                && spans
+                    .iter()
+                    .any(|s| s.overlaps(e.span) || s.contains(e.span))
+        })?;
+        Some(format!(
+            "tree-sitter could not parse line {} of this code (macro?); not rewritten; \
+             check it by hand, or blank the macro with --ignore-macro",
+            self.line(err.span.start)
+        ))
+    }
+
+    /// Find the temporary-write window for one kind of storage (DESIGN §3
+    /// rewrite): every slot written is restored to the value read from it
+    /// before, on every path, with nothing in between that a copy cannot
+    /// redirect.
+    fn window(&self, kind: Kind, ws: &[&Write], taken: &mut HashSet<String>) -> Outcome {
+        let mut out = Outcome::default();
+        let result = self.try_window(kind, ws, taken, &mut out);
+        out.result = Some(result);
+        out
+    }
+
+    fn try_window(
+        &self,
+        kind: Kind,
+        ws: &[&Write],
+        taken: &mut HashSet<String>,
+        out: &mut Outcome,
+    ) -> Result<Rewrite, String> {
+        let array = self.array;
+        let line = |pos: usize| self.line(pos);
+
+        // Slots and their restores.
+        let mut slots: Vec<(&str, Vec<&Write>)> = Vec::new();
+        for &w in ws {
+            match &w.target {
+                Target::Element { index, .. } if !index.contains('?') => {
+                    match slots.iter_mut().find(|(i, _)| i == index) {
+                        Some((_, v)) => v.push(w),
+                        None => slots.push((index, vec![w])),
+                    }
+                }
+                Target::Element { .. } => {
+                    return Err(format!(
+                        "writes through an alias moved by an amount not tracked (line {})",
+                        line(w.expr.start)
+                    ))
+                }
+                Target::Whole => {
+                    return Err(format!(
+                        "{} at line {} changes {array}'s live shape and is not undone: \
+                         the change persists (a bug if unintended, a missing lock if intended)",
+                        describe(&w.how),
+                        line(w.expr.start)
+                    ))
+                }
+                Target::Pointer => {
+                    return Err(format!(
+                        "replaces {array}'s shape pointer at line {}",
+                        line(w.expr.start)
+                    ))
+                }
+            }
+        }
+        let mut saved_vars = Vec::new();
+        let mut index_vars = Vec::new();
+        let mut restores: Vec<&Write> = Vec::new();
+        for (index, slot) in &slots {
+            let first = slot[0];
+            let last = *slot.last().expect("slots are never empty");
+            if slot.len() < 2 {
+                return Err(format!(
+                    "never restored: the change to {array}'s shape at line {} persists \
+                     (a bug if unintended, a missing lock if intended)",
+                    line(first.expr.start)
+                ));
+            }
+            let saved = match &last.how {
+                How::Assign { op, value } if op == "=" => value.ident.clone(),
+                _ => None,
+            };
+            let Some(saved) = saved else {
+                return Err(format!(
+                    "the last write to {array}'s shape slot [{index}] (line {}) does not put back \
+                     a saved original value: the change persists",
+                    line(last.expr.start)
+                ));
+            };
+            let read = self
+                .f
+                .var_mods
+                .iter()
+                .rfind(|m| m.name == saved && m.span.end <= first.expr.start);
+            let wanted = (array.to_string(), kind, index.to_string());
+            let Some(read) = read.filter(|m| m.slot_read.as_ref() == Some(&wanted)) else {
+                return Err(format!(
+                    "the restore at line {} stores `{saved}`, which is not the value read from \
+                     {array}'s shape slot [{index}] before the write at line {}",
+                    line(last.expr.start),
+                    line(first.expr.start)
+                ));
+            };
+            let vars: Vec<String> = match &first.target {
+                Target::Element { index_vars, .. } => index_vars.clone(),
+                _ => Vec::new(),
+            };
+            for m in self
+                .f
+                .var_mods
+                .iter()
+                .filter(|m| m.span.start >= read.span.end && m.span.end <= last.expr.start)
+            {
+                let what = if m.name == saved {
+                    format!("`{saved}` (the saved value)")
+                } else if vars.contains(&m.name) {
+                    format!("`{}` (the index)", m.name)
+                } else if m.name == array {
+                    array.to_string()
+                } else {
+                    continue;
+                };
+                return Err(format!(
+                    "{what} changes at line {} before the restore at line {}",
+                    line(m.span.start),
+                    line(last.expr.start)
+                ));
+            }
+            let source = read
+                .value
+                .as_ref()
+                .map_or(String::new(), |v| v.text.clone());
+            out.reasons.insert(
+                last.expr,
+                format!(
+                    "restores `{saved}`, the original value read at line {} (`{source}`)",
+                    line(read.span.start)
+                ),
+            );
+            out.restores.insert(last.expr);
+            for w in &slot[..slot.len() - 1] {
+                out.reasons.insert(
+                    w.expr,
+                    format!(
+                        "temporary: restored at line {} to `{saved}` (read at line {})",
+                        line(last.expr.start),
+                        line(read.span.start)
+                    ),
+                );
+            }
+            saved_vars.push(saved);
+            index_vars.extend(vars);
+            restores.push(last);
+        }
+
+        // The window: the writes and restores are items of one block.
+        let mut items: Vec<&Write> = ws.to_vec();
+        items.sort_by_key(|w| w.expr.start);
+        let first = items[0];
+        let last = items[items.len() - 1];
+        if let Some(w) = items.iter().find(|w| w.place.block != first.place.block) {
+            return Err(format!(
+                "the write at line {} and the restore at line {} are not in the same block",
+                line(first.expr.start),
+                line(w.expr.start)
+            ));
+        }
+        if !matches!(
+            first.place.block_kind,
+            BlockKind::Compound | BlockKind::Preproc
+        ) {
+            return Err(format!(
+                "the write at line {} is not directly inside a {{ }} block",
+                line(first.expr.start)
+            ));
+        }
+        let win = Span::new(first.place.stmt.start, last.place.stmt.end);
+        for r in &restores {
+            let whole = r.place.stmt.start == r.expr.start && r.place.stmt.end <= r.expr.end + 1;
+            if !whole {
+                return Err(format!(
+                    "the restore at line {} is part of a larger statement",
+                    line(r.expr.start)
+                ));
+            }
+        }
+        let restore_stmts: Vec<Span> = restores.iter().map(|r| r.place.stmt).collect();
+        let restore_line = line(last.expr.start);
+
+        // Control flow: nothing leaves or enters the window.
+        for j in self.f.jumps.iter().filter(|j| win.contains(j.span)) {
+            let at = line(j.span.start);
+            let leaves = match j.kind {
+                JumpKind::Return => Some("`return`"),
+                JumpKind::Goto => Some("`goto`"),
+                JumpKind::Break | JumpKind::Continue => j
+                    .scope
+                    .is_none_or(|s| !win.contains(s))
+                    .then_some(if j.kind == JumpKind::Break {
+                        "`break`"
+                    } else {
+                        "`continue`"
+                    }),
+                JumpKind::Label | JumpKind::Case => {
+                    return Err(format!(
+                        "a label at line {at} lets control enter between the write and the \
+                         restore at line {restore_line}"
+                    ))
+                }
+            };
+            if let Some(what) = leaves {
+                return Err(format!(
+                    "{what} at line {at} leaves before the restore at line {restore_line}, \
+                     so the change can persist"
+                ));
+            }
+        }
+
+        // Uses of the array that a copy cannot redirect.
+        for u in self
+            .f
+            .uses
+            .iter()
+            .filter(|u| u.array == array && win.contains(u.span))
+        {
+            let at = line(u.span.start);
+            let blocker = match &u.kind {
+                UseKind::CtorLink { .. } => continue,
+                UseKind::ShapeReader(name) => format!(
+                    "{name}({array}) at line {at} reads the array's real shape, which a local \
+                     copy cannot redirect"
+                ),
+                UseKind::Passed { callee } => format!(
+                    "{array} is passed to {callee}() at line {at}, which may read its shape"
+                ),
+                UseKind::Return | UseKind::Store | UseKind::AddressOf => {
+                    format!("{array} escapes at line {at}, between the write and the restore")
+                }
+                UseKind::MetaWrite(_) | UseKind::Free(_) => {
+                    format!("{array}'s metadata changes at line {at}, between the write and the restore")
+                }
+            };
+            return Err(blocker);
+        }
+        if let Some(m) = self
+            .f
+            .var_mods
+            .iter()
+            .find(|m| m.name == array && win.contains(m.span))
+        {
+            return Err(format!(
+                "{array} is reassigned at line {} between the write and the restore",
+                line(m.span.start)
+            ));
+        }
+
+        // The copy: an alias declared from the source becomes the copy, or
+        // a new local array is declared before the first write.
+        let temp: Vec<&Write> = items
+            .iter()
+            .copied()
+            .filter(|w| !out.restores.contains(&w.expr))
+            .collect();
+        let alias = items.iter().find_map(|w| match &w.shape.via {
+            Via::Alias(name) => Some(name.clone()),
+            Via::Source(_) => None,
+        });
+        let (copy, from) = match &alias {
+            Some(name) => self.alias_copy(name, ws, win)?,
+            None => {
+                let from = match (&first.source, first.shape.ndim) {
+                    (Some(source), Some(ndim)) => CopySource {
+                        source: *source,
+                        ndim,
+                    },
+                    _ => {
+                        return Err(format!(
+                            "the write at line {} does not name its source directly",
+                            line(first.expr.start)
+                        ))
+                    }
+                };
+                if !is_identifier(array) {
+                    return Err(format!(
+                        "`{array}` is not a plain variable, so changes to it cannot be tracked"
+                    ));
+                }
+                let name = fresh_name(kind, array, taken);
+                (
+                    Copy::Insert {
+                        before: first.place.stmt,
+                        name,
+                    },
+                    from,
+                )
+            }
+        };
+
+        // Reads inside the window go to the copy.
+        let mut redirects = Vec::new();
+        for r in self
+            .f
+            .reads
+            .iter()
+            .filter(|r| r.shape.array == array && r.shape.kind == kind && win.contains(r.span))
+        {
+            if restore_stmts.iter().any(|s| s.contains(r.span)) {
+                continue;
+            }
+            match (&r.shape.via, &copy) {
+                (Via::Source(span), _) => redirects.push(*span),
+                (Via::Alias(name), Copy::Alias { name: copy, .. }) if name == copy => {}
+                (Via::Alias(name), _) => {
+                    return Err(format!(
+                        "`{name}` (line {}) points at {array}'s real shape and would not see \
+                         the change",
+                        line(r.span.start)
+                    ))
+                }
+            }
+        }
+        for w in &temp {
+            if let (Via::Source(_), Some(source)) = (&w.shape.via, w.source) {
+                redirects.push(source);
+            }
+        }
+        redirects.sort();
+        redirects.dedup();
+
+        // Restores of the real shape go; a restore of an alias-turned-copy
+        // stays if the copy is read afterwards.
+        let mut deletes = Vec::new();
+        for r in &restores {
+            let keep =
+                match (&r.shape.via, &copy) {
+                    (Via::Alias(name), Copy::Alias { .. }) => self.f.reads.iter().any(|x| {
+                        x.span.start > r.expr.end && x.shape.via == Via::Alias(name.clone())
+                    }),
+                    _ => false,
+                };
+            if !keep {
+                deletes.push(r.place.stmt);
+            }
+        }
+        Ok(Rewrite {
+            kind,
+            copy,
+            from,
+            redirects,
+            deletes,
+            window: win,
+        })
+    }
+
+    /// Check that the alias `name` can become the local copy: declared once
+    /// from the source, never re-pointed, never escaping, and the array
+    /// not changed by other code while the alias is in use.
+    fn alias_copy(
+        &self,
+        name: &str,
+        ws: &[&Write],
+        win: Span,
+    ) -> Result<(Copy, CopySource), String> {
+        let array = self.array;
+        let line = |pos: usize| self.line(pos);
+        let defs: Vec<_> = self
+            .f
+            .alias_defs
+            .iter()
+            .filter(|d| d.name == name)
+            .collect();
+        let [def] = defs.as_slice() else {
+            return Err(format!(
+                "`{name}` is pointed at {array}'s shape more than once"
+            ));
+        };
+        let Some(decl) = self
+            .f
+            .decls
+            .iter()
+            .find(|d| d.name == name && d.declarator == def.span)
+        else {
+            return Err(format!(
+                "`{name}` is assigned (line {}), not declared, from {array}'s shape; a copy \
+                 cannot replace it",
+                line(def.span.start)
+            ));
+        };
+        let from = match (&def.shape.via, def.shape.ndim, &def.shape.offset) {
+            (Via::Source(source), Some(ndim), None) => CopySource {
+                source: *source,
+                ndim,
+            },
+            _ => {
+                return Err(format!(
+                    "`{name}` (line {}) does not point at the start of {array}'s shape",
+                    line(def.span.start)
+                ))
+            }
+        };
+        if decl.declarators != 1 || decl.type_text != "npy_intp" {
+            return Err(format!(
+                "`{name}` is declared together with other variables or with another type \
+                 (line {})",
+                line(decl.stmt.start)
+            ));
+        }
+        if let Some(m) = self
+            .f
+            .var_mods
+            .iter()
+            .find(|m| m.name == name && m.span != def.span)
+        {
+            return Err(format!("`{name}` changes at line {}", line(m.span.start)));
+        }
+        if let Some(u) = self.f.uses.iter().find(|u| {
+            u.array == name
+                && matches!(
+                    u.kind,
+                    UseKind::Return | UseKind::Store | UseKind::AddressOf
+                )
+        }) {
+            return Err(format!(
+                "`{name}` escapes at line {}; a local array cannot stand in for it",
+                line(u.span.start)
+            ));
+        }
+        if self.f.sizeof_names.contains(name) {
+            return Err(format!(
+                "`{name}` is used in sizeof, which would change meaning"
+            ));
+        }
+        if let Some(w) = ws.iter().find(|w| match &w.shape.via {
+            Via::Alias(n) => n != name,
+            Via::Source(_) => false,
+        }) {
+            return Err(format!(
+                "writes go through more than one alias (line {})",
+                line(w.expr.start)
+            ));
+        }
+        // While the copy stands in for the alias, the live shape must not
+        // change by other means, or the copy would go stale.
+        let last_use = self
+            .f
+            .reads
+            .iter()
+            .filter(|r| r.shape.via == Via::Alias(name.to_string()))
+            .map(|r| r.span.end)
+            .chain([win.end])
+            .max()
+            .unwrap_or(win.end);
+        let live = Span::new(decl.stmt.end, last_use);
+        if let Some(u) = self.f.uses.iter().find(|u| {
+            u.array == array
+                && live.contains(u.span)
+                && matches!(
+                    u.kind,
+                    UseKind::Passed { .. } | UseKind::MetaWrite(_) | UseKind::Free(_)
+                )
+        }) {
+            return Err(format!(
+                "{array} is used at line {} while `{name}` is in use; a copy could miss a change",
+                line(u.span.start)
+            ));
+        }
+        Ok((
+            Copy::Alias {
+                decl: decl.stmt,
+                name: name.to_string(),
+            },
+            from,
+        ))
+    }
+}
+
+fn site(w: &Write, class: Class, reason: String) -> Site {
+    Site {
+        span: w.expr,
+        stmt: w.place.stmt,
+        kind: w.shape.kind,
+        role: if w.target == Target::Pointer {
+            Role::Pointer
+        } else {
+            Role::Write
+        },
+        class,
+        reason,
+    }
+}
+
+/// A short description of the syntax of a write.
+fn describe(how: &How) -> String {
+    match how {
+        How::Assign { op, .. } => format!("`{op}`"),
+        How::Update => "`++`/`--`".to_string(),
+        How::MemFn(name) => format!("{name}()"),
+        How::Callee { name, param } => {
+            format!(
+                "{name}() (which writes through its parameter {})",
+                param + 1
+            )
+        }
+        How::MacroAssign { name } | How::MacroBody { name } => format!("{name}()"),
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `dims` unless taken, then `X_dims`, `X_dims2`, ... (DESIGN §4).
+fn fresh_name(kind: Kind, array: &str, taken: &mut HashSet<String>) -> String {
+    let base = kind.as_str();
+    let mut candidates = vec![base.to_string(), format!("{array}_{base}")];
+    let name = (2..)
+        .map(|n| format!("{array}_{base}{n}"))
+        .find(|n| !taken.contains(n))
+        .expect("an unbounded range has a free name");
+    candidates.push(name);
+    let chosen = candidates
+        .into_iter()
+        .find(|n| !taken.contains(n))
+        .expect("the last candidate is free");
+    taken.insert(chosen.clone());
+    chosen
+}

@@ -1,0 +1,236 @@
+//! Analysis: shape sources, aliases and writes (DESIGN §2), then classes
+//! (DESIGN §3), from a parsed file to findings.
+
+pub mod ack;
+pub mod classify;
+pub mod facts;
+pub mod span;
+pub mod summary;
+pub mod syntax;
+
+use serde::Serialize;
+use tree_sitter::Node;
+
+pub use facts::{Facts, Sources};
+pub use span::Span;
+
+use crate::source::Parsed;
+use syntax::{text, Preorder};
+
+/// Which storage a site writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Dims,
+    Strides,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Dims => "dims",
+            Kind::Strides => "strides",
+        }
+    }
+}
+
+/// A finding's class (DESIGN §3), ordered by how much attention it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// The array was allocated here and is not yet visible: safe.
+    Fresh,
+    /// A temporary change, restored: fixed with a local copy.
+    Rewrite,
+    /// An intentional in-place change of a live array: needs a lock.
+    Lock,
+    /// Cannot be proven safe to rewrite: a person decides.
+    Manual,
+}
+
+impl Class {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Fresh => "fresh",
+            Class::Rewrite => "rewrite",
+            Class::Lock => "lock",
+            Class::Manual => "manual",
+        }
+    }
+}
+
+/// A site's part in its finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Writes an element (or a range) of the storage.
+    Write,
+    /// Puts back the original value after a temporary write.
+    Restore,
+    /// Replaces the storage pointer itself.
+    Pointer,
+}
+
+/// One write (DESIGN §3: every write site gets one class and a reason).
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The write expression.
+    pub span: Span,
+    /// The statement holding it.
+    pub stmt: Span,
+    pub kind: Kind,
+    pub role: Role,
+    pub class: Class,
+    pub reason: String,
+}
+
+/// How a rewrite finding's copy is made.
+#[derive(Debug, Clone)]
+pub enum Copy {
+    /// Declare `npy_intp NAME[NPY_MAXDIMS];` + memcpy before this statement.
+    Insert { before: Span, name: String },
+    /// Turn the alias declaration `npy_intp *NAME = SOURCE;` into the copy.
+    Alias { decl: Span, name: String },
+}
+
+/// Where the copy's contents come from, as spans of the original text.
+#[derive(Debug, Clone)]
+pub struct CopySource {
+    /// The source expression (`PyArray_DIMS(aop)`, `fa->dimensions`).
+    pub source: Span,
+    /// How to get the number of dimensions.
+    pub ndim: Ndim,
+}
+
+/// The number of dimensions of the array behind a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ndim {
+    /// `PyArray_NDIM(<span>)`
+    Array(Span),
+    /// `<span>->nd` for a fields pointer or cast.
+    Fields(Span),
+}
+
+/// The edits a rewrite finding needs (turned into text by `plan`).
+#[derive(Debug, Clone)]
+pub struct Rewrite {
+    pub kind: Kind,
+    pub copy: Copy,
+    pub from: CopySource,
+    /// Source expressions to replace with the copy's name.
+    pub redirects: Vec<Span>,
+    /// Restore statements to delete.
+    pub deletes: Vec<Span>,
+    /// From the first write to the last restore.
+    pub window: Span,
+}
+
+/// One (function, array) pair with writes.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub function: String,
+    /// The function name's span (for the original spelling in templates).
+    pub function_span: Span,
+    pub array: String,
+    pub class: Class,
+    /// The function assigns the array's descr (the dtype setter).
+    pub descr_set: bool,
+    pub reason: String,
+    /// Sorted by position.
+    pub sites: Vec<Site>,
+    /// Acknowledged by the tool's own TODO or a `dims-fix: allow(...)` comment.
+    pub acknowledged: bool,
+    /// The edits, for a rewrite finding (one per kind of storage).
+    pub rewrite: Vec<Rewrite>,
+    /// The function's span (for hunk context and grouping).
+    pub function_body: Span,
+}
+
+/// A function-like macro defined in a file.
+#[derive(Debug, Clone)]
+pub struct MacroDef {
+    pub name: String,
+    pub params: Vec<String>,
+    /// The body with line continuations removed.
+    pub body: String,
+    pub line: usize,
+}
+
+/// What one walk over a parsed file yields.
+#[derive(Debug, Default)]
+pub struct FileFacts {
+    pub functions: Vec<Facts>,
+    pub macros: Vec<MacroDef>,
+}
+
+/// Walk a file: facts for every function (and for code in ERROR nodes that
+/// did not parse as a function), and the function-like macros it defines.
+pub fn scan(parsed: &Parsed, sources: Sources) -> FileFacts {
+    let src = parsed.file.masked.as_slice();
+    let mut out = FileFacts::default();
+    let mut walk = Preorder::new(parsed.tree.root_node());
+    while let Some(node) = walk.next() {
+        match node.kind() {
+            "function_definition" => {
+                out.functions.push(facts::collect(node, src, sources));
+                walk.skip_children();
+            }
+            "preproc_function_def" => {
+                if let Some(m) = macro_def(node, src) {
+                    out.macros.push(m);
+                }
+                walk.skip_children();
+            }
+            "ERROR" if !has_function(node) => {
+                let mut f = facts::collect(node, src, sources);
+                if !f.writes.is_empty() || !f.calls.is_empty() {
+                    f.name = guess_name(node, src);
+                    out.functions.push(f);
+                }
+                walk.skip_children();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn has_function(node: Node) -> bool {
+    Preorder::new(node).any(|n| n.kind() == "function_definition")
+}
+
+/// The likely function name in code that did not parse: the identifier
+/// before the first `(` that precedes the first `{`.
+fn guess_name(node: Node, src: &[u8]) -> String {
+    let t = text(node, src);
+    let head = &t[..t.find('{').unwrap_or(t.len())];
+    head.rfind('(')
+        .map(|p| &head[..p])
+        .and_then(|h| {
+            h.rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .find(|w| !w.is_empty())
+        })
+        .map(|name| format!("{name} (unparsed)"))
+        .unwrap_or_else(|| "(unparsed code)".to_string())
+}
+
+fn macro_def(node: Node, src: &[u8]) -> Option<MacroDef> {
+    let name = text(node.child_by_field_name("name")?, src).to_string();
+    let params_node = node.child_by_field_name("parameters")?;
+    let mut cursor = params_node.walk();
+    let params = params_node
+        .named_children(&mut cursor)
+        .filter(|p| p.kind() == "identifier")
+        .map(|p| text(p, src).to_string())
+        .collect();
+    let body = node
+        .child_by_field_name("value")
+        .map(|v| text(v, src).replace("\\\r\n", "  ").replace("\\\n", " "))
+        .unwrap_or_default();
+    Some(MacroDef {
+        name,
+        params,
+        body,
+        line: node.start_position().row + 1,
+    })
+}

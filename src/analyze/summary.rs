@@ -1,0 +1,308 @@
+//! Summaries of the tree's own functions and macros: which parameters they
+//! write through or assign, which metadata they replace, and whether they
+//! return a new array — one level deep (DESIGN §2, §3) — and their
+//! application to call sites.
+
+use std::collections::HashMap;
+
+use super::facts::{self, ArrayId, Facts, How, ShapeRef, Sources, Target, UseKind, Via, Write};
+use super::{Kind, MacroDef};
+use crate::source::parse_c;
+
+/// What a function of the tree does to its parameters.
+#[derive(Debug, Clone, Default)]
+pub struct FnSummary {
+    /// `file:line` of the definition.
+    pub location: String,
+    /// Parameters (by position) written through.
+    pub writes: Vec<usize>,
+    /// Parameters whose ndarray metadata fields are assigned.
+    pub meta: Vec<(usize, String)>,
+    /// The allocator when every return is a new array (or NULL).
+    pub fresh: Option<String>,
+}
+
+/// What a function-like macro of the tree does to its arguments.
+#[derive(Debug, Clone, Default)]
+pub struct MacroSummary {
+    pub location: String,
+    /// Arguments (by position) the body assigns (`(a) = (b)`).
+    pub assigns: Vec<usize>,
+    /// Arguments the body writes through (`(p)[0] = v`).
+    pub writes: Vec<usize>,
+    /// An argument whose shape the body writes (`PyArray_DIMS(a)[i] = v`).
+    pub writes_shape: Option<(usize, Kind)>,
+    /// Arguments whose ndarray metadata fields the body assigns.
+    pub meta: Vec<(usize, String)>,
+}
+
+/// Summaries of the scanned tree, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Summaries {
+    pub functions: HashMap<String, FnSummary>,
+    pub macros: HashMap<String, MacroSummary>,
+}
+
+/// Calls that return a new array (DESIGN §3).
+pub fn is_allocator(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "PyArray_New",
+        "PyArray_Empty",
+        "PyArray_EMPTY",
+        "PyArray_Zeros",
+        "PyArray_ZEROS",
+        "PyArray_SimpleNew",
+        "PyObject_New",
+        "PyObject_GC_New",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p))
+        || matches!(name, "PyArray_View" | "tp_alloc" | "PyType_GenericAlloc")
+}
+
+/// Calls documented to return their input in some cases: their result may be
+/// an array other threads see.
+pub fn may_return_input(name: &str) -> bool {
+    name.starts_with("PyArray_From")
+        || name.starts_with("PyArray_FROM")
+        || matches!(
+            name,
+            "PyArray_CheckAxis"
+                | "PyArray_CheckFromAny"
+                | "PyArray_ContiguousFromAny"
+                | "PyArray_ContiguousFromObject"
+                | "PyArray_GETCONTIGUOUS"
+                | "PyArray_EnsureArray"
+                | "PyArray_EnsureAnyArray"
+                | "PyArray_Return"
+        )
+}
+
+impl FnSummary {
+    /// The summary of a function from its facts; `None` when it does
+    /// nothing a caller needs to know.
+    pub fn of(f: &Facts, location: String) -> Option<FnSummary> {
+        let param_index = |name: &str| f.params.iter().find(|p| p.name == name).map(|p| p.index);
+        let mut writes: Vec<usize> = f
+            .writes
+            .iter()
+            .filter(|w| w.shape.param)
+            .filter_map(|w| param_index(&w.shape.array))
+            .collect();
+        writes.sort_unstable();
+        writes.dedup();
+        let meta = meta_of(f, |name| param_index(name));
+        let fresh = fresh_return(f);
+        (!writes.is_empty() || !meta.is_empty() || fresh.is_some()).then_some(FnSummary {
+            location,
+            writes,
+            meta,
+            fresh,
+        })
+    }
+}
+
+fn meta_of(f: &Facts, index: impl Fn(&str) -> Option<usize>) -> Vec<(usize, String)> {
+    let mut meta: Vec<(usize, String)> = f
+        .uses
+        .iter()
+        .filter_map(|u| match &u.kind {
+            UseKind::MetaWrite(field) => Some((index(&u.array)?, field.clone())),
+            _ => None,
+        })
+        .collect();
+    meta.sort();
+    meta.dedup();
+    meta
+}
+
+/// The allocator when every `return` gives NULL, an allocator's result, or
+/// a variable only ever assigned those.
+fn fresh_return(f: &Facts) -> Option<String> {
+    let mut alloc = None;
+    for ret in &f.returns {
+        let value = ret.value.as_ref()?;
+        if value.is_null {
+            continue;
+        }
+        if let Some(call) = &value.call {
+            if !is_allocator(call) {
+                return None;
+            }
+            alloc = Some(call.clone());
+            continue;
+        }
+        let name = value.ident.as_ref()?;
+        let mut assigned = false;
+        for m in f.var_mods.iter().filter(|m| &m.name == name) {
+            match &m.value {
+                Some(v) if v.is_null => {}
+                Some(v) if v.call.as_deref().is_some_and(is_allocator) => {
+                    alloc = v.call.clone();
+                    assigned = true;
+                }
+                _ => return None,
+            }
+        }
+        if !assigned {
+            return None;
+        }
+    }
+    alloc
+}
+
+impl MacroSummary {
+    /// Parse a macro body as the body of a function whose parameters are the
+    /// macro's, and summarise what it does to them.
+    pub fn of(m: &MacroDef, location: String, sources: Sources) -> Option<MacroSummary> {
+        let params: Vec<String> = m.params.iter().map(|p| format!("void *{p}")).collect();
+        let snippet = format!(
+            "void dims_fix_macro__({}) {{\n{}\n;}}\n",
+            params.join(", "),
+            m.body
+        );
+        let tree = parse_c(snippet.as_bytes());
+        let func = super::syntax::first_named(tree.root_node())
+            .filter(|n| n.kind() == "function_definition")?;
+        let f = facts::collect(func, snippet.as_bytes(), sources);
+        let index = |name: &str| m.params.iter().position(|p| p == name);
+        let mut assigns: Vec<usize> = f.var_mods.iter().filter_map(|v| index(&v.name)).collect();
+        assigns.sort_unstable();
+        assigns.dedup();
+        let mut writes: Vec<usize> = f
+            .writes
+            .iter()
+            .filter(|w| w.shape.param)
+            .filter_map(|w| index(&w.shape.array))
+            .collect();
+        writes.sort_unstable();
+        writes.dedup();
+        let writes_shape = f
+            .writes
+            .iter()
+            .filter(|w| !w.shape.param)
+            .find_map(|w| Some((index(&w.shape.array)?, w.shape.kind)));
+        let meta = meta_of(&f, index);
+        let any =
+            !assigns.is_empty() || !writes.is_empty() || writes_shape.is_some() || !meta.is_empty();
+        any.then_some(MacroSummary {
+            location,
+            assigns,
+            writes,
+            writes_shape,
+            meta,
+        })
+    }
+}
+
+/// Turn call sites into writes and evidence using the summaries: a tree
+/// function writing through a parameter that receives shape storage is a
+/// write at the call; so is a macro assigning `->dimensions` or an element.
+pub fn apply(f: &mut Facts, summaries: &Summaries, sources: Sources) {
+    let mut writes = Vec::new();
+    let mut uses = Vec::new();
+    for call in &f.calls {
+        let name = call.callee.as_str();
+        let write = |shape: ShapeRef, target: Target, how: How, source| Write {
+            shape,
+            target,
+            how,
+            expr: call.span,
+            source,
+            place: call.place,
+        };
+        if let Some(m) = summaries.macros.get(name) {
+            for arg in &call.args {
+                let assigned = m.assigns.contains(&arg.index);
+                if let (true, Some((array, field))) = (assigned, &arg.field) {
+                    let kind = match field.as_str() {
+                        "dimensions" => Some(Kind::Dims),
+                        "strides" if sources.strides => Some(Kind::Strides),
+                        _ => None,
+                    };
+                    if let Some(kind) = kind {
+                        let shape = shape_at(array, kind, arg.span);
+                        let how = How::MacroAssign {
+                            name: name.to_string(),
+                        };
+                        writes.push(write(shape, Target::Pointer, how, Some(arg.span)));
+                    }
+                    if facts::META_FIELDS.contains(&field.as_str()) {
+                        uses.push((array.clone(), UseKind::MetaWrite(field.clone()), call.span));
+                    }
+                }
+                if let (true, Some((shape, index, vars))) = (assigned, &arg.element) {
+                    if !shape.param {
+                        let target = Target::Element {
+                            index: index.clone(),
+                            index_vars: vars.clone(),
+                        };
+                        let how = How::MacroAssign {
+                            name: name.to_string(),
+                        };
+                        writes.push(write(shape.clone(), target, how, arg.source));
+                    }
+                }
+                if let (true, Some(shape)) = (m.writes.contains(&arg.index), &arg.shape) {
+                    if !shape.param {
+                        let how = How::MacroAssign {
+                            name: name.to_string(),
+                        };
+                        writes.push(write(shape.clone(), Target::Whole, how, arg.source));
+                    }
+                }
+                if let (Some((p, kind)), Some(array)) = (m.writes_shape, &arg.object) {
+                    if p == arg.index {
+                        let shape = shape_at(array, kind, call.span);
+                        let how = How::MacroBody {
+                            name: name.to_string(),
+                        };
+                        writes.push(write(shape, Target::Whole, how, None));
+                    }
+                }
+                for (p, field) in &m.meta {
+                    if let (true, Some(array)) = (*p == arg.index, &arg.object) {
+                        uses.push((array.clone(), UseKind::MetaWrite(field.clone()), call.span));
+                    }
+                }
+            }
+        } else if let Some(s) = summaries.functions.get(name) {
+            for arg in &call.args {
+                if let (true, Some(shape)) = (s.writes.contains(&arg.index), &arg.shape) {
+                    if !shape.param {
+                        let how = How::Callee {
+                            name: name.to_string(),
+                            param: arg.index,
+                        };
+                        writes.push(write(shape.clone(), Target::Whole, how, arg.source));
+                    }
+                }
+                for (p, field) in &s.meta {
+                    if let (true, Some(array)) = (*p == arg.index, &arg.object) {
+                        uses.push((array.clone(), UseKind::MetaWrite(field.clone()), call.span));
+                    }
+                }
+            }
+        }
+    }
+    // A source expression that turned out to be written is not also a read.
+    f.reads
+        .retain(|r| !writes.iter().any(|w: &Write| w.source == Some(r.span)));
+    f.writes.extend(writes);
+    f.writes.sort_by_key(|w| (w.expr.start, w.expr.end));
+    f.uses.extend(
+        uses.into_iter()
+            .map(|(array, kind, span)| facts::Use { array, kind, span }),
+    );
+    f.uses.sort_by_key(|u| u.span.start);
+}
+
+fn shape_at(array: &ArrayId, kind: Kind, span: super::Span) -> ShapeRef {
+    ShapeRef {
+        array: array.clone(),
+        kind,
+        param: false,
+        via: Via::Source(span),
+        offset: None,
+        ndim: None,
+    }
+}

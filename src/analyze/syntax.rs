@@ -1,0 +1,168 @@
+//! Small, allocation-free helpers over tree-sitter-c nodes.
+
+use tree_sitter::{Node, TreeCursor};
+
+/// The text of `node` in `src` (the masked bytes, which are valid UTF-8
+/// wherever the original was: masking writes ASCII over ASCII).
+pub fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
+    std::str::from_utf8(&src[node.byte_range()]).unwrap_or("")
+}
+
+/// `node` without surrounding parentheses.
+pub fn strip_parens(mut node: Node) -> Node {
+    while node.kind() == "parenthesized_expression" {
+        match first_named(node) {
+            Some(inner) => node = inner,
+            None => break,
+        }
+    }
+    node
+}
+
+/// `node` without surrounding parentheses and casts.
+pub fn strip_casts(mut node: Node) -> Node {
+    loop {
+        node = strip_parens(node);
+        match node.kind() {
+            "cast_expression" => match node.child_by_field_name("value") {
+                Some(value) => node = value,
+                None => return node,
+            },
+            _ => return node,
+        }
+    }
+}
+
+/// The first named child that is not a comment.
+pub fn first_named(node: Node) -> Option<Node> {
+    let mut cursor = node.walk();
+    let found = node
+        .named_children(&mut cursor)
+        .find(|c| c.kind() != "comment");
+    found
+}
+
+/// Arguments of a call expression, comments skipped.
+pub fn call_args(call: Node) -> Vec<Node> {
+    let Some(list) = call.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .collect()
+}
+
+/// The called name of a call expression: `f(...)` gives `f`, and a member
+/// call `type->tp_alloc(...)` gives `tp_alloc`.
+pub fn callee<'a>(call: Node, src: &'a [u8]) -> Option<&'a str> {
+    let function = strip_parens(call.child_by_field_name("function")?);
+    match function.kind() {
+        "identifier" => Some(text(function, src)),
+        "field_expression" => Some(text(function.child_by_field_name("field")?, src)),
+        _ => None,
+    }
+}
+
+/// Whether the callee of `call` is a plain identifier (not a member or a
+/// function pointer expression).
+pub fn callee_is_plain(call: Node) -> bool {
+    call.child_by_field_name("function")
+        .map(strip_parens)
+        .is_some_and(|f| f.kind() == "identifier")
+}
+
+/// The identifier a declarator declares (`*p`, `p[3]`, `p = ...`, `(*p)(...)`).
+pub fn declarator_name(mut node: Node) -> Option<Node> {
+    loop {
+        match node.kind() {
+            "identifier" | "field_identifier" | "type_identifier" => return Some(node),
+            "pointer_declarator"
+            | "array_declarator"
+            | "init_declarator"
+            | "function_declarator"
+            | "attributed_declarator" => {
+                node = node.child_by_field_name("declarator")?;
+            }
+            "parenthesized_declarator" => node = first_named(node)?,
+            _ => return None,
+        }
+    }
+}
+
+/// Statement kinds that can appear as items of a block.
+pub fn is_statement(kind: &str) -> bool {
+    kind.ends_with("_statement") || kind == "declaration" || kind == "type_definition"
+}
+
+/// Kinds whose named children are a sequence of statements.
+pub fn is_block(kind: &str) -> bool {
+    matches!(
+        kind,
+        "compound_statement"
+            | "preproc_if"
+            | "preproc_ifdef"
+            | "preproc_else"
+            | "preproc_elif"
+            | "preproc_elifdef"
+            | "case_statement"
+    )
+}
+
+/// Depth-first, pre-order walk of a subtree with a cursor (no recursion, so
+/// deeply nested input cannot overflow the stack).
+pub struct Preorder<'t> {
+    cursor: TreeCursor<'t>,
+    root_id: usize,
+    started: bool,
+    done: bool,
+    skip_children: bool,
+}
+
+impl<'t> Preorder<'t> {
+    pub fn new(root: Node<'t>) -> Self {
+        Preorder {
+            cursor: root.walk(),
+            root_id: root.id(),
+            started: false,
+            done: false,
+            skip_children: false,
+        }
+    }
+
+    /// Do not descend into the node returned last.
+    pub fn skip_children(&mut self) {
+        self.skip_children = true;
+    }
+}
+
+impl<'t> Iterator for Preorder<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        if self.done {
+            return None;
+        }
+        if !self.started {
+            self.started = true;
+            return Some(self.cursor.node());
+        }
+        let descend = !std::mem::take(&mut self.skip_children);
+        if descend && self.cursor.goto_first_child() {
+            return Some(self.cursor.node());
+        }
+        loop {
+            if self.cursor.node().id() == self.root_id {
+                self.done = true;
+                return None;
+            }
+            if self.cursor.goto_next_sibling() {
+                return Some(self.cursor.node());
+            }
+            if !self.cursor.goto_parent() {
+                self.done = true;
+                return None;
+            }
+        }
+    }
+}

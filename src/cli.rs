@@ -1,0 +1,84 @@
+//! Command-line flags (clap derive) and the settings the stages read from them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Find and fix writes to a NumPy array's own shape storage.
+///
+/// Under free-threaded Python several threads may read one ndarray at once;
+/// code that writes through `PyArray_DIMS(arr)`, even briefly, races with
+/// them (numpy#28197). dims-fix finds every such write, classifies it
+/// (rewrite / fresh / lock / manual) and reports it.
+#[derive(Debug, Parser)]
+#[command(name = "dims-fix", version, about, long_about = None)]
+pub struct Cli {
+    /// Files or directories to scan (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Report format for the findings.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Exit with status 1 when any rewrite/lock/manual finding is unacknowledged.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Also analyse writes to strides (`PyArray_STRIDES`, `->strides`).
+    #[arg(long)]
+    pub strides: bool,
+
+    /// Treat another macro like `PyArray_DIMS` (a shape source). Repeatable.
+    #[arg(long = "dims-macro", value_name = "NAME")]
+    pub dims_macros: Vec<String>,
+
+    /// Blank another attribute-like macro before parsing. Repeatable.
+    #[arg(long = "ignore-macro", value_name = "NAME")]
+    pub ignore_macros: Vec<String>,
+
+    /// Only scan files matching this glob (relative to the root). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Skip files matching this glob (relative to the root). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Paths in reports and diffs are relative to this directory
+    /// (default: the git work tree containing the first path, else the
+    /// directory given).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Skip (with a warning) files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_file_size: u64,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// When to use colour on stdout and stderr.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// The findings report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One line per finding and one per site, for people.
+    Text,
+    /// The stable JSON schema (see README).
+    Json,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
+}
+
+/// Colour choice; `auto` honours `NO_COLOR` and whether the stream is a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,61 @@
+//! Errors a caller can match on, each mapped to the exit codes of DESIGN §6.
+
+use std::path::PathBuf;
+
+/// Exit codes (DESIGN §6).
+pub mod exit {
+    /// Success: nothing to do, or everything done.
+    pub const OK: i32 = 0;
+    /// `--check` found unacknowledged sites.
+    pub const FOUND: i32 = 1;
+    /// Usage or environment error; nothing was changed.
+    pub const USAGE: i32 = 2;
+    /// Some input files could not be read or parsed; the rest was processed.
+    pub const SKIPPED: i32 = 3;
+}
+
+/// An error that stops the run before or instead of doing its work.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A path operand that does not exist or cannot be inspected.
+    #[error("{}: {reason}", path.display())]
+    BadPath { path: PathBuf, reason: String },
+
+    /// A flag value that makes no sense (bad glob, bad `--only`, ...).
+    #[error("{0}")]
+    Usage(String),
+
+    /// A template that does not compile or render.
+    #[error("template {name}: {reason}")]
+    Template { name: String, reason: String },
+
+    /// The environment does not allow the action (git state, dirty files, ...).
+    #[error("{0}")]
+    Refused(String),
+
+    /// A planned edit failed its own safety checks; the file is left untouched.
+    #[error("{}: internal error, file left untouched: {reason}", path.display())]
+    Verify { path: PathBuf, reason: String },
+
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The process exit code this error maps to.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::BadPath { .. }
+            | Error::Usage(_)
+            | Error::Template { .. }
+            | Error::Refused(_)
+            | Error::Verify { .. }
+            | Error::Io { .. } => exit::USAGE,
+        }
+    }
+}

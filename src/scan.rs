@@ -1,0 +1,471 @@
+//! The scan pipeline: walk → read and prefilter → parse → facts → summaries
+//! → classify. Files are processed in parallel; results are collected, then
+//! sorted, so output never depends on thread timing.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
+
+use crate::analyze::summary::{is_allocator, FnSummary, MacroSummary, Summaries};
+use crate::analyze::{self, ack, classify, Facts, Finding, MacroDef, Sources};
+use crate::discover::{self, Prefilter, WalkOptions};
+use crate::error::Error;
+use crate::source::{self, lexical, LineIndex, Masker, Skip, SourceFile};
+
+/// What to scan and how.
+pub struct ScanOptions {
+    pub paths: Vec<PathBuf>,
+    /// Reported paths are relative to this directory.
+    pub root: PathBuf,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub max_file_size: u64,
+    pub dims_macros: Vec<String>,
+    pub strides: bool,
+    pub ignore_macros: Vec<String>,
+    pub threads: usize,
+}
+
+impl ScanOptions {
+    pub fn sources(&self) -> Sources<'_> {
+        Sources {
+            dims_macros: &self.dims_macros,
+            strides: self.strides,
+        }
+    }
+}
+
+/// A file with findings, and the text they refer to.
+pub struct FileReport {
+    pub path: PathBuf,
+    /// Relative to the root, `/`-separated.
+    pub rel: String,
+    pub text: String,
+    pub lines: LineIndex,
+    /// Sorted by first site.
+    pub findings: Vec<Finding>,
+}
+
+/// Counters for the report.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Stats {
+    /// C-family files found.
+    pub files_seen: usize,
+    /// Files parsed (the rest could not contain a hit).
+    pub files_parsed: usize,
+    /// ERROR/MISSING nodes in parsed files (judged locally, never fatal).
+    pub parse_errors: usize,
+    pub files_with_parse_errors: usize,
+    pub elapsed_ms: u128,
+}
+
+/// The outcome of a scan.
+pub struct Scan {
+    pub files: Vec<FileReport>,
+    pub skipped: Vec<Skip>,
+    pub stats: Stats,
+    /// Kept to re-analyse planned results with the same knowledge.
+    pub summaries: Summaries,
+}
+
+/// One parsed file: the functions worth classifying and what it tells
+/// about the tree (summaries, macros).
+struct Processed {
+    path: PathBuf,
+    rel: String,
+    text: String,
+    functions: Vec<Facts>,
+    summaries: Vec<(String, FnSummary)>,
+    defined: Vec<String>,
+    macros: Vec<(MacroDef, String)>,
+    errors: usize,
+}
+
+/// Shape source names (plus extra macros) a prefilter and macro scan use.
+fn needles(opts: &ScanOptions) -> Vec<String> {
+    let mut n: Vec<String> = ["PyArray_DIMS", "PyArray_SHAPE", "PyArrayObject_fields"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if opts.strides {
+        n.push("PyArray_STRIDES".to_string());
+    }
+    n.extend(opts.dims_macros.iter().cloned());
+    n
+}
+
+pub fn relative(path: &Path, root: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+/// Read a file, refusing oversized ones.
+fn read(path: &Path, max: u64, rel: &str) -> Result<Vec<u8>, Skip> {
+    let skip = |reason: String| Skip {
+        path: PathBuf::from(rel),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))?;
+    if meta.len() > max {
+        return Err(skip(format!(
+            "{} bytes, larger than --max-file-size ({max}), skipped",
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))
+}
+
+/// Run the whole scan.
+pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
+    let started = Instant::now();
+    let walked = discover::walk(
+        &opts.paths,
+        &WalkOptions {
+            root: &opts.root,
+            include: &opts.include,
+            exclude: &opts.exclude,
+            threads: opts.threads,
+        },
+    )?;
+    let mut skipped: Vec<Skip> = walked
+        .skipped
+        .into_iter()
+        .map(|s| Skip {
+            path: PathBuf::from(relative(&s.path, &opts.root)),
+            reason: s.reason,
+        })
+        .collect();
+    let mut stats = Stats {
+        files_seen: walked.files.len(),
+        ..Stats::default()
+    };
+
+    // Read and prefilter: only files that can hit are decoded and parsed.
+    let needles = needles(opts);
+    let prefilter = Prefilter::new(&opts.dims_macros, opts.strides);
+    enum Read {
+        Candidate(PathBuf, String),
+        Other(PathBuf),
+        Skipped(Skip),
+    }
+    let read_all: Vec<Read> = walked
+        .files
+        .par_iter()
+        .map(|path| {
+            let rel = relative(path, &opts.root);
+            match read(path, opts.max_file_size, &rel) {
+                Err(skip) => Read::Skipped(skip),
+                Ok(bytes) if prefilter.may_hit(&bytes) => {
+                    match source::decode(Path::new(&rel), bytes) {
+                        Ok(text) => Read::Candidate(path.clone(), text),
+                        Err(skip) => Read::Skipped(skip),
+                    }
+                }
+                Ok(_) => Read::Other(path.clone()),
+            }
+        })
+        .collect();
+    let mut candidates = Vec::new();
+    let mut others = Vec::new();
+    for r in read_all {
+        match r {
+            Read::Candidate(p, t) => candidates.push((p, t)),
+            Read::Other(p) => others.push(p),
+            Read::Skipped(s) => skipped.push(s),
+        }
+    }
+
+    // Macros of the tree that write through a shape source: their uses are
+    // hits even in files that never spell a shape source.
+    let needle_refs: Vec<&str> = needles.iter().map(String::as_str).collect();
+    let mut shape_macros: HashMap<String, MacroSummary> = HashMap::new();
+    for (path, text) in &candidates {
+        for m in lexical::writing_macros(text, &needle_refs) {
+            let location = format!("{}:{}", relative(path, &opts.root), m.line);
+            if let Some(s) = MacroSummary::of(&m, location, opts.sources()) {
+                if s.writes_shape.is_some() {
+                    shape_macros.insert(m.name.clone(), s);
+                }
+            }
+        }
+    }
+    let shape_macro_names: HashSet<String> = shape_macros.keys().cloned().collect();
+
+    let masker = Masker::new(&opts.ignore_macros);
+    let mut processed: Vec<Processed> = candidates
+        .into_par_iter()
+        .map(|(path, text)| process(opts, &masker, &shape_macro_names, path, text, true))
+        .collect();
+
+    // Summaries of everything the retained functions call.
+    let mut summaries = Summaries::default();
+    summaries.macros.extend(shape_macros);
+    let mut defined: HashSet<String> = HashSet::new();
+    let mut macro_defs: HashMap<String, (MacroDef, String)> = HashMap::new();
+    for p in &mut processed {
+        merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
+        defined.extend(p.defined.drain(..));
+        for (m, loc) in p.macros.drain(..) {
+            macro_defs.entry(m.name.clone()).or_insert((m, loc));
+        }
+    }
+    let needed = needed_names(&processed);
+    let mut unresolved: HashSet<String> = HashSet::new();
+    for name in &needed {
+        if let Some((m, loc)) = macro_defs.get(name) {
+            if let Some(s) = MacroSummary::of(m, loc.clone(), opts.sources()) {
+                summaries.macros.entry(name.clone()).or_insert(s);
+            }
+        } else if !defined.contains(name) {
+            unresolved.insert(name.clone());
+        }
+    }
+
+    // A second look at the files the prefilter let go, only for names
+    // learned from the first: definitions of called functions and macros,
+    // and uses of the tree's shape-writing macros.
+    if !unresolved.is_empty() || !shape_macro_names.is_empty() {
+        let mut names: Vec<String> = unresolved.iter().cloned().collect();
+        names.extend(shape_macro_names.iter().cloned());
+        names.sort();
+        let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
+        let second: Vec<Result<Option<Processed>, Skip>> = others
+            .par_iter()
+            .map(|path| {
+                let rel = relative(path, &opts.root);
+                let bytes = read(path, opts.max_file_size, &rel)?;
+                let mut hits: HashSet<&str> = HashSet::new();
+                for m in finder.find_iter(&bytes) {
+                    hits.insert(&names[m.pattern().as_usize()]);
+                }
+                if hits.is_empty() {
+                    return Ok(None);
+                }
+                let uses_macro = hits.iter().any(|h| shape_macro_names.contains(*h));
+                let defines_needed = {
+                    let lossy = String::from_utf8_lossy(&bytes);
+                    hits.iter()
+                        .any(|h| unresolved.contains(*h) && lexical::defines(&lossy, h))
+                };
+                if !uses_macro && !defines_needed {
+                    return Ok(None);
+                }
+                let text = source::decode(Path::new(&rel), bytes)?;
+                Ok(Some(process(
+                    opts,
+                    &masker,
+                    &shape_macro_names,
+                    path.clone(),
+                    text,
+                    uses_macro,
+                )))
+            })
+            .collect();
+        for r in second {
+            match r {
+                Ok(Some(mut p)) => {
+                    merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
+                    for (m, loc) in p.macros.drain(..) {
+                        if unresolved.contains(&m.name) {
+                            if let Some(s) = MacroSummary::of(&m, loc, opts.sources()) {
+                                summaries.macros.entry(m.name.clone()).or_insert(s);
+                            }
+                        }
+                    }
+                    processed.push(p);
+                }
+                Ok(None) => {}
+                Err(skip) => skipped.push(skip),
+            }
+        }
+    }
+
+    stats.files_parsed = processed.len();
+    stats.parse_errors = processed.iter().map(|p| p.errors).sum();
+    stats.files_with_parse_errors = processed.iter().filter(|p| p.errors > 0).count();
+
+    let sources = opts.sources();
+    let mut files: Vec<FileReport> = processed
+        .into_par_iter()
+        .filter(|p| !p.functions.is_empty())
+        .filter_map(|p| {
+            let lines = LineIndex::new(&p.text);
+            let findings = findings(p.functions, &summaries, sources, &p.text, &lines);
+            (!findings.is_empty()).then_some(FileReport {
+                path: p.path,
+                rel: p.rel,
+                text: p.text,
+                lines,
+                findings,
+            })
+        })
+        .collect();
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.dedup();
+    stats.elapsed_ms = started.elapsed().as_millis();
+    Ok(Scan {
+        files,
+        skipped,
+        stats,
+        summaries,
+    })
+}
+
+/// Classify the retained functions of one file, sorted, acknowledged.
+pub fn findings(
+    functions: Vec<Facts>,
+    summaries: &Summaries,
+    sources: Sources,
+    text: &str,
+    lines: &LineIndex,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for mut f in functions {
+        analyze::summary::apply(&mut f, summaries, sources);
+        out.extend(classify::classify(&f, summaries, lines));
+    }
+    out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
+    ack::acknowledge(&mut out, text, lines);
+    out
+}
+
+/// Parse a file and keep what later stages need.
+fn process(
+    opts: &ScanOptions,
+    masker: &Masker,
+    shape_macros: &HashSet<String>,
+    path: PathBuf,
+    text: String,
+    retain: bool,
+) -> Processed {
+    let rel = relative(&path, &opts.root);
+    let masked = masker.mask(&text, source::is_template(&path));
+    let file = SourceFile {
+        path: path.clone(),
+        rel: rel.clone(),
+        text,
+        masked,
+    };
+    let parsed = file.parse();
+    let facts = analyze::scan(&parsed, opts.sources());
+    let lines = LineIndex::new(&parsed.file.text);
+    let mut summaries = Vec::new();
+    let mut defined = Vec::new();
+    let mut functions = Vec::new();
+    for f in facts.functions {
+        if f.unparsed {
+            if retain && worth_classifying(&f, shape_macros) {
+                functions.push(f);
+            }
+            continue;
+        }
+        defined.push(f.name.clone());
+        let location = format!("{rel}:{}", lines.line(f.name_span.start));
+        if let Some(s) = FnSummary::of(&f, location) {
+            summaries.push((f.name.clone(), s));
+        }
+        if retain && worth_classifying(&f, shape_macros) {
+            functions.push(f);
+        }
+    }
+    defined.extend(facts.macros.iter().map(|m| m.name.clone()));
+    let macros = facts
+        .macros
+        .into_iter()
+        .filter(|m| {
+            let b = &m.body;
+            b.contains('=') || b.contains("++") || b.contains("--") || b.contains("mem")
+        })
+        .map(|m| {
+            let loc = format!("{rel}:{}", m.line);
+            (m, loc)
+        })
+        .collect();
+    let errors = parsed.error_count;
+    Processed {
+        path,
+        rel,
+        text: parsed.file.text,
+        functions,
+        summaries,
+        defined,
+        macros,
+        errors,
+    }
+}
+
+/// A function with a shape write, an argument that a summary may turn into
+/// one, or a use of a shape-writing macro.
+fn worth_classifying(f: &Facts, shape_macros: &HashSet<String>) -> bool {
+    f.writes.iter().any(|w| !w.shape.param)
+        || f.calls.iter().any(|c| {
+            shape_macros.contains(&c.callee)
+                || c.args.iter().any(|a| {
+                    a.shape.as_ref().is_some_and(|s| !s.param)
+                        || a.element.as_ref().is_some_and(|(s, _, _)| !s.param)
+                        || a.field.is_some()
+                })
+        })
+}
+
+/// Names whose summaries the retained functions need: callees receiving
+/// shape storage, an element of it or an ndarray field (may write it);
+/// callees receiving an array that is written (may replace its metadata);
+/// and calls whose results are arrays that are written (may be new arrays).
+fn needed_names(processed: &[Processed]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for f in processed.iter().flat_map(|p| &p.functions) {
+        let written: HashSet<&str> = f
+            .writes
+            .iter()
+            .filter(|w| !w.shape.param)
+            .map(|w| w.shape.array.as_str())
+            .collect();
+        for c in &f.calls {
+            let wanted = c.args.iter().any(|a| {
+                a.shape.as_ref().is_some_and(|s| !s.param)
+                    || a.element.as_ref().is_some_and(|(s, _, _)| !s.param)
+                    || a.field.is_some()
+                    || a.object.as_deref().is_some_and(|o| written.contains(o))
+            });
+            if wanted {
+                out.insert(c.callee.clone());
+            }
+        }
+        out.extend(
+            f.var_mods
+                .iter()
+                .filter(|m| written.contains(m.name.as_str()))
+                .filter_map(|m| m.value.as_ref()?.call.clone())
+                .filter(|c| !is_allocator(c)),
+        );
+    }
+    out
+}
+
+/// Add function summaries; a name defined twice (static functions in two
+/// files) keeps the union of what either does, and is fresh only if both are.
+fn merge_summaries(into: &mut Summaries, new: Vec<(String, FnSummary)>) {
+    for (name, s) in new {
+        match into.functions.get_mut(&name) {
+            None => {
+                into.functions.insert(name, s);
+            }
+            Some(old) => {
+                old.writes.extend(s.writes);
+                old.writes.sort_unstable();
+                old.writes.dedup();
+                old.meta.extend(s.meta);
+                old.meta.sort();
+                old.meta.dedup();
+                if old.fresh.is_some() && s.fresh.is_none() {
+                    old.fresh = None;
+                }
+            }
+        }
+    }
+}

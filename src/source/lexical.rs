@@ -1,0 +1,150 @@
+//! Cheap lexical scans over raw text, used before (or instead of) parsing:
+//! does a file define a function or macro, and which macros write shapes.
+
+use super::super::analyze::MacroDef;
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Skip blanks and comments from `i`.
+fn skip_space(t: &[u8], mut i: usize) -> usize {
+    loop {
+        while i < t.len() && t[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if t[i..].starts_with(b"/*") {
+            i = memchr::memmem::find(&t[i + 2..], b"*/").map_or(t.len(), |e| i + 2 + e + 2);
+        } else if t[i..].starts_with(b"//") {
+            i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |e| i + e);
+        } else {
+            return i;
+        }
+    }
+}
+
+/// Whether `text` defines a function or function-like macro called `name`:
+/// `name (...) {` or `#define name(`.
+pub fn defines(text: &str, name: &str) -> bool {
+    let t = text.as_bytes();
+    for pos in memchr::memmem::find_iter(t, name.as_bytes()) {
+        let end = pos + name.len();
+        if (pos > 0 && is_ident(t[pos - 1])) || (end < t.len() && is_ident(t[end])) {
+            continue;
+        }
+        let line_start = memchr::memrchr(b'\n', &t[..pos]).map_or(0, |i| i + 1);
+        let head: String = text[line_start..pos].split_whitespace().collect();
+        if head == "#define" {
+            if t.get(end) == Some(&b'(') {
+                return true;
+            }
+            continue;
+        }
+        let open = skip_space(t, end);
+        if t.get(open) != Some(&b'(') {
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut close = None;
+        for (j, &b) in t.iter().enumerate().skip(open) {
+            match b {
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(j);
+                        break;
+                    }
+                }
+                b';' | b'{' | b'}' => break,
+                _ => {}
+            }
+        }
+        if let Some(close) = close {
+            if t.get(skip_space(t, close + 1)) == Some(&b'{') {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Function-like macros whose body mentions one of `needles` and may write
+/// (`=`, `++`, `--`, `mem*`): candidates for shape-writing macros.
+pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<MacroDef> {
+    let mut out = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let first = i;
+        let mut def = lines[i].trim_end().to_string();
+        while def.ends_with('\\') && i + 1 < lines.len() {
+            def.pop();
+            i += 1;
+            def.push(' ');
+            def.push_str(lines[i].trim_end());
+        }
+        i += 1;
+        let rest = def.trim_start();
+        let Some(rest) = rest.strip_prefix('#') else {
+            continue;
+        };
+        let Some(rest) = rest.trim_start().strip_prefix("define") else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let name_len = rest.bytes().take_while(|&b| is_ident(b)).count();
+        let (name, after) = rest.split_at(name_len);
+        let Some(after) = after.strip_prefix('(') else {
+            continue;
+        };
+        let Some(close) = after.find(')') else {
+            continue;
+        };
+        let body = after[close + 1..].trim();
+        let writes = body.contains('=')
+            || body.contains("++")
+            || body.contains("--")
+            || body.contains("mem");
+        if name.is_empty() || !writes || !needles.iter().any(|n| body.contains(n)) {
+            continue;
+        }
+        out.push(MacroDef {
+            name: name.to_string(),
+            params: after[..close]
+                .split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            body: body.to_string(),
+            line: first + 1,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_definitions_not_calls() {
+        let text =
+            "int f(int);\nint g(void) { return f(1); }\nstatic int\nf(int x) /* c */\n{\n}\n";
+        assert!(defines(text, "f"));
+        assert!(defines(text, "g"));
+        assert!(!defines("x = f(1);\nint f(int a);\n", "f"));
+        assert!(defines("#define SWAP(a, b) x\n", "SWAP"));
+        assert!(!defines("#define SWAPX(a) x\n", "SWAP"));
+    }
+
+    #[test]
+    fn finds_shape_writing_macros() {
+        let text = "#define SET_DIM(a, i, v) \\\n    (PyArray_DIMS(a)[i] = (v))\n#define GET(a) PyArray_DIMS(a)[0]\n";
+        let found = writing_macros(text, &["PyArray_DIMS"]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].name, "SET_DIM");
+        assert_eq!(found[0].params, ["a", "i", "v"]);
+        assert_eq!(found[0].line, 1);
+    }
+}

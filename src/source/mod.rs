@@ -1,0 +1,157 @@
+//! Source files: reading them safely, masking, and parsing with tree-sitter-c.
+
+pub mod lexical;
+mod mask;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use tree_sitter::{Node, Parser, Tree};
+
+pub use mask::Masker;
+
+/// A C-family file read from disk, with its masked twin for parsing.
+pub struct SourceFile {
+    /// Path as found on disk.
+    pub path: PathBuf,
+    /// Path relative to the report root, `/`-separated.
+    pub rel: String,
+    /// The original text; all edits and reports refer to it.
+    pub text: String,
+    /// Same length as `text`; what tree-sitter sees.
+    pub masked: Vec<u8>,
+}
+
+/// A parsed source file.
+pub struct Parsed {
+    pub file: SourceFile,
+    pub tree: Tree,
+    /// ERROR and MISSING nodes in the file (reported in the stats).
+    pub error_count: usize,
+}
+
+/// Why a file was not analysed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Whether a file name is NumPy's template format (`.c.src`, `.h.src`).
+pub fn is_template(path: &Path) -> bool {
+    path.to_str().is_some_and(|p| p.ends_with(".src"))
+}
+
+/// Decode bytes that passed the prefilter. Binary (NUL bytes) and non-UTF-8
+/// files are refused with a reason naming the line.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Skip> {
+    let skip = |reason: String| Skip {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if let Some(pos) = memchr::memchr(0, &bytes) {
+        let line = line_of(&bytes, pos);
+        return Err(skip(format!(
+            "binary file (NUL byte on line {line}), skipped"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let pos = e.utf8_error().valid_up_to();
+        let line = line_of(e.as_bytes(), pos);
+        skip(format!("not valid UTF-8 (line {line}), skipped"))
+    })
+}
+
+fn line_of(bytes: &[u8], pos: usize) -> usize {
+    memchr::memchr_iter(b'\n', &bytes[..pos]).count() + 1
+}
+
+thread_local! {
+    /// One parser per thread: the grammar is loaded once per worker.
+    static PARSER: RefCell<Parser> = RefCell::new(new_parser());
+}
+
+fn new_parser() -> Parser {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_c::LANGUAGE.into())
+        .expect("tree-sitter-c matches the tree-sitter ABI");
+    parser
+}
+
+/// Parse masked C text with this thread's parser.
+pub fn parse_c(masked: &[u8]) -> Tree {
+    PARSER.with(|p| {
+        p.borrow_mut()
+            .parse(masked, None)
+            .expect("parsing without a timeout or cancellation flag always yields a tree")
+    })
+}
+
+impl SourceFile {
+    /// Mask and parse this file.
+    pub fn parse(self) -> Parsed {
+        let tree = parse_c(&self.masked);
+        let error_count = count_errors(tree.root_node());
+        Parsed {
+            file: self,
+            tree,
+            error_count,
+        }
+    }
+}
+
+/// Count ERROR and MISSING nodes under `root`, descending only into subtrees
+/// that contain one.
+pub fn count_errors(root: Node) -> usize {
+    let mut count = 0;
+    let mut cursor = root.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            count += 1;
+        }
+        if node.has_error() && !node.is_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    count
+}
+
+/// Line starts of a text, for turning byte offsets into lines and columns.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, pos: usize) -> usize {
+        self.starts.partition_point(|&s| s <= pos)
+    }
+
+    /// Byte offset where the 1-based `line` starts.
+    pub fn start(&self, line: usize) -> usize {
+        self.starts[line - 1]
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, text: &str, pos: usize) -> (usize, usize) {
+        let line = self.line(pos);
+        let start = self.starts[line - 1];
+        (line, text[start..pos].chars().count() + 1)
+    }
+}
