@@ -99,12 +99,6 @@ fn options(cli: &Cli) -> Result<ScanOptions, Error> {
     };
     let mut paths = Vec::new();
     for p in &operands {
-        if p.as_os_str().is_empty() {
-            return Err(Error::BadPath {
-                path: p.clone(),
-                reason: "empty path".to_string(),
-            });
-        }
         let canonical = p.canonicalize().map_err(|e| Error::BadPath {
             path: p.clone(),
             reason: match e.kind() {

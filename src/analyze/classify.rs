@@ -133,6 +133,12 @@ impl<'a> ArrayCx<'a> {
             if ws.is_empty() {
                 continue;
             }
+            let why_shared = |w: &Write| {
+                shared
+                    .iter()
+                    .find(|(x, _)| x.expr == w.expr)
+                    .map_or(String::new(), |(_, why)| why.clone())
+            };
             let outcome = self.window(kind, &ws, taken);
             let result = outcome.result.clone().expect("window always decides");
             for w in ws {
@@ -157,7 +163,7 @@ impl<'a> ArrayCx<'a> {
                             evidence[0].0
                         ),
                     ),
-                    Err(blocker) => (Class::Manual, blocker.clone()),
+                    Err(blocker) => (Class::Manual, format!("{blocker}; {}", why_shared(w))),
                 };
                 let mut s = site(w, class, reason);
                 s.role = role;
@@ -171,7 +177,10 @@ impl<'a> ArrayCx<'a> {
         let mut class = sites.iter().map(|s| s.class).max().unwrap_or(Class::Manual);
 
         // A parse error on the finding's statements or window: never guess.
+        // A finding's extent: its statements, the blocks holding them (an
+        // error there may have swallowed a write or its restore), windows.
         let mut extent: Vec<Span> = sites.iter().map(|s| s.stmt).collect();
+        extent.extend(writes.iter().map(|w| w.place.block));
         extent.extend(rewrites.iter().map(|r| r.window));
         if let Some(err) = self.parse_error_in(&extent) {
             class = Class::Manual;
@@ -189,9 +198,17 @@ impl<'a> ArrayCx<'a> {
                     .filter(|s| s.role == Role::Restore)
                     .map(|s| self.line(s.span.start).to_string())
                     .collect();
+                let kinds: Vec<&str> = rewrites
+                    .iter()
+                    .map(|r| match r.kind {
+                        Kind::Dims => "shape",
+                        Kind::Strides => "strides",
+                    })
+                    .collect();
                 format!(
-                    "temporary change of {array}'s shape, restored at line {}; {}; a local copy \
+                    "temporary change of {array}'s {}, restored at line {}; {}; a local copy \
                      removes the race",
+                    kinds.join(" and "),
                     restored.join(", "),
                     origin_why.unwrap_or_default()
                 )
@@ -381,7 +398,7 @@ impl<'a> ArrayCx<'a> {
                     descr |= field == "descr";
                     (field.clone(), format!("assigns {}->{field}", self.array))
                 }
-                UseKind::Free(how) => (how.clone(), format!("frees its shape ({how})")),
+                UseKind::Free(how) => (how.clone(), format!("frees its shape with {how}()")),
                 _ => continue,
             };
             if seen.insert(key) {
@@ -710,12 +727,9 @@ impl<'a> ArrayCx<'a> {
 
         // Reads inside the window go to the copy.
         let mut redirects = Vec::new();
-        for r in self
-            .f
-            .reads
-            .iter()
-            .filter(|r| r.shape.array == array && r.shape.kind == kind && win.contains(r.span))
-        {
+        for r in self.f.reads.iter().filter(|r| {
+            !r.shape.param && r.shape.array == array && r.shape.kind == kind && win.contains(r.span)
+        }) {
             if restore_stmts.iter().any(|s| s.contains(r.span)) {
                 continue;
             }

@@ -583,7 +583,10 @@ impl<'a> Walker<'a> {
     }
 
     fn visit(&mut self, node: Node) {
-        if node.is_error() || node.is_missing() {
+        // A macro call read as a type (`GUARD(a) PyArray_DIMS(a)[0] = k;`
+        // parses as a declaration) is a parse error that tree-sitter does
+        // not flag: count it as one, never read past it silently.
+        if node.is_error() || node.is_missing() || node.kind() == "macro_type_specifier" {
             self.parse_error(node);
         }
         match node.kind() {
@@ -1004,12 +1007,17 @@ impl<'a> Walker<'a> {
             .map(|v| self.resolve(self.text(v)));
         match new_alias {
             Some(shape) => {
+                // Reads and writes through the alias name it, not its source.
+                let through = ShapeRef {
+                    via: Via::Alias(name.to_string()),
+                    ..shape.clone()
+                };
                 self.facts.alias_defs.push(AliasDef {
                     name: name.to_string(),
-                    shape: shape.clone(),
+                    shape,
                     span: Span::of(node),
                 });
-                self.aliases.insert(name.to_string(), shape);
+                self.aliases.insert(name.to_string(), through);
             }
             None => {
                 self.aliases.remove(name);

@@ -71,6 +71,16 @@ pub enum Role {
     Pointer,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Write => "write",
+            Role::Restore => "restore",
+            Role::Pointer => "pointer",
+        }
+    }
+}
+
 /// One write (DESIGN §3: every write site gets one class and a reason).
 #[derive(Debug, Clone)]
 pub struct Site {

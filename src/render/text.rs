@@ -43,15 +43,20 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
             f.reason
         )?;
         for s in &f.sites {
+            // A site's reason is shown when it adds to the finding's.
+            let reason = if s.reason == f.reason {
+                String::new()
+            } else {
+                format!("  {dim}-- {}{dim:#}", s.reason)
+            };
             writeln!(
                 out,
-                "    {}:{} {:<7} {:<5} {}  {dim}-- {}{dim:#}",
+                "    {}:{} {:<7} {:<7} {}{reason}",
                 s.line,
                 s.column,
-                role_name(s.role),
+                s.role.as_str(),
                 s.class.as_str(),
                 s.text,
-                s.reason
             )?;
         }
     }
@@ -60,22 +65,16 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     }
     let [fresh, rewrite, lock, manual] = counts(report);
     let st = &report.stats;
+    let n = report.findings.len();
     writeln!(
         out,
-        "dims-fix: {} findings ({rewrite} rewrite, {lock} lock, {manual} manual, {fresh} fresh); \
-         {} files seen, {} parsed, {} skipped, {} ms",
-        report.findings.len(),
+        "dims-fix: {n} finding{} ({rewrite} rewrite, {lock} lock, {manual} manual, {fresh} fresh); \
+         {} file{} seen, {} parsed, {} skipped, {} ms",
+        if n == 1 { "" } else { "s" },
         st.files_seen,
+        if st.files_seen == 1 { "" } else { "s" },
         st.files_parsed,
         report.skipped.len(),
         st.elapsed_ms
     )
-}
-
-fn role_name(role: crate::analyze::Role) -> &'static str {
-    match role {
-        crate::analyze::Role::Write => "write",
-        crate::analyze::Role::Restore => "restore",
-        crate::analyze::Role::Pointer => "pointer",
-    }
 }

@@ -1,0 +1,326 @@
+//! The command line: exit codes (DESIGN §6), bad input, report formats.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+const TEMP_WRITE: &str = "#include \"numpy/arrayobject.h\"\n\
+void f(PyArrayObject *a, npy_intp v)\n{\n    PyArray_DIMS(a)[0] = v;\n}\n";
+
+const FRESH_ONLY: &str = "PyObject *g(npy_intp n)\n{\n    \
+PyArrayObject *r = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_INTP);\n    \
+PyArray_DIMS(r)[0] = 0;\n    return (PyObject *)r;\n}\n";
+
+fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in files {
+        let path = dir.path().join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+    dir
+}
+
+fn json(dir: &Path, extra: &[&str]) -> (Value, i32, String) {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(".");
+    let out = run(&args, dir);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (v, out.status.code().unwrap(), stderr(&out))
+}
+
+#[test]
+fn missing_path_is_a_usage_error() {
+    let dir = tree(&[]);
+    let out = run(&["no/such/dir"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "dims-fix: no/such/dir: no such file or directory\n"
+    );
+}
+
+#[test]
+fn empty_path_is_a_usage_error() {
+    let dir = tree(&[]);
+    let out = run(&[""], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("PATH"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_flag_is_a_usage_error() {
+    let dir = tree(&[]);
+    let out = run(&["--format", "yaml", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("yaml"));
+}
+
+#[test]
+fn a_file_operand_is_scanned_whatever_its_name() {
+    let dir = tree(&[("notes.txt", TEMP_WRITE.as_bytes())]);
+    let out = run(&["--format", "json", "notes.txt"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["file"], "notes.txt");
+    assert_eq!(v["findings"][0]["class"], "manual");
+}
+
+#[test]
+fn non_utf8_file_is_skipped_with_its_line_and_the_rest_goes_on() {
+    let mut bad = b"/* caf\xe9 */\nvoid h(PyArrayObject *a) { PyArray_DIMS(a)[0] = 1; }\n".to_vec();
+    bad.extend_from_slice(b"\n");
+    let dir = tree(&[("bad.c", &bad), ("good.c", TEMP_WRITE.as_bytes())]);
+    let (v, code, err) = json(dir.path(), &[]);
+    assert_eq!(code, 3);
+    assert_eq!(err, "dims-fix: bad.c: not valid UTF-8 (line 1), skipped\n");
+    assert_eq!(v["skipped"][0]["file"], "bad.c");
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(v["findings"][0]["file"], "good.c");
+}
+
+#[test]
+fn binary_file_with_a_c_name_is_skipped() {
+    let dir = tree(&[("blob.c", b"\x7fELF\x00\x01PyArray_DIMS\x00")]);
+    let (v, code, err) = json(dir.path(), &[]);
+    assert_eq!(code, 3);
+    assert_eq!(
+        err,
+        "dims-fix: blob.c: binary file (NUL byte on line 1), skipped\n"
+    );
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn oversized_file_is_skipped() {
+    let dir = tree(&[("big.c", TEMP_WRITE.as_bytes())]);
+    let (_, code, err) = json(dir.path(), &["--max-file-size", "10"]);
+    assert_eq!(code, 3);
+    assert!(err.starts_with("dims-fix: big.c: "), "{err}");
+    assert!(err.contains("larger than --max-file-size (10)"), "{err}");
+}
+
+#[test]
+fn broken_symlink_is_reported() {
+    let dir = tree(&[("good.c", TEMP_WRITE.as_bytes())]);
+    std::os::unix::fs::symlink("gone.c", dir.path().join("dangling.c")).unwrap();
+    let (v, code, err) = json(dir.path(), &[]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("dangling.c: broken symbolic link, skipped"),
+        "{err}"
+    );
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn unreadable_file_is_reported() {
+    let dir = tree(&[
+        ("locked.c", TEMP_WRITE.as_bytes()),
+        ("good.c", TEMP_WRITE.as_bytes()),
+    ]);
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(
+        dir.path().join("locked.c"),
+        fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
+    // Root reads anything: run as an unprivileged user then.
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
+    let mut cmd = if is_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    let out = cmd
+        .args(["--color", "never", "--format", "json", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("locked.c: cannot read: Permission denied"),
+        "{}",
+        stderr(&out)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["file"], "good.c");
+}
+
+#[test]
+fn check_fails_on_open_findings_only() {
+    let dir = tree(&[("f.c", TEMP_WRITE.as_bytes())]);
+    assert_eq!(run(&["--check", "."], dir.path()).status.code(), Some(1));
+    assert_eq!(run(&["."], dir.path()).status.code(), Some(0));
+
+    let fresh = tree(&[("g.c", FRESH_ONLY.as_bytes())]);
+    assert_eq!(run(&["--check", "."], fresh.path()).status.code(), Some(0));
+
+    let allowed = TEMP_WRITE.replace(
+        "    PyArray_DIMS(a)[0] = v;",
+        "    PyArray_DIMS(a)[0] = v; /* dims-fix: allow(manual) a is private here */",
+    );
+    let acked = tree(&[("f.c", allowed.as_bytes())]);
+    let (v, code, _) = json(acked.path(), &["--check"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["findings"][0]["acknowledged"], true);
+}
+
+#[test]
+fn json_report_follows_the_schema() {
+    let dir = tree(&[
+        ("b.c", TEMP_WRITE.as_bytes()),
+        ("a.c", FRESH_ONLY.as_bytes()),
+    ]);
+    let (v, code, _) = json(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["tool"], format!("dims-fix {}", env!("CARGO_PKG_VERSION")));
+    let findings = v["findings"].as_array().unwrap();
+    let files: Vec<&str> = findings
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["a.c", "b.c"], "sorted by file");
+    let f = &findings[1];
+    for key in ["function", "array", "class", "descr_set", "reason", "sites"] {
+        assert!(!f[key].is_null(), "missing {key}");
+    }
+    let site = &f["sites"][0];
+    assert_eq!(site["line"], 4);
+    assert_eq!(site["column"], 5);
+    assert_eq!(site["kind"], "dims");
+    assert_eq!(site["role"], "write");
+    assert_eq!(site["text"], "PyArray_DIMS(a)[0] = v;");
+    assert_eq!(findings[0]["class"], "fresh");
+    assert!(findings[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("line 3 by PyArray_SimpleNew()"));
+    for key in ["files_seen", "files_parsed", "elapsed_ms"] {
+        assert!(v["stats"][key].is_u64(), "stats.{key}");
+    }
+    assert_eq!(v["stats"]["files_seen"], 2);
+}
+
+#[test]
+fn sarif_report_is_sarif_2_1_0() {
+    let allowed = TEMP_WRITE.replace(
+        "    PyArray_DIMS(a)[0] = v;",
+        "    /* dims-fix: allow(manual) private */\n    PyArray_DIMS(a)[0] = v;",
+    );
+    let dir = tree(&[("f.c", allowed.as_bytes()), ("g.c", FRESH_ONLY.as_bytes())]);
+    let out = run(&["--format", "sarif", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run0 = &v["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["name"], "dims-fix");
+    assert_eq!(run0["tool"]["driver"]["rules"].as_array().unwrap().len(), 4);
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    let manual = results
+        .iter()
+        .find(|r| r["ruleId"] == "dims-fix/manual")
+        .unwrap();
+    let loc = &manual["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "f.c");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(loc["region"]["startLine"], 5);
+    assert_eq!(manual["suppressions"][0]["kind"], "inSource");
+    let fresh = results
+        .iter()
+        .find(|r| r["ruleId"] == "dims-fix/fresh")
+        .unwrap();
+    assert_eq!(fresh["level"], "note");
+    assert!(fresh.get("suppressions").is_none());
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let dir = tree(&[("f.c", TEMP_WRITE.as_bytes())]);
+    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
+    let always = std::process::Command::new(&bin)
+        .args(["--color", "always", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(stderr(&always).contains("\x1b["), "--color always colours");
+    let never = std::process::Command::new(&bin)
+        .args(["--color", "never", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!stderr(&never).contains("\x1b["));
+    // `auto` into a pipe, and NO_COLOR: plain.
+    let auto = std::process::Command::new(&bin)
+        .args(["."])
+        .env("NO_COLOR", "1")
+        .env("CLICOLOR_FORCE", "1")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!stderr(&auto).contains("\x1b["), "NO_COLOR wins");
+}
+
+#[test]
+fn parse_error_around_a_hit_makes_it_manual() {
+    let src =
+        "PyObject *g(PyArrayObject *a, npy_intp k)\n{\n    npy_intp n = PyArray_DIM(a, 0);\n    \
+GUARD(a)\n    PyArray_DIMS(a)[0] = k;\n    use(PyArray_DIMS(a));\n    PyArray_DIMS(a)[0] = n;\n    \
+return NULL;\n}\n";
+    let dir = tree(&[("g.c", src.as_bytes())]);
+    let (v, code, _) = json(dir.path(), &["--check"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["findings"][0]["class"], "manual");
+    assert!(
+        v["findings"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not parse line"),
+        "{}",
+        v["findings"][0]["reason"]
+    );
+}
+
+#[test]
+fn include_and_exclude_globs_select_files() {
+    let dir = tree(&[
+        ("src/a.c", TEMP_WRITE.as_bytes()),
+        ("tests/b.c", TEMP_WRITE.as_bytes()),
+    ]);
+    let (v, _, _) = json(dir.path(), &["--exclude", "tests/**"]);
+    let files: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["src/a.c"]);
+    let (v, _, _) = json(dir.path(), &["--include", "tests/**"]);
+    let files: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["tests/b.c"]);
+    let out = run(&["--include", "[", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--include ["), "{}", stderr(&out));
+}
