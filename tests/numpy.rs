@@ -1,0 +1,291 @@
+//! Real NumPy: the 2.2.1 source release (the last with numpy#28197) and
+//! 2.2.3 (fixed), downloaded at run time into a cache outside the repo by
+//! `scripts/fetch-numpy.sh`. Skipped, saying so, only when the package
+//! index cannot be reached.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+/// Unpack a release, or `None` (with a message) when the index is unreachable.
+pub fn numpy(version: &str) -> Option<PathBuf> {
+    let out = Command::new(repo().join("scripts/fetch-numpy.sh"))
+        .arg(version)
+        .output()
+        .expect("scripts/fetch-numpy.sh runs");
+    if out.status.success() {
+        return Some(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()));
+    }
+    let probe = Command::new("python3")
+        .args([
+            "-c",
+            "import os, urllib.request; urllib.request.urlopen(os.environ.get('PIP_INDEX_URL', \
+             'https://pypi.org/simple/') , timeout=20)",
+        ])
+        .status();
+    if probe.is_ok_and(|s| !s.success()) {
+        eprintln!("SKIPPED: the package index cannot be reached to fetch numpy {version}");
+        return None;
+    }
+    panic!(
+        "fetching numpy {version} failed although the index is reachable:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// (class, file name, function, array) of every finding, plus the JSON.
+fn findings(tree: &PathBuf, extra: &[&str]) -> (Vec<(String, String, String, String)>, Value) {
+    let out = dims_fix()
+        .args(["--format", "json"])
+        .args(extra)
+        .arg(tree)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap().to_string();
+            (s("class"), s("file"), s("function"), s("array"))
+        })
+        .collect();
+    (list, v)
+}
+
+fn f(class: &str, file: &str, function: &str, array: &str) -> (String, String, String, String) {
+    (class.into(), file.into(), function.into(), array.into())
+}
+
+const MA: &str = "numpy/_core/src/multiarray";
+
+/// Everything dims-fix finds in NumPy 2.2.x besides `PyArray_Repeat`.
+fn common_findings() -> Vec<(String, String, String, String)> {
+    vec![
+        f(
+            "fresh",
+            &format!("{MA}/ctors.c"),
+            "PyArray_NewFromDescr_int",
+            "fa",
+        ),
+        f("fresh", &format!("{MA}/ctors.c"), "array_from_text", "r"),
+        f("fresh", &format!("{MA}/ctors.c"), "PyArray_FromFile", "ret"),
+        f("fresh", &format!("{MA}/ctors.c"), "PyArray_FromIter", "ret"),
+        f("lock", &format!("{MA}/getset.c"), "array_shape_set", "self"),
+        f("lock", &format!("{MA}/getset.c"), "array_descr_set", "self"),
+        // The temporary array whose shape storage the setter adopts.
+        f(
+            "fresh",
+            &format!("{MA}/getset.c"),
+            "array_descr_set",
+            "temp",
+        ),
+        f("lock", &format!("{MA}/methods.c"), "array_setstate", "self"),
+        f(
+            "fresh",
+            &format!("{MA}/multiarraymodule.c"),
+            "PyArray_ConcatenateArrays",
+            "sliding_view",
+        ),
+        f(
+            "fresh",
+            &format!("{MA}/multiarraymodule.c"),
+            "PyArray_ConcatenateFlattenedArrays",
+            "sliding_view",
+        ),
+        f("lock", &format!("{MA}/shape.c"), "PyArray_Resize", "self"),
+        f(
+            "fresh",
+            &format!("{MA}/shape.c"),
+            "PyArray_Transpose",
+            "ret",
+        ),
+        // Writes through `shape = fa->dimensions` and assigns `fa->nd`.
+        f(
+            "lock",
+            &format!("{MA}/shape.c"),
+            "PyArray_RemoveAxesInPlace",
+            "arr",
+        ),
+        f(
+            "fresh",
+            &format!("{MA}/textreading/rows.c"),
+            "read_rows",
+            "data_array",
+        ),
+        f(
+            "lock",
+            "numpy/f2py/src/fortranobject.c",
+            "swap_arrays",
+            "obj1",
+        ),
+        f(
+            "lock",
+            "numpy/f2py/src/fortranobject.c",
+            "swap_arrays",
+            "obj2",
+        ),
+    ]
+}
+
+#[test]
+fn numpy_2_2_1_findings_and_classes() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let (got, v) = findings(&tree, &[]);
+    let mut want = common_findings();
+    want.push(f(
+        "rewrite",
+        &format!("{MA}/item_selection.c"),
+        "PyArray_Repeat",
+        "aop",
+    ));
+    let mut sorted_got = got.clone();
+    sorted_got.sort();
+    want.sort();
+    assert_eq!(sorted_got, want);
+
+    let by = |function: &str, array: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["function"] == function && x["array"] == array)
+            .unwrap()
+            .clone()
+    };
+    // The race of numpy#28197: the write and the restore, nothing else.
+    let repeat = by("PyArray_Repeat", "aop");
+    let sites: Vec<(&str, &str)> = repeat["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["role"].as_str().unwrap(), s["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sites,
+        [
+            ("write", "PyArray_DIMS(aop)[axis] = total;"),
+            ("restore", "PyArray_DIMS(aop)[axis] = n;")
+        ]
+    );
+    assert_eq!(by("array_descr_set", "self")["descr_set"], true);
+    assert_eq!(by("array_shape_set", "self")["descr_set"], false);
+    // Fresh findings name their allocation; the tree's helpers count.
+    let from_file = by("PyArray_FromFile", "ret")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(from_file.contains("array_from_text()"), "{from_file}");
+
+    // Look-alikes are never hits: iterator fields, the alias re-pointed to
+    // a local buffer, shapes passed as `const npy_intp *`, and reads.
+    for file in [
+        "mapping.c",
+        "iterators.c",
+        "calculation.c",
+        "nditer_constr.c",
+        "common.c",
+    ] {
+        assert!(
+            !got.iter()
+                .any(|(_, f, _, _)| f.ends_with(&format!("/{file}"))),
+            "{file} has no shape writes"
+        );
+    }
+    // Exactly these lines are sites: every write, and no read.
+    let mut lines: Vec<(String, Vec<u64>)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let name = format!(
+                "{}/{}",
+                x["function"].as_str().unwrap(),
+                x["array"].as_str().unwrap()
+            );
+            let l = x["sites"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["line"].as_u64().unwrap())
+                .collect();
+            (name, l)
+        })
+        .collect();
+    lines.sort();
+    let want_lines: Vec<(String, Vec<u64>)> = [
+        ("PyArray_ConcatenateArrays/sliding_view", vec![506]),
+        ("PyArray_ConcatenateFlattenedArrays/sliding_view", vec![613]),
+        ("PyArray_FromFile/ret", vec![3736]),
+        ("PyArray_FromIter/ret", vec![4063, 4120]),
+        ("PyArray_NewFromDescr_int/fa", vec![730, 757, 769, 818]),
+        ("PyArray_RemoveAxesInPlace/arr", vec![1008]),
+        ("PyArray_Repeat/aop", vec![926, 934]),
+        ("PyArray_Resize/self", vec![158, 165, 171]),
+        ("PyArray_Transpose/ret", vec![703]),
+        ("array_descr_set/self", vec![459, 472, 496]),
+        ("array_descr_set/temp", vec![503]),
+        ("array_from_text/r", vec![3624]),
+        ("array_setstate/self", vec![2138, 2146, 2152]),
+        ("array_shape_set/self", vec![88, 92, 100]),
+        ("read_rows/data_array", vec![367, 490]),
+        ("swap_arrays/obj1", vec![779]),
+        ("swap_arrays/obj2", vec![779]),
+    ]
+    .into_iter()
+    .map(|(n, l)| (n.to_string(), l))
+    .collect();
+    assert_eq!(lines, want_lines);
+    assert!(
+        v["stats"]["files_parsed"].as_u64().unwrap() < 60,
+        "the prefilter keeps parsing small"
+    );
+}
+
+#[test]
+fn numpy_2_2_3_no_longer_has_the_repeat_race() {
+    let Some(tree) = numpy("2.2.3") else { return };
+    let (mut got, _) = findings(&tree, &[]);
+    let mut want = common_findings();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn numpy_strides_join_the_same_findings() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let (dims, _) = findings(&tree, &[]);
+    let (with_strides, v) = findings(&tree, &["--strides"]);
+    // Every dims finding is still there, with the same class.
+    for d in &dims {
+        assert!(with_strides.contains(d), "{d:?} kept with --strides");
+    }
+    let descr = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["function"] == "array_descr_set" && x["array"] == "self")
+        .unwrap();
+    let kinds: Vec<&str> = descr["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"dims") && kinds.contains(&"strides"),
+        "{kinds:?}"
+    );
+    // Strides-only writes elsewhere are findings of their own, never fixed
+    // automatically here (no restore).
+    for extra in with_strides.iter().filter(|x| !dims.contains(x)) {
+        assert_eq!(extra.0, "manual", "{extra:?}");
+    }
+}
