@@ -17,6 +17,23 @@ pub struct Cli {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub action: ActionArgs,
+
+    /// Only edit these findings: a function name, or FILE:LINE of a site.
+    /// Repeatable; the report still lists every finding.
+    #[arg(long, value_name = "FUNCTION|FILE:LINE")]
+    pub only: Vec<String>,
+
+    /// Also insert a TODO comment at manual findings.
+    #[arg(long)]
+    pub todo_manual: bool,
+
+    /// Override the built-in templates with the files of this directory
+    /// (commit.txt, lock-todo.txt, manual-todo.txt).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+
     /// Report format for the findings.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -62,6 +79,35 @@ pub struct Cli {
     /// When to use colour on stdout and stderr.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// The three actions; at most one may be given.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+#[group(multiple = false)]
+pub struct ActionArgs {
+    /// Print the planned changes as a unified diff on stdout (the default).
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the planned changes in place.
+    #[arg(long)]
+    apply: bool,
+}
+
+/// What to do with the planned changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    DryRun,
+    Apply,
+}
+
+impl Cli {
+    pub fn action(&self) -> Action {
+        if self.action.apply {
+            Action::Apply
+        } else {
+            Action::DryRun
+        }
+    }
 }
 
 /// The findings report format.

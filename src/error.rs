@@ -33,9 +33,9 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
-    /// A planned edit failed its own safety checks; the file is left untouched.
-    #[error("{}: internal error, file left untouched: {reason}", path.display())]
-    Verify { path: PathBuf, reason: String },
+    /// A file changed between reading and writing; it is left as it is.
+    #[error("{}: changed since it was read; not written (run dims-fix again)", path.display())]
+    Changed { path: PathBuf },
 
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
@@ -54,7 +54,7 @@ impl Error {
             | Error::Usage(_)
             | Error::Template { .. }
             | Error::Refused(_)
-            | Error::Verify { .. }
+            | Error::Changed { .. }
             | Error::Io { .. } => exit::USAGE,
         }
     }

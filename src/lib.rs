@@ -3,28 +3,54 @@
 //!
 //! The pipeline, one module per stage: [`discover`] (walk, prefilter) →
 //! [`source`] (read, mask, parse) → [`analyze`] (facts, summaries, classes)
-//! → [`render`] (reports). [`scan`] runs the stages; [`run`] is the command.
+//! → [`plan`] (edits) → [`patch`] (apply, verify) → [`render`] (reports,
+//! diffs) | [`apply`] (atomic writes). [`scan`] runs the analysis stages;
+//! [`run`] is the command.
 
 pub mod analyze;
+pub mod apply;
 pub mod cli;
 pub mod discover;
 pub mod error;
+pub mod patch;
+pub mod plan;
 pub mod render;
 pub mod scan;
 pub mod source;
+pub mod templates;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anstream::ColorChoice;
+use rayon::prelude::*;
 
-use cli::{Cli, Format};
+use cli::{Action, Cli, Format};
 use error::{exit, Error};
+use patch::Patch;
+use plan::{Change, Only, PlanOptions};
 use scan::{Scan, ScanOptions};
+use templates::Templates;
+
+/// What was planned for one file of the scan.
+pub struct FilePlan {
+    pub changes: Vec<Change>,
+    /// The whole result, when there are changes and they passed the checks.
+    pub new_text: Option<String>,
+    /// Why the file is left untouched, when its plan failed a check.
+    pub refused: Option<String>,
+}
 
 /// Run the command; the result is the process exit code (DESIGN §6).
 pub fn run(cli: Cli) -> Result<i32, Error> {
     let opts = options(&cli)?;
+    let templates = Templates::load(cli.templates.as_deref())?;
+    let plan_opts = PlanOptions {
+        only: cli.only.iter().map(|o| Only::parse(o)).collect(),
+        todo_manual: cli.todo_manual,
+        // Test hook: lets the tests prove that a broken plan is refused.
+        corrupt: std::env::var_os("DIMS_FIX_TEST_CORRUPT_PLAN").is_some(),
+    };
     let color = match cli.color {
         cli::ColorChoice::Auto => ColorChoice::Auto,
         cli::ColorChoice::Always => ColorChoice::Always,
@@ -34,13 +60,72 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         .num_threads(opts.threads)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
-    let scan = pool.install(|| scan::scan(&opts))?;
+    let (scan, plans) = pool.install(|| -> Result<_, Error> {
+        let scan = scan::scan(&opts)?;
+        let plans = plan_all(&scan, &opts, &plan_opts, &templates)?;
+        Ok((scan, plans))
+    })?;
 
-    let report = render::report::build(&scan, &|_, _| None);
     let mut stdout = anstream::AutoStream::new(std::io::stdout(), color);
     let mut stderr = anstream::AutoStream::new(std::io::stderr(), color);
+    let mut failed = false;
+    let mut applied = vec![false; scan.files.len()];
+    if cli.action() == Action::Apply {
+        for (i, (file, plan)) in scan.files.iter().zip(&plans).enumerate() {
+            let Some(new) = &plan.new_text else { continue };
+            match apply::write_atomically(&file.path, &file.text, new) {
+                Ok(()) => {
+                    applied[i] = true;
+                    let n = plan.changes.len();
+                    let _ = writeln!(
+                        stderr,
+                        "dims-fix: wrote {} ({n} change{})",
+                        file.rel,
+                        if n == 1 { "" } else { "s" }
+                    );
+                }
+                Err(e) => {
+                    failed = true;
+                    let _ = writeln!(stderr, "dims-fix: {e}");
+                }
+            }
+        }
+    }
+    for (file, plan) in scan.files.iter().zip(&plans) {
+        if let Some(why) = &plan.refused {
+            failed = true;
+            let _ = writeln!(stderr, "dims-fix: {}: {why}", file.rel);
+        }
+    }
+
+    let finding_diff = |fi: usize, ni: usize| -> Option<String> {
+        let file = &scan.files[fi];
+        let change = plans[fi]
+            .changes
+            .iter()
+            .find(|c| c.findings.contains(&ni))?;
+        plans[fi].new_text.as_ref()?;
+        let patch = Patch::new(change.edits.clone()).ok()?;
+        Some(render::diff::unified(
+            &file.rel,
+            &file.text,
+            &patch.apply(&file.text),
+        ))
+    };
+    let report = render::report::build(&scan, &finding_diff);
     let written = match cli.format {
-        Format::Text => render::text::write(&mut stderr, &report),
+        Format::Text => {
+            if cli.action() == Action::DryRun {
+                let mut diffs = String::new();
+                for (file, plan) in scan.files.iter().zip(&plans) {
+                    if let Some(new) = &plan.new_text {
+                        diffs.push_str(&render::diff::unified(&file.rel, &file.text, new));
+                    }
+                }
+                let _ = stdout.write_all(render::diff::colorize(&diffs).as_bytes());
+            }
+            render::text::write(&mut stderr, &report)
+        }
         Format::Json => {
             report_skips(&mut stderr, &scan);
             serde_json::to_writer_pretty(&mut stdout, &report)
@@ -54,7 +139,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 .and_then(|_| writeln!(stdout))
         }
     };
-    if let Err(e) = written {
+    if let Err(e) = written.and_then(|_| stdout.flush()) {
         // A closed pipe (`dims-fix | head`) is not an error of ours.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(Error::Io {
@@ -63,7 +148,54 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             });
         }
     }
-    Ok(exit_code(&cli, &scan))
+    Ok(exit_code(&cli, &scan, &plans, &applied, failed))
+}
+
+/// Plan and check every file, in parallel.
+pub fn plan_all(
+    scan: &Scan,
+    opts: &ScanOptions,
+    plan_opts: &PlanOptions,
+    templates: &Templates,
+) -> Result<Vec<FilePlan>, Error> {
+    scan.files
+        .par_iter()
+        .map(|file| {
+            let changes = plan::plan(file, plan_opts, templates)?;
+            if changes.is_empty() {
+                return Ok(FilePlan {
+                    changes,
+                    new_text: None,
+                    refused: None,
+                });
+            }
+            let edits = changes
+                .iter()
+                .flat_map(|c| c.edits.iter().cloned())
+                .collect();
+            let checked = Patch::new(edits)
+                .map_err(|e| e.to_string())
+                .and_then(|patch| {
+                    let new = patch.apply(&file.text);
+                    patch::verify(file, &changes, &new, opts, &scan.summaries).map(|()| new)
+                });
+            Ok(match checked {
+                Ok(new) => FilePlan {
+                    changes,
+                    new_text: Some(new),
+                    refused: None,
+                },
+                Err(why) => FilePlan {
+                    changes,
+                    new_text: None,
+                    refused: Some(format!(
+                        "internal error: the planned change failed its check ({why}); \
+                         file left untouched"
+                    )),
+                },
+            })
+        })
+        .collect()
 }
 
 fn report_skips(out: &mut dyn Write, scan: &Scan) {
@@ -72,17 +204,19 @@ fn report_skips(out: &mut dyn Write, scan: &Scan) {
     }
 }
 
-/// 3 when input was skipped (results incomplete), else 1 when `--check`
-/// finds an unacknowledged rewrite/lock/manual finding, else 0.
-fn exit_code(cli: &Cli, scan: &Scan) -> i32 {
-    if !scan.skipped.is_empty() {
+/// 3 when input was skipped or a file could not be changed (results
+/// incomplete), else 1 when `--check` finds an unacknowledged
+/// rewrite/lock/manual finding not fixed by this run, else 0.
+fn exit_code(cli: &Cli, scan: &Scan, plans: &[FilePlan], applied: &[bool], failed: bool) -> i32 {
+    if failed || !scan.skipped.is_empty() {
         return exit::SKIPPED;
     }
-    let open = scan
-        .files
-        .iter()
-        .flat_map(|f| &f.findings)
-        .any(|f| f.class != analyze::Class::Fresh && !f.acknowledged);
+    let open = scan.files.iter().enumerate().any(|(fi, file)| {
+        file.findings.iter().enumerate().any(|(ni, f)| {
+            let fixed = applied[fi] && plans[fi].changes.iter().any(|c| c.findings.contains(&ni));
+            f.class != analyze::Class::Fresh && !f.acknowledged && !fixed
+        })
+    });
     if cli.check && open {
         exit::FOUND
     } else {

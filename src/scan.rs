@@ -45,6 +45,8 @@ pub struct FileReport {
     pub rel: String,
     pub text: String,
     pub lines: LineIndex,
+    /// ERROR/MISSING nodes in the file (a planned result may not add any).
+    pub parse_errors: usize,
     /// Sorted by first site.
     pub findings: Vec<Finding>,
 }
@@ -299,6 +301,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
                 rel: p.rel,
                 text: p.text,
                 lines,
+                parse_errors: p.errors,
                 findings,
             })
         })
@@ -326,11 +329,39 @@ pub fn findings(
     let mut out = Vec::new();
     for mut f in functions {
         analyze::summary::apply(&mut f, summaries, sources);
-        out.extend(classify::classify(&f, summaries, lines));
+        out.extend(classify::classify(&f, summaries, text, lines));
     }
     out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
     ack::acknowledge(&mut out, text, lines);
     out
+}
+
+/// Analyse one text with what a finished scan learned about the tree (to
+/// check a planned result): its findings and its parse error count.
+pub fn reanalyze(
+    opts: &ScanOptions,
+    summaries: &Summaries,
+    path: &Path,
+    text: &str,
+) -> (Vec<Finding>, usize) {
+    let masker = Masker::new(&opts.ignore_macros);
+    let shape_macros: HashSet<String> = summaries
+        .macros
+        .iter()
+        .filter(|(_, m)| m.writes_shape.is_some())
+        .map(|(name, _)| name.clone())
+        .collect();
+    let p = process(
+        opts,
+        &masker,
+        &shape_macros,
+        path.to_path_buf(),
+        text.to_string(),
+        true,
+    );
+    let lines = LineIndex::new(&p.text);
+    let found = findings(p.functions, summaries, opts.sources(), &p.text, &lines);
+    (found, p.errors)
 }
 
 /// Parse a file and keep what later stages need.

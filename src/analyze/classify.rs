@@ -7,11 +7,12 @@ use std::collections::{HashMap, HashSet};
 use super::facts::{ArrayId, BlockKind, Facts, How, JumpKind, Target, UseKind, Via, Write};
 use super::summary::{is_allocator, may_return_input, Summaries};
 use super::{Class, Copy, CopySource, Finding, Kind, Rewrite, Role, Site, Span};
+use crate::plan::starts_line;
 use crate::source::LineIndex;
 
 /// Classify every array written in a function. `taken` holds the names in
 /// use (copies get fresh ones).
-pub fn classify(f: &Facts, summaries: &Summaries, lines: &LineIndex) -> Vec<Finding> {
+pub fn classify(f: &Facts, summaries: &Summaries, text: &str, lines: &LineIndex) -> Vec<Finding> {
     let mut order: Vec<&ArrayId> = Vec::new();
     let mut groups: HashMap<&ArrayId, Vec<&Write>> = HashMap::new();
     for w in f.writes.iter().filter(|w| !w.shape.param) {
@@ -28,6 +29,7 @@ pub fn classify(f: &Facts, summaries: &Summaries, lines: &LineIndex) -> Vec<Find
             let cx = ArrayCx {
                 f,
                 summaries,
+                text,
                 lines,
                 array,
             };
@@ -39,6 +41,8 @@ pub fn classify(f: &Facts, summaries: &Summaries, lines: &LineIndex) -> Vec<Find
 struct ArrayCx<'a> {
     f: &'a Facts,
     summaries: &'a Summaries,
+    /// The original text (layout checks).
+    text: &'a str,
     lines: &'a LineIndex,
     array: &'a str,
 }
@@ -238,6 +242,11 @@ impl<'a> ArrayCx<'a> {
             class,
             descr_set,
             reason,
+            evidence: if class == Class::Lock {
+                evidence.into_iter().map(|(e, _)| e).collect()
+            } else {
+                Vec::new()
+            },
             sites,
             acknowledged: false,
             rewrite: rewrites,
@@ -714,6 +723,13 @@ impl<'a> ArrayCx<'a> {
                         "`{array}` is not a plain variable, so changes to it cannot be tracked"
                     ));
                 }
+                if !starts_line(self.text, first.place.stmt.start) {
+                    return Err(format!(
+                        "the write at line {} shares its line with other code, so the copy \
+                         cannot be declared just before it",
+                        line(first.expr.start)
+                    ));
+                }
                 let name = fresh_name(kind, array, taken);
                 (
                     Copy::Insert {
@@ -824,6 +840,16 @@ impl<'a> ArrayCx<'a> {
                 ))
             }
         };
+        let spelled: String = self.text[decl.stmt.range()].split_whitespace().collect();
+        let source: String = self.text[from.source.range()].split_whitespace().collect();
+        if spelled != format!("npy_intp*{name}={source};")
+            || !starts_line(self.text, decl.stmt.start)
+        {
+            return Err(format!(
+                "`{name}` is not declared on its own line as `npy_intp *{name} = ...;` (line {})",
+                line(decl.stmt.start)
+            ));
+        }
         if decl.declarators != 1 || decl.type_text != "npy_intp" {
             return Err(format!(
                 "`{name}` is declared together with other variables or with another type \

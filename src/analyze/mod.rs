@@ -146,6 +146,8 @@ pub struct Finding {
     /// The function assigns the array's descr (the dtype setter).
     pub descr_set: bool,
     pub reason: String,
+    /// For a lock: the in-place metadata changes that show intent.
+    pub evidence: Vec<String>,
     /// Sorted by position.
     pub sites: Vec<Site>,
     /// Acknowledged by the tool's own TODO or a `dims-fix: allow(...)` comment.

@@ -1,0 +1,306 @@
+//! Findings become edits (DESIGN §4): the local copy and its redirects for a
+//! rewrite, a TODO comment for a lock (one per function) or, on request, for
+//! a manual finding. Whole lines are inserted or deleted; neighbours keep
+//! their bytes, indentation and line endings.
+
+use serde::Serialize;
+
+use crate::analyze::ack::{lock_anchor, TODO_MARKER};
+use crate::analyze::{Class, Copy, Finding, Ndim, Rewrite, Span};
+use crate::error::Error;
+use crate::patch::Edit;
+use crate::render::function_name;
+use crate::scan::FileReport;
+use crate::templates::Templates;
+
+/// Which findings get edits.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `--only FUNCTION` / `--only FILE:LINE`; empty means all.
+    pub only: Vec<Only>,
+    /// `--todo-manual`: a TODO comment at manual findings too.
+    pub todo_manual: bool,
+    /// Test hook: plant a syntax error in every planned rewrite, so the
+    /// verification that must refuse it can be tested end to end.
+    pub corrupt: bool,
+}
+
+/// A `--only` selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Only {
+    Function(String),
+    Line { file: String, line: usize },
+}
+
+impl Only {
+    pub fn parse(s: &str) -> Only {
+        match s.rsplit_once(':') {
+            Some((file, line)) if !file.is_empty() && line.parse::<usize>().is_ok() => Only::Line {
+                file: file.to_string(),
+                line: line.parse().unwrap_or(0),
+            },
+            _ => Only::Function(s.to_string()),
+        }
+    }
+}
+
+/// What a change does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    Rewrite,
+    LockTodo,
+    ManualTodo,
+}
+
+/// One reviewable unit: the edits for one finding (or, for a lock TODO,
+/// for all lock findings of one function).
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub kind: ChangeKind,
+    /// Indices into the file's findings.
+    pub findings: Vec<usize>,
+    pub edits: Vec<Edit>,
+}
+
+fn selected(file: &FileReport, f: &Finding, only: &[Only]) -> bool {
+    only.is_empty()
+        || only.iter().any(|o| match o {
+            Only::Function(name) => &function_name(file, f) == name || &f.function == name,
+            Only::Line { file: path, line } => {
+                (file.rel == *path || file.rel.ends_with(&format!("/{path}")))
+                    && f.sites
+                        .iter()
+                        .any(|s| file.lines.line(s.span.start) == *line)
+            }
+        })
+}
+
+/// Plan every change for one file, in position order.
+pub fn plan(
+    file: &FileReport,
+    opts: &PlanOptions,
+    templates: &Templates,
+) -> Result<Vec<Change>, Error> {
+    let text = file.text.as_str();
+    let mut changes = Vec::new();
+    let mut locked = Vec::new();
+    for (i, f) in file.findings.iter().enumerate() {
+        if !selected(file, f, &opts.only) {
+            continue;
+        }
+        match f.class {
+            Class::Rewrite => {
+                let mut edits = Vec::new();
+                for r in &f.rewrite {
+                    edits.extend(rewrite_edits(text, r, opts.corrupt));
+                }
+                changes.push(Change {
+                    kind: ChangeKind::Rewrite,
+                    findings: vec![i],
+                    edits,
+                });
+            }
+            Class::Lock if !f.acknowledged && !locked.contains(&f.function_body) => {
+                locked.push(f.function_body);
+                changes.push(lock_todo(file, i, opts, templates)?);
+            }
+            Class::Manual if opts.todo_manual && !f.acknowledged => {
+                let anchor = f.sites[0].stmt.start;
+                let ctx = TodoContext {
+                    file: &file.rel,
+                    function: function_name(file, f),
+                    array: f.array.clone(),
+                    arrays: vec![f.array.clone()],
+                    lines: site_lines(file, [f]),
+                    descr_set: f.descr_set,
+                    reason: f.reason.clone(),
+                    evidence: f.evidence.clone(),
+                };
+                let body = templates.render("manual-todo.txt", &ctx)?;
+                changes.push(Change {
+                    kind: ChangeKind::ManualTodo,
+                    findings: vec![i],
+                    edits: vec![todo_comment(text, anchor, &body)],
+                });
+            }
+            _ => {}
+        }
+    }
+    changes.sort_by_key(|c| c.edits.iter().map(|e| e.range.start).min());
+    Ok(changes)
+}
+
+/// What the TODO templates may use.
+#[derive(Serialize)]
+struct TodoContext<'a> {
+    file: &'a str,
+    function: String,
+    /// The finding's array (the first one, for a lock TODO).
+    array: String,
+    arrays: Vec<String>,
+    lines: Vec<usize>,
+    descr_set: bool,
+    reason: String,
+    evidence: Vec<String>,
+}
+
+fn site_lines<'a>(
+    file: &FileReport,
+    findings: impl IntoIterator<Item = &'a Finding>,
+) -> Vec<usize> {
+    let mut lines: Vec<usize> = findings
+        .into_iter()
+        .flat_map(|f| &f.sites)
+        .map(|s| file.lines.line(s.span.start))
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
+/// One TODO per function, above its first lock site, naming every array.
+fn lock_todo(
+    file: &FileReport,
+    first: usize,
+    opts: &PlanOptions,
+    templates: &Templates,
+) -> Result<Change, Error> {
+    let body_span = file.findings[first].function_body;
+    let members: Vec<usize> = file
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.function_body == body_span && f.class == Class::Lock)
+        .filter(|(_, f)| selected(file, f, &opts.only) && !f.acknowledged)
+        .map(|(i, _)| i)
+        .collect();
+    let group: Vec<&Finding> = members.iter().map(|&i| &file.findings[i]).collect();
+    let anchor = lock_anchor(&file.findings, body_span).expect("a lock finding has sites");
+    let mut evidence: Vec<String> = Vec::new();
+    for e in group.iter().flat_map(|f| &f.evidence) {
+        if !evidence.contains(e) {
+            evidence.push(e.clone());
+        }
+    }
+    let lead = group[0];
+    let ctx = TodoContext {
+        file: &file.rel,
+        function: function_name(file, lead),
+        array: lead.array.clone(),
+        arrays: group.iter().map(|f| f.array.clone()).collect(),
+        lines: site_lines(file, group.iter().copied()),
+        descr_set: group.iter().any(|f| f.descr_set),
+        reason: lead.reason.clone(),
+        evidence,
+    };
+    let body = templates.render("lock-todo.txt", &ctx)?;
+    Ok(Change {
+        kind: ChangeKind::LockTodo,
+        findings: members,
+        edits: vec![todo_comment(&file.text, anchor, &body)],
+    })
+}
+
+/// The edits of one rewrite (DESIGN §4).
+fn rewrite_edits(text: &str, r: &Rewrite, corrupt: bool) -> Vec<Edit> {
+    let (name, anchor) = match &r.copy {
+        Copy::Insert { before, name } => (name.as_str(), before.start),
+        Copy::Alias { decl, name } => (name.as_str(), decl.start),
+    };
+    let ndim = match r.from.ndim {
+        Ndim::Array(s) => format!("PyArray_NDIM({})", &text[s.range()]),
+        Ndim::Fields(s) => format!("{}->nd", &text[s.range()]),
+    };
+    let source = &text[r.from.source.range()];
+    let indent = indent_at(text, anchor);
+    let eol = eol_at(text, anchor);
+    let semi = if corrupt { "" } else { ";" };
+    let declare = format!("npy_intp {name}[NPY_MAXDIMS]{semi}");
+    let copy = format!("memcpy({name}, {source}, {ndim} * sizeof(npy_intp));");
+    let mut edits = match &r.copy {
+        Copy::Insert { .. } => vec![Edit::insert(
+            line_start(text, anchor),
+            format!("{indent}{declare}{eol}{indent}{copy}{eol}"),
+        )],
+        Copy::Alias { decl, .. } => vec![Edit::replace(
+            decl.range(),
+            format!("{declare}{eol}{indent}{copy}"),
+        )],
+    };
+    edits.extend(r.redirects.iter().map(|s| Edit::replace(s.range(), name)));
+    edits.extend(
+        r.deletes
+            .iter()
+            .map(|&s| Edit::delete(whole_lines(text, s).unwrap_or(s.range()))),
+    );
+    edits
+}
+
+/// A C block comment holding `body`, its first line marked, inserted as
+/// whole lines above the line holding `anchor`, at that line's indentation.
+fn todo_comment(text: &str, anchor: usize, body: &str) -> Edit {
+    let indent = indent_at(text, anchor);
+    let eol = eol_at(text, anchor);
+    let columns: usize = indent.chars().map(|c| if c == '\t' { 8 } else { 1 }).sum();
+    let width = 79usize.saturating_sub(columns + 3).max(40);
+    let marked = format!("{TODO_MARKER}: {}", body.replace("*/", "* /"));
+    let mut out = format!("{indent}/*{eol}");
+    for para in marked.lines() {
+        if para.trim().is_empty() {
+            out.push_str(&format!("{indent} *{eol}"));
+            continue;
+        }
+        for line in textwrap::wrap(para, width) {
+            out.push_str(&format!("{indent} * {line}{eol}"));
+        }
+    }
+    out.push_str(&format!("{indent} */{eol}"));
+    Edit::insert(line_start(text, anchor), out)
+}
+
+/// Start of the line holding `pos`.
+pub fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The blanks that start the line holding `pos`.
+pub fn indent_at(text: &str, pos: usize) -> &str {
+    let start = line_start(text, pos);
+    let rest = &text[start..];
+    let n = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    &rest[..n]
+}
+
+/// The line ending of the line holding `pos` (the file's first one for a
+/// last line without any).
+pub fn eol_at(text: &str, pos: usize) -> &'static str {
+    let crlf = |i: usize| i > 0 && text.as_bytes()[i - 1] == b'\r';
+    match text[pos..]
+        .find('\n')
+        .map(|i| pos + i)
+        .or_else(|| text.find('\n'))
+    {
+        Some(i) if crlf(i) => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// Whether only blanks precede `pos` on its line.
+pub fn starts_line(text: &str, pos: usize) -> bool {
+    text[line_start(text, pos)..pos].trim().is_empty()
+}
+
+/// The whole lines a statement occupies, with their line ending, when the
+/// statement is alone on them.
+fn whole_lines(text: &str, s: Span) -> Option<std::ops::Range<usize>> {
+    if !starts_line(text, s.start) {
+        return None;
+    }
+    let rest = &text[s.end..];
+    let line_end = rest.find('\n').map_or(text.len(), |i| s.end + i + 1);
+    text[s.end..line_end]
+        .trim()
+        .is_empty()
+        .then(|| line_start(text, s.start)..line_end)
+}
