@@ -251,7 +251,11 @@ fn todo_comment(text: &str, anchor: usize, body: &str) -> Edit {
             out.push_str(&format!("{indent} *{eol}"));
             continue;
         }
-        for line in textwrap::wrap(para, width) {
+        // Never split words (`descr-set`, identifiers) across lines.
+        let options = textwrap::Options::new(width)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .break_words(false);
+        for line in textwrap::wrap(para, options) {
             out.push_str(&format!("{indent} * {line}{eol}"));
         }
     }

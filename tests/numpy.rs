@@ -289,3 +289,195 @@ fn numpy_strides_join_the_same_findings() {
         assert_eq!(extra.0, "manual", "{extra:?}");
     }
 }
+
+/// A scratch copy of a release (the cache stays pristine).
+fn scratch_copy(tree: &std::path::Path) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", tree.display()))
+        .arg(tmp.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    tmp
+}
+
+/// The statements of a function, trimmed, without blank or comment lines.
+fn statements(text: &str, header: &str) -> Vec<String> {
+    let start = text
+        .find(header)
+        .unwrap_or_else(|| panic!("{header} not found"));
+    let body = &text[start..];
+    let end = body.find("\n}\n").unwrap();
+    body[..end]
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("/*") && !l.starts_with('*'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn numpy_2_2_1_dry_run_is_the_upstream_fix_plus_lock_todos() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let Some(fixed) = numpy("2.2.3") else { return };
+    let work = scratch_copy(&tree);
+    let out = dims_fix().arg(work.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let diff = stdout(&out);
+    let patch_file = work.path().join("../dims-fix.patch");
+    std::fs::write(&patch_file, &diff).unwrap();
+
+    // The pristine tree takes the patch with git and with patch(1).
+    let git = Command::new("git")
+        .args(["apply", "--check", "--whitespace=nowarn"])
+        .arg(&patch_file)
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(git.status.success(), "git apply --check: {}", stderr(&git));
+    let patch = Command::new("patch")
+        .args(["-p1", "--dry-run", "-i"])
+        .arg(&patch_file)
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(
+        patch.status.success(),
+        "patch -p1 --dry-run: {}",
+        stdout(&patch)
+    );
+
+    // Only item_selection.c changes code; every other file only gains
+    // lock TODO comments.
+    let mut files = Vec::new();
+    let mut current = String::new();
+    for line in diff.lines() {
+        if let Some(path) = line.strip_prefix("+++ b/") {
+            current = path.to_string();
+            files.push(current.clone());
+        } else if current != format!("{MA}/item_selection.c")
+            && !line.starts_with("+++")
+            && !line.starts_with("---")
+        {
+            assert!(!line.starts_with('-'), "{current}: removes a line: {line}");
+            if let Some(added) = line.strip_prefix('+') {
+                let t = added.trim_start();
+                assert!(
+                    t.starts_with("/*") || t.starts_with('*'),
+                    "{current}: adds code: {added}"
+                );
+            }
+        }
+    }
+    assert!(files.contains(&format!("{MA}/item_selection.c")));
+    assert!(files.contains(&format!("{MA}/getset.c")));
+    let getset_todo = diff
+        .split("+++ b/")
+        .find(|s| s.starts_with(&format!("{MA}/getset.c")))
+        .unwrap();
+    assert!(getset_todo.contains("TODO(dims-fix): array_descr_set changes the shape of self"));
+    assert!(getset_todo.contains("descr-set"));
+    let (lock_files, _) = findings(&tree, &[]);
+    for f in &files {
+        if f.ends_with("item_selection.c") {
+            continue;
+        }
+        assert!(
+            lock_files
+                .iter()
+                .any(|(class, file, _, _)| class == "lock" && file == f),
+            "{f} has a lock finding"
+        );
+    }
+
+    // Applied, PyArray_Repeat is NumPy 2.2.3's function but for how the
+    // local copy is filled (memcpy instead of a loop).
+    let apply = Command::new("git")
+        .args(["apply", "--whitespace=nowarn"])
+        .arg(&patch_file)
+        .current_dir(work.path())
+        .status()
+        .unwrap();
+    assert!(apply.success());
+    let ours = std::fs::read_to_string(work.path().join(MA).join("item_selection.c")).unwrap();
+    let upstream = std::fs::read_to_string(fixed.join(MA).join("item_selection.c")).unwrap();
+    let header = "PyArray_Repeat(PyArrayObject *aop, PyObject *op, int axis)\n{";
+    let (ours, upstream) = (statements(&ours, header), statements(&upstream, header));
+    let decl = |s: &Vec<String>| {
+        s.iter()
+            .position(|l| l.starts_with("npy_intp dims[NPY_MAXDIMS]"))
+            .unwrap()
+    };
+    let set = |s: &Vec<String>| s.iter().position(|l| l == "dims[axis] = total;").unwrap();
+    assert_eq!(
+        ours[..decl(&ours)],
+        upstream[..decl(&upstream)],
+        "same statements before the copy"
+    );
+    assert_eq!(
+        ours[set(&ours)..],
+        upstream[set(&upstream)..],
+        "same statements from dims[axis] = total;"
+    );
+    assert_eq!(
+        ours[decl(&ours)..set(&ours)],
+        [
+            "npy_intp dims[NPY_MAXDIMS];",
+            "memcpy(dims, PyArray_DIMS(aop), PyArray_NDIM(aop) * sizeof(npy_intp));"
+        ]
+    );
+    assert!(!ours
+        .iter()
+        .any(|l| l.starts_with("PyArray_DIMS(aop)[") && l.contains('=')));
+    assert!(
+        ours.contains(&"nel *= PyArray_DIMS(aop)[i];".to_string()),
+        "later reads stay"
+    );
+    assert!(ours.contains(&"n_outer *= PyArray_DIMS(aop)[i];".to_string()));
+}
+
+#[test]
+fn numpy_2_2_1_apply_twice_is_apply_once() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let work = scratch_copy(&tree);
+    let first = dims_fix().arg("--apply").arg(work.path()).output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let written: Vec<&str> = stderr(&first)
+        .lines()
+        .filter(|l| l.contains(": wrote "))
+        .map(|_| "")
+        .collect();
+    assert!(written.len() >= 5, "{}", stderr(&first));
+    let after_one = tree_bytes(work.path());
+    let second = dims_fix().arg("--apply").arg(work.path()).output().unwrap();
+    assert_eq!(second.status.code(), Some(0));
+    assert!(!stderr(&second).contains(": wrote "), "{}", stderr(&second));
+    assert!(
+        after_one == tree_bytes(work.path()),
+        "the second --apply changed files"
+    );
+    let dry = dims_fix().arg(work.path()).output().unwrap();
+    assert_eq!(stdout(&dry), "", "--dry-run after --apply prints no diff");
+}
+
+fn tree_bytes(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| x == "c" || x == "h" || x == "src")
+            {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

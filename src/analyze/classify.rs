@@ -210,9 +210,10 @@ impl<'a> ArrayCx<'a> {
                     })
                     .collect();
                 format!(
-                    "temporary change of {array}'s {}, restored at line {}; {}; a local copy \
+                    "temporary change of {array}'s {}, restored at line{} {}; {}; a local copy \
                      removes the race",
                     kinds.join(" and "),
+                    if restored.len() == 1 { "" } else { "s" },
                     restored.join(", "),
                     origin_why.unwrap_or_default()
                 )
