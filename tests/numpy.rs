@@ -481,3 +481,24 @@ fn tree_bytes(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+#[test]
+fn numpy_2_2_1_patched_sources_compile() {
+    // Fetches the release first so an unreachable index skips cleanly.
+    if numpy("2.2.1").is_none() {
+        return;
+    }
+    let out = Command::new(repo().join("scripts/compile-patched.sh"))
+        .arg("2.2.1")
+        .output()
+        .unwrap();
+    let log = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{log}");
+    for file in ["item_selection.c", "getset.c"] {
+        assert!(
+            log.contains(&format!("{MA}/{file}: compiled (")),
+            "{file} compiled as part of NumPy's build:\n{log}"
+        );
+    }
+    assert!(log.contains("all patched sources compiled"), "{log}");
+}
