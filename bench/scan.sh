@@ -14,8 +14,7 @@ for tool in hyperfine rg python3; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 2; }
 done
 tree=$("$here/scripts/fetch-numpy.sh" "$version")
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-bin="$here/target/release/dims-fix"
+bin=$("$here/scripts/dims-fix-bin.sh")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

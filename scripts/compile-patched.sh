@@ -8,6 +8,7 @@
 #
 # Cache: $DIMS_FIX_CACHE, else $XDG_CACHE_HOME/dims-fix, else ~/.cache/dims-fix.
 # Needs: python3 with pip (for meson's helpers: ninja, cython), a C/C++ compiler.
+# $DIMS_FIX names the dims-fix binary to use (default: a release build).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 version=${1:-2.2.1}
@@ -30,8 +31,8 @@ step "patched copy of numpy-$version"
 rm -rf "$work/src"
 mkdir -p "$work"
 cp -a "$pristine" "$work/src"
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-"$here/target/release/dims-fix" --apply --color never "$work/src" 2>"$work/dims-fix.log" \
+bin=$("$here/scripts/dims-fix-bin.sh")
+"$bin" --apply --color never "$work/src" 2>"$work/dims-fix.log" \
     || { cat "$work/dims-fix.log" >&2; fail "dims-fix --apply"; }
 grep ': wrote ' "$work/dims-fix.log" >&2 || true
 changed=$(cd "$work/src" && diff -rq "$pristine" . 2>/dev/null | awk '/^Files/ {print $4}' | sed 's|^\./||' | grep -E '\.(c|cpp)$' || true)

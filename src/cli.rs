@@ -29,6 +29,32 @@ pub struct Cli {
     #[arg(long)]
     pub todo_manual: bool,
 
+    /// With --commit or --patch-dir: one commit per finding, per file, or
+    /// one for all.
+    #[arg(long, value_enum, default_value_t = crate::series::Group::Finding)]
+    pub group: crate::series::Group,
+
+    /// With --commit: commit on a new branch made from HEAD, and switch to it.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+
+    /// With --branch: reset the branch if it already exists.
+    #[arg(long, requires = "branch")]
+    pub force_branch: bool,
+
+    /// Commit author (and patch sender) as "Name <email>"; default: git config.
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub author: Option<String>,
+
+    /// Add a Signed-off-by trailer to each commit message.
+    #[arg(long)]
+    pub signoff: bool,
+
+    /// Also write the series as numbered `git format-patch`-style files
+    /// here (works without git, with --dry-run too).
+    #[arg(long, value_name = "DIR")]
+    pub patch_dir: Option<PathBuf>,
+
     /// Override the built-in templates with the files of this directory
     /// (commit.txt, lock-todo.txt, manual-todo.txt).
     #[arg(long, value_name = "DIR")]
@@ -91,6 +117,10 @@ pub struct ActionArgs {
     /// Write the planned changes in place.
     #[arg(long)]
     apply: bool,
+    /// Write the planned changes and commit them, one commit per finding
+    /// (see --group), in the git repository holding the paths.
+    #[arg(long)]
+    commit: bool,
 }
 
 /// What to do with the planned changes.
@@ -98,11 +128,14 @@ pub struct ActionArgs {
 pub enum Action {
     DryRun,
     Apply,
+    Commit,
 }
 
 impl Cli {
     pub fn action(&self) -> Action {
-        if self.action.apply {
+        if self.action.commit {
+            Action::Commit
+        } else if self.action.apply {
             Action::Apply
         } else {
             Action::DryRun

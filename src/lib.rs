@@ -12,10 +12,12 @@ pub mod apply;
 pub mod cli;
 pub mod discover;
 pub mod error;
+pub mod git;
 pub mod patch;
 pub mod plan;
 pub mod render;
 pub mod scan;
+pub mod series;
 pub mod source;
 pub mod templates;
 
@@ -60,16 +62,93 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         .num_threads(opts.threads)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
-    let (scan, plans) = pool.install(|| -> Result<_, Error> {
+    // The repository is checked before anything is scanned: fail fast.
+    let repo = match cli.action() {
+        Action::Commit => Some(git::open(&opts.paths[0])?),
+        _ => None,
+    };
+    let commit_opts = git::CommitOptions {
+        branch: cli.branch.clone(),
+        force_branch: cli.force_branch,
+        author: cli.author.clone(),
+        signoff: cli.signoff,
+    };
+    if let Some(author) = &cli.author {
+        git::parse_identity(author)?;
+    }
+    if let Some(branch) = &cli.branch {
+        git::check_branch_name(branch)?;
+    }
+    let (scan, mut plans) = pool.install(|| -> Result<_, Error> {
         let scan = scan::scan(&opts)?;
         let plans = plan_all(&scan, &opts, &plan_opts, &templates)?;
         Ok((scan, plans))
     })?;
+    if let Some(repo) = &repo {
+        // A submodule's files are committed in the submodule, not here.
+        for (file, plan) in scan.files.iter().zip(plans.iter_mut()) {
+            if plan.new_text.is_none() {
+                continue;
+            }
+            if let Some(sub) = git::submodule_of(repo, &file.path) {
+                plan.new_text = None;
+                plan.refused = Some(format!(
+                    "inside submodule {sub}; run dims-fix --commit there"
+                ));
+            }
+        }
+    }
 
     let mut stdout = anstream::AutoStream::new(std::io::stdout(), color);
     let mut stderr = anstream::AutoStream::new(std::io::stderr(), color);
     let mut failed = false;
     let mut applied = vec![false; scan.files.len()];
+    let series = if cli.action() == Action::Commit || cli.patch_dir.is_some() {
+        series::build(&scan, &plans, cli.group, &templates)?
+    } else {
+        Vec::new()
+    };
+    let mut commit_ids: Option<Vec<String>> = None;
+    if let Some(repo) = &repo {
+        if series.is_empty() {
+            let _ = writeln!(stderr, "dims-fix: nothing to commit");
+        } else {
+            let ids = git::commit_series(repo, &series, &commit_opts)?;
+            for (id, step) in ids.iter().zip(&series) {
+                let _ = writeln!(
+                    stderr,
+                    "dims-fix: committed {:.10} {}",
+                    id.to_string(),
+                    step.subject()
+                );
+            }
+            for (i, plan) in plans.iter().enumerate() {
+                applied[i] = plan.new_text.is_some();
+            }
+            commit_ids = Some(ids.iter().map(|id| id.to_string()).collect());
+        }
+    }
+    if let Some(dir) = &cli.patch_dir {
+        if !series.is_empty() {
+            let author = git::identity(repo.as_ref(), cli.author.as_deref(), "AUTHOR")?;
+            let date = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc2822)
+                .unwrap_or_default();
+            let written = series::write_patch_dir(
+                dir,
+                &series,
+                &author.to_string(),
+                &date,
+                commit_ids.as_deref(),
+            )?;
+            let _ = writeln!(
+                stderr,
+                "dims-fix: wrote {} patches to {}",
+                written.len(),
+                dir.display()
+            );
+        }
+    }
     if cli.action() == Action::Apply {
         for (i, (file, plan)) in scan.files.iter().zip(&plans).enumerate() {
             let Some(new) = &plan.new_text else { continue };

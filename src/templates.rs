@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::error::Error;
 
 const BUILTIN: &[(&str, &str)] = &[
+    ("commit.txt", include_str!("../templates/commit.txt")),
     ("lock-todo.txt", include_str!("../templates/lock-todo.txt")),
     (
         "manual-todo.txt",

@@ -490,6 +490,7 @@ fn numpy_2_2_1_patched_sources_compile() {
     }
     let out = Command::new(repo().join("scripts/compile-patched.sh"))
         .arg("2.2.1")
+        .env("DIMS_FIX", assert_cmd::cargo::cargo_bin("dims-fix"))
         .output()
         .unwrap();
     let log = format!("{}{}", stdout(&out), stderr(&out));
@@ -501,4 +502,119 @@ fn numpy_2_2_1_patched_sources_compile() {
         );
     }
     assert!(log.contains("all patched sources compiled"), "{log}");
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn numpy_2_2_1_commit_series_and_patch_dir() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let work = scratch_copy(&tree);
+    let dir = work.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.name", "Ada Tester"]);
+    git(dir, &["config", "user.email", "ada@example.com"]);
+    git(dir, &["config", "core.autocrlf", "false"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "numpy 2.2.1"]);
+    let base = git(dir, &["rev-parse", "HEAD"]).trim().to_string();
+    let dry = dims_fix().arg(dir).output().unwrap();
+    let patches = tempfile::tempdir().unwrap();
+    let out = dims_fix()
+        .args(["--commit", "--patch-dir"])
+        .arg(patches.path())
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(git(dir, &["status", "--porcelain"]), "");
+
+    // One commit per finding with a rewrite or a TODO (a lock TODO covers
+    // its function), each touching only its file.
+    let log = git(
+        dir,
+        &[
+            "log",
+            "--reverse",
+            "--format=%H %s",
+            &format!("{base}..HEAD"),
+        ],
+    );
+    let commits: Vec<(&str, &str)> = log.lines().map(|l| l.split_once(' ').unwrap()).collect();
+    let subjects: Vec<&str> = commits.iter().map(|c| c.1).collect();
+    assert_eq!(
+        subjects,
+        [
+            "MAINT: mark in-place shape change in array_shape_set for locking",
+            "MAINT: mark in-place shape change in array_descr_set for locking",
+            "BUG: avoid data race on the shape of aop in PyArray_Repeat",
+            "MAINT: mark in-place shape change in array_setstate for locking",
+            "MAINT: mark in-place shape change in PyArray_Resize for locking",
+            "MAINT: mark in-place shape change in PyArray_RemoveAxesInPlace for locking",
+            "MAINT: mark in-place shape change in swap_arrays for locking",
+        ]
+    );
+    for (id, subject) in &commits {
+        let files = git(dir, &["show", "--format=", "--name-only", id]);
+        assert_eq!(
+            files.lines().count(),
+            1,
+            "{subject} touches one file: {files}"
+        );
+        let body = git(dir, &["log", "-1", "--format=%B", id]);
+        assert!(
+            body.contains("numpy#28197") && body.contains("Generated-by: dims-fix"),
+            "{body}"
+        );
+    }
+    let descr = git(dir, &["log", "-1", "--format=%B", commits[1].0]);
+    assert!(descr.contains("descr-set"), "{descr}");
+
+    // The Repeat commit is the change --dry-run printed for item_selection.c.
+    let repeat = commits[2].0;
+    let shown = git(dir, &["show", "--format=", repeat]);
+    let dry = stdout(&dry);
+    let dry_repeat: String = dry
+        .split_inclusive('\n')
+        .skip_while(|l| !l.starts_with(&format!("diff --git a/{MA}/item_selection.c")))
+        .take_while({
+            let mut first = true;
+            move |l| std::mem::take(&mut first) || !l.starts_with("diff --git")
+        })
+        .collect();
+    let hunks = |d: &str| {
+        d.lines()
+            .skip_while(|l| !l.starts_with("@@"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(!dry_repeat.is_empty());
+    assert_eq!(hunks(&shown), hunks(&dry_repeat));
+
+    // git am of the patch series onto the original commit gives the same tree.
+    let final_tree = git(dir, &["rev-parse", "HEAD^{tree}"]);
+    git(dir, &["checkout", "-q", "-b", "replay", &base]);
+    let mut names: Vec<PathBuf> = std::fs::read_dir(patches.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 7);
+    let mut am = vec!["am".to_string(), "-q".to_string()];
+    am.extend(names.iter().map(|p| p.display().to_string()));
+    let am: Vec<&str> = am.iter().map(String::as_str).collect();
+    git(dir, &am);
+    assert_eq!(git(dir, &["rev-parse", "HEAD^{tree}"]), final_tree);
 }

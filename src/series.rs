@@ -1,0 +1,327 @@
+//! A reviewable series: the planned changes grouped into steps (one per
+//! finding, per file, or one for all), each with its commit message and the
+//! content of every file it touches before and after it; written as git
+//! commits (`git`) or as numbered `git format-patch`-style files.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::analyze::Finding;
+use crate::error::Error;
+use crate::patch::Patch;
+use crate::plan::ChangeKind;
+use crate::render::{diff, function_name, report::tool};
+use crate::scan::{FileReport, Scan};
+use crate::templates::Templates;
+use crate::FilePlan;
+
+/// How changes are grouped into commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Group {
+    /// One commit per finding (a lock TODO covers one function).
+    #[default]
+    Finding,
+    /// One commit per file.
+    File,
+    /// One commit for everything.
+    All,
+}
+
+/// A file as one step of the series leaves it.
+#[derive(Debug, Clone)]
+pub struct StepFile {
+    pub rel: String,
+    pub path: PathBuf,
+    pub before: String,
+    pub after: String,
+}
+
+/// One commit of the series.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Subject line, blank line, body.
+    pub message: String,
+    pub files: Vec<StepFile>,
+}
+
+impl Step {
+    pub fn subject(&self) -> &str {
+        self.message.lines().next().unwrap_or("")
+    }
+
+    /// The unified diff of this step.
+    pub fn diff(&self) -> String {
+        self.files
+            .iter()
+            .map(|f| diff::unified(&f.rel, &f.before, &f.after))
+            .collect()
+    }
+}
+
+#[derive(Serialize)]
+struct SiteCtx {
+    file: String,
+    line: usize,
+    class: &'static str,
+    role: &'static str,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct ChangeCtx {
+    kind: ChangeKind,
+    file: String,
+    function: String,
+    arrays: Vec<String>,
+    descr_set: bool,
+    sites: Vec<SiteCtx>,
+}
+
+#[derive(Serialize)]
+struct MessageCtx {
+    tool: String,
+    changes: Vec<ChangeCtx>,
+    files: Vec<String>,
+}
+
+/// Build the series from the checked plans, in file and position order.
+pub fn build(
+    scan: &Scan,
+    plans: &[FilePlan],
+    group: Group,
+    templates: &Templates,
+) -> Result<Vec<Step>, Error> {
+    // (file, change) units of files whose plan passed its checks.
+    let units: Vec<(usize, usize)> = plans
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.new_text.is_some())
+        .flat_map(|(fi, p)| (0..p.changes.len()).map(move |ci| (fi, ci)))
+        .collect();
+    let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
+    for unit in units {
+        let join = match (group, groups.last()) {
+            (Group::All, Some(_)) => true,
+            (Group::File, Some(last)) => last[0].0 == unit.0,
+            _ => false,
+        };
+        match (join, groups.last_mut()) {
+            (true, Some(last)) => last.push(unit),
+            _ => groups.push(vec![unit]),
+        }
+    }
+    let mut applied: Vec<Vec<usize>> = vec![Vec::new(); plans.len()];
+    let mut steps = Vec::new();
+    for members in groups {
+        let mut files: Vec<usize> = members.iter().map(|(fi, _)| *fi).collect();
+        files.dedup();
+        let mut step_files = Vec::new();
+        for &fi in &files {
+            let file = &scan.files[fi];
+            let before = text_with(file, &plans[fi], &applied[fi]);
+            applied[fi].extend(members.iter().filter(|(f, _)| *f == fi).map(|(_, c)| *c));
+            let after = text_with(file, &plans[fi], &applied[fi]);
+            step_files.push(StepFile {
+                rel: file.rel.clone(),
+                path: file.path.clone(),
+                before,
+                after,
+            });
+        }
+        let ctx = MessageCtx {
+            tool: tool(),
+            changes: members
+                .iter()
+                .map(|&(fi, ci)| change_ctx(&scan.files[fi], &plans[fi], ci))
+                .collect(),
+            files: files.iter().map(|&fi| scan.files[fi].rel.clone()).collect(),
+        };
+        let message = templates.render("commit.txt", &ctx)?;
+        steps.push(Step {
+            message: tidy_message(&message),
+            files: step_files,
+        });
+    }
+    Ok(steps)
+}
+
+/// A file's text with the given changes of its plan applied.
+fn text_with(file: &FileReport, plan: &FilePlan, changes: &[usize]) -> String {
+    let edits = changes
+        .iter()
+        .flat_map(|&c| plan.changes[c].edits.iter().cloned())
+        .collect();
+    Patch::new(edits)
+        .expect("a subset of checked, non-overlapping edits")
+        .apply(&file.text)
+}
+
+fn change_ctx(file: &FileReport, plan: &FilePlan, ci: usize) -> ChangeCtx {
+    let change = &plan.changes[ci];
+    let findings: Vec<&Finding> = change.findings.iter().map(|&i| &file.findings[i]).collect();
+    ChangeCtx {
+        kind: change.kind,
+        file: file.rel.clone(),
+        function: function_name(file, findings[0]),
+        arrays: findings.iter().map(|f| f.array.clone()).collect(),
+        descr_set: findings.iter().any(|f| f.descr_set),
+        sites: findings
+            .iter()
+            .flat_map(|f| &f.sites)
+            .map(|s| SiteCtx {
+                file: file.rel.clone(),
+                line: file.lines.line(s.span.start),
+                class: s.class.as_str(),
+                role: s.role.as_str(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Subject, one blank line, body wrapped at 72 columns (list items with a
+/// hanging indent), no trailing blanks, a final newline.
+fn tidy_message(raw: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for (i, line) in raw.lines().map(str::trim_end).enumerate() {
+        let blank = line.is_empty();
+        if blank && (lines.is_empty() || lines.last().is_some_and(|l| l.is_empty())) {
+            continue;
+        }
+        if i == 0 || line.chars().count() <= 72 {
+            lines.push(line.to_string());
+            continue;
+        }
+        let indent = if line.starts_with("- ") { "  " } else { "" };
+        let options = textwrap::Options::new(72)
+            .subsequent_indent(indent)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation)
+            .break_words(false);
+        lines.extend(
+            textwrap::wrap(line, options)
+                .into_iter()
+                .map(|l| l.into_owned()),
+        );
+    }
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    format!("{}\n", lines.join("\n"))
+}
+
+/// Add a `Signed-off-by` trailer.
+pub fn sign_off(message: &str, who: &str) -> String {
+    let trailer = format!("Signed-off-by: {who}");
+    if message.lines().any(|l| l == trailer) {
+        return message.to_string();
+    }
+    format!("{}\n{trailer}\n", message.trim_end())
+}
+
+/// The file name `git format-patch` would give a subject.
+fn patch_file_name(n: usize, subject: &str) -> String {
+    let mut slug = String::new();
+    for c in subject.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    // Like git: trim the ends, then cut to 52 characters (a cut may end in '-').
+    let slug: String = slug
+        .trim_matches(|c| c == '-' || c == '.')
+        .chars()
+        .take(52)
+        .collect();
+    format!("{n:04}-{slug}.patch")
+}
+
+/// Write the series as numbered mbox patches `git am` takes. `ids` are the
+/// commits' ids when the series was committed.
+pub fn write_patch_dir(
+    dir: &Path,
+    steps: &[Step],
+    author: &str,
+    date: &str,
+    ids: Option<&[String]>,
+) -> Result<Vec<PathBuf>, Error> {
+    let io = |path: &Path, source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let total = steps.len();
+    let mut written = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let n = i + 1;
+        let id = ids.map_or("0".repeat(40), |ids| ids[i].clone());
+        let (subject, body) = step
+            .message
+            .split_once('\n')
+            .map_or((step.message.as_str(), ""), |(s, b)| {
+                (s, b.trim_start_matches('\n'))
+            });
+        let counter = if total > 1 {
+            format!("[PATCH {n}/{total}]")
+        } else {
+            "[PATCH]".to_string()
+        };
+        let mail = format!(
+            "From {id} Mon Sep 17 00:00:00 2001\nFrom: {author}\nDate: {date}\n\
+             Subject: {counter} {subject}\nMIME-Version: 1.0\n\
+             Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\n\
+             {body}---\n\n{}-- \n{}\n\n",
+            step.diff(),
+            tool()
+        );
+        let path = dir.join(patch_file_name(n, subject));
+        std::fs::write(&path, mail).map_err(|e| io(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_follow_format_patch() {
+        assert_eq!(
+            patch_file_name(
+                1,
+                "BUG: avoid data race on the shape of aop in PyArray_Repeat"
+            ),
+            "0001-BUG-avoid-data-race-on-the-shape-of-aop-in-PyArray_R.patch"
+        );
+        assert_eq!(
+            patch_file_name(
+                7,
+                "MAINT: mark in-place shape change in swap_arrays for locking"
+            ),
+            "0007-MAINT-mark-in-place-shape-change-in-swap_arrays-for-.patch"
+        );
+        assert_eq!(patch_file_name(12, "MAINT: x"), "0012-MAINT-x.patch");
+    }
+
+    #[test]
+    fn messages_are_tidied_and_signed_once() {
+        let m = tidy_message("\n\nSubject  \n\n\n\nBody\n\n\n");
+        assert_eq!(m, "Subject\n\nBody\n");
+        let long = format!("S\n\n- {}\n", "word ".repeat(20));
+        let wrapped = tidy_message(&long);
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 72),
+            "{wrapped}"
+        );
+        assert!(
+            wrapped.lines().nth(3).unwrap().starts_with("  word"),
+            "{wrapped}"
+        );
+        let s = sign_off(&m, "A <a@b>");
+        assert_eq!(s, "Subject\n\nBody\nSigned-off-by: A <a@b>\n");
+        assert_eq!(sign_off(&s, "A <a@b>"), s);
+    }
+}
