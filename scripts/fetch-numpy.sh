@@ -18,6 +18,14 @@ if [ -f "$dest/pyproject.toml" ]; then
     exit 0
 fi
 mkdir -p "$cache/sdist"
+# Several fetches may run at once (parallel tests): one downloads and
+# unpacks, the others wait for it and then find the tree in place.
+exec 9>"$cache/.fetch-numpy-$version.lock"
+flock 9
+if [ -f "$dest/pyproject.toml" ]; then
+    echo "$dest"
+    exit 0
+fi
 python=${PYTHON:-python3}
 
 tarball="$cache/sdist/numpy-$version.tar.gz"
@@ -70,6 +78,7 @@ fi
 tmp=$(mktemp -d "$cache/unpack.XXXXXX")
 tar -xzf "$tarball" -C "$tmp"
 rm -rf "$dest"
+# The tree appears complete or not at all.
 mv "$tmp/numpy-$version" "$dest"
 rmdir "$tmp"
 echo "$dest"
