@@ -321,15 +321,18 @@ pub fn commit_series(
         work: Vec::new(),
     };
     let mut saved = saved;
+    // Installed until the rollback is done: a second Ctrl-C must not cut
+    // the rollback short either.
+    let interrupted = Interrupt::install();
     let result = run_series(
         repo,
         steps,
         opts,
-        &author,
-        &committer,
+        (&author, &committer),
         head_oid,
         &branch_ref,
         &mut saved,
+        &interrupted,
     );
     match result {
         Ok(ids) => Ok(ids),
@@ -348,11 +351,11 @@ fn run_series(
     repo: &Repository,
     steps: &[Step],
     opts: &CommitOptions,
-    author: &Identity,
-    committer: &Identity,
+    (author, committer): (&Identity, &Identity),
     head_oid: Oid,
     branch_ref: &str,
     saved: &mut Saved,
+    interrupted: &Interrupt,
 ) -> Result<Vec<Oid>, Error> {
     let root = workdir(repo);
     if opts.branch.is_some() {
@@ -377,7 +380,9 @@ fn run_series(
     let (author_sig, committer_sig) = (sig(author)?, sig(committer)?);
     let mut parent = head_oid;
     let mut ids = Vec::new();
-    for step in steps {
+    for (n, step) in steps.iter().enumerate() {
+        crate::testhook::pause(&format!("commit-{}", n + 1));
+        interrupted.check()?;
         // The commit's tree: the parent's, with this step's files. The
         // user's index (other staged paths) never goes into it.
         let parent_commit = repo
@@ -440,7 +445,10 @@ fn run_series(
             source: e,
         })?;
         drop(hook_index);
+        interrupted.check()?;
 
+        // From here to the ref update the step must not be cut short:
+        // SIGINT/SIGTERM only set a flag, checked before the next step.
         let oid = repo
             .commit(
                 None,
@@ -467,6 +475,39 @@ fn run_series(
         let _ = run_hook(repo, "post-commit", &[], &repo.path().join("index"));
     }
     Ok(ids)
+}
+
+/// SIGINT and SIGTERM during a series: noted, then the series stops at the
+/// next step boundary and everything is rolled back.
+struct Interrupt {
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ids: Vec<signal_hook::SigId>,
+}
+
+impl Interrupt {
+    fn install() -> Interrupt {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ids = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
+            .iter()
+            .filter_map(|&sig| signal_hook::flag::register(sig, flag.clone()).ok())
+            .collect();
+        Interrupt { flag, ids }
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.flag.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Refused("interrupted".to_string()));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Interrupt {
+    fn drop(&mut self) {
+        for id in self.ids.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
 }
 
 /// A temporary index holding exactly the commit's tree, for hooks

@@ -12,6 +12,7 @@ pub mod apply;
 pub mod cli;
 pub mod discover;
 pub mod error;
+pub mod invariants;
 pub mod git;
 pub mod patch;
 pub mod plan;
@@ -19,7 +20,9 @@ pub mod render;
 pub mod scan;
 pub mod series;
 pub mod source;
+pub mod synth;
 pub mod templates;
+pub mod testhook;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -150,6 +153,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         }
     }
     if cli.action() == Action::Apply {
+        testhook::pause("before-write");
         for (i, (file, plan)) in scan.files.iter().zip(&plans).enumerate() {
             let Some(new) = &plan.new_text else { continue };
             match apply::write_atomically(&file.path, &file.text, new) {

@@ -144,6 +144,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         files_seen: walked.files.len(),
         ..Stats::default()
     };
+    crate::testhook::pause("after-walk");
 
     // Read and prefilter: only files that can hit are decoded and parsed.
     let needles = needles(opts);
@@ -334,6 +335,43 @@ pub fn findings(
     out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
     ack::acknowledge(&mut out, text, lines);
     out
+}
+
+/// Scan one in-memory text as a tree of its own (its functions and macros
+/// make the summaries): its report, when it has findings, and the summaries.
+pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileReport>, Summaries) {
+    let masker = Masker::new(&opts.ignore_macros);
+    let needles = needles(opts);
+    let needle_refs: Vec<&str> = needles.iter().map(String::as_str).collect();
+    let rel = relative(path, &opts.root);
+    let mut summaries = Summaries::default();
+    for m in lexical::writing_macros(text, &needle_refs) {
+        let location = format!("{rel}:{}", m.line);
+        if let Some(s) = MacroSummary::of(&m, location, opts.sources()) {
+            if s.writes_shape.is_some() {
+                summaries.macros.insert(m.name.clone(), s);
+            }
+        }
+    }
+    let shape_macros: HashSet<String> = summaries.macros.keys().cloned().collect();
+    let mut p = process(opts, &masker, &shape_macros, path.to_path_buf(), text.to_string(), true);
+    merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
+    for (m, loc) in p.macros.drain(..) {
+        if let Some(s) = MacroSummary::of(&m, loc, opts.sources()) {
+            summaries.macros.entry(m.name.clone()).or_insert(s);
+        }
+    }
+    let lines = LineIndex::new(&p.text);
+    let found = findings(p.functions, &summaries, opts.sources(), &p.text, &lines);
+    let report = (!found.is_empty()).then_some(FileReport {
+        path: p.path,
+        rel: p.rel,
+        text: p.text,
+        lines,
+        parse_errors: p.errors,
+        findings: found,
+    });
+    (report, summaries)
 }
 
 /// Analyse one text with what a finished scan learned about the tree (to

@@ -618,3 +618,24 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
     git(dir, &am);
     assert_eq!(git(dir, &["rev-parse", "HEAD^{tree}"]), final_tree);
 }
+
+/// Results on NumPy 2.2.1 are pinned: the findings (with their planned
+/// diffs) and the whole patch must stay byte-identical through speed work.
+/// Hashes, so that no NumPy text is kept in this repository.
+#[test]
+fn numpy_2_2_1_results_are_pinned() {
+    use sha2::{Digest, Sha256};
+    let Some(tree) = numpy("2.2.1") else { return };
+    let json = dims_fix().args(["--format", "json"]).arg(&tree).output().unwrap();
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let findings = serde_json::to_string(&v["findings"]).unwrap();
+    let patch = dims_fix().arg(&tree).output().unwrap().stdout;
+    let hex = |b: &[u8]| format!("{:x}", Sha256::digest(b));
+    assert_eq!(
+        (hex(findings.as_bytes()), hex(&patch)),
+        (FINDINGS_SHA256.to_string(), PATCH_SHA256.to_string())
+    );
+}
+
+const FINDINGS_SHA256: &str = "";
+const PATCH_SHA256: &str = "8944549fc9a8b9a39ecc32f357f68c1d49c970e1d76c0ad42f0fd2c9dcb63048";

@@ -1,0 +1,89 @@
+//! Property tests: the edit layer against a brute-force reference, and the
+//! whole pipeline's invariants on generated functions.
+
+use dims_fix::invariants::check_source;
+use dims_fix::patch::{Edit, Patch};
+use dims_fix::synth::source_from_bytes;
+use proptest::prelude::*;
+
+/// Text with the bytes that matter to layout: tabs, CRLF, no final newline.
+fn text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(prop_oneof![Just("a"), Just("\t"), Just("\r\n"), Just("\n"), Just("é"), Just(" ")], 0..40)
+        .prop_map(|parts| parts.concat())
+}
+
+fn edits(len: usize) -> impl Strategy<Value = Vec<Edit>> {
+    let one = (0..=len, 0..=len, "[xy\n]{0,3}").prop_map(|(a, b, c)| Edit::replace(a.min(b)..a.max(b), c));
+    proptest::collection::vec(one, 0..6)
+}
+
+/// Byte ranges on char boundaries only (edits are planned on tokens).
+fn on_boundaries(text: &str, edits: &[Edit]) -> bool {
+    edits
+        .iter()
+        .all(|e| text.is_char_boundary(e.range.start) && text.is_char_boundary(e.range.end))
+}
+
+fn overlap(a: &Edit, b: &Edit) -> bool {
+    let (x, y) = (&a.range, &b.range);
+    if x.is_empty() || y.is_empty() {
+        let (ins, other) = if x.is_empty() { (x, y) } else { (y, x) };
+        return other.start < ins.start && ins.start < other.end;
+    }
+    x.start < y.end && y.start < x.end
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn patch_applies_like_the_reference_or_reports_an_overlap(
+        (text, edits) in text().prop_flat_map(|t| { let n = t.len(); (Just(t), edits(n)) })
+    ) {
+        prop_assume!(on_boundaries(&text, &edits));
+        let clash = edits.iter().enumerate().any(|(i, a)| edits[i + 1..].iter().any(|b| overlap(a, b)));
+        match Patch::new(edits.clone()) {
+            Err(_) => prop_assert!(clash, "an overlap was reported where there is none"),
+            Ok(patch) => {
+                prop_assert!(!clash, "overlapping edits were accepted");
+                // Reference: apply from the back, so earlier offsets stay valid;
+                // at one offset the replacement first, then the insertions
+                // (last planned first, so they end up in planned order).
+                let mut order: Vec<(usize, &Edit)> = edits.iter().enumerate().collect();
+                order.sort_by_key(|(i, e)| (std::cmp::Reverse(e.range.start), e.range.is_empty(), std::cmp::Reverse(*i)));
+                let mut want = text.clone();
+                for (_, e) in order {
+                    want.replace_range(e.range.clone(), &e.content);
+                }
+                prop_assert_eq!(patch.apply(&text), want);
+            }
+        }
+    }
+
+    #[test]
+    fn generated_functions_keep_every_invariant(bytes in proptest::collection::vec(any::<u8>(), 0..48)) {
+        let source = source_from_bytes(&bytes);
+        if let Err(e) = check_source(&source) {
+            prop_assert!(false, "{e}\n--- source ---\n{source}");
+        }
+    }
+}
+
+#[test]
+fn every_fixture_keeps_every_invariant() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for dir in std::fs::read_dir(fixtures).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(dir).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with("input") || name.ends_with(".h") || name == "user.c" {
+                let text = std::fs::read_to_string(&path).unwrap();
+                check_source(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+    }
+}
