@@ -142,7 +142,7 @@ fi
 # ---------------------------------------------------------------------------
 step "3a. free-threaded CPython 3.13"
 py_prefix="$cache/cpython-3.13t"
-py="$py_prefix/bin/python3.13t"
+py="$py_prefix/bin/python3.13"
 if [ ! -x "$py" ]; then
     apt_dir="$cache/apt-trixie"
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/src"
