@@ -99,7 +99,8 @@ if [ ! -d "$repo/.git" ]; then
     git_ config core.autocrlf false
     git_ config user.name "dims-fix verify"
     git_ config user.email verify@localhost
-    git_ add -A 2>"$logs/git-add.log"
+    # -f: the release ships .gitignore files; every released file counts.
+    git_ add -A -f 2>"$logs/git-add.log"
     git_ commit -qm "NumPy 2.2.1 source release"
     git_ tag pristine
 fi

@@ -112,8 +112,16 @@ fn walk_error(err: ignore::Error) -> Skip {
             _ => None,
         }
     }
+    fn innermost(err: &ignore::Error) -> &ignore::Error {
+        match err {
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => innermost(err),
+            other => other,
+        }
+    }
     let path = path_of(&err).unwrap_or_default();
-    let reason = match &err {
+    let reason = match innermost(&err) {
         ignore::Error::Loop { ancestor, .. } => {
             format!(
                 "symbolic link loop (back to {}), skipped",

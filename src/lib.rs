@@ -167,6 +167,14 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                         if n == 1 { "" } else { "s" }
                     );
                 }
+                Err(Error::Changed { .. }) => {
+                    failed = true;
+                    let _ = writeln!(
+                        stderr,
+                        "dims-fix: {}: changed since it was read; not written (run dims-fix again)",
+                        file.rel
+                    );
+                }
                 Err(e) => {
                     failed = true;
                     let _ = writeln!(stderr, "dims-fix: {e}");

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run both fuzz targets for a fixed budget each and report executions.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]      default 600
+#
+# Needs cargo-fuzz (cargo install cargo-fuzz). libFuzzer's instrumentation
+# uses unstable compiler flags; RUSTC_BOOTSTRAP lets the stable toolchain
+# accept them. The pipeline target starts from the fixtures; crashers land
+# in fuzz/artifacts/<target>/ and make the script fail.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+budget=${1:-600}
+command -v cargo-fuzz >/dev/null || { echo "fuzz: cargo install cargo-fuzz first" >&2; exit 2; }
+export RUSTC_BOOTSTRAP=1
+cd "$here/fuzz"
+mkdir -p corpus/pipeline corpus/structured
+find "$here/fixtures" -type f \( -name 'input*' -o -name '*.h' -o -name 'user.c' \) -exec cp {} corpus/pipeline/ \;
+status=0
+for target in pipeline structured; do
+    echo "== $target: ${budget}s"
+    log=$(mktemp)
+    if cargo fuzz run --sanitizer none "$target" "corpus/$target" -- \
+        -max_total_time="$budget" -print_final_stats=1 -timeout=20 -rss_limit_mb=4096 >"$log" 2>&1; then
+        outcome=ok
+    else
+        outcome=FAILED
+        status=1
+        grep -E "panicked|invariant broken|SUMMARY|Test unit written" "$log" | head -20 >&2 || true
+    fi
+    execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+    echo "$target: $outcome, ${execs:-?} executions in ${budget}s, corpus $(ls "corpus/$target" | wc -l) inputs"
+    rm -f "$log"
+done
+exit $status

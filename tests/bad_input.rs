@@ -1,0 +1,197 @@
+//! The bad-input matrix: every row asserts the message naming the file,
+//! the documented exit code, and that nothing on disk changed (no panic,
+//! no partial write, no lost change).
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const WRITE: &str = "void f(PyArrayObject *a, npy_intp v)\n{\n    npy_intp n = PyArray_DIM(a, 0);\n    \
+PyArray_DIMS(a)[0] = v;\n    g(PyArray_DIMS(a));\n    PyArray_DIMS(a)[0] = n;\n}\n";
+
+fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in files {
+        fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    dir
+}
+
+/// Every file's bytes, to compare before and after.
+fn bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), fs::read(&p).unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Run `--apply` on `dir`, check exit code and that stderr says `message`.
+fn apply(dir: &Path, extra: &[&str], code: i32, message: &str) -> String {
+    let out = dims_fix().arg("--apply").args(extra).arg(".").current_dir(dir).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(err.contains(message), "expected {message:?} in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn empty_file() {
+    let dir = tree(&[("empty.c", b"")]);
+    apply(dir.path(), &[], 0, "0 findings");
+    let out = dims_fix().arg("empty.c").current_dir(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn binary_file_with_a_c_name() {
+    let dir = tree(&[("blob.c", b"\x7fELF\x02\x01\x01\x00PyArray_DIMS\x00\xff\xfe")]);
+    let before = bytes(dir.path());
+    apply(dir.path(), &[], 3, "dims-fix: blob.c: binary file (NUL byte on line 1), skipped");
+    assert_eq!(bytes(dir.path()), before);
+}
+
+#[test]
+fn invalid_utf8_in_a_comment_and_in_an_identifier() {
+    let mut in_comment = format!("/* caf */\n{WRITE}").into_bytes();
+    in_comment[3] = 0xe9; // a Latin-1 byte in the comment
+    let mut in_ident = WRITE.as_bytes().to_vec();
+    let at = in_ident.windows(10).position(|w| w == b"npy_intp n").unwrap();
+    in_ident[at + 3] = 0xff; // `npy\xffntp n`, on line 3
+    let dir = tree(&[("comment.c", &in_comment), ("ident.c", &in_ident), ("good.c", WRITE.as_bytes())]);
+    let before: Vec<_> = bytes(dir.path()).into_iter().filter(|(n, _)| n != "good.c").collect();
+    let err = apply(dir.path(), &[], 3, "dims-fix: comment.c: not valid UTF-8 (line 1), skipped");
+    assert!(err.contains("dims-fix: ident.c: not valid UTF-8 (line 3), skipped"), "{err}");
+    assert!(err.contains("wrote good.c"), "the rest is processed: {err}");
+    let after: Vec<_> = bytes(dir.path()).into_iter().filter(|(n, _)| n != "good.c").collect();
+    assert_eq!(after, before);
+}
+
+#[test]
+fn a_50_mb_generated_file() {
+    let mut big = String::with_capacity(50 << 20);
+    big.push_str(WRITE);
+    while big.len() < 50 << 20 {
+        big.push_str("static int filler_function(int x) { return x + 1; }\n");
+    }
+    let dir = tree(&[("big.c", big.as_bytes()), ("good.c", WRITE.as_bytes())]);
+    let err = apply(dir.path(), &[], 3, "dims-fix: big.c: ");
+    assert!(err.contains("larger than --max-file-size"), "{err}");
+    assert_eq!(fs::read(dir.path().join("big.c")).unwrap(), big.as_bytes());
+}
+
+#[test]
+fn ten_thousand_nested_braces() {
+    let depth = 10_000;
+    let src = format!(
+        "void deep(PyArrayObject *a)\n{{\n{}PyArray_DIMS(a)[0] = 1;\n{}}}\n",
+        "{".repeat(depth),
+        "}".repeat(depth)
+    );
+    let dir = tree(&[("deep.c", src.as_bytes())]);
+    let started = Instant::now();
+    let out = dims_fix().args(["--format", "json", "."]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["class"], "manual");
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn a_symlink_loop() {
+    let dir = tree(&[("good.c", WRITE.as_bytes())]);
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("sub/up")).unwrap();
+    let err = apply(dir.path(), &[], 3, "symbolic link loop");
+    assert!(err.contains("sub/up"), "{err}");
+    assert!(err.contains("wrote good.c"), "{err}");
+}
+
+#[test]
+fn an_unreadable_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tree(&[("locked.c", WRITE.as_bytes())]);
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    fs::set_permissions(dir.path().join("locked.c"), fs::Permissions::from_mode(0o000)).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
+    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    let mut cmd = if root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    let out = cmd.args(["--apply", "--color", "never", "."]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("dims-fix: locked.c: cannot read: Permission denied"), "{}", stderr(&out));
+    fs::set_permissions(dir.path().join("locked.c"), fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(fs::read(dir.path().join("locked.c")).unwrap(), WRITE.as_bytes());
+}
+
+#[test]
+fn a_path_that_does_not_exist() {
+    let dir = tree(&[]);
+    let out = dims_fix().args(["--apply", "missing/dir"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), "dims-fix: missing/dir: no such file or directory\n");
+}
+
+/// Start dims-fix paused at `point`; returns the child once it waits there.
+fn paused(dir: &Path, point: &str, args: &[&str]) -> (Child, std::path::PathBuf) {
+    let flag = dir.join(".paused");
+    let child = Command::new(assert_cmd::cargo::cargo_bin("dims-fix"))
+        .args(["--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .env("DIMS_FIX_TEST_PAUSE", point)
+        .env("DIMS_FIX_TEST_PAUSE_FILE", &flag)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !flag.exists() {
+        assert!(Instant::now() < deadline, "dims-fix never reached {point}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (child, flag)
+}
+
+#[test]
+fn a_file_deleted_between_discovery_and_read() {
+    let sub = tempfile::tempdir().unwrap();
+    fs::write(sub.path().join("gone.c"), WRITE).unwrap();
+    fs::write(sub.path().join("good.c"), WRITE).unwrap();
+    let (child, flag) = paused(sub.path(), "after-walk", &["--apply", "."]);
+    fs::remove_file(sub.path().join("gone.c")).unwrap();
+    fs::remove_file(flag).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("dims-fix: gone.c: cannot read: No such file or directory"), "{err}");
+    assert!(err.contains("wrote good.c"), "{err}");
+}
+
+#[test]
+fn a_file_changed_between_reading_and_writing() {
+    let dir = tree(&[("f.c", WRITE.as_bytes())]);
+    let (child, flag) = paused(dir.path(), "before-write", &["--apply", "."]);
+    let edited = format!("{WRITE}/* someone else's edit */\n");
+    fs::write(dir.path().join("f.c"), &edited).unwrap();
+    fs::remove_file(flag).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("dims-fix: f.c: changed since it was read; not written"), "{err}");
+    assert_eq!(fs::read_to_string(dir.path().join("f.c")).unwrap(), edited, "no lost change");
+}
