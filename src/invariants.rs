@@ -55,11 +55,15 @@ pub fn check_source(text: &str) -> Result<Checked, String> {
     if changes.is_empty() {
         return Ok(checked);
     }
-    let edits: Vec<Edit> = changes.iter().flat_map(|c| c.edits.iter().cloned()).collect();
+    let edits: Vec<Edit> = changes
+        .iter()
+        .flat_map(|c| c.edits.iter().cloned())
+        .collect();
     let patch = Patch::new(edits).map_err(|e| format!("planner bug: {e}"))?;
     let new = patch.apply(text);
     unchanged_outside(text, &new, patch.edits())?;
-    verify(&file, &changes, &new, &opts, &summaries).map_err(|e| format!("planned result fails its check: {e}"))?;
+    verify(&file, &changes, &new, &opts, &summaries)
+        .map_err(|e| format!("planned result fails its check: {e}"))?;
     if let (Some(again), _) = scan_text(&opts, path, &new) {
         let more = plan(&again, &plan_opts, &templates).map_err(|e| e.to_string())?;
         if !more.is_empty() {
@@ -76,7 +80,10 @@ fn unchanged_outside(old: &str, new: &str, edits: &[Edit]) -> Result<(), String>
     for e in edits {
         let keep = &old.as_bytes()[at_old..e.range.start];
         if new.as_bytes().get(at_new..at_new + keep.len()) != Some(keep) {
-            return Err(format!("bytes {at_old}..{} changed outside any edit", e.range.start));
+            return Err(format!(
+                "bytes {at_old}..{} changed outside any edit",
+                e.range.start
+            ));
         }
         at_new += keep.len() + e.content.len();
         at_old = e.range.end;
@@ -100,7 +107,10 @@ mod tests {
         .unwrap();
         let checked = check_source(&text).unwrap();
         assert_eq!((checked.findings, checked.changes), (1, 1));
-        assert!(checked.result.unwrap().contains("dims[axis] = old * times;"));
+        assert!(checked
+            .result
+            .unwrap()
+            .contains("dims[axis] = old * times;"));
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub fn plan(
                 locked.push(f.function_body);
                 changes.push(lock_todo(file, i, opts, templates)?);
             }
-            Class::Manual if opts.todo_manual && !f.acknowledged => {
+            Class::Manual if opts.todo_manual && !f.acknowledged && !f.parse_error => {
                 let anchor = f.sites[0].stmt.start;
                 let ctx = TodoContext {
                     file: &file.rel,

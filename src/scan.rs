@@ -354,7 +354,14 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileRep
         }
     }
     let shape_macros: HashSet<String> = summaries.macros.keys().cloned().collect();
-    let mut p = process(opts, &masker, &shape_macros, path.to_path_buf(), text.to_string(), true);
+    let mut p = process(
+        opts,
+        &masker,
+        &shape_macros,
+        path.to_path_buf(),
+        text.to_string(),
+        true,
+    );
     merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
     for (m, loc) in p.macros.drain(..) {
         if let Some(s) = MacroSummary::of(&m, loc, opts.sources()) {

@@ -73,7 +73,10 @@ mod tests {
     #[test]
     fn bytes_choose_the_blocks() {
         let src = source_from_bytes(&[0, 2, 0, 1]);
-        assert!(src.contains("    PyArray_DIMS(a)[axis] = k;\n    PyArray_DIMS(a)[axis] = n;\n"), "{src}");
+        assert!(
+            src.contains("    PyArray_DIMS(a)[axis] = k;\n    PyArray_DIMS(a)[axis] = n;\n"),
+            "{src}"
+        );
         assert!(source_from_bytes(&[3]).contains("\r\n\t"));
         assert_eq!(source_from_bytes(&[4]).matches("PyObject *\nf").count(), 2);
     }

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const WRITE: &str = "void f(PyArrayObject *a, npy_intp v)\n{\n    npy_intp n = PyArray_DIM(a, 0);\n    \
+const WRITE: &str =
+    "void f(PyArrayObject *a, npy_intp v)\n{\n    npy_intp n = PyArray_DIM(a, 0);\n    \
 PyArray_DIMS(a)[0] = v;\n    g(PyArray_DIMS(a));\n    PyArray_DIMS(a)[0] = n;\n}\n";
 
 fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
@@ -28,7 +29,12 @@ fn bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -36,7 +42,13 @@ fn bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// Run `--apply` on `dir`, check exit code and that stderr says `message`.
 fn apply(dir: &Path, extra: &[&str], code: i32, message: &str) -> String {
-    let out = dims_fix().arg("--apply").args(extra).arg(".").current_dir(dir).output().unwrap();
+    let out = dims_fix()
+        .arg("--apply")
+        .args(extra)
+        .arg(".")
+        .current_dir(dir)
+        .output()
+        .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(code), "{err}");
     assert!(err.contains(message), "expected {message:?} in:\n{err}");
@@ -48,7 +60,11 @@ fn apply(dir: &Path, extra: &[&str], code: i32, message: &str) -> String {
 fn empty_file() {
     let dir = tree(&[("empty.c", b"")]);
     apply(dir.path(), &[], 0, "0 findings");
-    let out = dims_fix().arg("empty.c").current_dir(dir.path()).output().unwrap();
+    let out = dims_fix()
+        .arg("empty.c")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -56,7 +72,12 @@ fn empty_file() {
 fn binary_file_with_a_c_name() {
     let dir = tree(&[("blob.c", b"\x7fELF\x02\x01\x01\x00PyArray_DIMS\x00\xff\xfe")]);
     let before = bytes(dir.path());
-    apply(dir.path(), &[], 3, "dims-fix: blob.c: binary file (NUL byte on line 1), skipped");
+    apply(
+        dir.path(),
+        &[],
+        3,
+        "dims-fix: blob.c: binary file (NUL byte on line 1), skipped",
+    );
     assert_eq!(bytes(dir.path()), before);
 }
 
@@ -65,14 +86,35 @@ fn invalid_utf8_in_a_comment_and_in_an_identifier() {
     let mut in_comment = format!("/* caf */\n{WRITE}").into_bytes();
     in_comment[3] = 0xe9; // a Latin-1 byte in the comment
     let mut in_ident = WRITE.as_bytes().to_vec();
-    let at = in_ident.windows(10).position(|w| w == b"npy_intp n").unwrap();
+    let at = in_ident
+        .windows(10)
+        .position(|w| w == b"npy_intp n")
+        .unwrap();
     in_ident[at + 3] = 0xff; // `npy\xffntp n`, on line 3
-    let dir = tree(&[("comment.c", &in_comment), ("ident.c", &in_ident), ("good.c", WRITE.as_bytes())]);
-    let before: Vec<_> = bytes(dir.path()).into_iter().filter(|(n, _)| n != "good.c").collect();
-    let err = apply(dir.path(), &[], 3, "dims-fix: comment.c: not valid UTF-8 (line 1), skipped");
-    assert!(err.contains("dims-fix: ident.c: not valid UTF-8 (line 3), skipped"), "{err}");
+    let dir = tree(&[
+        ("comment.c", &in_comment),
+        ("ident.c", &in_ident),
+        ("good.c", WRITE.as_bytes()),
+    ]);
+    let before: Vec<_> = bytes(dir.path())
+        .into_iter()
+        .filter(|(n, _)| n != "good.c")
+        .collect();
+    let err = apply(
+        dir.path(),
+        &[],
+        3,
+        "dims-fix: comment.c: not valid UTF-8 (line 1), skipped",
+    );
+    assert!(
+        err.contains("dims-fix: ident.c: not valid UTF-8 (line 3), skipped"),
+        "{err}"
+    );
     assert!(err.contains("wrote good.c"), "the rest is processed: {err}");
-    let after: Vec<_> = bytes(dir.path()).into_iter().filter(|(n, _)| n != "good.c").collect();
+    let after: Vec<_> = bytes(dir.path())
+        .into_iter()
+        .filter(|(n, _)| n != "good.c")
+        .collect();
     assert_eq!(after, before);
 }
 
@@ -99,7 +141,11 @@ fn ten_thousand_nested_braces() {
     );
     let dir = tree(&[("deep.c", src.as_bytes())]);
     let started = Instant::now();
-    let out = dims_fix().args(["--format", "json", "."]).current_dir(dir.path()).output().unwrap();
+    let out = dims_fix()
+        .args(["--format", "json", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"][0]["class"], "manual");
@@ -121,29 +167,56 @@ fn an_unreadable_file() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tree(&[("locked.c", WRITE.as_bytes())]);
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
-    fs::set_permissions(dir.path().join("locked.c"), fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(
+        dir.path().join("locked.c"),
+        fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
     let bin = assert_cmd::cargo::cargo_bin("dims-fix");
     let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
     let mut cmd = if root {
         let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(bin);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin);
         c
     } else {
         Command::new(bin)
     };
-    let out = cmd.args(["--apply", "--color", "never", "."]).current_dir(dir.path()).output().unwrap();
+    let out = cmd
+        .args(["--apply", "--color", "never", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("dims-fix: locked.c: cannot read: Permission denied"), "{}", stderr(&out));
-    fs::set_permissions(dir.path().join("locked.c"), fs::Permissions::from_mode(0o644)).unwrap();
-    assert_eq!(fs::read(dir.path().join("locked.c")).unwrap(), WRITE.as_bytes());
+    assert!(
+        stderr(&out).contains("dims-fix: locked.c: cannot read: Permission denied"),
+        "{}",
+        stderr(&out)
+    );
+    fs::set_permissions(
+        dir.path().join("locked.c"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    assert_eq!(
+        fs::read(dir.path().join("locked.c")).unwrap(),
+        WRITE.as_bytes()
+    );
 }
 
 #[test]
 fn a_path_that_does_not_exist() {
     let dir = tree(&[]);
-    let out = dims_fix().args(["--apply", "missing/dir"]).current_dir(dir.path()).output().unwrap();
+    let out = dims_fix()
+        .args(["--apply", "missing/dir"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stderr(&out), "dims-fix: missing/dir: no such file or directory\n");
+    assert_eq!(
+        stderr(&out),
+        "dims-fix: missing/dir: no such file or directory\n"
+    );
 }
 
 /// Start dims-fix paused at `point`; returns the child once it waits there.
@@ -178,7 +251,10 @@ fn a_file_deleted_between_discovery_and_read() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("dims-fix: gone.c: cannot read: No such file or directory"), "{err}");
+    assert!(
+        err.contains("dims-fix: gone.c: cannot read: No such file or directory"),
+        "{err}"
+    );
     assert!(err.contains("wrote good.c"), "{err}");
 }
 
@@ -192,6 +268,13 @@ fn a_file_changed_between_reading_and_writing() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("dims-fix: f.c: changed since it was read; not written"), "{err}");
-    assert_eq!(fs::read_to_string(dir.path().join("f.c")).unwrap(), edited, "no lost change");
+    assert!(
+        err.contains("dims-fix: f.c: changed since it was read; not written"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("f.c")).unwrap(),
+        edited,
+        "no lost change"
+    );
 }

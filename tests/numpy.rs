@@ -626,7 +626,11 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
 fn numpy_2_2_1_results_are_pinned() {
     use sha2::{Digest, Sha256};
     let Some(tree) = numpy("2.2.1") else { return };
-    let json = dims_fix().args(["--format", "json"]).arg(&tree).output().unwrap();
+    let json = dims_fix()
+        .args(["--format", "json"])
+        .arg(&tree)
+        .output()
+        .unwrap();
     let v: Value = serde_json::from_slice(&json.stdout).unwrap();
     let findings = serde_json::to_string(&v["findings"]).unwrap();
     let patch = dims_fix().arg(&tree).output().unwrap().stdout;

@@ -8,12 +8,23 @@ use proptest::prelude::*;
 
 /// Text with the bytes that matter to layout: tabs, CRLF, no final newline.
 fn text() -> impl Strategy<Value = String> {
-    proptest::collection::vec(prop_oneof![Just("a"), Just("\t"), Just("\r\n"), Just("\n"), Just("é"), Just(" ")], 0..40)
-        .prop_map(|parts| parts.concat())
+    proptest::collection::vec(
+        prop_oneof![
+            Just("a"),
+            Just("\t"),
+            Just("\r\n"),
+            Just("\n"),
+            Just("é"),
+            Just(" ")
+        ],
+        0..40,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 fn edits(len: usize) -> impl Strategy<Value = Vec<Edit>> {
-    let one = (0..=len, 0..=len, "[xy\n]{0,3}").prop_map(|(a, b, c)| Edit::replace(a.min(b)..a.max(b), c));
+    let one = (0..=len, 0..=len, "[xy\n]{0,3}")
+        .prop_map(|(a, b, c)| Edit::replace(a.min(b)..a.max(b), c));
     proptest::collection::vec(one, 0..6)
 }
 
@@ -85,5 +96,16 @@ fn every_fixture_keeps_every_invariant() {
                 check_source(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             }
         }
+    }
+}
+
+/// Inputs the fuzzers once broke, kept so they stay fixed.
+#[test]
+fn fuzz_crashers_stay_fixed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz-crashers");
+    for file in std::fs::read_dir(dir).unwrap() {
+        let path = file.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        check_source(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }

@@ -186,7 +186,8 @@ impl<'a> ArrayCx<'a> {
         let mut extent: Vec<Span> = sites.iter().map(|s| s.stmt).collect();
         extent.extend(writes.iter().map(|w| w.place.block));
         extent.extend(rewrites.iter().map(|r| r.window));
-        if let Some(err) = self.parse_error_in(&extent) {
+        let parse_error = self.parse_error_in(&extent);
+        if let Some(err) = &parse_error {
             class = Class::Manual;
             for s in &mut sites {
                 s.class = Class::Manual;
@@ -194,6 +195,7 @@ impl<'a> ArrayCx<'a> {
             }
             rewrites.clear();
         }
+        let parse_error = parse_error.is_some();
 
         let reason = match class {
             Class::Rewrite => {
@@ -250,6 +252,7 @@ impl<'a> ArrayCx<'a> {
             },
             sites,
             acknowledged: false,
+            parse_error,
             rewrite: rewrites,
             function_body: self.f.span,
         }

@@ -152,6 +152,10 @@ pub struct Finding {
     pub sites: Vec<Site>,
     /// Acknowledged by the tool's own TODO or a `dims-fix: allow(...)` comment.
     pub acknowledged: bool,
+    /// Demoted to manual by a parse error nearby: reported, never edited
+    /// (not even a TODO: where a comment lands in code that does not parse
+    /// is a guess).
+    pub parse_error: bool,
     /// The edits, for a rewrite finding (one per kind of storage).
     pub rewrite: Vec<Rewrite>,
     /// The function's span (for hunk context and grouping).

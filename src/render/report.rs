@@ -80,7 +80,12 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
                         kind: s.kind,
                         role: s.role,
                         class: s.class,
-                        text: snippet(&file.text, s.stmt),
+                        // The statement, unless parse errors made it huge.
+                        text: if file.lines.line(s.stmt.end) - file.lines.line(s.stmt.start) > 3 {
+                            snippet(&file.text, s.span)
+                        } else {
+                            snippet(&file.text, s.stmt)
+                        },
                         reason: s.reason.clone(),
                     }
                 })
