@@ -417,17 +417,6 @@ fn run_series(
             .find_tree(tree_oid)
             .map_err(git_err("cannot read a tree"))?;
 
-        // The work tree follows, so hooks see what is committed.
-        for f in &step.files {
-            write_atomically(&f.path, &f.before, &f.after)?;
-            if !saved.work.iter().any(|(p, _, _)| p == &f.path) {
-                saved
-                    .work
-                    .push((f.path.clone(), f.before.clone(), f.after.clone()));
-            } else if let Some(w) = saved.work.iter_mut().find(|(p, _, _)| p == &f.path) {
-                w.2 = f.after.clone();
-            }
-        }
         let hook_index = HookIndex::new(repo, &tree)?;
         run_hook(repo, "pre-commit", &[], &hook_index.path)?;
         let mut message = step.message.clone();
@@ -447,7 +436,9 @@ fn run_series(
         drop(hook_index);
         interrupted.check()?;
 
-        // From here to the ref update the step must not be cut short:
+        // Nothing visible has changed yet: hooks saw the commit through a
+        // temporary index. Now the commit object, then the work tree, the
+        // ref and the index, each written atomically, back to back.
         // SIGINT/SIGTERM only set a flag, checked before the next step.
         let oid = repo
             .commit(
@@ -459,6 +450,15 @@ fn run_series(
                 &[&parent_commit],
             )
             .map_err(git_err("cannot create a commit"))?;
+        for f in &step.files {
+            write_atomically(&f.path, &f.before, &f.after)?;
+            match saved.work.iter_mut().find(|(p, _, _)| p == &f.path) {
+                Some(w) => w.2 = f.after.clone(),
+                None => saved
+                    .work
+                    .push((f.path.clone(), f.before.clone(), f.after.clone())),
+            }
+        }
         let subject = message.lines().next().unwrap_or("");
         repo.reference(branch_ref, oid, true, &format!("commit: {subject}"))
             .map_err(git_err(&format!("cannot update {branch_ref}")))?;
