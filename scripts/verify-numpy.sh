@@ -233,9 +233,12 @@ cp "$fixed/numpy/_core/tests/test_multithreading.py" "$regress/"
 cat >"$regress/conftest.py" <<PY
 import ast, numpy.testing._private.utils as utils
 source = open("$fixed/numpy/testing/_private/utils.py").read()
-node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "run_threaded")
+tree = ast.parse(source).body
+# The function, with the module's plain (standard library) imports it uses.
+body = [n for n in tree if isinstance(n, ast.Import)]
+body += [n for n in tree if isinstance(n, ast.FunctionDef) and n.name == "run_threaded"]
 namespace = dict(vars(utils))
-exec(compile(ast.Module(body=[node], type_ignores=[]), "numpy-2.2.3/utils.py", "exec"), namespace)
+exec(compile(ast.Module(body=body, type_ignores=[]), "numpy-2.2.3/utils.py", "exec"), namespace)
 utils.run_threaded = namespace["run_threaded"]
 PY
 for which in pristine patched; do
