@@ -46,6 +46,8 @@ def one_trial(threads, calls):
                 wrong[i] += 1
                 if seen[i] is None:
                     seen[i] = f"{out.shape} for {want_shape}"
+                    # Reported at once: the process may not live to the end.
+                    print(f"WRONG {seen[i]}", flush=True)
 
     pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for t in pool:
@@ -70,11 +72,14 @@ def run_trials(trials, threads, calls, timeout):
             results.append({"trial": n, "outcome": "hung"})
             print(f"trial {n}: hung (over {timeout}s)", flush=True)
             continue
+        early = [l[6:] for l in proc.stdout.splitlines() if l.startswith("WRONG ")]
         if proc.returncode < 0:
             name = signal.Signals(-proc.returncode).name
             tail = proc.stderr.strip().splitlines()[-1:] if proc.stderr.strip() else []
-            results.append({"trial": n, "outcome": "crashed", "signal": name, "stderr": tail})
-            print(f"trial {n}: crashed ({name}) {' '.join(tail)}", flush=True)
+            results.append({"trial": n, "outcome": "crashed", "signal": name, "stderr": tail,
+                            "wrong_seen": bool(early), "examples": sorted(set(early))})
+            seen = f" after wrong results such as {early[0]}" if early else ""
+            print(f"trial {n}: crashed ({name}){seen} {' '.join(tail)}", flush=True)
             continue
         if proc.returncode != 0:
             tail = proc.stderr.strip().splitlines()[-3:]
@@ -96,6 +101,8 @@ def run_trials(trials, threads, calls, timeout):
         "crashed": count("crashed"),
         "hung": count("hung"),
         "error": count("error"),
+        # Trials that showed a wrong result, whether or not they crashed later.
+        "wrong_seen": sum(r["outcome"] == "wrong" or r.get("wrong_seen", False) for r in results),
         "wrong_results": sum(r.get("wrong", 0) for r in results),
         "checked_calls": sum(r.get("calls", 0) for r in results),
         "results": results,

@@ -275,6 +275,7 @@ rows = [
     ("race trials", str(race["pristine"]["trials"]), str(race["patched"]["trials"])),
     ("  clean", str(race["pristine"]["clean"]), str(race["patched"]["clean"])),
     ("  wrong results", str(race["pristine"]["wrong"]), str(race["patched"]["wrong"])),
+    ("  wrong result seen (crashed or not)", str(race["pristine"]["wrong_seen"]), str(race["patched"]["wrong_seen"])),
     ("  crashed", str(race["pristine"]["crashed"]), str(race["patched"]["crashed"])),
     ("  hung / error", f'{race["pristine"]["hung"]} / {race["pristine"]["error"]}', f'{race["patched"]["hung"]} / {race["patched"]["error"]}'),
     ("wrong results (calls)", f'{race["pristine"]["wrong_results"]} of {race["pristine"]["checked_calls"]}', f'{race["patched"]["wrong_results"]} of {race["patched"]["checked_calls"]}'),
@@ -291,7 +292,7 @@ p = race["patched"]
 problems = []
 if built_patched != "yes":
     problems.append("the patched build failed")
-if p["wrong"] or p["crashed"] or p["hung"] or p["error"]:
+if p["wrong"] or p["wrong_seen"] or p["crashed"] or p["hung"] or p["error"]:
     problems.append(f'the race shows on the patched build ({p["wrong"]} trials with wrong results, {p["crashed"]} crashed, {p["hung"]} hung, {p["error"]} errors)')
 if regression["patched"] != "passed":
     problems.append("test_multithreaded_repeat failed on the patched build")

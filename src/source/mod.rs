@@ -2,6 +2,7 @@
 
 pub mod lexical;
 mod mask;
+pub mod outline;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

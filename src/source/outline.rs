@@ -1,0 +1,256 @@
+//! A fast lexical outline of a C file's top-level function definitions, so
+//! that only the functions that can hit are parsed: the others are blanked
+//! (spaces, newlines kept), which keeps every byte offset true. When the
+//! outline is unsure — unbalanced braces, a preprocessor branch that opens
+//! or closes a block — there is no outline, and the whole file is parsed.
+
+/// A top-level function definition: its name and byte range (from the end
+/// of the previous top-level item to its closing brace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    pub name: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The top-level function definitions of `text` (masked: attribute macros
+/// and template tokens already blanked), or `None` when unsure.
+pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    // Where the current top-level item began, and the last significant
+    // byte seen at depth 0 before a `{`.
+    let mut item_start = 0usize;
+    let mut last_sig: Option<usize> = None;
+    let mut body_start: Option<usize> = None;
+    // Brace depth at each open `#if`, and whether its branches balanced.
+    let mut conditions: Vec<usize> = Vec::new();
+    let mut at_line_start = true;
+    let mut i = 0usize;
+    let n = text.len();
+    while i < n {
+        let b = text[i];
+        match b {
+            b'\n' => {
+                at_line_start = true;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b' => {
+                i += 1;
+                continue;
+            }
+            b'/' if text.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &text[i..]).map_or(n, |e| i + e);
+                continue;
+            }
+            b'/' if text.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&text[i + 2..], b"*/").map_or(n, |e| i + 2 + e + 2);
+                continue;
+            }
+            b'#' if at_line_start => {
+                let end = directive_end(text, i);
+                let word = directive(&text[i + 1..end]);
+                match word {
+                    "if" | "ifdef" | "ifndef" => conditions.push(depth),
+                    "elif" | "else" => {
+                        if conditions.last() != Some(&depth) {
+                            return None;
+                        }
+                    }
+                    "endif" => {
+                        if conditions.pop() != Some(depth) {
+                            return None;
+                        }
+                    }
+                    _ => {}
+                }
+                if depth == 0 {
+                    item_start = end;
+                    last_sig = None;
+                }
+                i = end;
+                continue;
+            }
+            b'"' | b'\'' => {
+                i = literal_end(text, i)?;
+                at_line_start = false;
+                continue;
+            }
+            _ => {}
+        }
+        at_line_start = false;
+        match b {
+            b'{' => {
+                if depth == 0 {
+                    body_start = (last_sig.map(|p| text[p]) == Some(b')')).then_some(i);
+                }
+                depth += 1;
+            }
+            b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    if let Some(body) = body_start.take() {
+                        let name = function_name(&text[item_start..body]);
+                        if let Some(name) = name {
+                            out.push(Function {
+                                name,
+                                start: item_start,
+                                end: i + 1,
+                            });
+                        }
+                        item_start = i + 1;
+                        last_sig = None;
+                        i += 1;
+                        continue;
+                    }
+                }
+            }
+            b';' if depth == 0 => {
+                item_start = i + 1;
+                last_sig = None;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if depth == 0 {
+            last_sig = Some(i);
+        }
+        i += 1;
+    }
+    (depth == 0 && conditions.is_empty()).then_some(out)
+}
+
+/// End of a preprocessor line, continuation lines included.
+fn directive_end(text: &[u8], start: usize) -> usize {
+    let mut i = start;
+    loop {
+        match memchr::memchr(b'\n', &text[i..]) {
+            None => return text.len(),
+            Some(e) => {
+                let nl = i + e;
+                let before = text[..nl].iter().rev().find(|&&c| c != b'\r');
+                if before == Some(&b'\\') {
+                    i = nl + 1;
+                } else {
+                    return nl;
+                }
+            }
+        }
+    }
+}
+
+fn directive(line: &[u8]) -> &str {
+    let s = std::str::from_utf8(line).unwrap_or("");
+    let s = s.trim_start();
+    let end = s.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(s.len());
+    &s[..end]
+}
+
+/// The end of a string or character literal starting at `start`.
+fn literal_end(text: &[u8], start: usize) -> Option<usize> {
+    let quote = text[start];
+    let mut i = start + 1;
+    while i < text.len() {
+        match text[i] {
+            b'\\' => i += 2,
+            b'\n' => return Some(i),
+            c if c == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    Some(text.len())
+}
+
+/// The declared name in a function header: the identifier before the
+/// first top-level `(` (through `(*name)` for pointer declarators).
+fn function_name(header: &[u8]) -> Option<String> {
+    let mut depth = 0i32;
+    let mut i = 0;
+    let mut last_ident: Option<&[u8]> = None;
+    while i < header.len() {
+        let b = header[i];
+        if b == b'/' && header.get(i + 1) == Some(&b'*') {
+            i = memchr::memmem::find(&header[i + 2..], b"*/").map_or(header.len(), |e| i + 2 + e + 2);
+            continue;
+        }
+        if is_ident(b) && !b.is_ascii_digit() {
+            let s = i;
+            while i < header.len() && is_ident(header[i]) {
+                i += 1;
+            }
+            last_ident = Some(&header[s..i]);
+            continue;
+        }
+        if b == b'(' {
+            if depth == 0 {
+                if let Some(name) = last_ident {
+                    return Some(String::from_utf8_lossy(name).into_owned());
+                }
+            }
+            depth += 1;
+        } else if b == b')' {
+            depth -= 1;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Blank `[start, end)` of `masked`, keeping newlines (and carriage
+/// returns) so lines and offsets stay true.
+pub fn blank(masked: &mut [u8], start: usize, end: usize) {
+    for b in &mut masked[start..end] {
+        if *b != b'\n' && *b != b'\r' {
+            *b = b' ';
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(src: &str) -> Option<Vec<String>> {
+        functions(src.as_bytes()).map(|f| f.into_iter().map(|f| f.name).collect())
+    }
+
+    #[test]
+    fn finds_top_level_functions() {
+        let src = "#include <x.h>\nstatic int a = 1;\nstruct s { int x; };\n\
+                   static PyObject *\nf(int x)\n{\n    if (x) { return g(\"}\", '{'); }\n}\n\
+                   void (*fp)(void);\nint\ng2(void) /* c */ { return 0; }\n";
+        assert_eq!(names(src).unwrap(), ["f", "g2"]);
+        let f = &functions(src.as_bytes()).unwrap()[0];
+        assert!(src[f.start..f.end].trim_start().starts_with("static PyObject *\nf(int x)"));
+        assert!(src[f.start..f.end].ends_with("}\n}"));
+    }
+
+    #[test]
+    fn balanced_preprocessor_branches_are_fine() {
+        let src = "int f(void)\n{\n#ifdef A\n    a();\n#else\n    b();\n#endif\n}\n";
+        assert_eq!(names(src).unwrap(), ["f"]);
+    }
+
+    #[test]
+    fn unsure_means_no_outline() {
+        // Each branch opens a block the other closes.
+        let src = "int f(void)\n{\n#ifdef A\n    if (a) {\n#else\n    if (b) {\n#endif\n    }\n}\n";
+        assert_eq!(names(src), None);
+        assert_eq!(names("int f(void) { {"), None);
+        assert_eq!(names("int f(void) } }"), None);
+    }
+
+    #[test]
+    fn directives_end_items_and_continue_over_lines() {
+        let src = "#define M(a) \\\n  { a; }\nint\nh(int a)\n{\n    M(a);\n}\n";
+        let f = &functions(src.as_bytes()).unwrap()[0];
+        assert_eq!(f.name, "h");
+        assert!(!src[f.start..f.end].contains("#define"));
+    }
+}
