@@ -13,7 +13,7 @@ use crate::analyze::summary::{is_allocator, FnSummary, MacroSummary, Summaries};
 use crate::analyze::{self, ack, classify, Facts, Finding, MacroDef, Sources};
 use crate::discover::{self, Prefilter, WalkOptions};
 use crate::error::Error;
-use crate::source::{self, lexical, LineIndex, Masker, Skip, SourceFile};
+use crate::source::{self, lexical, outline, LineIndex, Masker, Skip, SourceFile};
 
 /// What to scan and how.
 pub struct ScanOptions {
@@ -78,10 +78,14 @@ pub struct Scan {
 struct Processed {
     path: PathBuf,
     rel: String,
+    /// The text, kept only when there are functions to classify.
     text: String,
     functions: Vec<Facts>,
     summaries: Vec<(String, FnSummary)>,
+    /// Functions parsed, and function-like macros defined.
     defined: Vec<String>,
+    /// Functions left out of the parse (they cannot hit).
+    blanked: Vec<String>,
     macros: Vec<(MacroDef, String)>,
     errors: usize,
 }
@@ -120,6 +124,42 @@ fn read(path: &Path, max: u64, rel: &str) -> Result<Vec<u8>, Skip> {
     std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))
 }
 
+/// What processing a file needs to know about the tree.
+struct Context<'a> {
+    opts: &'a ScanOptions,
+    masker: Masker,
+    /// Shape sources and the tree's shape-writing macros: a function that
+    /// mentions none of them cannot hit, and is not parsed.
+    hits: AhoCorasick,
+    shape_macros: HashSet<String>,
+}
+
+impl<'a> Context<'a> {
+    fn new(opts: &'a ScanOptions, shape_macros: HashSet<String>) -> Context<'a> {
+        let mut names = needles(opts);
+        names.extend(shape_macros.iter().cloned());
+        Context {
+            opts,
+            masker: Masker::new(&opts.ignore_macros),
+            hits: AhoCorasick::new(&names).expect("names form a valid automaton"),
+            shape_macros,
+        }
+    }
+}
+
+/// Shape-writing macros among lexically found `#define`s of one text.
+fn shape_macros_in(opts: &ScanOptions, rel: &str, text: &str) -> Vec<(String, MacroSummary)> {
+    let needles = needles(opts);
+    let refs: Vec<&str> = needles.iter().map(String::as_str).collect();
+    lexical::writing_macros(text, &refs)
+        .into_iter()
+        .filter_map(|m| {
+            let s = MacroSummary::of(&m, format!("{rel}:{}", m.line), opts.sources())?;
+            s.writes_shape.is_some().then_some((m.name, s))
+        })
+        .collect()
+}
+
 /// Run the whole scan.
 pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     let started = Instant::now();
@@ -146,11 +186,13 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     };
     crate::testhook::pause("after-walk");
 
-    // Read and prefilter: only files that can hit are decoded and parsed.
-    let needles = needles(opts);
+    // Read and prefilter: only files that can hit go on. Their `#define`s
+    // are looked at now (the tree's shape-writing macros make hits in other
+    // functions and files); their text is read again when parsed, so no
+    // stage holds every file at once.
     let prefilter = Prefilter::new(&opts.dims_macros, opts.strides);
     enum Read {
-        Candidate(PathBuf, String),
+        Candidate(PathBuf, Vec<(String, MacroSummary)>),
         Other(PathBuf),
         Skipped(Skip),
     }
@@ -163,7 +205,9 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
                 Err(skip) => Read::Skipped(skip),
                 Ok(bytes) if prefilter.may_hit(&bytes) => {
                     match source::decode(Path::new(&rel), bytes) {
-                        Ok(text) => Read::Candidate(path.clone(), text),
+                        Ok(text) => {
+                            Read::Candidate(path.clone(), shape_macros_in(opts, &rel, &text))
+                        }
                         Err(skip) => Read::Skipped(skip),
                     }
                 }
@@ -173,44 +217,46 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         .collect();
     let mut candidates = Vec::new();
     let mut others = Vec::new();
+    let mut summaries = Summaries::default();
     for r in read_all {
         match r {
-            Read::Candidate(p, t) => candidates.push((p, t)),
+            Read::Candidate(p, macros) => {
+                summaries.macros.extend(macros);
+                candidates.push(p);
+            }
             Read::Other(p) => others.push(p),
             Read::Skipped(s) => skipped.push(s),
         }
     }
+    let cx = Context::new(opts, summaries.macros.keys().cloned().collect());
 
-    // Macros of the tree that write through a shape source: their uses are
-    // hits even in files that never spell a shape source.
-    let needle_refs: Vec<&str> = needles.iter().map(String::as_str).collect();
-    let mut shape_macros: HashMap<String, MacroSummary> = HashMap::new();
-    for (path, text) in &candidates {
-        for m in lexical::writing_macros(text, &needle_refs) {
-            let location = format!("{}:{}", relative(path, &opts.root), m.line);
-            if let Some(s) = MacroSummary::of(&m, location, opts.sources()) {
-                if s.writes_shape.is_some() {
-                    shape_macros.insert(m.name.clone(), s);
-                }
-            }
+    let none = HashSet::new();
+    let first: Vec<Result<Processed, Skip>> = candidates
+        .par_iter()
+        .map(|path| {
+            let rel = relative(path, &opts.root);
+            let text = source::decode(Path::new(&rel), read(path, opts.max_file_size, &rel)?)?;
+            Ok(process(&cx, path.clone(), text, &none, true))
+        })
+        .collect();
+    let mut processed = Vec::new();
+    for r in first {
+        match r {
+            Ok(p) => processed.push(p),
+            Err(skip) => skipped.push(skip),
         }
     }
-    let shape_macro_names: HashSet<String> = shape_macros.keys().cloned().collect();
-
-    let masker = Masker::new(&opts.ignore_macros);
-    let mut processed: Vec<Processed> = candidates
-        .into_par_iter()
-        .map(|(path, text)| process(opts, &masker, &shape_macro_names, path, text, true))
-        .collect();
 
     // Summaries of everything the retained functions call.
-    let mut summaries = Summaries::default();
-    summaries.macros.extend(shape_macros);
     let mut defined: HashSet<String> = HashSet::new();
     let mut macro_defs: HashMap<String, (MacroDef, String)> = HashMap::new();
+    let mut blanked_in: HashMap<String, Vec<PathBuf>> = HashMap::new();
     for p in &mut processed {
         merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
         defined.extend(p.defined.drain(..));
+        for name in p.blanked.drain(..) {
+            blanked_in.entry(name).or_default().push(p.path.clone());
+        }
         for (m, loc) in p.macros.drain(..) {
             macro_defs.entry(m.name.clone()).or_insert((m, loc));
         }
@@ -227,9 +273,38 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         }
     }
 
+    // Needed functions that the first parse left out: parse them now.
+    let mut again: Vec<&PathBuf> = unresolved
+        .iter()
+        .filter_map(|n| blanked_in.get(n))
+        .flatten()
+        .collect();
+    again.sort();
+    again.dedup();
+    let revisited: Vec<Result<Processed, Skip>> = again
+        .par_iter()
+        .map(|path| {
+            let rel = relative(path, &opts.root);
+            let text = source::decode(Path::new(&rel), read(path, opts.max_file_size, &rel)?)?;
+            Ok(process(&cx, (*path).clone(), text, &unresolved, false))
+        })
+        .collect();
+    for r in revisited {
+        match r {
+            Ok(mut p) => {
+                merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
+                for name in &p.defined {
+                    unresolved.remove(name);
+                }
+            }
+            Err(skip) => skipped.push(skip),
+        }
+    }
+
     // A second look at the files the prefilter let go, only for names
     // learned from the first: definitions of called functions and macros,
     // and uses of the tree's shape-writing macros.
+    let shape_macro_names = &cx.shape_macros;
     if !unresolved.is_empty() || !shape_macro_names.is_empty() {
         let mut names: Vec<String> = unresolved.iter().cloned().collect();
         names.extend(shape_macro_names.iter().cloned());
@@ -258,11 +333,10 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
                 }
                 let text = source::decode(Path::new(&rel), bytes)?;
                 Ok(Some(process(
-                    opts,
-                    &masker,
-                    &shape_macro_names,
+                    &cx,
                     path.clone(),
                     text,
+                    &unresolved,
                     uses_macro,
                 )))
             })
@@ -340,26 +414,15 @@ pub fn findings(
 /// Scan one in-memory text as a tree of its own (its functions and macros
 /// make the summaries): its report, when it has findings, and the summaries.
 pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileReport>, Summaries) {
-    let masker = Masker::new(&opts.ignore_macros);
-    let needles = needles(opts);
-    let needle_refs: Vec<&str> = needles.iter().map(String::as_str).collect();
     let rel = relative(path, &opts.root);
     let mut summaries = Summaries::default();
-    for m in lexical::writing_macros(text, &needle_refs) {
-        let location = format!("{rel}:{}", m.line);
-        if let Some(s) = MacroSummary::of(&m, location, opts.sources()) {
-            if s.writes_shape.is_some() {
-                summaries.macros.insert(m.name.clone(), s);
-            }
-        }
-    }
-    let shape_macros: HashSet<String> = summaries.macros.keys().cloned().collect();
+    summaries.macros.extend(shape_macros_in(opts, &rel, text));
+    let cx = Context::new(opts, summaries.macros.keys().cloned().collect());
     let mut p = process(
-        opts,
-        &masker,
-        &shape_macros,
+        &cx,
         path.to_path_buf(),
         text.to_string(),
+        &HashSet::new(),
         true,
     );
     merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
@@ -368,12 +431,13 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileRep
             summaries.macros.entry(m.name.clone()).or_insert(s);
         }
     }
-    let lines = LineIndex::new(&p.text);
-    let found = findings(p.functions, &summaries, opts.sources(), &p.text, &lines);
+    let text = text.to_string();
+    let lines = LineIndex::new(&text);
+    let found = findings(p.functions, &summaries, opts.sources(), &text, &lines);
     let report = (!found.is_empty()).then_some(FileReport {
         path: p.path,
         rel: p.rel,
-        text: p.text,
+        text,
         lines,
         parse_errors: p.errors,
         findings: found,
@@ -389,37 +453,46 @@ pub fn reanalyze(
     path: &Path,
     text: &str,
 ) -> (Vec<Finding>, usize) {
-    let masker = Masker::new(&opts.ignore_macros);
-    let shape_macros: HashSet<String> = summaries
+    let shape_macros = summaries
         .macros
         .iter()
         .filter(|(_, m)| m.writes_shape.is_some())
         .map(|(name, _)| name.clone())
         .collect();
+    let cx = Context::new(opts, shape_macros);
     let p = process(
-        opts,
-        &masker,
-        &shape_macros,
+        &cx,
         path.to_path_buf(),
         text.to_string(),
+        &HashSet::new(),
         true,
     );
-    let lines = LineIndex::new(&p.text);
-    let found = findings(p.functions, summaries, opts.sources(), &p.text, &lines);
+    let lines = LineIndex::new(text);
+    let found = findings(p.functions, summaries, opts.sources(), text, &lines);
     (found, p.errors)
 }
 
-/// Parse a file and keep what later stages need.
+/// Parse a file — only the functions that can hit (or are named in
+/// `keep`), when its outline is sure — and keep what later stages need.
 fn process(
-    opts: &ScanOptions,
-    masker: &Masker,
-    shape_macros: &HashSet<String>,
+    cx: &Context,
     path: PathBuf,
     text: String,
+    keep: &HashSet<String>,
     retain: bool,
 ) -> Processed {
+    let opts = cx.opts;
     let rel = relative(&path, &opts.root);
-    let masked = masker.mask(&text, source::is_template(&path));
+    let mut masked = cx.masker.mask(&text, source::is_template(&path));
+    let mut blanked = Vec::new();
+    if let Some(functions) = outline::functions(&masked) {
+        for f in functions {
+            if !keep.contains(&f.name) && !cx.hits.is_match(&masked[f.start..f.end]) {
+                outline::blank(&mut masked, f.start, f.end);
+                blanked.push(f.name);
+            }
+        }
+    }
     let file = SourceFile {
         path: path.clone(),
         rel: rel.clone(),
@@ -434,7 +507,7 @@ fn process(
     let mut functions = Vec::new();
     for f in facts.functions {
         if f.unparsed {
-            if retain && worth_classifying(&f, shape_macros) {
+            if retain && worth_classifying(&f, &cx.shape_macros) {
                 functions.push(f);
             }
             continue;
@@ -444,7 +517,7 @@ fn process(
         if let Some(s) = FnSummary::of(&f, location) {
             summaries.push((f.name.clone(), s));
         }
-        if retain && worth_classifying(&f, shape_macros) {
+        if retain && worth_classifying(&f, &cx.shape_macros) {
             functions.push(f);
         }
     }
@@ -462,13 +535,20 @@ fn process(
         })
         .collect();
     let errors = parsed.error_count;
+    // Only files with something to classify keep their text.
+    let text = if functions.is_empty() {
+        String::new()
+    } else {
+        parsed.file.text
+    };
     Processed {
         path,
         rel,
-        text: parsed.file.text,
+        text,
         functions,
         summaries,
         defined,
+        blanked,
         macros,
         errors,
     }

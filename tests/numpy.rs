@@ -620,26 +620,38 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
 }
 
 /// Results on NumPy 2.2.1 are pinned: the findings (with their planned
-/// diffs) and the whole patch must stay byte-identical through speed work.
-/// Hashes, so that no NumPy text is kept in this repository.
+/// diffs) and the whole patch must stay byte-identical through speed work,
+/// with and without --strides. Hashes, so that no NumPy text is kept in
+/// this repository.
 #[test]
 fn numpy_2_2_1_results_are_pinned() {
     use sha2::{Digest, Sha256};
     let Some(tree) = numpy("2.2.1") else { return };
-    let json = dims_fix()
-        .args(["--format", "json"])
-        .arg(&tree)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
-    let findings = serde_json::to_string(&v["findings"]).unwrap();
-    let patch = dims_fix().arg(&tree).output().unwrap().stdout;
     let hex = |b: &[u8]| format!("{:x}", Sha256::digest(b));
+    let hashes = |extra: &[&str]| {
+        let json = dims_fix()
+            .args(["--format", "json"])
+            .args(extra)
+            .arg(&tree)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+        let findings = serde_json::to_string(&v["findings"]).unwrap();
+        let patch = dims_fix().args(extra).arg(&tree).output().unwrap().stdout;
+        (hex(findings.as_bytes()), hex(&patch))
+    };
     assert_eq!(
-        (hex(findings.as_bytes()), hex(&patch)),
-        (FINDINGS_SHA256.to_string(), PATCH_SHA256.to_string())
+        hashes(&[]),
+        (
+            "04a1388795e719973093f0d9d828c30c50331eb8c32943f4d53a97cd5aadb8a2".to_string(),
+            "8944549fc9a8b9a39ecc32f357f68c1d49c970e1d76c0ad42f0fd2c9dcb63048".to_string()
+        )
+    );
+    assert_eq!(
+        hashes(&["--strides"]),
+        (
+            "2496565efa5d5e51b30772da9f9dd8a3c34ccd1ab44e271856cb421c1d09ec0f".to_string(),
+            "caa357174b06579a49547a1c9b6803392fe651ead2060a755fe5d46e44c88807".to_string()
+        )
     );
 }
-
-const FINDINGS_SHA256: &str = "";
-const PATCH_SHA256: &str = "8944549fc9a8b9a39ecc32f357f68c1d49c970e1d76c0ad42f0fd2c9dcb63048";

@@ -27,9 +27,10 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
     let mut item_start = 0usize;
     let mut last_sig: Option<usize> = None;
     let mut body_start: Option<usize> = None;
-    // Brace depth at each open `#if`, and whether its branches balanced.
-    let mut conditions: Vec<usize> = Vec::new();
+    // Brace depth at each open `#if`, and the depth change of its branches.
+    let mut conditions: Vec<(usize, Option<isize>)> = Vec::new();
     let mut at_line_start = true;
+    let mut extern_c = 0usize;
     let mut i = 0usize;
     let n = text.len();
     while i < n {
@@ -55,15 +56,29 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
             b'#' if at_line_start => {
                 let end = directive_end(text, i);
                 let word = directive(&text[i + 1..end]);
+                // Every branch of a conditional must leave the brace depth
+                // where the first one did (`#if A` / `if (a) {` / `#else` /
+                // `if (b) {` / `#endif` is fine inside a body); a function
+                // header split across branches is not understood.
                 match word {
-                    "if" | "ifdef" | "ifndef" => conditions.push(depth),
+                    "if" | "ifdef" | "ifndef" => conditions.push((depth, None)),
                     "elif" | "else" => {
-                        if conditions.last() != Some(&depth) {
+                        let (start, first) = conditions.last_mut()?;
+                        let delta = depth as isize - *start as isize;
+                        if delta != 0 && *start == 0 {
                             return None;
                         }
+                        match first {
+                            None => *first = Some(delta),
+                            Some(d) if *d != delta => return None,
+                            Some(_) => {}
+                        }
+                        depth = *start;
                     }
                     "endif" => {
-                        if conditions.pop() != Some(depth) {
+                        let (start, first) = conditions.pop()?;
+                        let delta = depth as isize - start as isize;
+                        if first.is_some_and(|d| d != delta) {
                             return None;
                         }
                     }
@@ -85,11 +100,26 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
         }
         at_line_start = false;
         match b {
+            b'{' if depth == 0 && is_extern_c(&text[item_start..i]) => {
+                // `extern "C" {` only wraps declarations: see through it.
+                extern_c += 1;
+                item_start = i + 1;
+                last_sig = None;
+                i += 1;
+                continue;
+            }
             b'{' => {
                 if depth == 0 {
                     body_start = (last_sig.map(|p| text[p]) == Some(b')')).then_some(i);
                 }
                 depth += 1;
+            }
+            b'}' if depth == 0 && extern_c > 0 => {
+                extern_c -= 1;
+                item_start = i + 1;
+                last_sig = None;
+                i += 1;
+                continue;
             }
             b'}' => {
                 depth = depth.checked_sub(1)?;
@@ -123,7 +153,15 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
         }
         i += 1;
     }
-    (depth == 0 && conditions.is_empty()).then_some(out)
+    (depth == 0 && extern_c == 0 && conditions.is_empty()).then_some(out)
+}
+
+fn is_extern_c(item: &[u8]) -> bool {
+    let words: Vec<&[u8]> = item
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words == [b"extern".as_slice(), b"\"C\"".as_slice()]
 }
 
 /// End of a preprocessor line, continuation lines included.
@@ -148,7 +186,9 @@ fn directive_end(text: &[u8], start: usize) -> usize {
 fn directive(line: &[u8]) -> &str {
     let s = std::str::from_utf8(line).unwrap_or("");
     let s = s.trim_start();
-    let end = s.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let end = s
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(s.len());
     &s[..end]
 }
 
@@ -176,7 +216,8 @@ fn function_name(header: &[u8]) -> Option<String> {
     while i < header.len() {
         let b = header[i];
         if b == b'/' && header.get(i + 1) == Some(&b'*') {
-            i = memchr::memmem::find(&header[i + 2..], b"*/").map_or(header.len(), |e| i + 2 + e + 2);
+            i = memchr::memmem::find(&header[i + 2..], b"*/")
+                .map_or(header.len(), |e| i + 2 + e + 2);
             continue;
         }
         if is_ident(b) && !b.is_ascii_digit() {
@@ -227,7 +268,9 @@ mod tests {
                    void (*fp)(void);\nint\ng2(void) /* c */ { return 0; }\n";
         assert_eq!(names(src).unwrap(), ["f", "g2"]);
         let f = &functions(src.as_bytes()).unwrap()[0];
-        assert!(src[f.start..f.end].trim_start().starts_with("static PyObject *\nf(int x)"));
+        assert!(src[f.start..f.end]
+            .trim_start()
+            .starts_with("static PyObject *\nf(int x)"));
         assert!(src[f.start..f.end].ends_with("}\n}"));
     }
 
@@ -238,12 +281,28 @@ mod tests {
     }
 
     #[test]
+    fn branches_opening_the_same_block_are_fine() {
+        let src = "int f(void)\n{\n#ifdef A\n    if (a) {\n#else\n    if (b) {\n#endif\n    }\n}\nint g(void) { }\n";
+        assert_eq!(names(src).unwrap(), ["f", "g"]);
+    }
+
+    #[test]
     fn unsure_means_no_outline() {
-        // Each branch opens a block the other closes.
-        let src = "int f(void)\n{\n#ifdef A\n    if (a) {\n#else\n    if (b) {\n#endif\n    }\n}\n";
+        // The branches leave different depths.
+        let src = "int f(void)\n{\n#ifdef A\n    if (a) {\n#else\n    b();\n#endif\n    }\n}\n";
+        assert_eq!(names(src), None);
+        // A function header split across branches.
+        let src = "#ifdef A\nint f(int a) {\n#else\nint f(long a) {\n#endif\n    return 0;\n}\n";
         assert_eq!(names(src), None);
         assert_eq!(names("int f(void) { {"), None);
         assert_eq!(names("int f(void) } }"), None);
+    }
+
+    #[test]
+    fn extern_c_guards_are_transparent() {
+        let src = "#ifdef __cplusplus\nextern \"C\" {\n#endif\nint f(void) { return 0; }\n\
+                   #ifdef __cplusplus\n}\n#endif\n";
+        assert_eq!(names(src).unwrap(), ["f"]);
     }
 
     #[test]
