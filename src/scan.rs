@@ -192,10 +192,15 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     // stage holds every file at once.
     let prefilter = Prefilter::new(&opts.dims_macros, opts.strides);
     enum Read {
-        Candidate(PathBuf, Vec<(String, MacroSummary)>),
-        Other(PathBuf),
+        Candidate(PathBuf, usize, Vec<(String, MacroSummary)>),
+        /// A file that cannot hit, with its bytes while they fit the budget.
+        Other(PathBuf, Option<Vec<u8>>),
         Skipped(Skip),
     }
+    // The second look below needs the other files again; up to this much
+    // of them stays in memory instead of being read twice.
+    const KEEP_BUDGET: usize = 32 << 20;
+    let kept = std::sync::atomic::AtomicUsize::new(0);
     let read_all: Vec<Read> = walked
         .files
         .par_iter()
@@ -204,14 +209,19 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
             match read(path, opts.max_file_size, &rel) {
                 Err(skip) => Read::Skipped(skip),
                 Ok(bytes) if prefilter.may_hit(&bytes) => {
+                    let size = bytes.len();
                     match source::decode(Path::new(&rel), bytes) {
                         Ok(text) => {
-                            Read::Candidate(path.clone(), shape_macros_in(opts, &rel, &text))
+                            Read::Candidate(path.clone(), size, shape_macros_in(opts, &rel, &text))
                         }
                         Err(skip) => Read::Skipped(skip),
                     }
                 }
-                Ok(_) => Read::Other(path.clone()),
+                Ok(bytes) => {
+                    let total = kept.fetch_add(bytes.len(), std::sync::atomic::Ordering::Relaxed);
+                    let keep = total + bytes.len() <= KEEP_BUDGET;
+                    Read::Other(path.clone(), keep.then_some(bytes))
+                }
             }
         })
         .collect();
@@ -220,23 +230,25 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     let mut summaries = Summaries::default();
     for r in read_all {
         match r {
-            Read::Candidate(p, macros) => {
+            Read::Candidate(p, size, macros) => {
                 summaries.macros.extend(macros);
-                candidates.push(p);
+                candidates.push((p, size));
             }
-            Read::Other(p) => others.push(p),
+            Read::Other(p, bytes) => others.push((p, bytes)),
             Read::Skipped(s) => skipped.push(s),
         }
     }
     let cx = Context::new(opts, summaries.macros.keys().cloned().collect());
 
+    // Largest first, so no core is left parsing one big file at the end.
+    candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let none = HashSet::new();
     let first: Vec<Result<Processed, Skip>> = candidates
         .par_iter()
-        .map(|path| {
+        .map(|(path, _)| {
             let rel = relative(path, &opts.root);
             let text = source::decode(Path::new(&rel), read(path, opts.max_file_size, &rel)?)?;
-            Ok(process(&cx, path.clone(), text, &none, true))
+            Ok(process(&cx, path.clone(), text, Keep::Hits(&none), true))
         })
         .collect();
     let mut processed = Vec::new();
@@ -268,7 +280,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
             if let Some(s) = MacroSummary::of(m, loc.clone(), opts.sources()) {
                 summaries.macros.entry(name.clone()).or_insert(s);
             }
-        } else if !defined.contains(name) {
+        } else if !defined.contains(name) && !reserved(name) {
             unresolved.insert(name.clone());
         }
     }
@@ -286,7 +298,13 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         .map(|path| {
             let rel = relative(path, &opts.root);
             let text = source::decode(Path::new(&rel), read(path, opts.max_file_size, &rel)?)?;
-            Ok(process(&cx, (*path).clone(), text, &unresolved, false))
+            Ok(process(
+                &cx,
+                (*path).clone(),
+                text,
+                Keep::Only(&unresolved),
+                false,
+            ))
         })
         .collect();
     for r in revisited {
@@ -311,10 +329,13 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         names.sort();
         let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
         let second: Vec<Result<Option<Processed>, Skip>> = others
-            .par_iter()
-            .map(|path| {
-                let rel = relative(path, &opts.root);
-                let bytes = read(path, opts.max_file_size, &rel)?;
+            .into_par_iter()
+            .map(|(path, bytes)| {
+                let rel = relative(&path, &opts.root);
+                let bytes = match bytes {
+                    Some(b) => b,
+                    None => read(&path, opts.max_file_size, &rel)?,
+                };
                 let mut hits: HashSet<&str> = HashSet::new();
                 for m in finder.find_iter(&bytes) {
                     hits.insert(&names[m.pattern().as_usize()]);
@@ -334,9 +355,9 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
                 let text = source::decode(Path::new(&rel), bytes)?;
                 Ok(Some(process(
                     &cx,
-                    path.clone(),
+                    path,
                     text,
-                    &unresolved,
+                    Keep::Hits(&unresolved),
                     uses_macro,
                 )))
             })
@@ -422,7 +443,7 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileRep
         &cx,
         path.to_path_buf(),
         text.to_string(),
-        &HashSet::new(),
+        Keep::Hits(&HashSet::new()),
         true,
     );
     merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
@@ -464,7 +485,7 @@ pub fn reanalyze(
         &cx,
         path.to_path_buf(),
         text.to_string(),
-        &HashSet::new(),
+        Keep::Hits(&HashSet::new()),
         true,
     );
     let lines = LineIndex::new(text);
@@ -472,23 +493,35 @@ pub fn reanalyze(
     (found, p.errors)
 }
 
-/// Parse a file — only the functions that can hit (or are named in
-/// `keep`), when its outline is sure — and keep what later stages need.
-fn process(
-    cx: &Context,
-    path: PathBuf,
-    text: String,
-    keep: &HashSet<String>,
-    retain: bool,
-) -> Processed {
+/// Which functions of a file to parse (when its outline is sure).
+#[derive(Clone, Copy)]
+enum Keep<'k> {
+    /// Those that can hit, and these.
+    Hits(&'k HashSet<String>),
+    /// Only these: a second look for summaries.
+    Only(&'k HashSet<String>),
+}
+
+/// Parse a file — only the functions `keep` asks for, when its outline is
+/// sure — and keep what later stages need.
+fn process(cx: &Context, path: PathBuf, text: String, keep: Keep, retain: bool) -> Processed {
     let opts = cx.opts;
     let rel = relative(&path, &opts.root);
     let mut masked = cx.masker.mask(&text, source::is_template(&path));
     let mut blanked = Vec::new();
+    let mut skip = Vec::new();
     if let Some(functions) = outline::functions(&masked) {
         for f in functions {
-            if !keep.contains(&f.name) && !cx.hits.is_match(&masked[f.start..f.end]) {
+            let wanted = match keep {
+                Keep::Hits(names) => {
+                    names.contains(&f.name) || cx.hits.is_match(&masked[f.start..f.end])
+                }
+                Keep::Only(names) => names.contains(&f.name),
+            };
+            if !wanted {
+                // Blanked as well as skipped: no text lookup can see it.
                 outline::blank(&mut masked, f.start, f.end);
+                skip.push(f.start..f.end);
                 blanked.push(f.name);
             }
         }
@@ -499,7 +532,7 @@ fn process(
         text,
         masked,
     };
-    let parsed = file.parse();
+    let parsed = file.parse_skipping(&skip);
     let facts = analyze::scan(&parsed, opts.sources());
     let lines = LineIndex::new(&parsed.file.text);
     let mut summaries = Vec::new();
@@ -601,6 +634,93 @@ fn needed_names(processed: &[Processed]) -> HashSet<String> {
         );
     }
     out
+}
+
+/// Names the C library or the CPython C API define: a C extension cannot
+/// define them too, so they are never looked for in the tree.
+fn reserved(name: &str) -> bool {
+    const LIBC: &[&str] = &[
+        "malloc",
+        "calloc",
+        "realloc",
+        "free",
+        "memcpy",
+        "memmove",
+        "memset",
+        "memcmp",
+        "strlen",
+        "strcmp",
+        "strncmp",
+        "strcpy",
+        "strncpy",
+        "strcat",
+        "strchr",
+        "strstr",
+        "printf",
+        "fprintf",
+        "sprintf",
+        "snprintf",
+        "vsnprintf",
+        "puts",
+        "fputs",
+        "fwrite",
+        "fread",
+        "fopen",
+        "fclose",
+        "abort",
+        "exit",
+        "qsort",
+        "bsearch",
+        "abs",
+        "labs",
+    ];
+    const CPYTHON: &[&str] = &[
+        "Py_",
+        "PyErr_",
+        "PyObject_",
+        "PyLong_",
+        "PyFloat_",
+        "PyComplex_",
+        "PyBool_",
+        "PyTuple_",
+        "PyList_",
+        "PyDict_",
+        "PySet_",
+        "PyFrozenSet_",
+        "PyUnicode_",
+        "PyBytes_",
+        "PyByteArray_",
+        "PySlice_",
+        "PyMem_",
+        "PyType_",
+        "PyCapsule_",
+        "PyNumber_",
+        "PySequence_",
+        "PyMapping_",
+        "PyIter_",
+        "PyArg_",
+        "PyBuffer_",
+        "PyOS_",
+        "PyEval_",
+        "PyThread_",
+        "PyGILState_",
+        "PyImport_",
+        "PyModule_",
+        "PyCFunction_",
+        "PyMethod_",
+        "PyThreadState_",
+        "PyInterpreterState_",
+        "PyWeakref_",
+        "PySys_",
+        "PyMemoryView_",
+        "PyCell_",
+        "PyCode_",
+        "PyFrame_",
+        "PyContext_",
+        "PyVectorcall_",
+        "PyStructSequence_",
+    ];
+    LIBC.contains(&name) || CPYTHON.iter().any(|p| name.starts_with(p))
 }
 
 /// Add function summaries; a name defined twice (static functions in two

@@ -10,8 +10,7 @@ use super::{Class, Copy, CopySource, Finding, Kind, Rewrite, Role, Site, Span};
 use crate::plan::starts_line;
 use crate::source::LineIndex;
 
-/// Classify every array written in a function. `taken` holds the names in
-/// use (copies get fresh ones).
+/// Classify every array written in a function.
 pub fn classify(f: &Facts, summaries: &Summaries, text: &str, lines: &LineIndex) -> Vec<Finding> {
     let mut order: Vec<&ArrayId> = Vec::new();
     let mut groups: HashMap<&ArrayId, Vec<&Write>> = HashMap::new();
@@ -22,7 +21,9 @@ pub fn classify(f: &Facts, summaries: &Summaries, text: &str, lines: &LineIndex)
         }
         group.push(w);
     }
-    let mut taken = f.names.clone();
+    // Names given to copies so far (each must differ from every name the
+    // function spells, and from each other).
+    let mut taken = HashSet::new();
     order
         .into_iter()
         .map(|array| {
@@ -734,7 +735,8 @@ impl<'a> ArrayCx<'a> {
                         line(first.expr.start)
                     ));
                 }
-                let name = fresh_name(kind, array, taken);
+                let spelled = &self.text[self.f.span.range()];
+                let name = fresh_name(kind, array, spelled, taken);
                 (
                     Copy::Insert {
                         before: first.place.stmt,
@@ -966,19 +968,27 @@ fn is_identifier(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// `dims` unless taken, then `X_dims`, `X_dims2`, ... (DESIGN §4).
-fn fresh_name(kind: Kind, array: &str, taken: &mut HashSet<String>) -> String {
+/// `dims` unless taken, then `X_dims`, `X_dims2`, ... (DESIGN §4). A name
+/// is taken when the function spells it anywhere (parameter, local, global
+/// or macro it uses) or an earlier copy got it.
+fn fresh_name(kind: Kind, array: &str, spelled: &str, taken: &mut HashSet<String>) -> String {
     let base = kind.as_str();
-    let mut candidates = vec![base.to_string(), format!("{array}_{base}")];
-    let name = (2..)
-        .map(|n| format!("{array}_{base}{n}"))
-        .find(|n| !taken.contains(n))
-        .expect("an unbounded range has a free name");
-    candidates.push(name);
-    let chosen = candidates
+    let free = |n: &String| !taken.contains(n) && !spells_word(spelled, n);
+    let chosen = [base.to_string(), format!("{array}_{base}")]
         .into_iter()
-        .find(|n| !taken.contains(n))
-        .expect("the last candidate is free");
+        .chain((2..).map(|n| format!("{array}_{base}{n}")))
+        .find(free)
+        .expect("an unbounded sequence has a free name");
     taken.insert(chosen.clone());
     chosen
+}
+
+/// Whether `text` contains `word` as a whole identifier.
+fn spells_word(text: &str, word: &str) -> bool {
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let bytes = text.as_bytes();
+    text.match_indices(word).any(|(i, _)| {
+        let end = i + word.len();
+        (i == 0 || !ident(bytes[i - 1])) && (end == bytes.len() || !ident(bytes[end]))
+    })
 }

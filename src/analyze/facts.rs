@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use super::span::Span;
 use super::syntax::{
     call_args, callee, callee_is_plain, declarator_name, first_named, is_block, is_statement,
-    strip_casts, strip_parens, text, Preorder,
+    strip_casts, strip_parens, text, Preorder, F,
 };
 use super::{Kind, Ndim};
 
@@ -390,8 +390,6 @@ pub struct Facts {
     pub alias_defs: Vec<AliasDef>,
     pub returns: Vec<Return>,
     pub errors: Vec<ParseError>,
-    /// Every identifier spelled in the function (for fresh names).
-    pub names: HashSet<String>,
     /// Identifiers used inside `sizeof` (an alias there cannot become an array).
     pub sizeof_names: HashSet<String>,
 }
@@ -429,19 +427,19 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
         consumed: HashSet::new(),
     };
     let declarator = func
-        .child_by_field_name("declarator")
+        .child_by_field_id(F.declarator)
         .and_then(find_function_declarator);
     if let Some(name) = declarator
-        .and_then(|d| d.child_by_field_name("declarator"))
+        .and_then(|d| d.child_by_field_id(F.declarator))
         .and_then(declarator_name)
     {
         w.facts.name = text(name, src).to_string();
         w.facts.name_span = Span::of(name);
     }
-    if let Some(params) = declarator.and_then(|d| d.child_by_field_name("parameters")) {
+    if let Some(params) = declarator.and_then(|d| d.child_by_field_id(F.parameters)) {
         w.params(params);
     }
-    let body = func.child_by_field_name("body").unwrap_or(func);
+    let body = func.child_by_field_id(F.body).unwrap_or(func);
     w.facts.body = Span::of(body);
     for node in Preorder::new(body) {
         w.visit(node);
@@ -456,7 +454,7 @@ pub fn find_function_declarator(mut node: Node) -> Option<Node> {
         match node.kind() {
             "function_declarator" => return Some(node),
             "pointer_declarator" | "attributed_declarator" => {
-                node = node.child_by_field_name("declarator")?
+                node = node.child_by_field_id(F.declarator)?
             }
             "parenthesized_declarator" => node = first_named(node)?,
             _ => return None,
@@ -539,7 +537,7 @@ impl<'a> Walker<'a> {
             .filter(|c| c.kind() == "parameter_declaration")
             .collect();
         for (index, decl) in decls.into_iter().enumerate() {
-            let Some(declarator) = decl.child_by_field_name("declarator") else {
+            let Some(declarator) = decl.child_by_field_id(F.declarator) else {
                 continue;
             };
             let Some(name) = declarator_name(declarator) else {
@@ -548,7 +546,7 @@ impl<'a> Walker<'a> {
             let name = self.text(name).to_string();
             let is_ptr = declarator.kind() == "pointer_declarator";
             let type_text = decl
-                .child_by_field_name("type")
+                .child_by_field_id(F.r#type)
                 .map(|t| self.text(t))
                 .unwrap_or("");
             // `const npy_intp *p` and `npy_intp const *p`: the pointee is const.
@@ -573,7 +571,6 @@ impl<'a> Walker<'a> {
                     },
                 );
             }
-            self.facts.names.insert(name.clone());
             self.facts.params.push(Param {
                 name,
                 index,
@@ -609,7 +606,7 @@ impl<'a> Walker<'a> {
             }
             "goto_statement" => {
                 let label = node
-                    .child_by_field_name("label")
+                    .child_by_field_id(F.label)
                     .map(|l| self.text(l).to_string());
                 self.jump(node, JumpKind::Goto, label);
             }
@@ -617,7 +614,7 @@ impl<'a> Walker<'a> {
             "continue_statement" => self.jump(node, JumpKind::Continue, None),
             "labeled_statement" => {
                 let label = node
-                    .child_by_field_name("label")
+                    .child_by_field_id(F.label)
                     .map(|l| self.text(l).to_string());
                 self.jump(node, JumpKind::Label, label);
             }
@@ -636,10 +633,7 @@ impl<'a> Walker<'a> {
                     self.object_use(item, UseKind::Store);
                 }
             }
-            "identifier" => {
-                self.facts.names.insert(self.text(node).to_string());
-                self.alias_read(node);
-            }
+            "identifier" => self.alias_read(node),
             _ => {}
         }
         if matches!(node.kind(), "call_expression" | "field_expression")
@@ -693,7 +687,7 @@ impl<'a> Walker<'a> {
                 },
                 span: Span::of(c),
                 label: c
-                    .child_by_field_name("label")
+                    .child_by_field_id(F.label)
                     .map(|l| self.text(l).to_string()),
                 scope: None,
             })
@@ -729,13 +723,13 @@ impl<'a> Walker<'a> {
                 })
             }
             "field_expression" => {
-                let field = self.text(node.child_by_field_name("field")?);
+                let field = self.text(node.child_by_field_id(F.field)?);
                 let kind = match field {
                     "dimensions" => Kind::Dims,
                     "strides" if self.sources.strides => Kind::Strides,
                     _ => return None,
                 };
-                let base = node.child_by_field_name("argument")?;
+                let base = node.child_by_field_id(F.argument)?;
                 Some(ShapeRef {
                     array: self.fields_base(node)?,
                     kind,
@@ -764,21 +758,21 @@ impl<'a> Walker<'a> {
     /// Iterator fields such as `mit->dimensions` are not.
     fn fields_base(&self, field_expr: Node) -> Option<ArrayId> {
         if field_expr
-            .child_by_field_name("operator")
+            .child_by_field_id(F.operator)
             .map(|o| self.text(o))
             != Some("->")
         {
             return None;
         }
-        let base = strip_parens(field_expr.child_by_field_name("argument")?);
+        let base = strip_parens(field_expr.child_by_field_id(F.argument)?);
         match base.kind() {
             "cast_expression" => {
                 let ty: String = self
-                    .text(base.child_by_field_name("type")?)
+                    .text(base.child_by_field_id(F.r#type)?)
                     .split_whitespace()
                     .collect();
                 if ty == "PyArrayObject_fields*" {
-                    Some(self.array_id(base.child_by_field_name("value")?))
+                    Some(self.array_id(base.child_by_field_id(F.value)?))
                 } else {
                     None
                 }
@@ -797,9 +791,9 @@ impl<'a> Walker<'a> {
         match node.kind() {
             "identifier" => self.aliases.get(self.text(node)).cloned(),
             "binary_expression" => {
-                let op = self.text(node.child_by_field_name("operator")?);
-                let left = node.child_by_field_name("left")?;
-                let right = node.child_by_field_name("right")?;
+                let op = self.text(node.child_by_field_id(F.operator)?);
+                let left = node.child_by_field_id(F.left)?;
+                let right = node.child_by_field_id(F.right)?;
                 match op {
                     "+" => {
                         if let Some(s) = self.shape_ref(left) {
@@ -818,17 +812,17 @@ impl<'a> Walker<'a> {
             }
             "pointer_expression" => {
                 // `&S[k]` is `S + k`.
-                if self.text(node.child_by_field_name("operator")?) != "&" {
+                if self.text(node.child_by_field_id(F.operator)?) != "&" {
                     return None;
                 }
-                let arg = strip_parens(node.child_by_field_name("argument")?);
+                let arg = strip_parens(node.child_by_field_id(F.argument)?);
                 if arg.kind() != "subscript_expression" {
                     return None;
                 }
-                let s = self.shape_ref(arg.child_by_field_name("argument")?)?;
+                let s = self.shape_ref(arg.child_by_field_id(F.argument)?)?;
                 Some(with_offset(
                     s,
-                    &norm(self.text(arg.child_by_field_name("index")?)),
+                    &norm(self.text(arg.child_by_field_id(F.index)?)),
                 ))
             }
             _ => self.source(node),
@@ -846,9 +840,9 @@ impl<'a> Walker<'a> {
                 .filter_map(|f| node.child_by_field_name(f))
                 .find_map(|side| self.base_of(side)),
             "pointer_expression" => node
-                .child_by_field_name("argument")
+                .child_by_field_id(F.argument)
                 .map(strip_parens)
-                .and_then(|a| a.child_by_field_name("argument"))
+                .and_then(|a| a.child_by_field_id(F.argument))
                 .and_then(|a| self.base_of(a)),
             _ => None,
         }
@@ -867,11 +861,11 @@ impl<'a> Walker<'a> {
         let node = strip_parens(node);
         let (base, index) = match node.kind() {
             "subscript_expression" => (
-                node.child_by_field_name("argument")?,
-                Some(node.child_by_field_name("index")?),
+                node.child_by_field_id(F.argument)?,
+                Some(node.child_by_field_id(F.index)?),
             ),
-            "pointer_expression" if self.text(node.child_by_field_name("operator")?) == "*" => {
-                (node.child_by_field_name("argument")?, None)
+            "pointer_expression" if self.text(node.child_by_field_id(F.operator)?) == "*" => {
+                (node.child_by_field_id(F.argument)?, None)
             }
             _ => return None,
         };
@@ -955,12 +949,15 @@ impl<'a> Walker<'a> {
 
     fn declaration(&mut self, node: Node) {
         let type_text = node
-            .child_by_field_name("type")
+            .child_by_field_id(F.r#type)
             .map(|t| self.text(t).to_string())
             .unwrap_or_default();
         let mut cursor = node.walk();
         let declarators: Vec<Node> = node
-            .children_by_field_name("declarator", &mut cursor)
+            .children_by_field_id(
+                std::num::NonZeroU16::new(F.declarator).expect("field ids are non-zero"),
+                &mut cursor,
+            )
             .collect();
         let count = declarators.len();
         for declarator in declarators {
@@ -969,7 +966,7 @@ impl<'a> Walker<'a> {
             };
             let name = self.text(name_node).to_string();
             let inner = if declarator.kind() == "init_declarator" {
-                declarator.child_by_field_name("declarator")
+                declarator.child_by_field_id(F.declarator)
             } else {
                 Some(declarator)
             };
@@ -982,7 +979,7 @@ impl<'a> Walker<'a> {
                 self.fields_of.remove(&name);
             }
             let value = (declarator.kind() == "init_declarator")
-                .then(|| declarator.child_by_field_name("value"))
+                .then(|| declarator.child_by_field_id(F.value))
                 .flatten();
             self.facts.decls.push(Decl {
                 name: name.clone(),
@@ -1069,9 +1066,9 @@ impl<'a> Walker<'a> {
 
     fn assignment(&mut self, node: Node) {
         let (Some(left), Some(right), Some(op)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-            node.child_by_field_name("operator"),
+            node.child_by_field_id(F.left),
+            node.child_by_field_id(F.right),
+            node.child_by_field_id(F.operator),
         ) else {
             return;
         };
@@ -1115,7 +1112,7 @@ impl<'a> Walker<'a> {
         if lvalue.kind() != "field_expression" {
             return;
         }
-        let Some(field) = lvalue.child_by_field_name("field").map(|f| self.text(f)) else {
+        let Some(field) = lvalue.child_by_field_id(F.field).map(|f| self.text(f)) else {
             return;
         };
         if !META_FIELDS.contains(&field) {
@@ -1127,7 +1124,7 @@ impl<'a> Walker<'a> {
     }
 
     fn update(&mut self, node: Node) {
-        let Some(arg) = node.child_by_field_name("argument").map(strip_parens) else {
+        let Some(arg) = node.child_by_field_id(F.argument).map(strip_parens) else {
             return;
         };
         if arg.kind() == "identifier" {
@@ -1169,9 +1166,9 @@ impl<'a> Walker<'a> {
     /// `&v`: the variable may be changed through the pointer.
     fn address_of(&mut self, node: Node) {
         let is_addr = node
-            .child_by_field_name("operator")
+            .child_by_field_id(F.operator)
             .is_some_and(|o| self.text(o) == "&");
-        let Some(arg) = node.child_by_field_name("argument").map(strip_parens) else {
+        let Some(arg) = node.child_by_field_id(F.argument).map(strip_parens) else {
             return;
         };
         if is_addr && arg.kind() == "identifier" {
@@ -1250,7 +1247,7 @@ impl<'a> Walker<'a> {
             let field = {
                 let a = strip_parens(arg);
                 if a.kind() == "field_expression" {
-                    a.child_by_field_name("field")
+                    a.child_by_field_id(F.field)
                         .map(|f| self.text(f).to_string())
                         .and_then(|f| Some((self.fields_base(a)?, f)))
                 } else {
@@ -1320,11 +1317,11 @@ fn is_declared_name(node: Node) -> bool {
     };
     match parent.kind() {
         "init_declarator" | "pointer_declarator" | "array_declarator" => parent
-            .child_by_field_name("declarator")
+            .child_by_field_id(F.declarator)
             .is_some_and(|d| d.id() == node.id()),
         "declaration" => true,
         "assignment_expression" => parent
-            .child_by_field_name("left")
+            .child_by_field_id(F.left)
             .is_some_and(|l| l.id() == node.id()),
         _ => false,
     }

@@ -15,7 +15,7 @@ pub use facts::{Facts, Sources};
 pub use span::Span;
 
 use crate::source::Parsed;
-use syntax::{text, Preorder};
+use syntax::{text, Preorder, F};
 
 /// Which storage a site writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -231,8 +231,8 @@ fn guess_name(node: Node, src: &[u8]) -> String {
 }
 
 fn macro_def(node: Node, src: &[u8]) -> Option<MacroDef> {
-    let name = text(node.child_by_field_name("name")?, src).to_string();
-    let params_node = node.child_by_field_name("parameters")?;
+    let name = text(node.child_by_field_id(F.name)?, src).to_string();
+    let params_node = node.child_by_field_id(F.parameters)?;
     let mut cursor = params_node.walk();
     let params = params_node
         .named_children(&mut cursor)
@@ -240,7 +240,7 @@ fn macro_def(node: Node, src: &[u8]) -> Option<MacroDef> {
         .map(|p| text(p, src).to_string())
         .collect();
     let body = node
-        .child_by_field_name("value")
+        .child_by_field_id(F.value)
         .map(|v| text(v, src).replace("\\\r\n", "  ").replace("\\\n", " "))
         .unwrap_or_default();
     Some(MacroDef {

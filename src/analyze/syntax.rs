@@ -2,6 +2,53 @@
 
 use tree_sitter::{Node, TreeCursor};
 
+/// Field ids of tree-sitter-c, looked up once: `child_by_field_name`
+/// searches the grammar's field names by string on every call.
+pub struct Fields {
+    pub argument: u16,
+    pub declarator: u16,
+    pub operator: u16,
+    pub value: u16,
+    pub field: u16,
+    pub r#type: u16,
+    pub left: u16,
+    pub label: u16,
+    pub right: u16,
+    pub parameters: u16,
+    pub index: u16,
+    pub function: u16,
+    pub name: u16,
+    pub body: u16,
+    pub arguments: u16,
+}
+
+pub static F: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
+    let language: tree_sitter::Language = tree_sitter_c::LANGUAGE.into();
+    let id = |name: &str| {
+        language
+            .field_id_for_name(name)
+            .map(|id| id.get())
+            .expect("tree-sitter-c has this field")
+    };
+    Fields {
+        argument: id("argument"),
+        declarator: id("declarator"),
+        operator: id("operator"),
+        value: id("value"),
+        field: id("field"),
+        r#type: id("type"),
+        left: id("left"),
+        label: id("label"),
+        right: id("right"),
+        parameters: id("parameters"),
+        index: id("index"),
+        function: id("function"),
+        name: id("name"),
+        body: id("body"),
+        arguments: id("arguments"),
+    }
+});
+
 /// The text of `node` in `src` (the masked bytes, which are valid UTF-8
 /// wherever the original was: masking writes ASCII over ASCII).
 pub fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
@@ -24,7 +71,7 @@ pub fn strip_casts(mut node: Node) -> Node {
     loop {
         node = strip_parens(node);
         match node.kind() {
-            "cast_expression" => match node.child_by_field_name("value") {
+            "cast_expression" => match node.child_by_field_id(F.value) {
                 Some(value) => node = value,
                 None => return node,
             },
@@ -44,7 +91,7 @@ pub fn first_named(node: Node) -> Option<Node> {
 
 /// Arguments of a call expression, comments skipped.
 pub fn call_args(call: Node) -> Vec<Node> {
-    let Some(list) = call.child_by_field_name("arguments") else {
+    let Some(list) = call.child_by_field_id(F.arguments) else {
         return Vec::new();
     };
     let mut cursor = list.walk();
@@ -56,10 +103,10 @@ pub fn call_args(call: Node) -> Vec<Node> {
 /// The called name of a call expression: `f(...)` gives `f`, and a member
 /// call `type->tp_alloc(...)` gives `tp_alloc`.
 pub fn callee<'a>(call: Node, src: &'a [u8]) -> Option<&'a str> {
-    let function = strip_parens(call.child_by_field_name("function")?);
+    let function = strip_parens(call.child_by_field_id(F.function)?);
     match function.kind() {
         "identifier" => Some(text(function, src)),
-        "field_expression" => Some(text(function.child_by_field_name("field")?, src)),
+        "field_expression" => Some(text(function.child_by_field_id(F.field)?, src)),
         _ => None,
     }
 }
@@ -67,7 +114,7 @@ pub fn callee<'a>(call: Node, src: &'a [u8]) -> Option<&'a str> {
 /// Whether the callee of `call` is a plain identifier (not a member or a
 /// function pointer expression).
 pub fn callee_is_plain(call: Node) -> bool {
-    call.child_by_field_name("function")
+    call.child_by_field_id(F.function)
         .map(strip_parens)
         .is_some_and(|f| f.kind() == "identifier")
 }
@@ -82,7 +129,7 @@ pub fn declarator_name(mut node: Node) -> Option<Node> {
             | "init_declarator"
             | "function_declarator"
             | "attributed_declarator" => {
-                node = node.child_by_field_name("declarator")?;
+                node = node.child_by_field_id(F.declarator)?;
             }
             "parenthesized_declarator" => node = first_named(node)?,
             _ => return None,

@@ -89,7 +89,68 @@ pub fn parse_c(masked: &[u8]) -> Tree {
     })
 }
 
+/// Parse only the given byte ranges of `masked` (sorted, disjoint): the
+/// rest is never even lexed. Offsets in the tree stay those of `masked`.
+pub fn parse_ranges(masked: &[u8], ranges: &[std::ops::Range<usize>]) -> Tree {
+    let mut included = Vec::with_capacity(ranges.len());
+    let (mut row, mut col, mut at) = (0usize, 0usize, 0usize);
+    let mut point = |pos: usize| {
+        for &b in &masked[at..pos] {
+            if b == b'\n' {
+                row += 1;
+                col = 0;
+            } else {
+                col += 1;
+            }
+        }
+        at = pos;
+        tree_sitter::Point::new(row, col)
+    };
+    for r in ranges.iter().filter(|r| !r.is_empty()) {
+        let start_point = point(r.start);
+        let end_point = point(r.end);
+        included.push(tree_sitter::Range {
+            start_byte: r.start,
+            end_byte: r.end,
+            start_point,
+            end_point,
+        });
+    }
+    PARSER.with(|p| {
+        let mut parser = p.borrow_mut();
+        if included.is_empty() || parser.set_included_ranges(&included).is_err() {
+            // Nothing to skip (or ranges refused): the whole text.
+            let _ = parser.set_included_ranges(&[]);
+        }
+        let tree = parser.parse(masked, None);
+        let _ = parser.set_included_ranges(&[]);
+        tree.expect("parsing without a timeout or cancellation flag always yields a tree")
+    })
+}
+
 impl SourceFile {
+    /// Parse this file, skipping `skip` (sorted, disjoint byte ranges).
+    pub fn parse_skipping(self, skip: &[std::ops::Range<usize>]) -> Parsed {
+        let tree = if skip.is_empty() {
+            parse_c(&self.masked)
+        } else {
+            let mut keep = Vec::with_capacity(skip.len() + 1);
+            let mut at = 0;
+            for r in skip {
+                keep.push(at..r.start);
+                at = r.end;
+            }
+            keep.push(at..self.masked.len());
+            parse_ranges(&self.masked, &keep)
+        };
+        let error_count = count_errors(tree.root_node());
+        Parsed {
+            file: self,
+            tree,
+            error_count,
+        }
+    }
+
     /// Mask and parse this file.
     pub fn parse(self) -> Parsed {
         let tree = parse_c(&self.masked);
