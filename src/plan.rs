@@ -9,7 +9,6 @@ use crate::analyze::ack::{lock_anchor, TODO_MARKER};
 use crate::analyze::{Class, Copy, Finding, Ndim, Rewrite, Span};
 use crate::error::Error;
 use crate::patch::Edit;
-use crate::render::function_name;
 use crate::scan::FileReport;
 use crate::templates::Templates;
 
@@ -66,7 +65,7 @@ pub struct Change {
 fn selected(file: &FileReport, f: &Finding, only: &[Only]) -> bool {
     only.is_empty()
         || only.iter().any(|o| match o {
-            Only::Function(name) => &function_name(file, f) == name || &f.function == name,
+            Only::Function(name) => &f.display == name || &f.function == name,
             Only::Line { file: path, line } => {
                 (file.rel == *path || file.rel.ends_with(&format!("/{path}")))
                     && f.sites
@@ -109,7 +108,7 @@ pub fn plan(
                 let anchor = f.sites[0].stmt.start;
                 let ctx = TodoContext {
                     file: &file.rel,
-                    function: function_name(file, f),
+                    function: f.display.clone(),
                     array: f.array.clone(),
                     arrays: vec![f.array.clone()],
                     lines: site_lines(file, [f]),
@@ -186,7 +185,7 @@ fn lock_todo(
     let lead = group[0];
     let ctx = TodoContext {
         file: &file.rel,
-        function: function_name(file, lead),
+        function: lead.display.clone(),
         array: lead.array.clone(),
         arrays: group.iter().map(|f| f.array.clone()).collect(),
         lines: site_lines(file, group.iter().copied()),

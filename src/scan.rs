@@ -10,7 +10,7 @@ use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
 use crate::analyze::summary::{is_allocator, FnSummary, MacroSummary, Summaries};
-use crate::analyze::{self, ack, classify, Facts, Finding, MacroDef, Sources};
+use crate::analyze::{self, ack, classify, Class, Facts, Finding, MacroDef, Sources};
 use crate::discover::{self, Prefilter, WalkOptions};
 use crate::error::Error;
 use crate::source::{self, lexical, outline, LineIndex, Masker, Skip, SourceFile};
@@ -74,13 +74,23 @@ pub struct Scan {
 }
 
 /// One parsed file: the functions worth classifying and what it tells
-/// about the tree (summaries, macros).
+/// about the tree (summaries, macros). The text itself is not kept: files
+/// are read again when classified, and must still hash the same.
 struct Processed {
     path: PathBuf,
     rel: String,
-    /// The text, kept only when there are functions to classify.
-    text: String,
+    hash: u64,
+    /// Every function parsed, with its facts: only when asked for
+    /// (`Retain::All`), to classify; otherwise facts are not kept.
     functions: Vec<Facts>,
+    /// Functions with a write of their own (or a use of a shape-writing
+    /// macro): parsed again when the file is classified.
+    writers: Vec<Potential>,
+    /// Functions that only pass shape storage to calls: classified only if
+    /// one of those callees turns out to write through it.
+    potential: Vec<Potential>,
+    /// Names whose summaries the writers need.
+    needed: Vec<String>,
     summaries: Vec<(String, FnSummary)>,
     /// Functions parsed, and function-like macros defined.
     defined: Vec<String>,
@@ -88,6 +98,25 @@ struct Processed {
     blanked: Vec<String>,
     macros: Vec<(MacroDef, String)>,
     errors: usize,
+}
+
+/// A function to classify later (see `Processed::writers`, `potential`).
+struct Potential {
+    name: String,
+    /// Where its name starts (to tell same-named functions apart);
+    /// `UNPARSED` for code that did not parse as a function.
+    at: usize,
+    /// For a potential writer: the callees receiving shape storage.
+    callees: Vec<String>,
+}
+
+const UNPARSED: usize = usize::MAX;
+
+fn hash_of(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// Shape source names (plus extra macros) a prefilter and macro scan use.
@@ -193,18 +222,15 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     let prefilter = Prefilter::new(&opts.dims_macros, opts.strides);
     enum Read {
         Candidate(PathBuf, usize, Vec<(String, MacroSummary)>),
-        /// A file that cannot hit, with its bytes while they fit the budget.
-        Other(PathBuf, Option<Vec<u8>>),
+        Other(PathBuf),
         Skipped(Skip),
     }
-    // The second look below needs the other files again; up to this much
-    // of them stays in memory instead of being read twice.
-    const KEEP_BUDGET: usize = 32 << 20;
-    let kept = std::sync::atomic::AtomicUsize::new(0);
     let read_all: Vec<Read> = walked
         .files
-        .par_iter()
+        .into_par_iter()
         .map(|path| {
+            let path = path.into_boxed_path().into_path_buf();
+            let path = &path;
             let rel = relative(path, &opts.root);
             match read(path, opts.max_file_size, &rel) {
                 Err(skip) => Read::Skipped(skip),
@@ -217,11 +243,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
                         Err(skip) => Read::Skipped(skip),
                     }
                 }
-                Ok(bytes) => {
-                    let total = kept.fetch_add(bytes.len(), std::sync::atomic::Ordering::Relaxed);
-                    let keep = total + bytes.len() <= KEEP_BUDGET;
-                    Read::Other(path.clone(), keep.then_some(bytes))
-                }
+                Ok(_) => Read::Other(path.clone()),
             }
         })
         .collect();
@@ -234,7 +256,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
                 summaries.macros.extend(macros);
                 candidates.push((p, size));
             }
-            Read::Other(p, bytes) => others.push((p, bytes)),
+            Read::Other(p) => others.push(p),
             Read::Skipped(s) => skipped.push(s),
         }
     }
@@ -248,7 +270,13 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         .map(|(path, _)| {
             let rel = relative(path, &opts.root);
             let text = source::decode(Path::new(&rel), read(path, opts.max_file_size, &rel)?)?;
-            Ok(process(&cx, path.clone(), text, Keep::Hits(&none), true))
+            Ok(process(
+                &cx,
+                path.clone(),
+                text,
+                Keep::Hits(&none),
+                Retain::Writers,
+            ))
         })
         .collect();
     let mut processed = Vec::new();
@@ -262,12 +290,13 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     // Summaries of everything the retained functions call.
     let mut defined: HashSet<String> = HashSet::new();
     let mut macro_defs: HashMap<String, (MacroDef, String)> = HashMap::new();
-    let mut blanked_in: HashMap<String, Vec<PathBuf>> = HashMap::new();
-    for p in &mut processed {
+    // Blanked function names, to the files (by index) that left them out.
+    let mut blanked_in: HashMap<String, Vec<u32>> = HashMap::new();
+    for (i, p) in processed.iter_mut().enumerate() {
         merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
         defined.extend(p.defined.drain(..));
         for name in p.blanked.drain(..) {
-            blanked_in.entry(name).or_default().push(p.path.clone());
+            blanked_in.entry(name).or_default().push(i as u32);
         }
         for (m, loc) in p.macros.drain(..) {
             macro_defs.entry(m.name.clone()).or_insert((m, loc));
@@ -290,7 +319,9 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         .iter()
         .filter_map(|n| blanked_in.get(n))
         .flatten()
+        .map(|&i| &processed[i as usize].path)
         .collect();
+    drop(blanked_in);
     again.sort();
     again.dedup();
     let revisited: Vec<Result<Processed, Skip>> = again
@@ -303,7 +334,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
                 (*path).clone(),
                 text,
                 Keep::Only(&unresolved),
-                false,
+                Retain::No,
             ))
         })
         .collect();
@@ -330,12 +361,9 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
         let second: Vec<Result<Option<Processed>, Skip>> = others
             .into_par_iter()
-            .map(|(path, bytes)| {
+            .map(|path| -> Result<Option<Processed>, Skip> {
                 let rel = relative(&path, &opts.root);
-                let bytes = match bytes {
-                    Some(b) => b,
-                    None => read(&path, opts.max_file_size, &rel)?,
-                };
+                let bytes = read(&path, opts.max_file_size, &rel)?;
                 let mut hits: HashSet<&str> = HashSet::new();
                 for m in finder.find_iter(&bytes) {
                     hits.insert(&names[m.pattern().as_usize()]);
@@ -358,9 +386,15 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
                     path,
                     text,
                     Keep::Hits(&unresolved),
-                    uses_macro,
+                    if uses_macro {
+                        Retain::Writers
+                    } else {
+                        Retain::No
+                    },
                 )))
             })
+            // Nothing for most files: collect only what there is.
+            .filter(|r| !matches!(r, Ok(None)))
             .collect();
         for r in second {
             match r {
@@ -385,23 +419,19 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     stats.parse_errors = processed.iter().map(|p| p.errors).sum();
     stats.files_with_parse_errors = processed.iter().filter(|p| p.errors > 0).count();
 
-    let sources = opts.sources();
-    let mut files: Vec<FileReport> = processed
+    let classified: Vec<Result<Option<FileReport>, Skip>> = processed
         .into_par_iter()
-        .filter(|p| !p.functions.is_empty())
-        .filter_map(|p| {
-            let lines = LineIndex::new(&p.text);
-            let findings = findings(p.functions, &summaries, sources, &p.text, &lines);
-            (!findings.is_empty()).then_some(FileReport {
-                path: p.path,
-                rel: p.rel,
-                text: p.text,
-                lines,
-                parse_errors: p.errors,
-                findings,
-            })
-        })
+        .filter(|p| !p.writers.is_empty() || !p.potential.is_empty())
+        .map(|p| classify_file(&cx, p, &summaries))
         .collect();
+    let mut files = Vec::new();
+    for r in classified {
+        match r {
+            Ok(Some(f)) => files.push(f),
+            Ok(None) => {}
+            Err(skip) => skipped.push(skip),
+        }
+    }
     files.sort_by(|a, b| a.rel.cmp(&b.rel));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.dedup();
@@ -412,6 +442,96 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         stats,
         summaries,
     })
+}
+
+/// Read a file again for classification: it must be what was parsed.
+fn reread(p: &Processed, opts: &ScanOptions) -> Result<String, Skip> {
+    let text = source::decode(
+        Path::new(&p.rel),
+        read(&p.path, opts.max_file_size, &p.rel)?,
+    )?;
+    if hash_of(&text) != p.hash {
+        return Err(Skip {
+            path: PathBuf::from(&p.rel),
+            reason: "changed while being scanned, skipped".to_string(),
+        });
+    }
+    Ok(text)
+}
+
+/// Classify one processed file, reading its text again.
+fn classify_file(
+    cx: &Context,
+    p: Processed,
+    summaries: &Summaries,
+) -> Result<Option<FileReport>, Skip> {
+    let text = reread(&p, cx.opts)?;
+    let errors = p.errors;
+    let (path, rel) = (p.path.clone(), p.rel.clone());
+    let found = classify_text(cx, p, &text, summaries);
+    if found.is_empty() {
+        return Ok(None);
+    }
+    // Only files that can get an edit keep their text; the rest has what
+    // reports show rendered already.
+    let editable = found.iter().any(|f| match f.class {
+        Class::Rewrite => true,
+        Class::Lock | Class::Manual => !f.acknowledged && !f.parse_error,
+        Class::Fresh => false,
+    });
+    let lines = LineIndex::new(&text);
+    Ok(Some(FileReport {
+        path,
+        rel,
+        text: if editable { text } else { String::new() },
+        lines,
+        parse_errors: errors,
+        findings: found,
+    }))
+}
+
+/// The findings of a processed file whose text is `text`: its writing
+/// functions, and those that pass shape storage to a callee that turns out
+/// to write through it, parsed again (only they) with all their facts.
+fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) -> Vec<Finding> {
+    let targets: Vec<&Potential> = p
+        .writers
+        .iter()
+        .chain(
+            p.potential
+                .iter()
+                .filter(|q| q.callees.iter().any(|c| writer(summaries, c))),
+        )
+        .collect();
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let names: HashSet<String> = targets.iter().map(|q| q.name.clone()).collect();
+    let at: HashSet<usize> = targets.iter().map(|q| q.at).collect();
+    let again = process(
+        cx,
+        p.path,
+        text.to_string(),
+        Keep::Only(&names),
+        Retain::All,
+    );
+    let functions: Vec<Facts> = again
+        .functions
+        .into_iter()
+        .filter(|f| {
+            if f.unparsed {
+                at.contains(&UNPARSED) && passes_storage_or_writes(f, &cx.shape_macros)
+            } else {
+                at.contains(&f.name_span.start)
+            }
+        })
+        .collect();
+    let lines = LineIndex::new(text);
+    findings(functions, summaries, cx.opts.sources(), text, &lines)
+}
+
+fn passes_storage_or_writes(f: &Facts, shape_macros: &HashSet<String>) -> bool {
+    writes_itself(f, shape_macros) || passes_storage(f)
 }
 
 /// Classify the retained functions of one file, sorted, acknowledged.
@@ -429,6 +549,9 @@ pub fn findings(
     }
     out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
     ack::acknowledge(&mut out, text, lines);
+    for f in &mut out {
+        f.render(text, lines);
+    }
     out
 }
 
@@ -444,7 +567,7 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileRep
         path.to_path_buf(),
         text.to_string(),
         Keep::Hits(&HashSet::new()),
-        true,
+        Retain::Writers,
     );
     merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
     for (m, loc) in p.macros.drain(..) {
@@ -452,15 +575,15 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileRep
             summaries.macros.entry(m.name.clone()).or_insert(s);
         }
     }
-    let text = text.to_string();
-    let lines = LineIndex::new(&text);
-    let found = findings(p.functions, &summaries, opts.sources(), &text, &lines);
-    let report = (!found.is_empty()).then_some(FileReport {
-        path: p.path,
-        rel: p.rel,
-        text,
-        lines,
-        parse_errors: p.errors,
+    let errors = p.errors;
+    let (path, rel) = (p.path.clone(), p.rel.clone());
+    let found = classify_text(&cx, p, text, &summaries);
+    let report = (!found.is_empty()).then(|| FileReport {
+        path,
+        rel,
+        text: text.to_string(),
+        lines: LineIndex::new(text),
+        parse_errors: errors,
         findings: found,
     });
     (report, summaries)
@@ -486,11 +609,22 @@ pub fn reanalyze(
         path.to_path_buf(),
         text.to_string(),
         Keep::Hits(&HashSet::new()),
-        true,
+        Retain::Writers,
     );
-    let lines = LineIndex::new(text);
-    let found = findings(p.functions, summaries, opts.sources(), text, &lines);
-    (found, p.errors)
+    let errors = p.errors;
+    (classify_text(&cx, p, text, summaries), errors)
+}
+
+/// Which functions' facts to keep for classification.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retain {
+    /// None: the parse is for summaries only.
+    No,
+    /// Functions that write themselves; those that may write through a
+    /// callee as light records.
+    Writers,
+    /// Every function parsed.
+    All,
 }
 
 /// Which functions of a file to parse (when its outline is sure).
@@ -504,7 +638,7 @@ enum Keep<'k> {
 
 /// Parse a file — only the functions `keep` asks for, when its outline is
 /// sure — and keep what later stages need.
-fn process(cx: &Context, path: PathBuf, text: String, keep: Keep, retain: bool) -> Processed {
+fn process(cx: &Context, path: PathBuf, text: String, keep: Keep, retain: Retain) -> Processed {
     let opts = cx.opts;
     let rel = relative(&path, &opts.root);
     let mut masked = cx.masker.mask(&text, source::is_template(&path));
@@ -538,20 +672,42 @@ fn process(cx: &Context, path: PathBuf, text: String, keep: Keep, retain: bool) 
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
     let mut functions = Vec::new();
+    let mut writers = Vec::new();
+    let mut potential = Vec::new();
+    let mut needed = Vec::new();
     for f in facts.functions {
-        if f.unparsed {
-            if retain && worth_classifying(&f, &cx.shape_macros) {
-                functions.push(f);
+        if !f.unparsed {
+            defined.push(f.name.clone());
+            let location = format!("{rel}:{}", lines.line(f.name_span.start));
+            if let Some(s) = FnSummary::of(&f, location) {
+                summaries.push((f.name.clone(), s));
             }
-            continue;
         }
-        defined.push(f.name.clone());
-        let location = format!("{rel}:{}", lines.line(f.name_span.start));
-        if let Some(s) = FnSummary::of(&f, location) {
-            summaries.push((f.name.clone(), s));
+        match retain {
+            Retain::No => continue,
+            Retain::All => {
+                functions.push(f);
+                continue;
+            }
+            Retain::Writers => {}
         }
-        if retain && worth_classifying(&f, &cx.shape_macros) {
-            functions.push(f);
+        if writes_itself(&f, &cx.shape_macros) || (f.unparsed && passes_storage(&f)) {
+            needed.extend(needed_by(&f));
+            writers.push(Potential {
+                name: f.name.clone(),
+                at: if f.unparsed {
+                    UNPARSED
+                } else {
+                    f.name_span.start
+                },
+                callees: Vec::new(),
+            });
+        } else if passes_storage(&f) {
+            potential.push(Potential {
+                name: f.name.clone(),
+                at: f.name_span.start,
+                callees: storage_callees(&f),
+            });
         }
     }
     defined.extend(facts.macros.iter().map(|m| m.name.clone()));
@@ -568,17 +724,15 @@ fn process(cx: &Context, path: PathBuf, text: String, keep: Keep, retain: bool) 
         })
         .collect();
     let errors = parsed.error_count;
-    // Only files with something to classify keep their text.
-    let text = if functions.is_empty() {
-        String::new()
-    } else {
-        parsed.file.text
-    };
+    let hash = hash_of(&parsed.file.text);
     Processed {
         path,
         rel,
-        text,
+        hash,
         functions,
+        writers,
+        potential,
+        needed,
         summaries,
         defined,
         blanked,
@@ -587,53 +741,93 @@ fn process(cx: &Context, path: PathBuf, text: String, keep: Keep, retain: bool) 
     }
 }
 
-/// A function with a shape write, an argument that a summary may turn into
-/// one, or a use of a shape-writing macro.
-fn worth_classifying(f: &Facts, shape_macros: &HashSet<String>) -> bool {
+/// A function that writes shape storage itself, or uses one of the tree's
+/// shape-writing macros.
+fn writes_itself(f: &Facts, shape_macros: &HashSet<String>) -> bool {
     f.writes.iter().any(|w| !w.shape.param)
-        || f.calls.iter().any(|c| {
-            shape_macros.contains(&c.callee)
-                || c.args.iter().any(|a| {
-                    a.shape.as_ref().is_some_and(|s| !s.param)
-                        || a.element.as_ref().is_some_and(|(s, _, _)| !s.param)
-                        || a.field.is_some()
-                })
-        })
+        || f.calls.iter().any(|c| shape_macros.contains(&c.callee))
 }
 
-/// Names whose summaries the retained functions need: callees receiving
+/// A call argument a callee or macro of the tree might write through.
+fn storage_arg(a: &analyze::facts::ArgInfo) -> bool {
+    a.shape.as_ref().is_some_and(|s| !s.param)
+        || a.element.as_ref().is_some_and(|(s, _, _)| !s.param)
+        || a.field.is_some()
+}
+
+/// A function passing shape storage (or an ndarray field) to some call.
+fn passes_storage(f: &Facts) -> bool {
+    f.calls.iter().any(|c| c.args.iter().any(storage_arg))
+}
+
+fn storage_callees(f: &Facts) -> Vec<String> {
+    let mut out: Vec<String> = f
+        .calls
+        .iter()
+        .filter(|c| c.args.iter().any(storage_arg))
+        .map(|c| c.callee.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether a summary says `name` may write through an argument.
+fn writer(summaries: &Summaries, name: &str) -> bool {
+    summaries
+        .functions
+        .get(name)
+        .is_some_and(|s| !s.writes.is_empty())
+        || summaries
+            .macros
+            .get(name)
+            .is_some_and(|m| !m.assigns.is_empty() || !m.writes.is_empty())
+}
+
+/// Names whose summaries a writing function needs: callees receiving
 /// shape storage, an element of it or an ndarray field (may write it);
 /// callees receiving an array that is written (may replace its metadata);
 /// and calls whose results are arrays that are written (may be new arrays).
-fn needed_names(processed: &[Processed]) -> HashSet<String> {
-    let mut out = HashSet::new();
-    for f in processed.iter().flat_map(|p| &p.functions) {
-        let written: HashSet<&str> = f
-            .writes
-            .iter()
-            .filter(|w| !w.shape.param)
-            .map(|w| w.shape.array.as_str())
-            .collect();
-        for c in &f.calls {
-            let wanted = c.args.iter().any(|a| {
-                a.shape.as_ref().is_some_and(|s| !s.param)
-                    || a.element.as_ref().is_some_and(|(s, _, _)| !s.param)
-                    || a.field.is_some()
-                    || a.object.as_deref().is_some_and(|o| written.contains(o))
-            });
-            if wanted {
-                out.insert(c.callee.clone());
-            }
-        }
-        out.extend(
-            f.var_mods
+fn needed_by(f: &Facts) -> Vec<String> {
+    let written: HashSet<&str> = f
+        .writes
+        .iter()
+        .filter(|w| !w.shape.param)
+        .map(|w| w.shape.array.as_str())
+        .collect();
+    let mut out: Vec<String> = f
+        .calls
+        .iter()
+        .filter(|c| {
+            c.args
                 .iter()
-                .filter(|m| written.contains(m.name.as_str()))
-                .filter_map(|m| m.value.as_ref()?.call.clone())
-                .filter(|c| !is_allocator(c)),
-        );
-    }
+                .any(|a| storage_arg(a) || a.object.as_deref().is_some_and(|o| written.contains(o)))
+        })
+        .map(|c| c.callee.clone())
+        .collect();
+    out.extend(
+        f.var_mods
+            .iter()
+            .filter(|m| written.contains(m.name.as_str()))
+            .filter_map(|m| m.value.as_ref()?.call.clone())
+            .filter(|c| !is_allocator(c)),
+    );
+    out.sort();
+    out.dedup();
     out
+}
+
+/// Everything the first pass needs summaries of.
+fn needed_names(processed: &[Processed]) -> HashSet<String> {
+    processed
+        .iter()
+        .flat_map(|p| {
+            p.needed
+                .iter()
+                .chain(p.potential.iter().flat_map(|q| &q.callees))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Names the C library or the CPython C API define: a C extension cannot

@@ -11,7 +11,7 @@ use crate::analyze::Finding;
 use crate::error::Error;
 use crate::patch::Patch;
 use crate::plan::ChangeKind;
-use crate::render::{diff, function_name, report::tool};
+use crate::render::{diff, report::tool};
 use crate::scan::{FileReport, Scan};
 use crate::templates::Templates;
 use crate::FilePlan;
@@ -163,7 +163,7 @@ fn change_ctx(file: &FileReport, plan: &FilePlan, ci: usize) -> ChangeCtx {
     ChangeCtx {
         kind: change.kind,
         file: file.rel.clone(),
-        function: function_name(file, findings[0]),
+        function: findings[0].display.clone(),
         arrays: findings.iter().map(|f| f.array.clone()).collect(),
         descr_set: findings.iter().any(|f| f.descr_set),
         sites: findings

@@ -241,6 +241,7 @@ impl<'a> ArrayCx<'a> {
         }
         Finding {
             function: self.f.name.clone(),
+            display: self.f.name.clone(),
             function_span: self.f.name_span,
             array: array.to_string(),
             class,
@@ -934,6 +935,7 @@ impl<'a> ArrayCx<'a> {
 
 fn site(w: &Write, class: Class, reason: String) -> Site {
     Site {
+        shown: Default::default(),
         span: w.expr,
         stmt: w.place.stmt,
         kind: w.shape.kind,

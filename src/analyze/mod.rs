@@ -92,6 +92,19 @@ pub struct Site {
     pub role: Role,
     pub class: Class,
     pub reason: String,
+    /// Where and what, rendered once while the file's text is at hand.
+    pub shown: Shown,
+}
+
+/// A site as reports show it: 1-based lines and columns (in characters)
+/// and the statement's text on one line.
+#[derive(Debug, Clone, Default)]
+pub struct Shown {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub text: String,
 }
 
 /// How a rewrite finding's copy is made.
@@ -138,7 +151,10 @@ pub struct Rewrite {
 /// One (function, array) pair with writes.
 #[derive(Debug, Clone)]
 pub struct Finding {
+    /// The function's name as analysed (template tokens masked).
     pub function: String,
+    /// The function's name as the file spells it (what reports show).
+    pub display: String,
     /// The function name's span (for the original spelling in templates).
     pub function_span: Span,
     pub array: String,
@@ -249,4 +265,43 @@ fn macro_def(node: Node, src: &[u8]) -> Option<MacroDef> {
         body,
         line: node.start_position().row + 1,
     })
+}
+
+/// A statement's text on one line: whitespace runs collapsed, shortened.
+pub fn snippet(text: &str, span: Span) -> String {
+    let collapsed: String = text[span.range()]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    const MAX: usize = 160;
+    if collapsed.chars().count() <= MAX {
+        collapsed
+    } else {
+        let cut: String = collapsed.chars().take(MAX - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+impl Finding {
+    /// Fill in what reports show (names as spelled, positions, statement
+    /// texts) while the file's text is at hand.
+    pub fn render(&mut self, text: &str, lines: &crate::source::LineIndex) {
+        let span = self.function_span;
+        if span.end > span.start && span.end <= text.len() {
+            self.display = text[span.range()].to_string();
+        }
+        for site in &mut self.sites {
+            let (line, column) = lines.line_col(text, site.span.start);
+            let (end_line, end_column) = lines.line_col(text, site.span.end);
+            // The statement, unless parse errors made it huge: then the write.
+            let huge = lines.line(site.stmt.end) - lines.line(site.stmt.start) > 3;
+            site.shown = Shown {
+                line,
+                column,
+                end_line,
+                end_column,
+                text: snippet(text, if huge { site.span } else { site.stmt }),
+            };
+        }
+    }
 }

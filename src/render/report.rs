@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 
-use super::{function_name, snippet};
 use crate::analyze::{Class, Kind, Role};
 use crate::scan::Scan;
 
@@ -69,30 +68,21 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
             let sites = f
                 .sites
                 .iter()
-                .map(|s| {
-                    let (line, column) = file.lines.line_col(&file.text, s.span.start);
-                    let (end_line, end_column) = file.lines.line_col(&file.text, s.span.end);
-                    SiteView {
-                        line,
-                        column,
-                        end_line,
-                        end_column,
-                        kind: s.kind,
-                        role: s.role,
-                        class: s.class,
-                        // The statement, unless parse errors made it huge.
-                        text: if file.lines.line(s.stmt.end) - file.lines.line(s.stmt.start) > 3 {
-                            snippet(&file.text, s.span)
-                        } else {
-                            snippet(&file.text, s.stmt)
-                        },
-                        reason: s.reason.clone(),
-                    }
+                .map(|s| SiteView {
+                    line: s.shown.line,
+                    column: s.shown.column,
+                    end_line: s.shown.end_line,
+                    end_column: s.shown.end_column,
+                    kind: s.kind,
+                    role: s.role,
+                    class: s.class,
+                    text: s.shown.text.clone(),
+                    reason: s.reason.clone(),
                 })
                 .collect();
             findings.push(FindingView {
                 file: file.rel.clone(),
-                function: function_name(file, f),
+                function: f.display.clone(),
                 array: f.array.clone(),
                 class: f.class,
                 descr_set: f.descr_set,
