@@ -6,7 +6,6 @@ mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -14,31 +13,6 @@ use common::*;
 const WRITE: &str =
     "void f(PyArrayObject *a, npy_intp v)\n{\n    npy_intp n = PyArray_DIM(a, 0);\n    \
 PyArray_DIMS(a)[0] = v;\n    g(PyArray_DIMS(a));\n    PyArray_DIMS(a)[0] = n;\n}\n";
-
-fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, bytes) in files {
-        fs::write(dir.path().join(name), bytes).unwrap();
-    }
-    dir
-}
-
-/// Every file's bytes, to compare before and after.
-fn bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().to_string(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 /// Run `--apply` on `dir`, check exit code and that stderr says `message`.
 fn apply(dir: &Path, extra: &[&str], code: i32, message: &str) -> String {
@@ -71,14 +45,14 @@ fn empty_file() {
 #[test]
 fn binary_file_with_a_c_name() {
     let dir = tree(&[("blob.c", b"\x7fELF\x02\x01\x01\x00PyArray_DIMS\x00\xff\xfe")]);
-    let before = bytes(dir.path());
+    let before = files_bytes(dir.path());
     apply(
         dir.path(),
         &[],
         3,
         "dims-fix: blob.c: binary file (NUL byte on line 1), skipped",
     );
-    assert_eq!(bytes(dir.path()), before);
+    assert_eq!(files_bytes(dir.path()), before);
 }
 
 #[test]
@@ -96,7 +70,7 @@ fn invalid_utf8_in_a_comment_and_in_an_identifier() {
         ("ident.c", &in_ident),
         ("good.c", WRITE.as_bytes()),
     ]);
-    let before: Vec<_> = bytes(dir.path())
+    let before: Vec<_> = files_bytes(dir.path())
         .into_iter()
         .filter(|(n, _)| n != "good.c")
         .collect();
@@ -111,7 +85,7 @@ fn invalid_utf8_in_a_comment_and_in_an_identifier() {
         "{err}"
     );
     assert!(err.contains("wrote good.c"), "the rest is processed: {err}");
-    let after: Vec<_> = bytes(dir.path())
+    let after: Vec<_> = files_bytes(dir.path())
         .into_iter()
         .filter(|(n, _)| n != "good.c")
         .collect();
@@ -172,18 +146,9 @@ fn an_unreadable_file() {
         fs::Permissions::from_mode(0o000),
     )
     .unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
-    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
-    let mut cmd = if root {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    };
+    let mut cmd = unprivileged();
     let out = cmd
-        .args(["--apply", "--color", "never", "."])
+        .args(["--apply", "."])
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -219,33 +184,13 @@ fn a_path_that_does_not_exist() {
     );
 }
 
-/// Start dims-fix paused at `point`; returns the child once it waits there.
-fn paused(dir: &Path, point: &str, args: &[&str]) -> (Child, std::path::PathBuf) {
-    let flag = dir.join(".paused");
-    let child = Command::new(assert_cmd::cargo::cargo_bin("dims-fix"))
-        .args(["--color", "never"])
-        .args(args)
-        .current_dir(dir)
-        .env("DIMS_FIX_TEST_PAUSE", point)
-        .env("DIMS_FIX_TEST_PAUSE_FILE", &flag)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !flag.exists() {
-        assert!(Instant::now() < deadline, "dims-fix never reached {point}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (child, flag)
-}
-
 #[test]
 fn a_file_deleted_between_discovery_and_read() {
     let sub = tempfile::tempdir().unwrap();
     fs::write(sub.path().join("gone.c"), WRITE).unwrap();
     fs::write(sub.path().join("good.c"), WRITE).unwrap();
-    let (child, flag) = paused(sub.path(), "after-walk", &["--apply", "."]);
+    let flag = sub.path().join(".paused");
+    let child = spawn_paused(sub.path(), "after-walk", &flag, &["--apply", "."]);
     fs::remove_file(sub.path().join("gone.c")).unwrap();
     fs::remove_file(flag).unwrap();
     let out = child.wait_with_output().unwrap();
@@ -261,7 +206,8 @@ fn a_file_deleted_between_discovery_and_read() {
 #[test]
 fn a_file_changed_between_reading_and_writing() {
     let dir = tree(&[("f.c", WRITE.as_bytes())]);
-    let (child, flag) = paused(dir.path(), "before-write", &["--apply", "."]);
+    let flag = dir.path().join(".paused");
+    let child = spawn_paused(dir.path(), "before-write", &flag, &["--apply", "."]);
     let edited = format!("{WRITE}/* someone else's edit */\n");
     fs::write(dir.path().join("f.c"), &edited).unwrap();
     fs::remove_file(flag).unwrap();

@@ -15,16 +15,6 @@ const FRESH_ONLY: &str = "PyObject *g(npy_intp n)\n{\n    \
 PyArrayObject *r = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_INTP);\n    \
 PyArray_DIMS(r)[0] = 0;\n    return (PyObject *)r;\n}\n";
 
-fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, bytes) in files {
-        let path = dir.path().join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, bytes).unwrap();
-    }
-    dir
-}
-
 fn json(dir: &Path, extra: &[&str]) -> (Value, i32, String) {
     let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
@@ -131,24 +121,9 @@ fn unreadable_file_is_reported() {
         fs::Permissions::from_mode(0o000),
     )
     .unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
-    // Root reads anything: run as an unprivileged user then.
-    let is_root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .unwrap()
-        .stdout
-        == b"0\n";
-    let mut cmd = if is_root {
-        let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin);
-        c
-    } else {
-        std::process::Command::new(&bin)
-    };
+    let mut cmd = unprivileged();
     let out = cmd
-        .args(["--color", "never", "--format", "json", "."])
+        .args(["--format", "json", "."])
         .current_dir(dir.path())
         .output()
         .unwrap();

@@ -15,10 +15,6 @@ struct Repo {
     dir: tempfile::TempDir,
 }
 
-fn fixture_source(name: &str) -> String {
-    fs::read_to_string(repo().join("fixtures").join(name).join("input.c")).unwrap()
-}
-
 impl Repo {
     fn new() -> Repo {
         let r = Repo::empty();
@@ -34,10 +30,7 @@ impl Repo {
         let r = Repo {
             dir: tempfile::tempdir().unwrap(),
         };
-        r.git(&["init", "-q", "-b", "main"]);
-        r.git(&["config", "user.name", "Ada Tester"]);
-        r.git(&["config", "user.email", "ada@example.com"]);
-        r.git(&["config", "core.autocrlf", "false"]);
+        init_repo(r.path());
         r
     }
 
@@ -52,17 +45,7 @@ impl Repo {
     }
 
     fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(self.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        git(self.path(), args)
     }
 
     fn dims_fix(&self, args: &[&str]) -> Output {

@@ -88,7 +88,7 @@ fn dry_run_diffs_apply_with_git_and_patch() {
             .output()
             .unwrap();
         assert!(git.status.success(), "{name}: git apply: {}", stderr(&git));
-        let by_git: Vec<(String, Vec<u8>)> = snapshot(tmp.path());
+        let by_git: Vec<(String, Vec<u8>)> = files_bytes(tmp.path());
 
         let tmp2 = inputs(&dir);
         let patch = Command::new("patch")
@@ -103,7 +103,7 @@ fn dry_run_diffs_apply_with_git_and_patch() {
             stdout(&patch)
         );
         assert_eq!(
-            snapshot(tmp2.path()),
+            files_bytes(tmp2.path()),
             by_git,
             "{name}: git apply and patch agree"
         );
@@ -116,27 +116,11 @@ fn dry_run_diffs_apply_with_git_and_patch() {
     }
 }
 
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().to_string(),
-                fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn a_plan_that_fails_its_check_is_refused_and_nothing_is_written() {
     let dir = repo().join("fixtures/repeat-temporary-axis");
     let tmp = inputs(&dir);
-    let before = snapshot(tmp.path());
+    let before = files_bytes(tmp.path());
     // The hook plants a syntax error in every planned rewrite.
     let out = dims_fix()
         .env("DIMS_FIX_TEST_CORRUPT_PLAN", "1")
@@ -152,7 +136,7 @@ fn a_plan_that_fails_its_check_is_refused_and_nothing_is_written() {
         "{err}"
     );
     assert!(!err.contains("wrote"), "{err}");
-    assert_eq!(snapshot(tmp.path()), before, "nothing written");
+    assert_eq!(files_bytes(tmp.path()), before, "nothing written");
     // And a dry run shows no diff for it.
     let dry = dims_fix()
         .env("DIMS_FIX_TEST_CORRUPT_PLAN", "1")

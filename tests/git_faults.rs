@@ -13,30 +13,16 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// A repository with a rewrite and three lock findings (four commits).
 fn make_repo(dir: &Path) {
-    let read =
-        |f: &str| fs::read_to_string(repo().join("fixtures").join(f).join("input.c")).unwrap();
     fs::create_dir_all(dir.join("src")).unwrap();
-    fs::write(dir.join("src/repeat.c"), read("repeat-temporary-axis")).unwrap();
-    fs::write(dir.join("src/setters.c"), read("lock-setters")).unwrap();
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["config", "user.name", "Ada Tester"]);
-    git(dir, &["config", "user.email", "ada@example.com"]);
+    fs::write(
+        dir.join("src/repeat.c"),
+        fixture_source("repeat-temporary-axis"),
+    )
+    .unwrap();
+    fs::write(dir.join("src/setters.c"), fixture_source("lock-setters")).unwrap();
+    init_repo(dir);
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-qm", "initial"]);
 }
@@ -94,9 +80,8 @@ fn an_index_lock_file() {
 fn a_read_only_object_store() {
     let repo = tempfile::tempdir().unwrap();
     make_repo(repo.path());
-    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
     // Root writes anywhere: run as an unprivileged owner of the repository.
-    if root {
+    if is_root() {
         let ok = Command::new("chown")
             .args(["-R", "65534:65534"])
             .arg(repo.path())
@@ -121,17 +106,9 @@ fn a_read_only_object_store() {
         fs::set_permissions(d, fs::Permissions::from_mode(0o555)).unwrap();
     }
     let before = state(repo.path());
-    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
-    let mut cmd = if root {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    };
+    let mut cmd = unprivileged();
     let out = cmd
-        .args(["--commit", "--color", "never", "."])
+        .args(["--commit", "."])
         .current_dir(repo.path())
         .env("HOME", repo.path())
         .output()
@@ -188,24 +165,8 @@ fn a_repository_on_another_filesystem() {
 /// Start `--commit` paused before the given commit of the series.
 fn paused_at(dir: &Path, commit_no: usize) -> (Child, PathBuf) {
     let flag = dir.join(".git/paused");
-    let child = Command::new(assert_cmd::cargo::cargo_bin("dims-fix"))
-        .args(["--commit", "--color", "never", "."])
-        .current_dir(dir)
-        .env("DIMS_FIX_TEST_PAUSE", format!("commit-{commit_no}"))
-        .env("DIMS_FIX_TEST_PAUSE_FILE", &flag)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !flag.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "never reached commit {commit_no}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (child, flag)
+    let point = format!("commit-{commit_no}");
+    (spawn_paused(dir, &point, &flag, &["--commit", "."]), flag)
 }
 
 #[test]

@@ -504,29 +504,12 @@ fn numpy_2_2_1_patched_sources_compile() {
     assert!(log.contains("all patched sources compiled"), "{log}");
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn numpy_2_2_1_commit_series_and_patch_dir() {
     let Some(tree) = numpy("2.2.1") else { return };
     let work = scratch_copy(&tree);
     let dir = work.path();
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["config", "user.name", "Ada Tester"]);
-    git(dir, &["config", "user.email", "ada@example.com"]);
-    git(dir, &["config", "core.autocrlf", "false"]);
+    init_repo(dir);
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-qm", "numpy 2.2.1"]);
     let base = git(dir, &["rev-parse", "HEAD"]).trim().to_string();

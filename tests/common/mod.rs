@@ -57,3 +57,107 @@ pub fn without_timing(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A temporary directory holding `files` (name, bytes).
+pub fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    dir
+}
+
+/// The files directly in `dir` with their bytes, sorted: to compare a
+/// directory before and after a run.
+pub fn files_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n"
+}
+
+/// The dims-fix binary run as an unprivileged user when the tests run as
+/// root (root reads and writes anything, so permission tests need this).
+pub fn unprivileged() -> std::process::Command {
+    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
+    let mut cmd = if is_root() {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin);
+        c
+    } else {
+        std::process::Command::new(bin)
+    };
+    cmd.args(["--color", "never"]);
+    cmd
+}
+
+/// Start dims-fix with `args` in `dir`, paused at the named pause point;
+/// returns once it waits there. Removing `flag` lets it go on.
+pub fn spawn_paused(dir: &Path, point: &str, flag: &Path, args: &[&str]) -> std::process::Child {
+    use std::time::{Duration, Instant};
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dims-fix"))
+        .args(["--color", "never"])
+        .args(args)
+        .current_dir(dir)
+        .env("DIMS_FIX_TEST_PAUSE", point)
+        .env("DIMS_FIX_TEST_PAUSE_FILE", flag)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !flag.exists() {
+        assert!(Instant::now() < deadline, "dims-fix never reached {point}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+/// Run git in `dir`; its stdout, or a panic with its stderr.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `git init` on `main`, with an identity and no line-ending conversion.
+pub fn init_repo(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.name", "Ada Tester"]);
+    git(dir, &["config", "user.email", "ada@example.com"]);
+    git(dir, &["config", "core.autocrlf", "false"]);
+}
+
+/// A fixture's `input.c`.
+pub fn fixture_source(name: &str) -> String {
+    std::fs::read_to_string(repo().join("fixtures").join(name).join("input.c")).unwrap()
+}
