@@ -10,6 +10,7 @@ use crate::analyze::{Class, Copy, Finding, Ndim, Rewrite, Span};
 use crate::error::Error;
 use crate::patch::Edit;
 use crate::scan::FileReport;
+use crate::source::lexical;
 use crate::templates::Templates;
 
 /// Which findings get edits.
@@ -100,11 +101,20 @@ pub fn plan(
                     edits,
                 });
             }
-            Class::Lock if !f.acknowledged && !locked.contains(&f.function_body) => {
+            Class::Lock
+                if !f.acknowledged
+                    && !locked.contains(&f.function_body)
+                    && can_insert_at(text, lock_anchor(&file.findings, f.function_body)) =>
+            {
                 locked.push(f.function_body);
                 changes.push(lock_todo(file, i, opts, templates)?);
             }
-            Class::Manual if opts.todo_manual && !f.acknowledged && !f.parse_error => {
+            Class::Manual
+                if opts.todo_manual
+                    && !f.acknowledged
+                    && !f.parse_error
+                    && can_insert_at(text, f.sites.first().map(|s| s.stmt.start)) =>
+            {
                 let anchor = f.sites[0].stmt.start;
                 let ctx = TodoContext {
                     file: &file.rel,
@@ -128,6 +138,12 @@ pub fn plan(
     }
     changes.sort_by_key(|c| c.edits.iter().map(|e| e.range.start).min());
     Ok(changes)
+}
+
+/// Whether a TODO can go above the line holding `anchor`: that line must
+/// start in code (see `lexical::in_code`).
+fn can_insert_at(text: &str, anchor: Option<usize>) -> bool {
+    anchor.is_some_and(|a| lexical::in_code(text, line_start(text, a)))
 }
 
 /// What the TODO templates may use.

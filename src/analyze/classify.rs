@@ -187,7 +187,19 @@ impl<'a> ArrayCx<'a> {
         let mut extent: Vec<Span> = sites.iter().map(|s| s.stmt).collect();
         extent.extend(writes.iter().map(|w| w.place.block));
         extent.extend(rewrites.iter().map(|r| r.window));
-        let parse_error = self.parse_error_in(&extent);
+        let parse_error = self.parse_error_in(&extent).or_else(|| {
+            // tree-sitter may parse on through an unterminated comment that
+            // a compiler would not: as written, the sites must be code.
+            let outside = sites.iter().find(|s| {
+                let ls = crate::plan::line_start(self.text, s.stmt.start);
+                !crate::source::lexical::in_code(self.text, ls)
+            })?;
+            Some(format!(
+                "line {} lies inside a comment or string as the file is written \
+                 (an unterminated comment?); check it by hand",
+                self.line(outside.span.start)
+            ))
+        });
         if let Some(err) = &parse_error {
             class = Class::Manual;
             for s in &mut sites {
@@ -619,6 +631,15 @@ impl<'a> ArrayCx<'a> {
             ));
         }
         let win = Span::new(first.place.stmt.start, last.place.stmt.end);
+        // As written, the window must be code: tree-sitter may parse on
+        // through an unterminated comment that a compiler would not.
+        let ls = crate::plan::line_start(self.text, win.start);
+        if !crate::source::lexical::in_code(self.text, ls) {
+            return Err(format!(
+                "line {} lies inside a comment or string as the file is written",
+                line(first.expr.start)
+            ));
+        }
         for r in &restores {
             let whole = r.place.stmt.start == r.expr.start && r.place.stmt.end <= r.expr.end + 1;
             if !whole {

@@ -123,9 +123,60 @@ pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<MacroDef> {
     out
 }
 
+/// Whether `pos` is in code as the text is written: not inside a comment,
+/// a string or a character literal (an unterminated `/*` before it counts
+/// as a comment running on). Inserted text must only go there: a `*/` in an
+/// inserted comment would otherwise end a comment the file opened earlier.
+pub fn in_code(text: &str, pos: usize) -> bool {
+    let t = text.as_bytes();
+    let mut i = 0;
+    while i < pos {
+        match t[i] {
+            b'/' if t.get(i + 1) == Some(&b'*') => {
+                match memchr::memmem::find(&t[i + 2..], b"*/") {
+                    Some(e) => i += 2 + e + 2,
+                    None => return false,
+                }
+                if i > pos {
+                    return false;
+                }
+            }
+            b'/' if t.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |e| i + e);
+                if i > pos {
+                    return false;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < t.len() && t[i] != q && t[i] != b'\n' {
+                    i += if t[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                if i > pos {
+                    return false;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_positions() {
+        let text = "int a; /* c */ int b = '\\''; \"s/*\"; // x\nint c;\n";
+        assert!(in_code(text, text.find("int b").unwrap()));
+        assert!(!in_code(text, text.find(" c ").unwrap()));
+        assert!(!in_code(text, text.find("s/*").unwrap()));
+        assert!(in_code(text, text.find("int c").unwrap()));
+        let open = "/* never closed\nint f(void) { return 0; }\n";
+        assert!(!in_code(open, open.find("int f").unwrap()));
+    }
 
     #[test]
     fn finds_definitions_not_calls() {
