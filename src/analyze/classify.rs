@@ -4,10 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::facts::{ArrayId, BlockKind, Facts, How, JumpKind, Target, UseKind, Via, Write};
+use super::facts::{
+    ArrayId, BlockKind, Facts, How, JumpKind, ReadCx, Target, UseKind, VarMod, Via, Write,
+};
 use super::summary::{is_allocator, may_return_input, Summaries};
 use super::{Class, Copy, CopySource, Finding, Kind, Rewrite, Role, Site, Span};
 use crate::plan::starts_line;
+use crate::source::lexical::{self, Define};
 use crate::source::LineIndex;
 
 /// Classify every array written in a function.
@@ -519,12 +522,19 @@ impl<'a> ArrayCx<'a> {
                 }
             }
         }
-        let mut saved_vars = Vec::new();
-        let mut index_vars = Vec::new();
+        // Per slot: the saved variable, its read and the index variables.
+        let mut saved_reads: Vec<(String, &VarMod, Vec<String>)> = Vec::new();
         let mut restores: Vec<&Write> = Vec::new();
         for (index, slot) in &slots {
             let first = slot[0];
             let last = *slot.last().expect("slots are never empty");
+            if !pure_index(index) {
+                return Err(format!(
+                    "the index [{index}] at line {} has side effects or may change from one \
+                     evaluation to the next",
+                    line(first.expr.start)
+                ));
+            }
             if slot.len() < 2 {
                 return Err(format!(
                     "never restored: the change to {array}'s shape at line {} persists \
@@ -604,8 +614,7 @@ impl<'a> ArrayCx<'a> {
                     ),
                 );
             }
-            saved_vars.push(saved);
-            index_vars.extend(vars);
+            saved_reads.push((saved, read, vars));
             restores.push(last);
         }
 
@@ -651,6 +660,12 @@ impl<'a> ArrayCx<'a> {
         }
         let restore_stmts: Vec<Span> = restores.iter().map(|r| r.place.stmt).collect();
         let restore_line = line(last.expr.start);
+        self.check_array(kind)?;
+        for (saved, read, vars) in &saved_reads {
+            self.check_saved(saved, read, first.expr, win)?;
+            self.check_loops(read, vars, win)?;
+        }
+        self.check_macros(win)?;
 
         // Control flow: nothing leaves or enters the window.
         for j in self.f.jumps.iter().filter(|j| win.contains(j.span)) {
@@ -757,8 +772,12 @@ impl<'a> ArrayCx<'a> {
                         line(first.expr.start)
                     ));
                 }
-                let spelled = &self.text[self.f.span.range()];
-                let name = fresh_name(kind, array, spelled, taken);
+                let mut spelled = self.text[self.f.span.range()].to_string();
+                for m in self.macros_used(self.f.span) {
+                    spelled.push('\n');
+                    spelled.push_str(&m.body);
+                }
+                let name = fresh_name(kind, array, &spelled, taken);
                 (
                     Copy::Insert {
                         before: first.place.stmt,
@@ -769,13 +788,54 @@ impl<'a> ArrayCx<'a> {
             }
         };
 
-        // Reads inside the window go to the copy.
+        // Reads inside the window go to the copy: as elements or arguments
+        // only (a pointer kept, compared or measured would change meaning),
+        // and, for a new copy, none after the first restore (the copy keeps
+        // the changed value the real shape no longer has).
+        let first_restore = restores
+            .iter()
+            .map(|r| r.expr.start)
+            .min()
+            .unwrap_or(win.end);
+        if let (Copy::Insert { .. }, Some(w)) =
+            (&copy, temp.iter().find(|w| w.expr.start > first_restore))
+        {
+            return Err(format!(
+                "{array}'s shape changes again at line {} after a restore at line {}; a copy \
+                 would keep the first change",
+                line(w.expr.start),
+                line(first_restore)
+            ));
+        }
         let mut redirects = Vec::new();
         for r in self.f.reads.iter().filter(|r| {
             !r.shape.param && r.shape.array == array && r.shape.kind == kind && win.contains(r.span)
         }) {
             if restore_stmts.iter().any(|s| s.contains(r.span)) {
                 continue;
+            }
+            let at = line(r.span.start);
+            match r.context {
+                ReadCx::Argument | ReadCx::Element => {}
+                ReadCx::Alias | ReadCx::Stored => {
+                    return Err(format!(
+                        "{array}'s shape pointer is kept at line {at}, between the write and the \
+                         restore; pointed at a copy it would dangle or miss the restore"
+                    ))
+                }
+                ReadCx::Other => {
+                    return Err(format!(
+                        "line {at} uses {array}'s shape pointer itself (not an element or an \
+                         argument); pointed at a copy it could change meaning"
+                    ))
+                }
+            }
+            if matches!(copy, Copy::Insert { .. }) && r.span.start > first_restore {
+                return Err(format!(
+                    "{array}'s shape is read at line {at}, after the restore at line {}; a copy \
+                     would still hold the changed value",
+                    line(first_restore)
+                ));
             }
             match (&r.shape.via, &copy) {
                 (Via::Source(span), _) => redirects.push(*span),
@@ -820,6 +880,257 @@ impl<'a> ArrayCx<'a> {
             deletes,
             window: win,
         })
+    }
+
+    /// The array variable must be this function's own and followed
+    /// completely: no pointer to it, no second name for it, no shape
+    /// pointer kept where a copy cannot follow it.
+    fn check_array(&self, kind: Kind) -> Result<(), String> {
+        let array = self.array;
+        let line = |pos: usize| self.line(pos);
+        let own = self.f.decls.iter().any(|d| d.name == array)
+            || self.f.params.iter().any(|p| p.name == array);
+        if !own {
+            return Err(format!(
+                "{array} is not a parameter or local variable of this function; code \
+                 elsewhere may read its shape while it is changed"
+            ));
+        }
+        if let Some(u) = self
+            .f
+            .uses
+            .iter()
+            .find(|u| u.array == array && u.kind == UseKind::AddressOf)
+        {
+            return Err(format!(
+                "the address of {array} is taken at line {}, so it can change in ways not \
+                 tracked",
+                line(u.span.start)
+            ));
+        }
+        if let Some(m) = self.f.var_mods.iter().find(|m| {
+            m.name != array && m.value.as_ref().and_then(|v| v.ident.as_deref()) == Some(array)
+        }) {
+            return Err(format!(
+                "`{}` is a second name for {array} (line {}); shape reads through it would \
+                 not see a copy",
+                m.name,
+                line(m.span.start)
+            ));
+        }
+        if let Some(r) = self.f.reads.iter().find(|r| {
+            !r.shape.param
+                && r.shape.array == array
+                && r.shape.kind == kind
+                && r.context == ReadCx::Stored
+        }) {
+            return Err(format!(
+                "{array}'s shape pointer is stored at line {}; reads through it would not see \
+                 a copy",
+                line(r.span.start)
+            ));
+        }
+        let field = match kind {
+            Kind::Dims => "dimensions",
+            Kind::Strides => "strides",
+        };
+        if let Some((_, _, at)) = self
+            .f
+            .raw_fields
+            .iter()
+            .find(|(name, f, _)| name == array && f == field)
+        {
+            return Err(format!(
+                "`{array}->{field}` at line {} reaches the storage directly; a copy cannot \
+                 redirect it",
+                line(at.start)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The saved value must be the slot's original on every path to the
+    /// restore: a local variable wide enough for any dimension, assigned
+    /// once, by a statement that runs before the window whenever it does.
+    fn check_saved(
+        &self,
+        saved: &str,
+        read: &VarMod,
+        first_write: Span,
+        win: Span,
+    ) -> Result<(), String> {
+        let line = |pos: usize| self.line(pos);
+        let at = line(read.span.start);
+        let decls: Vec<_> = self.f.decls.iter().filter(|d| d.name == saved).collect();
+        let [decl] = decls.as_slice() else {
+            return Err(format!(
+                "`{saved}` is not a local variable declared once in this function, so its \
+                 value at the restore cannot be proven"
+            ));
+        };
+        if !WIDE_TYPES.contains(&decl.type_text.as_str()) {
+            return Err(format!(
+                "`{saved}` is declared `{}`, which may not hold every dimension; the restore \
+                 may not put the original back",
+                decl.type_text
+            ));
+        }
+        let declarator = &self.text[decl.declarator.range()];
+        let head = declarator.split('=').next().unwrap_or_default().trim();
+        let qualifiers = lexical::identifiers(&self.text[decl.stmt.start..decl.declarator.start]);
+        if head != saved
+            || qualifiers
+                .iter()
+                .any(|q| matches!(*q, "static" | "extern" | "_Thread_local" | "volatile"))
+        {
+            return Err(format!(
+                "`{saved}` is not a plain local variable (line {})",
+                line(decl.stmt.start)
+            ));
+        }
+        let mods: Vec<usize> = self
+            .f
+            .var_mods
+            .iter()
+            .filter(|m| m.name == saved)
+            .map(|m| line(m.span.start))
+            .collect();
+        if mods.len() != 1 {
+            let list: Vec<String> = mods.iter().map(usize::to_string).collect();
+            return Err(format!(
+                "`{saved}` is assigned or has its address taken more than once (lines {}); \
+                 the restore may not put back the value read at line {at}",
+                list.join(", ")
+            ));
+        }
+        if read.span.end > first_write.start {
+            return Err(format!(
+                "`{saved}` is read at line {at}, after the shape is first changed at line {}",
+                line(first_write.start)
+            ));
+        }
+        let Some(place) = read.stmt else {
+            return Err(format!(
+                "`{saved}` is read at line {at} inside a larger expression, which may not run \
+                 before the write"
+            ));
+        };
+        let covers = place.block.contains(win)
+            && matches!(place.block_kind, BlockKind::Compound | BlockKind::Preproc);
+        if !covers {
+            return Err(format!(
+                "`{saved}` is read at line {at} in a block that does not hold the write at \
+                 line {}, so it may not run before it",
+                line(first_write.start)
+            ));
+        }
+        // A `case` of a switch that starts after the read cannot skip it.
+        if let Some(j) = self.f.jumps.iter().find(|j| {
+            let skips = match j.kind {
+                JumpKind::Label => true,
+                JumpKind::Case => j.scope.is_none_or(|sw| sw.start < read.span.end),
+                _ => false,
+            };
+            skips && j.span.start >= read.span.end && j.span.start < win.start
+        }) {
+            return Err(format!(
+                "a label at line {} lets control reach the write without reading `{saved}` \
+                 at line {at}",
+                line(j.span.start)
+            ));
+        }
+        Ok(())
+    }
+
+    /// In a loop around the window that does not also run the read, the
+    /// index and the array must not change: the next pass would restore a
+    /// value read from another slot or another array.
+    fn check_loops(&self, read: &VarMod, vars: &[String], win: Span) -> Result<(), String> {
+        let array = self.array;
+        // A backward `goto` makes a loop from its label to itself.
+        let gotos = self.f.jumps.iter().filter_map(|g| {
+            if g.kind != JumpKind::Goto {
+                return None;
+            }
+            let label = self
+                .f
+                .jumps
+                .iter()
+                .find(|j| j.kind == JumpKind::Label && j.label == g.label)?;
+            (label.span.start < g.span.start).then(|| Span::new(label.span.start, g.span.end))
+        });
+        for lp in self.f.loops.iter().copied().chain(gotos) {
+            if !lp.contains(win) || lp.contains(read.span) {
+                continue;
+            }
+            if let Some(m) = self
+                .f
+                .var_mods
+                .iter()
+                .find(|m| lp.contains(m.span) && (m.name == array || vars.contains(&m.name)))
+            {
+                return Err(format!(
+                    "`{}` changes at line {} in a loop around the write (line {}) that does \
+                     not read the saved value again; a later pass could restore the wrong value",
+                    m.name,
+                    self.line(m.span.start),
+                    self.line(win.start)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The macros of this file that the code in `span` uses, directly or
+    /// through other macros.
+    fn macros_used(&self, span: Span) -> Vec<Define> {
+        let defs = lexical::defines_in(self.text);
+        if defs.is_empty() {
+            return Vec::new();
+        }
+        let by_name: HashMap<&str, &Define> = defs.iter().map(|d| (d.name.as_str(), d)).collect();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut out = Vec::new();
+        let mut todo: Vec<&str> = lexical::identifiers(&self.text[span.range()]);
+        while let Some(id) = todo.pop() {
+            let Some(d) = by_name.get(id) else {
+                continue;
+            };
+            if !seen.insert(id) {
+                continue;
+            }
+            todo.extend(lexical::identifiers(&d.body));
+            out.push((*d).clone());
+        }
+        out
+    }
+
+    /// Macros used in the window must not reach the array behind the
+    /// copy's back, nor leave the block.
+    fn check_macros(&self, win: Span) -> Result<(), String> {
+        let array = self.array;
+        for m in self.macros_used(win) {
+            let params = m.params.as_deref().unwrap_or_default();
+            let ids = lexical::identifiers(&m.body);
+            let is_param = params.iter().any(|p| p == array);
+            if !is_param && ids.contains(&array) {
+                return Err(format!(
+                    "the macro {} (defined at line {}) uses {array} itself; what it reads \
+                     cannot be redirected to a copy",
+                    m.name, m.line
+                ));
+            }
+            if let Some(jump) = ids
+                .iter()
+                .find(|id| matches!(**id, "goto" | "return" | "break" | "continue"))
+            {
+                return Err(format!(
+                    "the macro {} (defined at line {}) may `{jump}` out before the restore",
+                    m.name, m.line
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Check that the alias `name` can become the local copy: declared once
@@ -919,6 +1230,37 @@ impl<'a> ArrayCx<'a> {
                 line(w.expr.start)
             ));
         }
+        if let Some(w) = ws.iter().find(|w| matches!(w.shape.via, Via::Source(_))) {
+            return Err(format!(
+                "{array}'s shape is written both through `{name}` and directly (line {}); \
+                 as a copy `{name}` would no longer see those writes",
+                line(w.expr.start)
+            ));
+        }
+        for r in self
+            .f
+            .reads
+            .iter()
+            .filter(|r| r.shape.via == Via::Alias(name.to_string()))
+        {
+            let at = line(r.span.start);
+            match r.context {
+                ReadCx::Element => {}
+                ReadCx::Argument if win.contains(r.span) => {}
+                ReadCx::Argument => {
+                    return Err(format!(
+                        "`{name}` is passed on at line {at}, outside the temporary change; as a \
+                         local copy it would no longer reach {array}'s shape"
+                    ))
+                }
+                _ => {
+                    return Err(format!(
+                        "`{name}` is copied, stored or used as a pointer at line {at}; a local \
+                         array cannot stand in for it"
+                    ))
+                }
+            }
+        }
         // While the copy stands in for the alias, the live shape must not
         // change by other means, or the copy would go stale.
         let last_use = self
@@ -931,6 +1273,18 @@ impl<'a> ArrayCx<'a> {
             .max()
             .unwrap_or(win.end);
         let live = Span::new(decl.stmt.end, last_use);
+        if let Some(m) = self
+            .f
+            .var_mods
+            .iter()
+            .find(|m| m.name == array && live.contains(m.span))
+        {
+            return Err(format!(
+                "{array} is reassigned at line {} while `{name}` is in use; the copy would \
+                 hold the old array's shape",
+                line(m.span.start)
+            ));
+        }
         if let Some(u) = self.f.uses.iter().find(|u| {
             u.array == array
                 && live.contains(u.span)
@@ -986,6 +1340,40 @@ fn describe(how: &How) -> String {
     }
 }
 
+/// Types that hold any dimension (`npy_intp` and its equals).
+const WIDE_TYPES: &[&str] = &[
+    "npy_intp",
+    "Py_ssize_t",
+    "intptr_t",
+    "ptrdiff_t",
+    "npy_int64",
+    "int64_t",
+    "long long",
+    "long long int",
+    "signed long long",
+];
+
+/// An index that means the same each time it is evaluated and changes
+/// nothing: no calls, no `++`/`--`, no assignment, no conditional.
+fn pure_index(index: &str) -> bool {
+    let assigns = index.match_indices('=').any(|(i, _)| {
+        let b = index.as_bytes();
+        let prev = i.checked_sub(1).map(|j| b[j]);
+        let next = b.get(i + 1).copied();
+        !(next == Some(b'=') || matches!(prev, Some(b'=' | b'!' | b'<' | b'>')))
+    });
+    let calls = index.match_indices('(').any(|(i, _)| {
+        // A call follows an identifier; a cast or grouping does not.
+        let before = index[..i].trim_end();
+        before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            && !PURE_ACCESSORS.iter().any(|a| before.ends_with(a))
+    });
+    !(assigns || calls || index.contains("++") || index.contains("--") || index.contains('?'))
+}
+
+/// Accessor macros that may appear in an index (they read, never change).
+const PURE_ACCESSORS: &[&str] = &["PyArray_NDIM", "PyArray_DIM", "PyArray_STRIDE", "sizeof"];
+
 fn is_identifier(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -1014,4 +1402,39 @@ fn spells_word(text: &str, word: &str) -> bool {
         let end = i + word.len();
         (i == 0 || !ident(bytes[i - 1])) && (end == bytes.len() || !ident(bytes[end]))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pure_indexes() {
+        for index in [
+            "axis",
+            "0",
+            "i+1",
+            "PyArray_NDIM(a)-1",
+            "(int)k",
+            "n==0",
+            "sizeof(x)",
+        ] {
+            assert!(pure_index(index), "{index}");
+        }
+        for index in ["i++", "--i", "next()", "i=2", "i+=1", "c?0:1", "f(x)+1"] {
+            assert!(!pure_index(index), "{index}");
+        }
+    }
+
+    #[test]
+    fn fresh_names_avoid_every_spelling() {
+        let mut taken = HashSet::new();
+        let spelled = "int dims; a_dims2(); x";
+        assert_eq!(fresh_name(Kind::Dims, "a", spelled, &mut taken), "a_dims");
+        assert_eq!(fresh_name(Kind::Dims, "a", spelled, &mut taken), "a_dims3");
+        assert_eq!(
+            fresh_name(Kind::Strides, "a", spelled, &mut taken),
+            "strides"
+        );
+    }
 }

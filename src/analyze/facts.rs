@@ -227,6 +227,23 @@ pub struct Write {
 pub struct Read {
     pub shape: ShapeRef,
     pub span: Span,
+    pub context: ReadCx,
+}
+
+/// What the code does with a shape pointer it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadCx {
+    /// Passed as a call argument (possibly with an offset).
+    Argument,
+    /// Indexed or dereferenced: `S[i]`, `*S`.
+    Element,
+    /// Assigned to a variable (which becomes an alias).
+    Alias,
+    /// Stored elsewhere: a field, an array element, an initialiser list,
+    /// or returned.
+    Stored,
+    /// Anything else (`sizeof`, a comparison, a conditional, ...).
+    Other,
 }
 
 /// How a function uses an array variable.
@@ -268,6 +285,9 @@ pub struct VarMod {
     pub value: Option<Value>,
     /// The shape slot the value reads (`PyArray_DIM(X, i)`, `S[i]`).
     pub slot_read: Option<(ArrayId, Kind, String)>,
+    /// Where the statement sits, when the change is a whole statement (a
+    /// declaration, or an assignment that is an expression statement).
+    pub stmt: Option<Placement>,
 }
 
 /// An argument of a call, as the summaries of the tree may need it.
@@ -311,7 +331,8 @@ pub struct Jump {
     pub kind: JumpKind,
     pub span: Span,
     pub label: Option<String>,
-    /// For `break`/`continue`: the loop or switch it leaves.
+    /// For `break`/`continue`: the loop or switch it leaves; for `case`:
+    /// its switch.
     pub scope: Option<Span>,
 }
 
@@ -392,6 +413,12 @@ pub struct Facts {
     pub errors: Vec<ParseError>,
     /// Identifiers used inside `sizeof` (an alias there cannot become an array).
     pub sizeof_names: HashSet<String>,
+    /// `for`, `while` and `do` statements.
+    pub loops: Vec<Span>,
+    /// `X->dimensions` / `X->strides` on a variable that is not known to be
+    /// an ndarray fields pointer (so not a shape source): the variable,
+    /// the field and where.
+    pub raw_fields: Vec<(String, String, Span)>,
 }
 
 /// Walk state: aliases and fields pointers as of the current position.
@@ -471,7 +498,13 @@ pub fn placement(node: Node) -> Placement {
             let block_kind = match kind {
                 "compound_statement" => Some(BlockKind::Compound),
                 "case_statement" => Some(BlockKind::Case),
-                _ if is_block(kind) => Some(BlockKind::Preproc),
+                // A `#if` branch is only as good as the block around it: in
+                // a `case` without braces a declaration cannot go there.
+                _ if is_block(kind) => Some(if preproc_in_compound(parent) {
+                    BlockKind::Preproc
+                } else {
+                    BlockKind::Other
+                }),
                 // The body of `if`/`else`/`for`/`while`/`do` without braces.
                 "if_statement" | "else_clause" | "for_statement" | "while_statement"
                 | "do_statement" => Some(BlockKind::Other),
@@ -497,13 +530,34 @@ pub fn placement(node: Node) -> Placement {
     }
 }
 
-/// The nearest loop or switch around a `break`/`continue`.
+/// Whether a `#if` branch (through any nesting of `#if`s) is a block item of
+/// a `{ }` block other than a `switch` body (where it belongs to a `case`).
+fn preproc_in_compound(mut node: Node) -> bool {
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "compound_statement" => {
+                return parent
+                    .parent()
+                    .is_none_or(|p| p.kind() != "switch_statement")
+            }
+            "preproc_if" | "preproc_ifdef" | "preproc_else" | "preproc_elif"
+            | "preproc_elifdef" => node = parent,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The nearest loop or switch around a `break`/`continue`, the switch of a
+/// `case`.
 fn jump_scope(node: Node, kind: JumpKind) -> Option<Span> {
     let mut cur = node.parent();
     while let Some(n) = cur {
         match n.kind() {
             "for_statement" | "while_statement" | "do_statement" => return Some(Span::of(n)),
-            "switch_statement" if kind == JumpKind::Break => return Some(Span::of(n)),
+            "switch_statement" if matches!(kind, JumpKind::Break | JumpKind::Case) => {
+                return Some(Span::of(n))
+            }
             "function_definition" => return None,
             _ => cur = n.parent(),
         }
@@ -634,6 +688,9 @@ impl<'a> Walker<'a> {
                 }
             }
             "identifier" => self.alias_read(node),
+            "for_statement" | "while_statement" | "do_statement" => {
+                self.facts.loops.push(Span::of(node))
+            }
             _ => {}
         }
         if matches!(node.kind(), "call_expression" | "field_expression")
@@ -643,8 +700,35 @@ impl<'a> Walker<'a> {
                 self.facts.reads.push(Read {
                     shape,
                     span: Span::of(node),
+                    context: read_context(node),
                 });
+            } else if node.kind() == "field_expression" {
+                self.raw_field(node);
             }
+        }
+    }
+
+    /// `X->dimensions` on a plain variable: not a source, but it reaches
+    /// the same storage when `X` is an ndarray.
+    fn raw_field(&mut self, node: Node) {
+        let (Some(op), Some(field), Some(base)) = (
+            node.child_by_field_id(F.operator),
+            node.child_by_field_id(F.field),
+            node.child_by_field_id(F.argument),
+        ) else {
+            return;
+        };
+        let field = self.text(field);
+        if self.text(op) != "->" || !matches!(field, "dimensions" | "strides") {
+            return;
+        }
+        let base = strip_casts(base);
+        if base.kind() == "identifier" {
+            self.facts.raw_fields.push((
+                self.resolve(self.text(base)),
+                field.to_string(),
+                Span::of(node),
+            ));
         }
     }
 
@@ -663,7 +747,7 @@ impl<'a> Walker<'a> {
     }
 
     fn jump(&mut self, node: Node, kind: JumpKind, label: Option<String>) {
-        let scope = matches!(kind, JumpKind::Break | JumpKind::Continue)
+        let scope = matches!(kind, JumpKind::Break | JumpKind::Continue | JumpKind::Case)
             .then(|| jump_scope(node, kind))
             .flatten();
         self.facts.jumps.push(Jump {
@@ -1034,11 +1118,18 @@ impl<'a> Walker<'a> {
             return;
         }
         let value = value.map(|v| self.value(v));
+        let whole = match node.kind() {
+            "init_declarator" => true,
+            _ => node
+                .parent()
+                .is_some_and(|p| p.kind() == "expression_statement"),
+        };
         self.facts.var_mods.push(VarMod {
             name: name.to_string(),
             span: Span::of(node),
             value,
             slot_read,
+            stmt: whole.then(|| placement(node)),
         });
     }
 
@@ -1160,6 +1251,7 @@ impl<'a> Walker<'a> {
             span: Span::of(node),
             value: None,
             slot_read: None,
+            stmt: None,
         });
     }
 
@@ -1295,6 +1387,7 @@ impl<'a> Walker<'a> {
         self.facts.reads.push(Read {
             shape,
             span: Span::of(node),
+            context: read_context(node),
         });
     }
 
@@ -1308,6 +1401,47 @@ impl<'a> Walker<'a> {
         }
         out
     }
+}
+
+/// What the code around a shape pointer expression does with it.
+fn read_context(node: Node) -> ReadCx {
+    let mut cur = node;
+    while let Some(parent) = cur.parent() {
+        let is = |field: u16| {
+            parent
+                .child_by_field_id(field)
+                .is_some_and(|c| c.id() == cur.id())
+        };
+        match parent.kind() {
+            "parenthesized_expression" | "cast_expression" => {}
+            // `S + k` is still a pointer into the storage.
+            "binary_expression"
+                if parent
+                    .child_by_field_id(F.operator)
+                    .is_some_and(|o| matches!(o.kind(), "+" | "-")) => {}
+            "argument_list" => return ReadCx::Argument,
+            "subscript_expression" if is(F.argument) => return ReadCx::Element,
+            "pointer_expression"
+                if parent
+                    .child_by_field_id(F.operator)
+                    .is_some_and(|o| o.kind() == "*") =>
+            {
+                return ReadCx::Element
+            }
+            "assignment_expression" if is(F.right) => {
+                let left = parent.child_by_field_id(F.left).map(strip_parens);
+                return match left.map(|l| l.kind()) {
+                    Some("identifier") => ReadCx::Alias,
+                    _ => ReadCx::Stored,
+                };
+            }
+            "init_declarator" if is(F.value) => return ReadCx::Alias,
+            "initializer_list" | "initializer_pair" | "return_statement" => return ReadCx::Stored,
+            _ => return ReadCx::Other,
+        }
+        cur = parent;
+    }
+    ReadCx::Other
 }
 
 /// Whether an identifier is the name being declared or assigned, not a use.

@@ -69,9 +69,19 @@ pub fn defines(text: &str, name: &str) -> bool {
     false
 }
 
-/// Function-like macros whose body mentions one of `needles` and may write
-/// (`=`, `++`, `--`, `mem*`): candidates for shape-writing macros.
-pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<MacroDef> {
+/// A `#define` as written: `params` is `None` for an object-like macro.
+#[derive(Debug, Clone)]
+pub struct Define {
+    pub name: String,
+    pub params: Option<Vec<String>>,
+    /// The body with line continuations joined.
+    pub body: String,
+    /// 1-based line of the `#define`.
+    pub line: usize,
+}
+
+/// Every `#define` in `text`, in order.
+pub fn defines_in(text: &str) -> Vec<Define> {
     let mut out = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     let mut i = 0;
@@ -92,33 +102,93 @@ pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<MacroDef> {
         let Some(rest) = rest.trim_start().strip_prefix("define") else {
             continue;
         };
+        if !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
+        }
         let rest = rest.trim_start();
         let name_len = rest.bytes().take_while(|&b| is_ident(b)).count();
         let (name, after) = rest.split_at(name_len);
-        let Some(after) = after.strip_prefix('(') else {
-            continue;
-        };
-        let Some(close) = after.find(')') else {
-            continue;
-        };
-        let body = after[close + 1..].trim();
-        let writes = body.contains('=')
-            || body.contains("++")
-            || body.contains("--")
-            || body.contains("mem");
-        if name.is_empty() || !writes || !needles.iter().any(|n| body.contains(n)) {
+        if name.is_empty() {
             continue;
         }
-        out.push(MacroDef {
+        let (params, body) = match after.strip_prefix('(') {
+            Some(after) => {
+                let Some(close) = after.find(')') else {
+                    continue;
+                };
+                let params = after[..close]
+                    .split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                (Some(params), &after[close + 1..])
+            }
+            None => (None, after),
+        };
+        out.push(Define {
             name: name.to_string(),
-            params: after[..close]
-                .split(',')
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect(),
-            body: body.to_string(),
+            params,
+            body: body.trim().to_string(),
             line: first + 1,
         });
+    }
+    out
+}
+
+/// Function-like macros whose body mentions one of `needles` and may write
+/// (`=`, `++`, `--`, `mem*`): candidates for shape-writing macros.
+pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<MacroDef> {
+    defines_in(text)
+        .into_iter()
+        .filter_map(|d| {
+            let params = d.params?;
+            let body = &d.body;
+            let writes = body.contains('=')
+                || body.contains("++")
+                || body.contains("--")
+                || body.contains("mem");
+            (writes && needles.iter().any(|n| body.contains(n))).then_some(MacroDef {
+                name: d.name,
+                params,
+                body: d.body,
+                line: d.line,
+            })
+        })
+        .collect()
+}
+
+/// The identifiers of a piece of code, skipping comments, strings and
+/// character literals.
+pub fn identifiers(code: &str) -> Vec<&str> {
+    let t = code.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < t.len() {
+        match t[i] {
+            b'/' if t.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&t[i + 2..], b"*/").map_or(t.len(), |e| i + 2 + e + 2);
+            }
+            b'/' if t.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |e| i + e);
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < t.len() && t[i] != q && t[i] != b'\n' {
+                    i += if t[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b if is_ident(b) => {
+                let start = i;
+                while i < t.len() && is_ident(t[i]) {
+                    i += 1;
+                }
+                if !t[start].is_ascii_digit() {
+                    out.push(&code[start..i]);
+                }
+            }
+            _ => i += 1,
+        }
     }
     out
 }
@@ -197,5 +267,27 @@ mod tests {
         assert_eq!(found[0].name, "SET_DIM");
         assert_eq!(found[0].params, ["a", "i", "v"]);
         assert_eq!(found[0].line, 1);
+    }
+
+    #[test]
+    fn lists_every_define() {
+        let text = "#define N 3\n  #  define F(x, y) \\\n  ((x) + N)\n#defineX 1\nint a;\n";
+        let found = defines_in(text);
+        let names: Vec<&str> = found.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["N", "F"]);
+        assert_eq!(found[0].params, None);
+        assert_eq!(found[0].body, "3");
+        assert_eq!(
+            found[1].params.as_deref(),
+            Some(&["x".to_string(), "y".to_string()][..])
+        );
+        assert_eq!(found[1].body, "((x) + N)");
+        assert_eq!(found[1].line, 2);
+    }
+
+    #[test]
+    fn identifiers_skip_comments_strings_and_numbers() {
+        let code = "a = b_1 /* c */ + 0x1f + f('d', \"e f\"); // g\nh";
+        assert_eq!(identifiers(code), ["a", "b_1", "f", "h"]);
     }
 }
