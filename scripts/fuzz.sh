@@ -14,21 +14,29 @@ command -v cargo-fuzz >/dev/null || { echo "fuzz: cargo install cargo-fuzz first
 export RUSTC_BOOTSTRAP=1
 cd "$here/fuzz"
 mkdir -p corpus/pipeline corpus/structured
-find "$here/fixtures" -type f \( -name 'input*' -o -name '*.h' -o -name 'user.c' \) -exec cp {} corpus/pipeline/ \;
+# Fixture files share names (input.c): name each copy after its path.
+find "$here/fixtures" -type f \( -name 'input*' -o -name '*.h' -o -name 'user.c' \) -print0 |
+    while IFS= read -r -d '' f; do
+        rel=${f#"$here/fixtures/"}
+        cp "$f" "corpus/pipeline/fixture-${rel//\//-}"
+    done
 status=0
 for target in pipeline structured; do
     echo "== $target: ${budget}s"
     log=$(mktemp)
+    cargo fuzz build --sanitizer none "$target" >/dev/null 2>&1
+    start=$(date +%s)
     if cargo fuzz run --sanitizer none "$target" "corpus/$target" -- \
         -max_total_time="$budget" -print_final_stats=1 -timeout=20 -rss_limit_mb=4096 >"$log" 2>&1; then
         outcome=ok
     else
         outcome=FAILED
         status=1
-        grep -E "panicked|invariant broken|SUMMARY|Test unit written" "$log" | head -20 >&2 || true
+        grep -a -E "panicked|invariant broken|SUMMARY|Test unit written" "$log" | head -20 >&2 || true
     fi
-    execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
-    echo "$target: $outcome, ${execs:-?} executions in ${budget}s, corpus $(ls "corpus/$target" | wc -l) inputs"
+    execs=$(grep -a -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
+    took=$(($(date +%s) - start))
+    echo "$target: $outcome, ${execs:-?} executions in ${took}s, corpus $(ls "corpus/$target" | wc -l) inputs"
     rm -f "$log"
 done
 exit $status

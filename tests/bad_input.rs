@@ -12,7 +12,7 @@ use common::*;
 
 const WRITE: &str =
     "void f(PyArrayObject *a, npy_intp v)\n{\n    npy_intp n = PyArray_DIM(a, 0);\n    \
-PyArray_DIMS(a)[0] = v;\n    g(PyArray_DIMS(a));\n    PyArray_DIMS(a)[0] = n;\n}\n";
+PyArray_DIMS(a)[0] = v;\n    Py_XDECREF(PyArray_Zeros(1, PyArray_DIMS(a), NULL, 0));\n    PyArray_DIMS(a)[0] = n;\n}\n";
 
 /// Run `--apply` on `dir`, check exit code and that stderr says `message`.
 fn apply(dir: &Path, extra: &[&str], code: i32, message: &str) -> String {

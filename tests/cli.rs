@@ -257,7 +257,7 @@ fn colour_follows_the_flag_and_no_color() {
 fn parse_error_around_a_hit_makes_it_manual() {
     let src =
         "PyObject *g(PyArrayObject *a, npy_intp k)\n{\n    npy_intp n = PyArray_DIM(a, 0);\n    \
-GUARD(a)\n    PyArray_DIMS(a)[0] = k;\n    use(PyArray_DIMS(a));\n    PyArray_DIMS(a)[0] = n;\n    \
+GUARD(a)\n    PyArray_DIMS(a)[0] = k;\n    Py_XDECREF(PyArray_Zeros(1, PyArray_DIMS(a), NULL, 0));\n    PyArray_DIMS(a)[0] = n;\n    \
 return NULL;\n}\n";
     let dir = tree(&[("g.c", src.as_bytes())]);
     let (v, code, _) = json(dir.path(), &["--check"]);

@@ -2,10 +2,11 @@
 //! array) pair becomes a finding, each site gets a class and a reason a
 //! reviewer can check. Order of preference: fresh, rewrite, lock, manual.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use super::facts::{
-    ArrayId, BlockKind, Facts, How, JumpKind, ReadCx, Target, UseKind, VarMod, Via, Write,
+    ArrayId, BlockKind, Decl, Facts, How, JumpKind, ReadCx, Target, UseKind, VarMod, Via, Write,
 };
 use super::summary::{is_allocator, may_return_input, Summaries};
 use super::{Class, Copy, CopySource, Finding, Kind, Rewrite, Role, Site, Span};
@@ -27,6 +28,7 @@ pub fn classify(f: &Facts, summaries: &Summaries, text: &str, lines: &LineIndex)
     // Names given to copies so far (each must differ from every name the
     // function spells, and from each other).
     let mut taken = HashSet::new();
+    let defines = OnceCell::new();
     order
         .into_iter()
         .map(|array| {
@@ -36,6 +38,7 @@ pub fn classify(f: &Facts, summaries: &Summaries, text: &str, lines: &LineIndex)
                 text,
                 lines,
                 array,
+                defines: &defines,
             };
             cx.finding(&groups[array], &mut taken)
         })
@@ -49,6 +52,8 @@ struct ArrayCx<'a> {
     text: &'a str,
     lines: &'a LineIndex,
     array: &'a str,
+    /// The file's `#define`s, read when a window needs them.
+    defines: &'a OnceCell<Vec<Define>>,
 }
 
 /// Where an array's value comes from at a write.
@@ -523,15 +528,15 @@ impl<'a> ArrayCx<'a> {
             }
         }
         // Per slot: the saved variable, its read and the index variables.
-        let mut saved_reads: Vec<(String, &VarMod, Vec<String>)> = Vec::new();
+        let mut saved_reads: Vec<(String, &VarMod, &str, Vec<String>)> = Vec::new();
         let mut restores: Vec<&Write> = Vec::new();
         for (index, slot) in &slots {
             let first = slot[0];
             let last = *slot.last().expect("slots are never empty");
             if !pure_index(index) {
                 return Err(format!(
-                    "the index [{index}] at line {} has side effects or may change from one \
-                     evaluation to the next",
+                    "the index [{index}] at line {} has side effects or reaches memory that \
+                     may change from one evaluation to the next",
                     line(first.expr.start)
                 ));
             }
@@ -614,7 +619,7 @@ impl<'a> ArrayCx<'a> {
                     ),
                 );
             }
-            saved_reads.push((saved, read, vars));
+            saved_reads.push((saved, read, index, vars));
             restores.push(last);
         }
 
@@ -660,12 +665,15 @@ impl<'a> ArrayCx<'a> {
         }
         let restore_stmts: Vec<Span> = restores.iter().map(|r| r.place.stmt).collect();
         let restore_line = line(last.expr.start);
-        self.check_array(kind)?;
-        for (saved, read, vars) in &saved_reads {
+        self.check_array(kind, win)?;
+        for (saved, read, index, vars) in &saved_reads {
             self.check_saved(saved, read, first.expr, win)?;
+            self.check_index(index, vars, read)?;
             self.check_loops(read, vars, win)?;
+            self.check_between(kind, read, first.expr)?;
         }
         self.check_macros(win)?;
+        self.check_unknown_macros(win, "between the write and the restore")?;
 
         // Control flow: nothing leaves or enters the window.
         for j in self.f.jumps.iter().filter(|j| win.contains(j.span)) {
@@ -772,6 +780,10 @@ impl<'a> ArrayCx<'a> {
                         line(first.expr.start)
                     ));
                 }
+                // The copy's name is in scope to the end of the block: a
+                // header macro used there could name it.
+                let scope = Span::new(first.place.stmt.start, first.place.block.end);
+                self.check_unknown_macros(scope, "where the copy would be in scope")?;
                 let mut spelled = self.text[self.f.span.range()].to_string();
                 for m in self.macros_used(self.f.span) {
                     spelled.push('\n');
@@ -815,8 +827,17 @@ impl<'a> ArrayCx<'a> {
                 continue;
             }
             let at = line(r.span.start);
-            match r.context {
-                ReadCx::Argument | ReadCx::Element => {}
+            match &r.context {
+                ReadCx::Element => {}
+                ReadCx::Argument { callee, index } => {
+                    if !copies_shape(callee.as_deref(), *index) {
+                        return Err(format!(
+                            "{array}'s shape is passed to {}() at line {at}, which may write \
+                             through it or keep it; a copy would change what it sees",
+                            callee.as_deref().unwrap_or("a function")
+                        ));
+                    }
+                }
                 ReadCx::Alias | ReadCx::Stored => {
                     return Err(format!(
                         "{array}'s shape pointer is kept at line {at}, between the write and the \
@@ -882,20 +903,70 @@ impl<'a> ArrayCx<'a> {
         })
     }
 
-    /// The array variable must be this function's own and followed
-    /// completely: no pointer to it, no second name for it, no shape
-    /// pointer kept where a copy cannot follow it.
-    fn check_array(&self, kind: Kind) -> Result<(), String> {
-        let array = self.array;
-        let line = |pos: usize| self.line(pos);
-        let own = self.f.decls.iter().any(|d| d.name == array)
-            || self.f.params.iter().any(|p| p.name == array);
-        if !own {
+    /// The file's `#define`s.
+    fn defines(&self) -> &[Define] {
+        self.defines.get_or_init(|| lexical::defines_in(self.text))
+    }
+
+    /// `name` is one variable of this function: declared once, as a
+    /// parameter or a local that is not `static` or `extern`, and not also
+    /// an enumeration constant or a macro of the file. Its declaration, when
+    /// it is a local.
+    fn own_variable(&self, name: &str) -> Result<Option<&Decl>, String> {
+        if let Some(d) = self.defines().iter().find(|d| d.name == name) {
             return Err(format!(
-                "{array} is not a parameter or local variable of this function; code \
-                 elsewhere may read its shape while it is changed"
+                "`{name}` is a macro of this file (line {}), so what it means at each use is \
+                 not proven",
+                d.line
             ));
         }
+        let decls: Vec<&Decl> = self.f.decls.iter().filter(|d| d.name == name).collect();
+        let params = self.f.params.iter().filter(|p| p.name == name).count();
+        match decls.len() + params {
+            0 => {
+                return Err(format!(
+                    "`{name}` is not a parameter or local variable of this function; other \
+                     code may use or change it meanwhile"
+                ))
+            }
+            1 => {}
+            _ => {
+                return Err(format!(
+                    "`{name}` is declared more than once in this function (an inner block \
+                     declares it again), so which variable each use means is not proven"
+                ))
+            }
+        }
+        if self.f.enumerators.iter().any(|e| e == name) {
+            return Err(format!(
+                "`{name}` is also an enumeration constant in this function"
+            ));
+        }
+        let Some(decl) = decls.first().copied() else {
+            return Ok(None);
+        };
+        let qualifiers = lexical::identifiers(&self.text[decl.stmt.start..decl.declarator.start]);
+        if let Some(q) = qualifiers
+            .iter()
+            .find(|q| matches!(**q, "static" | "extern" | "_Thread_local" | "volatile"))
+        {
+            return Err(format!(
+                "`{name}` is declared `{q}` (line {}); other calls or threads may share or \
+                 change it",
+                self.line(decl.stmt.start)
+            ));
+        }
+        Ok(Some(decl))
+    }
+
+    /// The array variable must be this function's own and followed
+    /// completely: no pointer to it, no second name for it, no shape
+    /// pointer kept where a copy cannot follow it, and no other array's
+    /// shape read in the window (nothing proves that array is not this one).
+    fn check_array(&self, kind: Kind, win: Span) -> Result<(), String> {
+        let array = self.array;
+        let line = |pos: usize| self.line(pos);
+        self.own_variable(array)?;
         if let Some(u) = self
             .f
             .uses
@@ -946,6 +1017,34 @@ impl<'a> ArrayCx<'a> {
                 line(at.start)
             ));
         }
+        // Another array's shape read in the window is this array's when
+        // both names hold the same object, unless it is new.
+        let others = self
+            .f
+            .reads
+            .iter()
+            .filter(|r| !r.shape.param && r.shape.array != array && win.contains(r.span))
+            .map(|r| (r.shape.array.as_str(), r.span))
+            .chain(self.f.uses.iter().filter_map(|u| match &u.kind {
+                UseKind::ShapeReader(_) if u.array != array && win.contains(u.span) => {
+                    Some((u.array.as_str(), u.span))
+                }
+                _ => None,
+            }));
+        for (other, at) in others {
+            let cx = ArrayCx {
+                array: other,
+                ..*self
+            };
+            let fresh = is_identifier(other) && matches!(cx.origin(at.start), Origin::Alloc { .. });
+            if !fresh {
+                return Err(format!(
+                    "the shape of `{other}` is read at line {}, between the write and the \
+                     restore; nothing here proves `{other}` is not {array} itself",
+                    line(at.start)
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -961,11 +1060,9 @@ impl<'a> ArrayCx<'a> {
     ) -> Result<(), String> {
         let line = |pos: usize| self.line(pos);
         let at = line(read.span.start);
-        let decls: Vec<_> = self.f.decls.iter().filter(|d| d.name == saved).collect();
-        let [decl] = decls.as_slice() else {
+        let Some(decl) = self.own_variable(saved)? else {
             return Err(format!(
-                "`{saved}` is not a local variable declared once in this function, so its \
-                 value at the restore cannot be proven"
+                "`{saved}` is a parameter, not a local variable assigned here"
             ));
         };
         if !WIDE_TYPES.contains(&decl.type_text.as_str()) {
@@ -975,16 +1072,9 @@ impl<'a> ArrayCx<'a> {
                 decl.type_text
             ));
         }
-        let declarator = &self.text[decl.declarator.range()];
-        let head = declarator.split('=').next().unwrap_or_default().trim();
-        let qualifiers = lexical::identifiers(&self.text[decl.stmt.start..decl.declarator.start]);
-        if head != saved
-            || qualifiers
-                .iter()
-                .any(|q| matches!(*q, "static" | "extern" | "_Thread_local" | "volatile"))
-        {
+        if !plain_declarator(&self.text[decl.declarator.range()], saved) {
             return Err(format!(
-                "`{saved}` is not a plain local variable (line {})",
+                "`{saved}` is not a plain scalar variable (line {})",
                 line(decl.stmt.start)
             ));
         }
@@ -1042,6 +1132,94 @@ impl<'a> ArrayCx<'a> {
         Ok(())
     }
 
+    /// An index must name the same slot at the read, the writes and the
+    /// restore: no side effects, and made only of this function's own
+    /// integer variables, whose address is at most lent to a call before
+    /// the read.
+    fn check_index(&self, index: &str, vars: &[String], read: &VarMod) -> Result<(), String> {
+        let line = |pos: usize| self.line(pos);
+        let mut seen = HashSet::new();
+        for v in vars.iter().filter(|v| seen.insert(v.as_str())) {
+            if v == self.array || v == "sizeof" || PURE_ACCESSORS.contains(&v.as_str()) {
+                continue;
+            }
+            let why = |e: String| format!("in the index [{index}]: {e}");
+            let plain = match self.own_variable(v).map_err(why)? {
+                Some(decl) => plain_declarator(&self.text[decl.declarator.range()], v),
+                None => self.f.params.iter().any(|p| p.name == *v && !p.pointer),
+            };
+            if !plain {
+                return Err(format!(
+                    "`{v}` in the index [{index}] is not a plain integer variable"
+                ));
+            }
+            let lent = |span: Span| {
+                let before = self.text[..span.start].trim_end();
+                let after = self.text[span.end..].trim_start();
+                span.end <= read.span.start
+                    && (before.ends_with('(') || before.ends_with(','))
+                    && (after.starts_with(')') || after.starts_with(','))
+            };
+            if let Some(u) = self
+                .f
+                .uses
+                .iter()
+                .find(|u| u.array == *v && u.kind == UseKind::AddressOf && !lent(u.span))
+            {
+                return Err(format!(
+                    "the address of `{v}` (the index) is taken at line {}, so it can change \
+                     in ways not tracked",
+                    line(u.span.start)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Between the read of the saved value and the first write, nothing
+    /// may change the slot behind the copy's back: the array passed to a
+    /// function, or its shape passed to one that may write through it.
+    fn check_between(&self, kind: Kind, read: &VarMod, first_write: Span) -> Result<(), String> {
+        let array = self.array;
+        let gap = Span::new(read.span.end, first_write.start);
+        if let Some(u) = self.f.uses.iter().find(|u| {
+            u.array == array
+                && gap.contains(u.span)
+                && matches!(
+                    u.kind,
+                    UseKind::Passed { .. } | UseKind::MetaWrite(_) | UseKind::Free(_)
+                )
+        }) {
+            let what = match &u.kind {
+                UseKind::Passed { callee } => format!("{array} is passed to {callee}()"),
+                _ => format!("{array}'s metadata changes"),
+            };
+            return Err(format!(
+                "{what} at line {}, after the original value is read at line {} and before \
+                 the write; a change there would be undone by the restore but kept with a copy",
+                self.line(u.span.start),
+                self.line(read.span.start)
+            ));
+        }
+        if let Some(r) = self.f.reads.iter().find(|r| {
+            !r.shape.param
+                && r.shape.array == array
+                && r.shape.kind == kind
+                && gap.contains(r.span)
+                && matches!(&r.context, ReadCx::Argument { callee, index }
+                    if !copies_shape(callee.as_deref(), *index))
+        }) {
+            return Err(format!(
+                "{array}'s shape is passed to a function at line {}, after the original value \
+                 is read at line {}; a change there would be undone by the restore but kept \
+                 with a copy",
+                self.line(r.span.start),
+                self.line(read.span.start)
+            ));
+        }
+        Ok(())
+    }
+
     /// In a loop around the window that does not also run the read, the
     /// index and the array must not change: the next pass would restore a
     /// value read from another slot or another array.
@@ -1083,8 +1261,8 @@ impl<'a> ArrayCx<'a> {
 
     /// The macros of this file that the code in `span` uses, directly or
     /// through other macros.
-    fn macros_used(&self, span: Span) -> Vec<Define> {
-        let defs = lexical::defines_in(self.text);
+    fn macros_used(&self, span: Span) -> Vec<&Define> {
+        let defs = self.defines();
         if defs.is_empty() {
             return Vec::new();
         }
@@ -1100,13 +1278,13 @@ impl<'a> ArrayCx<'a> {
                 continue;
             }
             todo.extend(lexical::identifiers(&d.body));
-            out.push((*d).clone());
+            out.push(*d);
         }
         out
     }
 
-    /// Macros used in the window must not reach the array behind the
-    /// copy's back, nor leave the block.
+    /// Macros of the file used in the window must not reach the array
+    /// behind the copy's back, nor leave the block.
     fn check_macros(&self, win: Span) -> Result<(), String> {
         let array = self.array;
         for m in self.macros_used(win) {
@@ -1129,8 +1307,63 @@ impl<'a> ArrayCx<'a> {
                     m.name, m.line
                 ));
             }
+            if let Some(id) = ids.iter().find(|id| self.header_macro(id)) {
+                return Err(format!(
+                    "the macro {} (defined at line {}) uses {id}, which is not defined in this \
+                     file; a macro from a header could jump out or read the shape",
+                    m.name, m.line
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// Names in `span` that look like macros of a header (`CHECK_OR_FAIL`,
+    /// `Py_RETURN_NONE`): what they expand to is unknown, so they could
+    /// jump out, read the shape, or name the new copy.
+    fn check_unknown_macros(&self, span: Span, place: &str) -> Result<(), String> {
+        let ids = lexical::identifiers(&self.text[span.range()]);
+        let at = |id: &str| {
+            let line = self.text[span.range()]
+                .find(id)
+                .map_or(span.start, |i| span.start + i);
+            self.line(line)
+        };
+        if let Some(id) = ids.iter().find(|id| id.starts_with("Py_RETURN")) {
+            return Err(format!(
+                "{id} at line {} returns from the function {place}",
+                at(id)
+            ));
+        }
+        if let Some(id) = ids.iter().find(|id| self.header_macro(id)) {
+            let at = at(id);
+            return Err(format!(
+                "{id} at line {at} is not defined in this file; a macro from a header used \
+                 {place} could jump out, read the shape, or name the copy"
+            ));
+        }
+        Ok(())
+    }
+
+    /// An all-capitals name that is neither declared in the function, nor
+    /// defined in the file, nor one of the C library's, CPython's or
+    /// NumPy's constant-like names.
+    fn header_macro(&self, id: &str) -> bool {
+        let caps = id.len() >= 2
+            && id.bytes().any(|b| b.is_ascii_uppercase())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        caps && !KNOWN_CAPS.contains(&id)
+            && ![
+                "NPY_", "PY_", "SIZE_", "INT", "UINT", "LONG", "ULONG", "CHAR_", "DBL_", "FLT_",
+            ]
+            .iter()
+            .any(|p| id.starts_with(p))
+            && !self.f.decls.iter().any(|d| d.name == id)
+            && !self.f.params.iter().any(|p| p.name == id)
+            && !self.f.enumerators.iter().any(|e| e == id)
+            && !self.defines().iter().any(|d| d.name == id)
     }
 
     /// Check that the alias `name` can become the local copy: declared once
@@ -1244,10 +1477,10 @@ impl<'a> ArrayCx<'a> {
             .filter(|r| r.shape.via == Via::Alias(name.to_string()))
         {
             let at = line(r.span.start);
-            match r.context {
+            match &r.context {
                 ReadCx::Element => {}
-                ReadCx::Argument if win.contains(r.span) => {}
-                ReadCx::Argument => {
+                ReadCx::Argument { .. } if win.contains(r.span) => {}
+                ReadCx::Argument { .. } => {
                     return Err(format!(
                         "`{name}` is passed on at line {at}, outside the temporary change; as a \
                          local copy it would no longer reach {array}'s shape"
@@ -1368,7 +1601,63 @@ fn pure_index(index: &str) -> bool {
         before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
             && !PURE_ACCESSORS.iter().any(|a| before.ends_with(a))
     });
-    !(assigns || calls || index.contains("++") || index.contains("--") || index.contains('?'))
+    // Memory other code may change: `x[i]`, `p->f`, `s.f`, `*p`, `&x`.
+    let memory = index.contains(['[', '.', '&'])
+        || index.contains("->")
+        || index.match_indices('*').any(|(i, _)| {
+            index[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| "(+-*/%,<>=!&|^?:[~".contains(c))
+        });
+    !(assigns
+        || calls
+        || memory
+        || index.contains("++")
+        || index.contains("--")
+        || index.contains('?'))
+}
+
+/// Constant-like names of C and its libraries that are not macros with
+/// effects.
+const KNOWN_CAPS: &[&str] = &["NULL", "EOF", "TRUE", "FALSE", "BUFSIZ", "FILE"];
+
+/// Functions that copy the shape they are given (NumPy's constructors and
+/// shape arithmetic take `npy_intp const *dims`), and `memcpy`'s source.
+const COPYING_CALLEES: &[&str] = &[
+    "PyArray_NewFromDescr",
+    "PyArray_NewFromDescrAndBase",
+    "PyArray_NewFromDescr_int",
+    "PyArray_NewFromDescrWithBase",
+    "PyArray_NewLikeArrayWithShape",
+    "PyArray_New",
+    "PyArray_SimpleNew",
+    "PyArray_SimpleNewFromData",
+    "PyArray_SimpleNewFromDescr",
+    "PyArray_Zeros",
+    "PyArray_Empty",
+    "PyArray_ZEROS",
+    "PyArray_EMPTY",
+    "PyArray_MultiplyList",
+    "PyArray_OverflowMultiplyList",
+    "PyArray_IntTupleFromIntp",
+    "PyArray_CheckStrides",
+];
+
+/// Whether passing a shape pointer as argument `index` of `callee` only
+/// reads it, there and then.
+fn copies_shape(callee: Option<&str>, index: usize) -> bool {
+    match callee {
+        Some("memcpy" | "memmove" | "__builtin_memcpy" | "__builtin_memmove") => index == 1,
+        Some(name) => COPYING_CALLEES.contains(&name),
+        None => false,
+    }
+}
+
+/// Whether a declarator declares `name` itself (`n` or `n = ...`), not a
+/// pointer, an array or a function.
+fn plain_declarator(declarator: &str, name: &str) -> bool {
+    declarator.split('=').next().unwrap_or_default().trim() == name
 }
 
 /// Accessor macros that may appear in an index (they read, never change).
@@ -1421,7 +1710,10 @@ mod tests {
         ] {
             assert!(pure_index(index), "{index}");
         }
-        for index in ["i++", "--i", "next()", "i=2", "i+=1", "c?0:1", "f(x)+1"] {
+        for index in [
+            "i++", "--i", "next()", "i=2", "i+=1", "c?0:1", "f(x)+1", "ax[0]", "o->axis", "o.axis",
+            "*p", "1+*p", "&x-y",
+        ] {
             assert!(!pure_index(index), "{index}");
         }
     }

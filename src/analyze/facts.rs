@@ -231,10 +231,14 @@ pub struct Read {
 }
 
 /// What the code does with a shape pointer it reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadCx {
-    /// Passed as a call argument (possibly with an offset).
-    Argument,
+    /// Passed as a call argument (possibly with an offset): the function
+    /// called (when it is a plain name) and the argument's position.
+    Argument {
+        callee: Option<String>,
+        index: usize,
+    },
     /// Indexed or dereferenced: `S[i]`, `*S`.
     Element,
     /// Assigned to a variable (which becomes an alias).
@@ -350,6 +354,8 @@ pub struct Param {
     pub index: usize,
     /// A pointer whose pointee is not `const`.
     pub writable_ptr: bool,
+    /// Declared as a pointer or an array.
+    pub pointer: bool,
 }
 
 /// A declared local variable.
@@ -415,6 +421,8 @@ pub struct Facts {
     pub sizeof_names: HashSet<String>,
     /// `for`, `while` and `do` statements.
     pub loops: Vec<Span>,
+    /// Enumeration constants declared in the function.
+    pub enumerators: Vec<String>,
     /// `X->dimensions` / `X->strides` on a variable that is not known to be
     /// an ndarray fields pointer (so not a shape source): the variable,
     /// the field and where.
@@ -629,6 +637,7 @@ impl<'a> Walker<'a> {
                 name,
                 index,
                 writable_ptr,
+                pointer: declarator.kind() != "identifier",
             });
         }
     }
@@ -691,6 +700,11 @@ impl<'a> Walker<'a> {
             "for_statement" | "while_statement" | "do_statement" => {
                 self.facts.loops.push(Span::of(node))
             }
+            "enumerator" => {
+                if let Some(name) = node.child_by_field_id(F.name) {
+                    self.facts.enumerators.push(self.text(name).to_string());
+                }
+            }
             _ => {}
         }
         if matches!(node.kind(), "call_expression" | "field_expression")
@@ -700,7 +714,7 @@ impl<'a> Walker<'a> {
                 self.facts.reads.push(Read {
                     shape,
                     span: Span::of(node),
-                    context: read_context(node),
+                    context: read_context(node, self.src),
                 });
             } else if node.kind() == "field_expression" {
                 self.raw_field(node);
@@ -1387,7 +1401,7 @@ impl<'a> Walker<'a> {
         self.facts.reads.push(Read {
             shape,
             span: Span::of(node),
-            context: read_context(node),
+            context: read_context(node, self.src),
         });
     }
 
@@ -1404,7 +1418,7 @@ impl<'a> Walker<'a> {
 }
 
 /// What the code around a shape pointer expression does with it.
-fn read_context(node: Node) -> ReadCx {
+fn read_context(node: Node, src: &[u8]) -> ReadCx {
     let mut cur = node;
     while let Some(parent) = cur.parent() {
         let is = |field: u16| {
@@ -1419,7 +1433,19 @@ fn read_context(node: Node) -> ReadCx {
                 if parent
                     .child_by_field_id(F.operator)
                     .is_some_and(|o| matches!(o.kind(), "+" | "-")) => {}
-            "argument_list" => return ReadCx::Argument,
+            "argument_list" => {
+                let mut walk = parent.walk();
+                let index = parent
+                    .named_children(&mut walk)
+                    .position(|c| c.id() == cur.id())
+                    .unwrap_or(0);
+                let call = parent.parent().filter(|c| c.kind() == "call_expression");
+                let callee = call
+                    .filter(|c| callee_is_plain(*c))
+                    .and_then(|c| c.child_by_field_id(F.function))
+                    .map(|f| f.utf8_text(src).unwrap_or_default().to_string());
+                return ReadCx::Argument { callee, index };
+            }
             "subscript_expression" if is(F.argument) => return ReadCx::Element,
             "pointer_expression"
                 if parent

@@ -183,7 +183,9 @@ pub fn identifiers(code: &str) -> Vec<&str> {
                 while i < t.len() && is_ident(t[i]) {
                     i += 1;
                 }
-                if !t[start].is_ascii_digit() {
+                // `@TYPE@` is a template token of a `.c.src` file, not a name.
+                let template = start > 0 && t[start - 1] == b'@' && t.get(i) == Some(&b'@');
+                if !t[start].is_ascii_digit() && !template {
                     out.push(&code[start..i]);
                 }
             }
@@ -287,7 +289,7 @@ mod tests {
 
     #[test]
     fn identifiers_skip_comments_strings_and_numbers() {
-        let code = "a = b_1 /* c */ + 0x1f + f('d', \"e f\"); // g\nh";
-        assert_eq!(identifiers(code), ["a", "b_1", "f", "h"]);
+        let code = "a = b_1 /* c */ + 0x1f + f('d', \"e f\", NPY_@TYPE@); // g\nh";
+        assert_eq!(identifiers(code), ["a", "b_1", "f", "NPY_", "h"]);
     }
 }
