@@ -140,12 +140,7 @@ fn a_symlink_loop() {
 fn an_unreadable_file() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tree(&[("locked.c", WRITE.as_bytes())]);
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
-    fs::set_permissions(
-        dir.path().join("locked.c"),
-        fs::Permissions::from_mode(0o000),
-    )
-    .unwrap();
+    lock_file(dir.path(), "locked.c");
     let mut cmd = unprivileged();
     let out = cmd
         .args(["--apply", "."])

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::fs;
 use std::path::Path;
 
 use common::*;
@@ -114,13 +113,7 @@ fn unreadable_file_is_reported() {
         ("locked.c", TEMP_WRITE.as_bytes()),
         ("good.c", TEMP_WRITE.as_bytes()),
     ]);
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    fs::set_permissions(
-        dir.path().join("locked.c"),
-        fs::Permissions::from_mode(0o000),
-    )
-    .unwrap();
+    lock_file(dir.path(), "locked.c");
     let mut cmd = unprivileged();
     let out = cmd
         .args(["--format", "json", "."])
@@ -279,22 +272,17 @@ fn include_and_exclude_globs_select_files() {
         ("src/a.c", TEMP_WRITE.as_bytes()),
         ("tests/b.c", TEMP_WRITE.as_bytes()),
     ]);
-    let (v, _, _) = json(dir.path(), &["--exclude", "tests/**"]);
-    let files: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["file"].as_str().unwrap())
-        .collect();
-    assert_eq!(files, ["src/a.c"]);
-    let (v, _, _) = json(dir.path(), &["--include", "tests/**"]);
-    let files: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["file"].as_str().unwrap())
-        .collect();
-    assert_eq!(files, ["tests/b.c"]);
+    let files = |flags: &[&str]| -> Vec<String> {
+        let (v, _, _) = json(dir.path(), flags);
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["file"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(files(&["--exclude", "tests/**"]), ["src/a.c"]);
+    assert_eq!(files(&["--include", "tests/**"]), ["tests/b.c"]);
     let out = run(&["--include", "[", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--include ["), "{}", stderr(&out));

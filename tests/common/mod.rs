@@ -96,6 +96,14 @@ pub fn is_root() -> bool {
         == b"0\n"
 }
 
+/// Make `dir/name` unreadable, `dir` itself open to the unprivileged user.
+pub fn lock_file(dir: &std::path::Path, name: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::Permissions::from_mode;
+    std::fs::set_permissions(dir, mode(0o777)).unwrap();
+    std::fs::set_permissions(dir.join(name), mode(0o000)).unwrap();
+}
+
 /// The dims-fix binary run as an unprivileged user when the tests run as
 /// root (root reads and writes anything, so permission tests need this).
 pub fn unprivileged() -> std::process::Command {
