@@ -670,7 +670,7 @@ impl<'a> ArrayCx<'a> {
             self.check_saved(saved, read, first.expr, win)?;
             self.check_index(index, vars, read)?;
             self.check_loops(read, vars, win)?;
-            self.check_between(kind, read, first.expr)?;
+            self.check_between(kind, read, first.expr, win)?;
         }
         self.check_macros(win)?;
         self.check_unknown_macros(win, "between the write and the restore")?;
@@ -979,14 +979,29 @@ impl<'a> ArrayCx<'a> {
                 line(u.span.start)
             ));
         }
-        if let Some(m) = self.f.var_mods.iter().find(|m| {
-            m.name != array && m.value.as_ref().and_then(|v| v.ident.as_deref()) == Some(array)
-        }) {
+        if let Some(m) = self
+            .f
+            .var_mods
+            .iter()
+            .find(|m| m.name != array && m.from.iter().any(|v| v == array))
+        {
             return Err(format!(
                 "`{}` is a second name for {array} (line {}); shape reads through it would \
                  not see a copy",
                 m.name,
                 line(m.span.start)
+            ));
+        }
+        if let Some(u) = self
+            .f
+            .uses
+            .iter()
+            .find(|u| u.array == array && u.kind == UseKind::Store && u.span.start < win.end)
+        {
+            return Err(format!(
+                "{array} is stored at line {}; code between the write and the restore could \
+                 reach it through there",
+                line(u.span.start)
             ));
         }
         if let Some(r) = self.f.reads.iter().find(|r| {
@@ -1032,12 +1047,7 @@ impl<'a> ArrayCx<'a> {
                 _ => None,
             }));
         for (other, at) in others {
-            let cx = ArrayCx {
-                array: other,
-                ..*self
-            };
-            let fresh = is_identifier(other) && matches!(cx.origin(at.start), Origin::Alloc { .. });
-            if !fresh {
+            if !self.is_new_at(other, at.start) {
                 return Err(format!(
                     "the shape of `{other}` is read at line {}, between the write and the \
                      restore; nothing here proves `{other}` is not {array} itself",
@@ -1046,6 +1056,16 @@ impl<'a> ArrayCx<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the variable `other` holds, at `pos`, an array allocated in
+    /// this function.
+    fn is_new_at(&self, other: &str, pos: usize) -> bool {
+        let cx = ArrayCx {
+            array: other,
+            ..*self
+        };
+        is_identifier(other) && matches!(cx.origin(pos), Origin::Alloc { .. })
     }
 
     /// The saved value must be the slot's original on every path to the
@@ -1179,9 +1199,34 @@ impl<'a> ArrayCx<'a> {
     /// Between the read of the saved value and the first write, nothing
     /// may change the slot behind the copy's back: the array passed to a
     /// function, or its shape passed to one that may write through it.
-    fn check_between(&self, kind: Kind, read: &VarMod, first_write: Span) -> Result<(), String> {
+    fn check_between(
+        &self,
+        kind: Kind,
+        read: &VarMod,
+        first_write: Span,
+        win: Span,
+    ) -> Result<(), String> {
         let array = self.array;
         let gap = Span::new(read.span.end, first_write.start);
+        // A write to another array's shape is a write to this one when both
+        // names hold the same object, unless that array is new.
+        let upto = Span::new(read.span.end, win.end);
+        for w in self
+            .f
+            .writes
+            .iter()
+            .filter(|w| !w.shape.param && w.shape.array != array && upto.contains(w.expr))
+        {
+            let other = w.shape.array.as_str();
+            if !self.is_new_at(other, w.expr.start) {
+                return Err(format!(
+                    "the shape of `{other}` is written at line {}, between the read at line {} \
+                     and the restore; nothing here proves `{other}` is not {array} itself",
+                    self.line(w.expr.start),
+                    self.line(read.span.start)
+                ));
+            }
+        }
         if let Some(u) = self.f.uses.iter().find(|u| {
             u.array == array
                 && gap.contains(u.span)
@@ -1209,8 +1254,14 @@ impl<'a> ArrayCx<'a> {
                 && matches!(&r.context, ReadCx::Argument { callee, index }
                     if !copies_shape(callee.as_deref(), *index))
         }) {
+            let callee = match &r.context {
+                ReadCx::Argument {
+                    callee: Some(name), ..
+                } => format!("{name}()"),
+                _ => "a function".to_string(),
+            };
             return Err(format!(
-                "{array}'s shape is passed to a function at line {}, after the original value \
+                "{array}'s shape is passed to {callee} at line {}, after the original value \
                  is read at line {}; a change there would be undone by the restore but kept \
                  with a copy",
                 self.line(r.span.start),

@@ -292,6 +292,8 @@ pub struct VarMod {
     /// Where the statement sits, when the change is a whole statement (a
     /// declaration, or an assignment that is an expression statement).
     pub stmt: Option<Placement>,
+    /// Variables the new value can be (or point into): see `exposed`.
+    pub from: Vec<String>,
 }
 
 /// An argument of a call, as the summaries of the tree may need it.
@@ -693,7 +695,9 @@ impl<'a> Walker<'a> {
                 let mut cursor = node.walk();
                 let items: Vec<Node> = node.named_children(&mut cursor).collect();
                 for item in items {
-                    self.object_use(item, UseKind::Store);
+                    for array in self.exposed(item) {
+                        self.push_use(array, UseKind::Store, Span::of(item));
+                    }
                 }
             }
             "identifier" => self.alias_read(node),
@@ -1131,6 +1135,7 @@ impl<'a> Walker<'a> {
         if !record {
             return;
         }
+        let from = value.map_or(Vec::new(), |v| self.exposed(v));
         let value = value.map(|v| self.value(v));
         let whole = match node.kind() {
             "init_declarator" => true,
@@ -1144,6 +1149,7 @@ impl<'a> Walker<'a> {
             value,
             slot_read,
             stmt: whole.then(|| placement(node)),
+            from,
         });
     }
 
@@ -1190,7 +1196,7 @@ impl<'a> Walker<'a> {
             return;
         }
         // Storing an array anywhere but a local variable publishes it.
-        if let Some(array) = self.object(right) {
+        for array in self.exposed(right) {
             self.push_use(array, UseKind::Store, Span::of(right));
         }
         if let Some((shape, target, base)) = self.target(left) {
@@ -1266,6 +1272,7 @@ impl<'a> Walker<'a> {
             value: None,
             slot_read: None,
             stmt: None,
+            from: Vec::new(),
         });
     }
 
@@ -1286,8 +1293,17 @@ impl<'a> Walker<'a> {
     }
 
     fn call(&mut self, node: Node) {
-        let Some(name) = callee(node, self.src) else {
-            return;
+        // A function pointer expression (`(*fp)(a)`) is unknown code: name
+        // it by its text.
+        let spelled;
+        let name = match callee(node, self.src) {
+            Some(name) => name,
+            None => {
+                spelled = node
+                    .child_by_field_id(F.function)
+                    .map_or(String::new(), |f| norm(self.text(f)));
+                spelled.as_str()
+            }
         };
         let plain = callee_is_plain(node);
         let args = call_args(node);
@@ -1311,7 +1327,13 @@ impl<'a> Walker<'a> {
         let mut infos = Vec::new();
         for (index, &arg) in args.iter().enumerate() {
             let object = self.object(arg);
-            if let Some(array) = &object {
+            // An array inside a larger argument (`c ? a : b`, `(x, a)`) is
+            // passed too.
+            let passed = match &object {
+                Some(array) => vec![array.clone()],
+                None => self.exposed(arg),
+            };
+            for array in &passed {
                 let kind = if FREE_FNS.contains(&name) {
                     Some(UseKind::Free(name.to_string()))
                 } else if SAFE_ACCESSORS.contains(&name) || source_macro {
@@ -1405,6 +1427,34 @@ impl<'a> Walker<'a> {
         });
     }
 
+    /// The variables whose value an expression can evaluate to or point
+    /// into (`c ? a : b`, `(x, a)`, `a + 1`, `&a[0]`), resolved: not those
+    /// only passed to a call inside it, read through a field, or measured.
+    fn exposed(&self, node: Node) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut walk = Preorder::new(node);
+        while let Some(n) = walk.next() {
+            let operator = |n: Node, op: &str| {
+                n.kind() == "pointer_expression"
+                    && n.child_by_field_id(F.operator)
+                        .is_some_and(|o| o.kind() == op)
+            };
+            let deref = n.kind() == "subscript_expression" || operator(n, "*");
+            let address_taken = n.parent().is_some_and(|p| operator(p, "&"));
+            match n.kind() {
+                "call_expression" | "field_expression" | "sizeof_expression" => {
+                    walk.skip_children()
+                }
+                // An element's value is not the pointer, unless `&` takes
+                // its address again.
+                _ if deref && !address_taken => walk.skip_children(),
+                "identifier" => out.push(self.resolve(self.text(n))),
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// Identifiers in an expression.
     fn identifiers(&self, node: Node) -> Vec<String> {
         let mut out = Vec::new();
@@ -1446,13 +1496,33 @@ fn read_context(node: Node, src: &[u8]) -> ReadCx {
                     .map(|f| f.utf8_text(src).unwrap_or_default().to_string());
                 return ReadCx::Argument { callee, index };
             }
-            "subscript_expression" if is(F.argument) => return ReadCx::Element,
-            "pointer_expression"
-                if parent
-                    .child_by_field_id(F.operator)
-                    .is_some_and(|o| o.kind() == "*") =>
+            // An element, unless its address is taken (`&S[i]`, `&*S`):
+            // then it is a pointer into the storage again.
+            "subscript_expression" | "pointer_expression"
+                if (parent.kind() == "subscript_expression" && is(F.argument))
+                    || parent
+                        .child_by_field_id(F.operator)
+                        .is_some_and(|o| o.kind() == "*") =>
             {
-                return ReadCx::Element
+                let mut up = parent;
+                while let Some(p) = up
+                    .parent()
+                    .filter(|p| p.kind() == "parenthesized_expression")
+                {
+                    up = p;
+                }
+                let address = up.parent().filter(|p| {
+                    p.kind() == "pointer_expression"
+                        && p.child_by_field_id(F.operator)
+                            .is_some_and(|o| o.kind() == "&")
+                });
+                match address {
+                    Some(addr) => {
+                        cur = addr;
+                        continue;
+                    }
+                    None => return ReadCx::Element,
+                }
             }
             "assignment_expression" if is(F.right) => {
                 let left = parent.child_by_field_id(F.left).map(strip_parens);
