@@ -120,10 +120,26 @@ pub fn verify(
             file.parse_errors
         ));
     }
+    // A function is the same one after the change when its name sits where
+    // the edits moved it (two functions may share a name in one file).
+    let edits: Vec<&Edit> = changes.iter().flat_map(|c| &c.edits).collect();
+    let moved = |pos: usize| -> usize {
+        let delta: isize = edits
+            .iter()
+            .filter(|e| e.range.end <= pos)
+            .map(|e| e.content.len() as isize - e.range.len() as isize)
+            .sum();
+        pos.saturating_add_signed(delta)
+    };
     for change in changes {
         for &i in &change.findings {
             let before = &file.findings[i];
-            let same = |f: &&Finding| f.function == before.function && f.array == before.array;
+            let at = moved(before.function_span.start);
+            let same = |f: &&Finding| {
+                f.function == before.function
+                    && f.array == before.array
+                    && f.function_span.start == at
+            };
             let left = after.iter().filter(same);
             match change.kind {
                 ChangeKind::Rewrite => {
