@@ -508,13 +508,14 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
     }
     let names: HashSet<String> = targets.iter().map(|q| q.name.clone()).collect();
     let at: HashSet<usize> = targets.iter().map(|q| q.at).collect();
-    let again = process(
-        cx,
-        p.path,
-        text.to_string(),
-        Keep::Only(&names),
-        Retain::All,
-    );
+    // Code that did not parse as a function has no name the outline knows:
+    // parse what the first pass parsed, so the same ERROR nodes come back.
+    let keep = if at.contains(&UNPARSED) {
+        Keep::Hits(&names)
+    } else {
+        Keep::Only(&names)
+    };
+    let again = process(cx, p.path, text.to_string(), keep, Retain::All);
     let functions: Vec<Facts> = again
         .functions
         .into_iter()

@@ -147,6 +147,21 @@ fn check_fails_on_open_findings_only() {
     let (v, code, _) = json(acked.path(), &["--check"]);
     assert_eq!(code, 0);
     assert_eq!(v["findings"][0]["acknowledged"], true);
+
+    // An allow comment must say why; another class's allow does not count.
+    for comment in [
+        "/* dims-fix: allow(manual) */",
+        "/* dims-fix: allow(lock) private */",
+    ] {
+        let bare = TEMP_WRITE.replace(
+            "    PyArray_DIMS(a)[0] = v;",
+            &format!("    PyArray_DIMS(a)[0] = v; {comment}"),
+        );
+        let dir = tree(&[("f.c", bare.as_bytes())]);
+        let (v, code, _) = json(dir.path(), &["--check"]);
+        assert_eq!(code, 1, "{comment}");
+        assert_eq!(v["findings"][0]["acknowledged"], false, "{comment}");
+    }
 }
 
 #[test]

@@ -51,10 +51,19 @@ pub fn lock_anchor(findings: &[Finding], function: Span) -> Option<usize> {
 fn allowed(f: &Finding, text: &str, lines: &LineIndex, allow: &str) -> bool {
     f.sites
         .iter()
-        .any(|s| line_text(text, lines, s.span.start).contains(allow))
+        .any(|s| has_allow(line_text(text, lines, s.span.start), allow))
         || f.sites
             .first()
-            .is_some_and(|s| comment_above(text, lines, s.stmt.start).contains(allow))
+            .is_some_and(|s| has_allow(&comment_above(text, lines, s.stmt.start), allow))
+}
+
+/// An allow comment that gives a reason: `dims-fix: allow(manual) why`.
+fn has_allow(text: &str, allow: &str) -> bool {
+    text.match_indices(allow).any(|(i, _)| {
+        let rest = &text[i + allow.len()..];
+        let reason = rest.split("*/").next().unwrap_or_default();
+        reason.chars().any(|c| c.is_alphanumeric())
+    })
 }
 
 fn line_text<'t>(text: &'t str, lines: &LineIndex, pos: usize) -> &'t str {

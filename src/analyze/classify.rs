@@ -360,20 +360,113 @@ impl<'a> ArrayCx<'a> {
         ))
     }
 
-    /// The first use that makes the new array visible between its
-    /// allocation and a write, if any reaches the write.
+    /// Why the new array may be visible to other code at the write, if it
+    /// may: a use that publishes it between the allocation and the write
+    /// (or anywhere in a loop around the write that the allocation does
+    /// not start afresh), a copy into a variable that is not this
+    /// function's own, another value assigned to it before the write, a
+    /// label that lets control reach the write without the allocation, or
+    /// a variable that is itself shared.
     fn first_escape(&self, names: &[String], alloc: Span, write: Span) -> Option<String> {
+        let line = |pos: usize| self.line(pos);
+        let local = |name: &str| {
+            let decls: Vec<&Decl> = self.f.decls.iter().filter(|d| d.name == name).collect();
+            let params = self.f.params.iter().filter(|p| p.name == name).count();
+            match decls.as_slice() {
+                [d] => params == 0 && d.storage.is_none(),
+                [] => params == 1,
+                _ => false,
+            }
+        };
+        if let Some(n) = names.iter().find(|n| !local(n)) {
+            return Some(format!(
+                "`{n}` is not a local variable of this function (a global, a static, or \
+                 declared more than once), so other code can reach it"
+            ));
+        }
+        // Before the write, the names hold nothing but new arrays (or NULL).
+        let other = self.f.var_mods.iter().find(|m| {
+            names.contains(&m.name)
+                && m.span.end <= write.start
+                && m.span != alloc
+                && !m.value.as_ref().is_some_and(|v| {
+                    v.is_null
+                        || v.ident.as_ref().is_some_and(|i| names.contains(i))
+                        || v.call.as_deref().is_some_and(|c| self.allocates(c))
+                })
+        });
+        if let Some(m) = other {
+            return Some(format!(
+                "`{}` is also given another value at line {}, so it may not hold the new \
+                 array at the write",
+                m.name,
+                line(m.span.start)
+            ));
+        }
+        if let Some(j) = self.f.jumps.iter().find(|j| {
+            matches!(j.kind, JumpKind::Label | JumpKind::Case)
+                && j.span.start >= alloc.end
+                && j.span.start < write.start
+        }) {
+            return Some(format!(
+                "a label at line {} lets control reach the write without the allocation",
+                line(j.span.start)
+            ));
+        }
+        // Loops around the write that the allocation does not start afresh
+        // (it is outside them, or does not run before the write in each
+        // pass): what follows the write in one pass precedes it in the next.
+        let dominates = self
+            .f
+            .var_mods
+            .iter()
+            .find(|m| m.span == alloc)
+            .and_then(|m| m.stmt)
+            .is_some_and(|p| {
+                p.block.contains(write)
+                    && matches!(p.block_kind, BlockKind::Compound | BlockKind::Preproc)
+            });
+        let loops: Vec<Span> = self
+            .loop_spans()
+            .filter(|l| l.contains(write) && !(l.contains(alloc) && dominates))
+            .collect();
+        // Names the new array goes by: the allocated variable, the ones it
+        // was copied from, and the ones it is copied to after.
+        let mut names: Vec<String> = names.to_vec();
+        let after = Span::new(alloc.start, write.end);
+        let in_reach = |span: Span| after.contains(span) || loops.iter().any(|l| l.contains(span));
+        loop {
+            let copy = self.f.var_mods.iter().find(|m| {
+                in_reach(m.span)
+                    && m.span != alloc
+                    && !names.contains(&m.name)
+                    && m.from.iter().any(|v| names.contains(v))
+            });
+            let Some(m) = copy else { break };
+            if !local(&m.name) {
+                return Some(format!(
+                    "it is stored in `{}` at line {}, which other code can reach",
+                    m.name,
+                    line(m.span.start)
+                ));
+            }
+            names.push(m.name.clone());
+        }
         self.f
             .uses
             .iter()
             .filter(|u| names.contains(&u.array))
-            .filter(|u| u.span.start >= alloc.end && u.span.end <= write.start)
-            .filter(|u| self.reaches(u.span, write))
+            .filter(|u| {
+                let linear = u.span.end >= alloc.end
+                    && u.span.start < write.end
+                    && self.reaches(u.span, write);
+                linear || loops.iter().any(|l| l.contains(u.span))
+            })
             .find_map(|u| {
                 let line = self.line(u.span.start);
                 let name = &u.array;
                 match &u.kind {
-                    UseKind::Passed { callee } => {
+                    UseKind::Passed { callee } if !BORROWING_CALLEES.contains(&callee.as_str()) => {
                         Some(format!("{name} is passed to {callee}() at line {line}"))
                     }
                     UseKind::CtorLink { callee } => Some(format!(
@@ -387,6 +480,34 @@ impl<'a> ArrayCx<'a> {
                     _ => None,
                 }
             })
+    }
+
+    /// Whether a call returns a new array: an allocator, or a function of
+    /// the tree whose summary says so.
+    fn allocates(&self, callee: &str) -> bool {
+        is_allocator(callee)
+            || self
+                .summaries
+                .functions
+                .get(callee)
+                .is_some_and(|s| s.fresh.is_some())
+    }
+
+    /// Loops of the function: `for`, `while`, `do`, and backward `goto`s
+    /// (from the label to the jump).
+    fn loop_spans(&self) -> impl Iterator<Item = Span> + '_ {
+        let gotos = self.f.jumps.iter().filter_map(|g| {
+            if g.kind != JumpKind::Goto {
+                return None;
+            }
+            let label = self
+                .f
+                .jumps
+                .iter()
+                .find(|j| j.kind == JumpKind::Label && j.label == g.label)?;
+            (label.span.start < g.span.start).then(|| Span::new(label.span.start, g.span.end))
+        });
+        self.f.loops.iter().copied().chain(gotos)
     }
 
     /// Whether control can flow from `from` to `to`: false when a block
@@ -427,6 +548,18 @@ impl<'a> ArrayCx<'a> {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         let mut descr = false;
+        // A name declared twice (an inner block's own variable) may be
+        // another array: its fields are no evidence about this one.
+        let declared = self.f.decls.iter().filter(|d| d.name == self.array).count()
+            + self
+                .f
+                .params
+                .iter()
+                .filter(|p| p.name == self.array)
+                .count();
+        if declared > 1 {
+            return (out, descr);
+        }
         for u in self.f.uses.iter().filter(|u| u.array == self.array) {
             let (key, text) = match &u.kind {
                 UseKind::MetaWrite(field) => {
@@ -946,10 +1079,8 @@ impl<'a> ArrayCx<'a> {
             return Ok(None);
         };
         let qualifiers = lexical::identifiers(&self.text[decl.stmt.start..decl.declarator.start]);
-        if let Some(q) = qualifiers
-            .iter()
-            .find(|q| matches!(**q, "static" | "extern" | "_Thread_local" | "volatile"))
-        {
+        let volatile = qualifiers.contains(&"volatile").then_some("volatile");
+        if let Some(q) = decl.storage.as_deref().or(volatile) {
             return Err(format!(
                 "`{name}` is declared `{q}` (line {}); other calls or threads may share or \
                  change it",
@@ -1276,19 +1407,7 @@ impl<'a> ArrayCx<'a> {
     /// value read from another slot or another array.
     fn check_loops(&self, read: &VarMod, vars: &[String], win: Span) -> Result<(), String> {
         let array = self.array;
-        // A backward `goto` makes a loop from its label to itself.
-        let gotos = self.f.jumps.iter().filter_map(|g| {
-            if g.kind != JumpKind::Goto {
-                return None;
-            }
-            let label = self
-                .f
-                .jumps
-                .iter()
-                .find(|j| j.kind == JumpKind::Label && j.label == g.label)?;
-            (label.span.start < g.span.start).then(|| Span::new(label.span.start, g.span.end))
-        });
-        for lp in self.f.loops.iter().copied().chain(gotos) {
+        for lp in self.loop_spans() {
             if !lp.contains(win) || lp.contains(read.span) {
                 continue;
             }
@@ -1623,6 +1742,19 @@ fn describe(how: &How) -> String {
         How::MacroAssign { name } | How::MacroBody { name } => format!("{name}()"),
     }
 }
+
+/// NumPy functions that copy data into the array they are given and keep
+/// no reference to it: passing a new array there does not publish it.
+const BORROWING_CALLEES: &[&str] = &[
+    "PyArray_AssignArray",
+    "PyArray_AssignRawScalar",
+    "PyArray_CopyAsFlat",
+    "PyArray_CopyInto",
+    "PyArray_CopyAnyInto",
+    "PyArray_MoveInto",
+    "PyArray_FillWithScalar",
+    "PyArray_AssignZero",
+];
 
 /// Types that hold any dimension (`npy_intp` and its equals).
 const WIDE_TYPES: &[&str] = &[

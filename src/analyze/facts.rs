@@ -372,6 +372,8 @@ pub struct Decl {
     /// How many declarators the statement has.
     pub declarators: usize,
     pub value: Option<Value>,
+    /// `static`, `extern` or `_Thread_local`, when declared so.
+    pub storage: Option<String>,
 }
 
 /// Where an alias was made and what it points at.
@@ -927,6 +929,13 @@ impl<'a> Walker<'a> {
                     &norm(self.text(arg.child_by_field_id(F.index)?)),
                 ))
             }
+            // `d++` as a pointer (`*d++ = v`): the alias, moved by an amount
+            // not tracked.
+            "update_expression" => {
+                let arg = strip_parens(node.child_by_field_id(F.argument)?);
+                let s = self.aliases.get(self.text(arg))?.clone();
+                Some(with_offset(s, "?"))
+            }
             _ => self.source(node),
         }
     }
@@ -1062,6 +1071,13 @@ impl<'a> Walker<'a> {
             )
             .collect();
         let count = declarators.len();
+        let mut walk = node.walk();
+        let storage = node
+            .children(&mut walk)
+            .filter(|c| c.kind() == "storage_class_specifier")
+            .map(|c| self.text(c))
+            .find(|t| matches!(*t, "static" | "extern" | "_Thread_local" | "thread_local"))
+            .map(str::to_string);
         for declarator in declarators {
             let Some(name_node) = declarator_name(declarator) else {
                 continue;
@@ -1090,6 +1106,7 @@ impl<'a> Walker<'a> {
                 type_text: type_text.clone(),
                 declarators: count,
                 value: value.map(|v| self.value(v)),
+                storage: storage.clone(),
             });
             self.assign_var(&name, declarator, value, value.is_some());
         }
@@ -1137,12 +1154,7 @@ impl<'a> Walker<'a> {
         }
         let from = value.map_or(Vec::new(), |v| self.exposed(v));
         let value = value.map(|v| self.value(v));
-        let whole = match node.kind() {
-            "init_declarator" => true,
-            _ => node
-                .parent()
-                .is_some_and(|p| p.kind() == "expression_statement"),
-        };
+        let whole = node.kind() == "init_declarator" || runs_with_statement(node);
         self.facts.var_mods.push(VarMod {
             name: name.to_string(),
             span: Span::of(node),
@@ -1322,6 +1334,12 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        // `Py_SETREF(fa->descr, d)` assigns the field.
+        if plain && matches!(name, "Py_SETREF" | "Py_XSETREF") {
+            if let Some(first) = args.first().copied() {
+                self.meta_write(first, node);
+            }
+        }
         let ctor_links = ctor_link_args(name);
         let source_macro = self.source_macro(name).is_some();
         let mut infos = Vec::new();
@@ -1465,6 +1483,44 @@ impl<'a> Walker<'a> {
         }
         out
     }
+}
+
+/// Whether an expression is evaluated every time the statement holding it
+/// runs: not under `&&`, `||`, `?:`, a call's arguments (order aside, a
+/// macro may drop them) or a loop body; through parentheses, casts, other
+/// operators, commas, and the conditions of `if`/`while`/`switch` and a
+/// `for`'s initialiser.
+fn runs_with_statement(node: Node) -> bool {
+    let mut cur = node;
+    while let Some(parent) = cur.parent() {
+        let is = |field: u16| {
+            parent
+                .child_by_field_id(field)
+                .is_some_and(|c| c.id() == cur.id())
+        };
+        match parent.kind() {
+            "expression_statement" | "return_statement" => return true,
+            "parenthesized_expression"
+            | "cast_expression"
+            | "comma_expression"
+            | "assignment_expression" => {}
+            "binary_expression" => {
+                let logical = parent
+                    .child_by_field_id(F.operator)
+                    .is_some_and(|o| matches!(o.kind(), "&&" | "||"));
+                if logical && is(F.right) {
+                    return false;
+                }
+            }
+            "if_statement" | "while_statement" | "switch_statement" | "do_statement" => {
+                return is(F.condition)
+            }
+            "for_statement" => return is(F.initializer),
+            _ => return false,
+        }
+        cur = parent;
+    }
+    false
 }
 
 /// What the code around a shape pointer expression does with it.

@@ -132,6 +132,29 @@ fn fresh_return(f: &Facts) -> Option<String> {
             continue;
         }
         let name = value.ident.as_ref()?;
+        // A local of this call (not static), never handed to other code
+        // nor copied elsewhere before it is returned.
+        let decls: Vec<_> = f.decls.iter().filter(|d| &d.name == name).collect();
+        if !matches!(decls.as_slice(), [d] if d.storage.is_none()) {
+            return None;
+        }
+        let published = f.uses.iter().any(|u| {
+            &u.array == name
+                && matches!(
+                    u.kind,
+                    UseKind::Passed { .. }
+                        | UseKind::Store
+                        | UseKind::CtorLink { .. }
+                        | UseKind::AddressOf
+                )
+        });
+        let copied = f
+            .var_mods
+            .iter()
+            .any(|m| &m.name != name && m.from.contains(name));
+        if published || copied {
+            return None;
+        }
         let mut assigned = false;
         for m in f.var_mods.iter().filter(|m| &m.name == name) {
             match &m.value {

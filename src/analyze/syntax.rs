@@ -20,6 +20,8 @@ pub struct Fields {
     pub name: u16,
     pub body: u16,
     pub arguments: u16,
+    pub condition: u16,
+    pub initializer: u16,
 }
 
 pub static F: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
@@ -46,6 +48,8 @@ pub static F: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
         name: id("name"),
         body: id("body"),
         arguments: id("arguments"),
+        condition: id("condition"),
+        initializer: id("initializer"),
     }
 });
 
