@@ -120,8 +120,9 @@ pub fn verify(
             file.parse_errors
         ));
     }
-    // A function is the same one after the change when its name sits where
-    // the edits moved it (two functions may share a name in one file).
+    // A function is the same one after the change when it starts where the
+    // edits moved it (two functions may share a name, or have none the
+    // parser could find, in one file).
     let edits: Vec<&Edit> = changes.iter().flat_map(|c| &c.edits).collect();
     let moved = |pos: usize| -> usize {
         let delta: isize = edits
@@ -134,11 +135,11 @@ pub fn verify(
     for change in changes {
         for &i in &change.findings {
             let before = &file.findings[i];
-            let at = moved(before.function_span.start);
+            let at = moved(before.function_body.start);
             let same = |f: &&Finding| {
                 f.function == before.function
                     && f.array == before.array
-                    && f.function_span.start == at
+                    && f.function_body.start == at
             };
             let left = after.iter().filter(same);
             match change.kind {
