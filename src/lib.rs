@@ -265,10 +265,12 @@ pub fn plan_all(
                 .flat_map(|c| c.edits.iter().cloned())
                 .collect();
             let checked = Patch::new(edits)
-                .map_err(|e| e.to_string())
+                .map_err(|e| format!("internal error: {e}; file left untouched"))
                 .and_then(|patch| {
                     let new = patch.apply(&file.text);
-                    patch::verify(file, &changes, &new, opts, &scan.summaries).map(|()| new)
+                    patch::verify(file, &changes, &new, opts, &scan.summaries)
+                        .map(|()| new)
+                        .map_err(|refusal| refusal.to_string())
                 });
             Ok(match checked {
                 Ok(new) => FilePlan {
@@ -279,10 +281,7 @@ pub fn plan_all(
                 Err(why) => FilePlan {
                     changes,
                     new_text: None,
-                    refused: Some(format!(
-                        "internal error: the planned change failed its check ({why}); \
-                         file left untouched"
-                    )),
+                    refused: Some(why),
                 },
             })
         })

@@ -103,6 +103,41 @@ impl Patch {
     }
 }
 
+/// Why a planned result was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The result has more ERROR/MISSING nodes than the original.
+    Reparse { before: usize, after: usize },
+    /// A second run still finds work the change should have done.
+    Unfinished(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // A file that already fails to parse can parse worse after an
+            // edit: tree-sitter's recovery is not local. Not a bug of ours.
+            Refusal::Reparse { before, after } if *before > 0 => write!(
+                f,
+                "the file already has {before} parse errors and tree-sitter reads it with \
+                 {after} after the planned change, so the change cannot be checked; file left \
+                 untouched (fix the errors, or blank unknown macros with --ignore-macro, and \
+                 run again)"
+            ),
+            Refusal::Reparse { before, after } => write!(
+                f,
+                "internal error: the planned change failed its check (the result has {after} \
+                 parse errors where the original has {before}); file left untouched"
+            ),
+            Refusal::Unfinished(why) => write!(
+                f,
+                "internal error: the planned change failed its check ({why}); file left \
+                 untouched"
+            ),
+        }
+    }
+}
+
 /// Check a planned result before it is shown or written: it parses as
 /// cleanly as the original, and a second run finds nothing left to do for
 /// the changed findings (no rewrite site, no missing TODO).
@@ -112,13 +147,13 @@ pub fn verify(
     new_text: &str,
     opts: &ScanOptions,
     summaries: &Summaries,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     let (after, errors) = reanalyze(opts, summaries, &file.path, new_text);
     if errors > file.parse_errors {
-        return Err(format!(
-            "the result has {errors} parse errors where the original has {}",
-            file.parse_errors
-        ));
+        return Err(Refusal::Reparse {
+            before: file.parse_errors,
+            after: errors,
+        });
     }
     // A function is the same one after the change when it starts where the
     // edits moved it (two functions may share a name, or have none the
@@ -146,18 +181,18 @@ pub fn verify(
                 ChangeKind::Rewrite => {
                     let kinds: Vec<_> = before.rewrite.iter().map(|r| r.kind).collect();
                     if left.flat_map(|f| &f.sites).any(|s| kinds.contains(&s.kind)) {
-                        return Err(format!(
+                        return Err(Refusal::Unfinished(format!(
                             "a second run still finds writes to {}'s shape in {}",
                             before.array, before.function
-                        ));
+                        )));
                     }
                 }
                 ChangeKind::LockTodo | ChangeKind::ManualTodo => {
                     if left.clone().count() == 0 || left.clone().any(|f| !f.acknowledged) {
-                        return Err(format!(
+                        return Err(Refusal::Unfinished(format!(
                             "a second run does not see the TODO for {} in {}",
                             before.array, before.function
-                        ));
+                        )));
                     }
                 }
             }

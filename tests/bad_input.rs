@@ -219,3 +219,19 @@ fn a_file_changed_between_reading_and_writing() {
         "no lost change"
     );
 }
+
+#[test]
+fn a_broken_file_that_parses_worse_after_a_todo() {
+    // A fuzz input with ten parse errors: after the planned TODOs
+    // tree-sitter recovers differently, so the change cannot be checked.
+    let broken = fixture_file("fuzz-crashers", "input-5.c");
+    let dir = tree(&[("broken.c", &broken)]);
+    let err = apply(
+        dir.path(),
+        &["--todo-manual"],
+        3,
+        "dims-fix: broken.c: the file already has 10 parse errors",
+    );
+    assert!(err.contains("file left untouched"), "{err}");
+    assert_eq!(fs::read(dir.path().join("broken.c")).unwrap(), broken);
+}

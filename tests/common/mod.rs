@@ -169,3 +169,8 @@ pub fn init_repo(dir: &Path) {
 pub fn fixture_source(name: &str) -> String {
     std::fs::read_to_string(repo().join("fixtures").join(name).join("input.c")).unwrap()
 }
+
+/// The bytes of one file of a fixture.
+pub fn fixture_file(name: &str, file: &str) -> Vec<u8> {
+    std::fs::read(repo().join("fixtures").join(name).join(file)).unwrap()
+}
