@@ -9,7 +9,8 @@ use std::time::Instant;
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
-use crate::analyze::summary::{is_allocator, FnSummary, MacroSummary, Summaries};
+use crate::analyze::api::is_allocator;
+use crate::analyze::summary::{FnSummary, MacroSummary, Summaries};
 use crate::analyze::{self, ack, classify, Class, Facts, Finding, MacroDef, Sources};
 use crate::discover::{self, Prefilter, WalkOptions};
 use crate::error::Error;
@@ -544,9 +545,10 @@ pub fn findings(
     lines: &LineIndex,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
+    let file = classify::FileCx::new(text, lines);
     for mut f in functions {
         analyze::summary::apply(&mut f, summaries, sources);
-        out.extend(classify::classify(&f, summaries, text, lines));
+        out.extend(classify::classify(&f, summaries, &file));
     }
     out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
     ack::acknowledge(&mut out, text, lines);

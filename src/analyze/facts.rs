@@ -7,6 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
+use super::api::{
+    ctor_link_args, FREE_FNS, FREE_PTR_FNS, MEM_FNS, META_FIELDS, SAFE_ACCESSORS, SHAPE_READERS,
+};
 use super::span::Span;
 use super::syntax::{
     call_args, callee, callee_is_plain, declarator_name, first_named, is_block, is_statement,
@@ -17,92 +20,6 @@ use super::{Kind, Ndim};
 /// Array identity: the variable name (fields pointers resolved to the array
 /// they view), or the normalised expression text for other expressions.
 pub type ArrayId = String;
-
-/// Fields of an ndarray whose replacement is an in-place metadata change.
-pub const META_FIELDS: &[&str] = &["nd", "dimensions", "strides", "descr", "data"];
-
-/// Functions that take an array and neither read its shape nor keep it.
-const SAFE_ACCESSORS: &[&str] = &[
-    "Py_INCREF",
-    "Py_DECREF",
-    "Py_XINCREF",
-    "Py_XDECREF",
-    "Py_CLEAR",
-    "Py_TYPE",
-    "Py_REFCNT",
-    "PyArray_DESCR",
-    "PyArray_DTYPE",
-    "PyArray_STRIDES",
-    "PyArray_NDIM",
-    "PyArray_DATA",
-    "PyArray_BYTES",
-    "PyArray_FLAGS",
-    "PyArray_ITEMSIZE",
-    "PyArray_BASE",
-    "PyArray_HANDLER",
-    "PyArray_TYPE",
-    "PyArray_CHKFLAGS",
-    "PyArray_ENABLEFLAGS",
-    "PyArray_CLEARFLAGS",
-    "PyArray_Check",
-    "PyArray_CheckExact",
-    "PyArray_ISONESEGMENT",
-    "PyArray_ISWRITEABLE",
-    "PyArray_ISALIGNED",
-    "PyArray_ISCONTIGUOUS",
-    "PyArray_IS_C_CONTIGUOUS",
-    "PyArray_IS_F_CONTIGUOUS",
-    "PyArray_ISFORTRAN",
-    "PyArray_ISCARRAY",
-    "PyArray_ISFARRAY",
-    "PyArray_ISBEHAVED",
-    "PyArray_ISBYTESWAPPED",
-    "PyArray_ISNOTSWAPPED",
-    "PyArray_ISEXTENDED",
-    "PyArray_ISOBJECT",
-];
-
-/// Functions and macros that read an array's shape through the array itself
-/// (a local copy cannot redirect them), but do not keep the array.
-const SHAPE_READERS: &[&str] = &[
-    "PyArray_DIM",
-    "PyArray_STRIDE",
-    "PyArray_SIZE",
-    "PyArray_NBYTES",
-    "PyArray_UpdateFlags",
-    "PyArray_GETPTR1",
-    "PyArray_GETPTR2",
-    "PyArray_GETPTR3",
-    "PyArray_GETPTR4",
-];
-
-/// Functions that free an array's shape storage.
-const FREE_FNS: &[&str] = &["npy_free_cache_dim_array"];
-/// Functions that free a shape pointer passed to them.
-const FREE_PTR_FNS: &[&str] = &["npy_free_cache_dim", "PyDimMem_FREE"];
-
-/// Library functions whose first argument is written.
-const MEM_FNS: &[&str] = &[
-    "memcpy",
-    "memmove",
-    "memset",
-    "__builtin_memcpy",
-    "__builtin_memmove",
-    "__builtin_memset",
-];
-
-/// NumPy's array constructors and the argument positions of `obj`/`base`.
-/// Passing an array there only links it to the new array: a subclass's
-/// `__array_finalize__` then sees the true shape, exactly as after NumPy's
-/// own fix for numpy#28197.
-fn ctor_link_args(name: &str) -> &'static [usize] {
-    match name {
-        "PyArray_NewFromDescr" => &[7],
-        "PyArray_NewFromDescrAndBase" | "PyArray_NewFromDescr_int" => &[7, 8],
-        "PyArray_New" => &[8],
-        _ => &[],
-    }
-}
 
 /// What counts as a shape source.
 #[derive(Clone, Copy, Debug)]
@@ -431,6 +348,39 @@ pub struct Facts {
     /// an ndarray fields pointer (so not a shape source): the variable,
     /// the field and where.
     pub raw_fields: Vec<(String, String, Span)>,
+}
+
+/// How a name is declared in a function.
+#[derive(Debug, Clone, Copy)]
+pub enum Declared<'f> {
+    /// Not here: a global, a macro, or nothing.
+    Nowhere,
+    Param,
+    /// A local variable of each call.
+    Local(&'f Decl),
+    /// A `static`, `extern` or thread-local variable: shared between calls.
+    Shared(&'f Decl),
+    /// More than once (an inner block declares it again), or also as an
+    /// enumeration constant.
+    Twice,
+}
+
+impl Facts {
+    /// How `name` is declared in this function.
+    pub fn declared(&self, name: &str) -> Declared<'_> {
+        let mut decls = self.decls.iter().filter(|d| d.name == name);
+        let params = self.params.iter().filter(|p| p.name == name).count();
+        let enums = self.enumerators.iter().filter(|e| *e == name).count();
+        let first = decls.next();
+        let count = params + enums + usize::from(first.is_some()) + decls.count();
+        match (count, first) {
+            (0, _) => Declared::Nowhere,
+            (1, Some(d)) if d.storage.is_some() => Declared::Shared(d),
+            (1, Some(d)) => Declared::Local(d),
+            (1, None) if params == 1 => Declared::Param,
+            _ => Declared::Twice,
+        }
+    }
 }
 
 /// Walk state: aliases and fields pointers as of the current position.
@@ -1540,12 +1490,11 @@ fn read_context(node: Node, src: &[u8]) -> ReadCx {
                     .child_by_field_id(F.operator)
                     .is_some_and(|o| matches!(o.kind(), "+" | "-")) => {}
             "argument_list" => {
-                let mut walk = parent.walk();
-                let index = parent
-                    .named_children(&mut walk)
-                    .position(|c| c.id() == cur.id())
-                    .unwrap_or(0);
                 let call = parent.parent().filter(|c| c.kind() == "call_expression");
+                // Positions as the call sees them (comments are not arguments).
+                let index = call
+                    .and_then(|c| call_args(c).iter().position(|a| a.id() == cur.id()))
+                    .unwrap_or(0);
                 let callee = call
                     .filter(|c| callee_is_plain(*c))
                     .and_then(|c| c.child_by_field_id(F.function))

@@ -2,11 +2,13 @@
 //! (DESIGN §3), from a parsed file to findings.
 
 pub mod ack;
+pub mod api;
 pub mod classify;
 pub mod facts;
 pub mod span;
 pub mod summary;
 pub mod syntax;
+mod window;
 
 use serde::Serialize;
 use tree_sitter::Node;

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::api::is_allocator;
 use super::facts::{self, ArrayId, Facts, How, ShapeRef, Sources, Target, UseKind, Via, Write};
 use super::{Kind, MacroDef};
 use crate::source::parse_c;
@@ -41,40 +42,6 @@ pub struct MacroSummary {
 pub struct Summaries {
     pub functions: HashMap<String, FnSummary>,
     pub macros: HashMap<String, MacroSummary>,
-}
-
-/// Calls that return a new array (DESIGN §3).
-pub fn is_allocator(name: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "PyArray_New",
-        "PyArray_Empty",
-        "PyArray_EMPTY",
-        "PyArray_Zeros",
-        "PyArray_ZEROS",
-        "PyArray_SimpleNew",
-        "PyObject_New",
-        "PyObject_GC_New",
-    ];
-    PREFIXES.iter().any(|p| name.starts_with(p))
-        || matches!(name, "PyArray_View" | "tp_alloc" | "PyType_GenericAlloc")
-}
-
-/// Calls documented to return their input in some cases: their result may be
-/// an array other threads see.
-pub fn may_return_input(name: &str) -> bool {
-    name.starts_with("PyArray_From")
-        || name.starts_with("PyArray_FROM")
-        || matches!(
-            name,
-            "PyArray_CheckAxis"
-                | "PyArray_CheckFromAny"
-                | "PyArray_ContiguousFromAny"
-                | "PyArray_ContiguousFromObject"
-                | "PyArray_GETCONTIGUOUS"
-                | "PyArray_EnsureArray"
-                | "PyArray_EnsureAnyArray"
-                | "PyArray_Return"
-        )
 }
 
 impl FnSummary {
@@ -134,8 +101,7 @@ fn fresh_return(f: &Facts) -> Option<String> {
         let name = value.ident.as_ref()?;
         // A local of this call (not static), never handed to other code
         // nor copied elsewhere before it is returned.
-        let decls: Vec<_> = f.decls.iter().filter(|d| &d.name == name).collect();
-        if !matches!(decls.as_slice(), [d] if d.storage.is_none()) {
+        if !matches!(f.declared(name), facts::Declared::Local(_)) {
             return None;
         }
         let published = f.uses.iter().any(|u| {
@@ -249,7 +215,7 @@ pub fn apply(f: &mut Facts, summaries: &Summaries, sources: Sources) {
                         };
                         writes.push(write(shape, Target::Pointer, how, Some(arg.span)));
                     }
-                    if facts::META_FIELDS.contains(&field.as_str()) {
+                    if super::api::META_FIELDS.contains(&field.as_str()) {
                         uses.push((array.clone(), UseKind::MetaWrite(field.clone()), call.span));
                     }
                 }

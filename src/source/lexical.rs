@@ -160,6 +160,11 @@ pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<MacroDef> {
 /// The identifiers of a piece of code, skipping comments, strings and
 /// character literals.
 pub fn identifiers(code: &str) -> Vec<&str> {
+    identifiers_at(code).into_iter().map(|(_, id)| id).collect()
+}
+
+/// The identifiers of a piece of code with their byte offsets.
+pub fn identifiers_at(code: &str) -> Vec<(usize, &str)> {
     let t = code.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -186,7 +191,7 @@ pub fn identifiers(code: &str) -> Vec<&str> {
                 // `@TYPE@` is a template token of a `.c.src` file, not a name.
                 let template = start > 0 && t[start - 1] == b'@' && t.get(i) == Some(&b'@');
                 if !t[start].is_ascii_digit() && !template {
-                    out.push(&code[start..i]);
+                    out.push((start, &code[start..i]));
                 }
             }
             _ => i += 1,
@@ -199,40 +204,63 @@ pub fn identifiers(code: &str) -> Vec<&str> {
 /// a string or a character literal (an unterminated `/*` before it counts
 /// as a comment running on). Inserted text must only go there: a `*/` in an
 /// inserted comment would otherwise end a comment the file opened earlier.
+/// One lookup; `CodeMap` answers many.
 pub fn in_code(text: &str, pos: usize) -> bool {
-    let t = text.as_bytes();
-    let mut i = 0;
-    while i < pos {
-        match t[i] {
-            b'/' if t.get(i + 1) == Some(&b'*') => {
-                match memchr::memmem::find(&t[i + 2..], b"*/") {
-                    Some(e) => i += 2 + e + 2,
-                    None => return false,
-                }
-                if i > pos {
-                    return false;
-                }
-            }
-            b'/' if t.get(i + 1) == Some(&b'/') => {
-                i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |e| i + e);
-                if i > pos {
-                    return false;
-                }
-            }
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < t.len() && t[i] != q && t[i] != b'\n' {
-                    i += if t[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-                if i > pos {
-                    return false;
-                }
-            }
-            _ => i += 1,
-        }
+    CodeMap::scan(text, pos).in_code(pos)
+}
+
+/// Where a text's comments, strings and character literals are, to tell
+/// whether positions are in code (see `in_code`) in one pass.
+#[derive(Debug, Clone, Default)]
+pub struct CodeMap {
+    /// Sorted, disjoint `[start, end)` ranges that are not code; an
+    /// unterminated comment ends at `usize::MAX`.
+    ranges: Vec<(usize, usize)>,
+}
+
+impl CodeMap {
+    pub fn new(text: &str) -> CodeMap {
+        CodeMap::scan(text, text.len())
     }
-    true
+
+    /// The ranges that start before `upto`.
+    fn scan(text: &str, upto: usize) -> CodeMap {
+        let t = text.as_bytes();
+        let mut ranges = Vec::new();
+        let mut i = 0;
+        while i < upto.min(t.len()) {
+            let start = i;
+            match t[i] {
+                b'/' if t.get(i + 1) == Some(&b'*') => {
+                    i = memchr::memmem::find(&t[i + 2..], b"*/")
+                        .map_or(usize::MAX, |e| i + 2 + e + 2);
+                }
+                b'/' if t.get(i + 1) == Some(&b'/') => {
+                    i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |e| i + e);
+                }
+                q @ (b'"' | b'\'') => {
+                    i += 1;
+                    while i < t.len() && t[i] != q && t[i] != b'\n' {
+                        i += if t[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+            ranges.push((start, i));
+        }
+        CodeMap { ranges }
+    }
+
+    /// Whether `pos` is in code: no comment or literal starts before it
+    /// and ends after it.
+    pub fn in_code(&self, pos: usize) -> bool {
+        let before = self.ranges.partition_point(|&(start, _)| start < pos);
+        before == 0 || self.ranges[before - 1].1 <= pos
+    }
 }
 
 #[cfg(test)]
@@ -248,6 +276,12 @@ mod tests {
         assert!(in_code(text, text.find("int c").unwrap()));
         let open = "/* never closed\nint f(void) { return 0; }\n";
         assert!(!in_code(open, open.find("int f").unwrap()));
+        for t in [text, open, "a \"b\\\nc\" d // e\nf", "'x"] {
+            let map = CodeMap::new(t);
+            for pos in 0..=t.len() {
+                assert_eq!(map.in_code(pos), in_code(t, pos), "{t:?} at {pos}");
+            }
+        }
     }
 
     #[test]
