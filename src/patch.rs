@@ -108,6 +108,9 @@ impl Patch {
 pub enum Refusal {
     /// The result has more ERROR/MISSING nodes than the original.
     Reparse { before: usize, after: usize },
+    /// The original has parse errors, and after the change tree-sitter
+    /// sees its functions differently (a finding is gone or moved).
+    Unstable { errors: usize },
     /// A second run still finds work the change should have done.
     Unfinished(String),
 }
@@ -128,6 +131,13 @@ impl std::fmt::Display for Refusal {
                 f,
                 "internal error: the planned change failed its check (the result has {after} \
                  parse errors where the original has {before}); file left untouched"
+            ),
+            Refusal::Unstable { errors } => write!(
+                f,
+                "the file has {errors} parse errors and tree-sitter reads its functions \
+                 differently after the planned change, so the change cannot be checked; file \
+                 left untouched (fix the errors, or blank unknown macros with --ignore-macro, \
+                 and run again)"
             ),
             Refusal::Unfinished(why) => write!(
                 f,
@@ -188,6 +198,11 @@ pub fn verify(
                     }
                 }
                 ChangeKind::LockTodo | ChangeKind::ManualTodo => {
+                    if left.clone().count() == 0 && file.parse_errors > 0 {
+                        return Err(Refusal::Unstable {
+                            errors: file.parse_errors,
+                        });
+                    }
                     if left.clone().count() == 0 || left.clone().any(|f| !f.acknowledged) {
                         return Err(Refusal::Unfinished(format!(
                             "a second run does not see the TODO for {} in {}",
