@@ -115,6 +115,11 @@ pub enum Refusal {
     Unfinished(String),
 }
 
+/// "1 parse error", "3 parse errors".
+fn parse_errors(n: usize) -> String {
+    format!("{n} parse error{}", if n == 1 { "" } else { "s" })
+}
+
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -122,10 +127,11 @@ impl std::fmt::Display for Refusal {
             // edit: tree-sitter's recovery is not local. Not a bug of ours.
             Refusal::Reparse { before, after } if *before > 0 => write!(
                 f,
-                "the file already has {before} parse errors and tree-sitter reads it with \
+                "the file already has {} and tree-sitter reads it with \
                  {after} after the planned change, so the change cannot be checked; file left \
                  untouched (fix the errors, or blank unknown macros with --ignore-macro, and \
-                 run again)"
+                 run again)",
+                parse_errors(*before)
             ),
             Refusal::Reparse { before, after } => write!(
                 f,
@@ -134,10 +140,11 @@ impl std::fmt::Display for Refusal {
             ),
             Refusal::Unstable { errors } => write!(
                 f,
-                "the file has {errors} parse errors and tree-sitter reads its functions \
+                "the file has {} and tree-sitter reads its functions \
                  differently after the planned change, so the change cannot be checked; file \
                  left untouched (fix the errors, or blank unknown macros with --ignore-macro, \
-                 and run again)"
+                 and run again)",
+                parse_errors(*errors)
             ),
             Refusal::Unfinished(why) => write!(
                 f,
@@ -198,7 +205,17 @@ pub fn verify(
                     }
                 }
                 ChangeKind::LockTodo | ChangeKind::ManualTodo => {
-                    if left.clone().count() == 0 && file.parse_errors > 0 {
+                    // In a broken file the comment may move where the
+                    // parser's error recovery cuts: the function then
+                    // loses or changes sites, and the result says nothing
+                    // about the TODO.
+                    let kept = |s: &crate::analyze::Site| {
+                        left.clone()
+                            .flat_map(|f| &f.sites)
+                            .any(|a| a.span.start == moved(s.span.start))
+                    };
+                    let reparsed = left.clone().count() == 0 || !before.sites.iter().all(kept);
+                    if reparsed && file.parse_errors > 0 {
                         return Err(Refusal::Unstable {
                             errors: file.parse_errors,
                         });
