@@ -1,0 +1,195 @@
+//! Calls and their arguments, alias reads, and what an expression exposes.
+
+use tree_sitter::Node;
+
+use crate::analyze::api::{
+    ctor_link_args, FREE_FNS, FREE_PTR_FNS, MEM_FNS, SAFE_ACCESSORS, SHAPE_READERS,
+};
+use crate::analyze::span::Span;
+use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_parens, Preorder, F};
+
+use super::context::{is_declared_name, placement, read_context};
+use super::shapes::norm;
+use super::{ArgInfo, CallSite, How, Read, Target, UseKind, Walker, Write};
+
+impl<'a> Walker<'a> {
+    pub(super) fn call(&mut self, node: Node) {
+        // A function pointer expression (`(*fp)(a)`) is unknown code: name
+        // it by its text.
+        let spelled;
+        let name = match callee(node, self.src) {
+            Some(name) => name,
+            None => {
+                spelled = node
+                    .child_by_field_id(F.function)
+                    .map_or(String::new(), |f| norm(self.text(f)));
+                spelled.as_str()
+            }
+        };
+        let plain = callee_is_plain(node);
+        let args = call_args(node);
+        if plain && MEM_FNS.contains(&name) {
+            if let Some(first) = args.first().copied() {
+                if let Some(shape) = self.shape_ref(first) {
+                    let source = self.consume(first);
+                    self.facts.writes.push(Write {
+                        shape,
+                        target: Target::Whole,
+                        how: How::MemFn(name.to_string()),
+                        expr: Span::of(node),
+                        source,
+                        place: placement(node),
+                    });
+                }
+            }
+        }
+        // `Py_SETREF(fa->descr, d)` assigns the field.
+        if plain && matches!(name, "Py_SETREF" | "Py_XSETREF") {
+            if let Some(first) = args.first().copied() {
+                self.meta_write(first, node);
+            }
+        }
+        let ctor_links = ctor_link_args(name);
+        let source_macro = self.source_macro(name).is_some();
+        let mut infos = Vec::new();
+        for (index, &arg) in args.iter().enumerate() {
+            let object = self.object(arg);
+            // An array inside a larger argument (`c ? a : b`, `(x, a)`) is
+            // passed too.
+            let passed = match &object {
+                Some(array) => vec![array.clone()],
+                None => self.exposed(arg),
+            };
+            for array in &passed {
+                let kind = if FREE_FNS.contains(&name) {
+                    Some(UseKind::Free(name.to_string()))
+                } else if SAFE_ACCESSORS.contains(&name) || source_macro {
+                    None
+                } else if SHAPE_READERS.contains(&name) {
+                    Some(UseKind::ShapeReader(name.to_string()))
+                } else if ctor_links.contains(&index) {
+                    Some(UseKind::CtorLink {
+                        callee: name.to_string(),
+                    })
+                } else {
+                    Some(UseKind::Passed {
+                        callee: name.to_string(),
+                    })
+                };
+                if let Some(kind) = kind {
+                    self.push_use(array.clone(), kind, Span::of(arg));
+                }
+            }
+            let shape = self.shape_ref(arg);
+            if let (Some(s), true) = (&shape, FREE_PTR_FNS.contains(&name)) {
+                if !s.param {
+                    self.push_use(
+                        s.array.clone(),
+                        UseKind::Free(name.to_string()),
+                        Span::of(node),
+                    );
+                }
+            }
+            let source = shape
+                .as_ref()
+                .and(self.base_of(arg))
+                .filter(|b| b.kind() != "identifier")
+                .map(Span::of);
+            let element = self.element(arg).and_then(|(s, t, _)| match t {
+                Target::Element { index, index_vars } => Some((s, index, index_vars)),
+                _ => None,
+            });
+            let field = {
+                let a = strip_parens(arg);
+                if a.kind() == "field_expression" {
+                    a.child_by_field_id(F.field)
+                        .map(|f| self.text(f).to_string())
+                        .and_then(|f| Some((self.fields_base(a)?, f)))
+                } else {
+                    None
+                }
+            };
+            if shape.is_some() || element.is_some() || field.is_some() || object.is_some() {
+                infos.push(ArgInfo {
+                    index,
+                    span: Span::of(arg),
+                    shape,
+                    source,
+                    element,
+                    field,
+                    object,
+                });
+            }
+        }
+        let interesting = plain
+            && !source_macro
+            && !MEM_FNS.contains(&name)
+            && !SAFE_ACCESSORS.contains(&name)
+            && !SHAPE_READERS.contains(&name);
+        if interesting && !infos.is_empty() {
+            self.facts.calls.push(CallSite {
+                span: Span::of(node),
+                callee: name.to_string(),
+                args: infos,
+                place: placement(node),
+            });
+        }
+    }
+
+    /// An identifier naming a live alias, outside a write target, is a read
+    /// of the storage it points at.
+    pub(super) fn alias_read(&mut self, node: Node) {
+        let name = self.text(node);
+        let Some(shape) = self.aliases.get(name) else {
+            return;
+        };
+        if self.consumed.contains(&node.start_byte()) || is_declared_name(node) {
+            return;
+        }
+        let shape = shape.clone();
+        self.facts.reads.push(Read {
+            shape,
+            span: Span::of(node),
+            context: read_context(node, self.src),
+        });
+    }
+
+    /// The variables whose value an expression can evaluate to or point
+    /// into (`c ? a : b`, `(x, a)`, `a + 1`, `&a[0]`), resolved: not those
+    /// only passed to a call inside it, read through a field, or measured.
+    pub(super) fn exposed(&self, node: Node) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut walk = Preorder::new(node);
+        while let Some(n) = walk.next() {
+            let operator = |n: Node, op: &str| {
+                n.kind() == "pointer_expression"
+                    && n.child_by_field_id(F.operator)
+                        .is_some_and(|o| o.kind() == op)
+            };
+            let deref = n.kind() == "subscript_expression" || operator(n, "*");
+            let address_taken = n.parent().is_some_and(|p| operator(p, "&"));
+            match n.kind() {
+                "call_expression" | "field_expression" | "sizeof_expression" => {
+                    walk.skip_children()
+                }
+                // An element's value is not the pointer, unless `&` takes
+                // its address again.
+                _ if deref && !address_taken => walk.skip_children(),
+                "identifier" => out.push(self.resolve(self.text(n))),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Identifiers in an expression.
+    pub(super) fn identifiers(&self, node: Node) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in Preorder::new(node) {
+            if n.kind() == "identifier" {
+                out.push(self.text(n).to_string());
+            }
+        }
+        out
+    }
+}

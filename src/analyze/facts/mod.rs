@@ -1,0 +1,455 @@
+//! One pre-order walk over a function collects what the classifier needs —
+//! shape writes and reads, aliases, uses of array variables, variable
+//! changes, jumps, blocks and parse errors — as plain data (byte spans), so
+//! the tree can be dropped as soon as the walk is done.
+
+use std::collections::{HashMap, HashSet};
+
+use tree_sitter::Node;
+
+use super::span::Span;
+use super::syntax::{declarator_name, first_named, text, Preorder, F};
+use super::{Kind, Ndim};
+
+mod calls;
+mod context;
+mod shapes;
+mod statements;
+mod walk;
+
+pub use context::placement;
+pub use shapes::norm;
+
+/// Array identity: the variable name (fields pointers resolved to the array
+/// they view), or the normalised expression text for other expressions.
+pub type ArrayId = String;
+
+/// What counts as a shape source.
+#[derive(Clone, Copy, Debug)]
+pub struct Sources<'a> {
+    /// Extra `PyArray_DIMS`-like macros (`--dims-macro`).
+    pub dims_macros: &'a [String],
+    /// Analyse strides too (`--strides`).
+    pub strides: bool,
+}
+
+/// How a shape reference reaches the storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// Directly through a source expression.
+    Source(Span),
+    /// Through a local alias variable.
+    Alias(String),
+}
+
+/// A reference to an array's shape storage, or (`param`) to the storage a
+/// pointer parameter points at — the latter feeds the summaries of §2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeRef {
+    pub array: ArrayId,
+    pub kind: Kind,
+    pub param: bool,
+    pub via: Via,
+    /// Added element offset (`S + k`), normalised text; `None` for 0.
+    pub offset: Option<String>,
+    /// How to get the array's number of dimensions from the source.
+    pub ndim: Option<Ndim>,
+}
+
+/// Which part of the storage a write changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// One element; the index is normalised text including any offset.
+    Element {
+        index: String,
+        index_vars: Vec<String>,
+    },
+    /// An unknown range (memcpy/memset, a callee writing through a pointer).
+    Whole,
+    /// The pointer itself is replaced (`->dimensions = p`).
+    Pointer,
+}
+
+/// An expression's value as far as the classifier needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Value {
+    pub span: Span,
+    /// Normalised text.
+    pub text: String,
+    /// The variable it is (casts and parentheses stripped).
+    pub ident: Option<String>,
+    /// The function it calls (casts and parentheses stripped).
+    pub call: Option<String>,
+    /// `NULL` or `0`.
+    pub is_null: bool,
+}
+
+/// The syntax that performs a write.
+#[derive(Debug, Clone)]
+pub enum How {
+    Assign {
+        op: String,
+        value: Value,
+    },
+    Update,
+    MemFn(String),
+    /// A function of the tree writing through the parameter at this position.
+    Callee {
+        name: String,
+        param: usize,
+    },
+    /// A macro of the tree assigning its argument.
+    MacroAssign {
+        name: String,
+    },
+    /// A macro of the tree whose body writes through a shape source.
+    MacroBody {
+        name: String,
+    },
+}
+
+/// Where a statement sits: the block item holding it and that block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// The statement that is an item of `block`.
+    pub stmt: Span,
+    pub block: Span,
+    pub block_kind: BlockKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    /// `{ ... }`
+    Compound,
+    /// A branch of `#if`/`#ifdef`/`#else`.
+    Preproc,
+    /// Statements after a `case` label.
+    Case,
+    /// The single-statement body of `if`/`for`/... or unknown.
+    Other,
+}
+
+/// One write to shape storage (or, with `shape.param`, through a parameter).
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub shape: ShapeRef,
+    pub target: Target,
+    pub how: How,
+    /// The write expression (assignment, update or call).
+    pub expr: Span,
+    /// The source expression inside it (`PyArray_DIMS(aop)`), if direct.
+    pub source: Option<Span>,
+    pub place: Placement,
+}
+
+/// A read of shape storage through a source expression or an alias.
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub shape: ShapeRef,
+    pub span: Span,
+    pub context: ReadCx,
+}
+
+/// What the code does with a shape pointer it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadCx {
+    /// Passed as a call argument (possibly with an offset): the function
+    /// called (when it is a plain name) and the argument's position.
+    Argument {
+        callee: Option<String>,
+        index: usize,
+    },
+    /// Indexed or dereferenced: `S[i]`, `*S`.
+    Element,
+    /// Assigned to a variable (which becomes an alias).
+    Alias,
+    /// Stored elsewhere: a field, an array element, an initialiser list,
+    /// or returned.
+    Stored,
+    /// Anything else (`sizeof`, a comparison, a conditional, ...).
+    Other,
+}
+
+/// How a function uses an array variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UseKind {
+    /// Passed to a function that may read its shape or keep it.
+    Passed {
+        callee: String,
+    },
+    /// Passed as `obj`/`base` of an array constructor.
+    CtorLink {
+        callee: String,
+    },
+    /// Passed to a macro/function that reads the shape through the array.
+    ShapeReader(String),
+    Return,
+    /// Stored somewhere other than a local variable.
+    Store,
+    AddressOf,
+    /// One of its metadata fields is assigned.
+    MetaWrite(String),
+    /// Its shape storage is freed.
+    Free(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Use {
+    pub array: ArrayId,
+    pub kind: UseKind,
+    pub span: Span,
+}
+
+/// A change to a variable: assignment, declaration, update, or `&v`.
+#[derive(Debug, Clone)]
+pub struct VarMod {
+    pub name: String,
+    pub span: Span,
+    /// The assigned value for a plain `=` or an initialiser.
+    pub value: Option<Value>,
+    /// The shape slot the value reads (`PyArray_DIM(X, i)`, `S[i]`).
+    pub slot_read: Option<(ArrayId, Kind, String)>,
+    /// Where the statement sits, when the change is a whole statement (a
+    /// declaration, or an assignment that is an expression statement).
+    pub stmt: Option<Placement>,
+    /// Variables the new value can be (or point into): see `exposed`.
+    pub from: Vec<String>,
+}
+
+/// An argument of a call, as the summaries of the tree may need it.
+#[derive(Debug, Clone)]
+pub struct ArgInfo {
+    pub index: usize,
+    pub span: Span,
+    pub shape: Option<ShapeRef>,
+    /// The direct source expression inside `shape`, if any.
+    pub source: Option<Span>,
+    /// `S[i]` as an argument (an lvalue a macro may assign).
+    pub element: Option<(ShapeRef, String, Vec<String>)>,
+    /// `X->field` on an ndarray (fields pointer or cast).
+    pub field: Option<(ArrayId, String)>,
+    /// The argument is an array variable.
+    pub object: Option<ArrayId>,
+}
+
+/// A call to a plain identifier with arguments the summaries may turn into
+/// a write or into evidence.
+#[derive(Debug, Clone)]
+pub struct CallSite {
+    pub span: Span,
+    pub callee: String,
+    pub args: Vec<ArgInfo>,
+    pub place: Placement,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JumpKind {
+    Return,
+    Goto,
+    Break,
+    Continue,
+    Label,
+    Case,
+}
+
+#[derive(Debug, Clone)]
+pub struct Jump {
+    pub kind: JumpKind,
+    pub span: Span,
+    pub label: Option<String>,
+    /// For `break`/`continue`: the loop or switch it leaves; for `case`:
+    /// its switch.
+    pub scope: Option<Span>,
+}
+
+/// A `{ ... }` block and the `return`/`goto` statements directly in it.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub span: Span,
+    pub exits: Vec<Jump>,
+}
+
+/// A parameter of the function.
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub index: usize,
+    /// A pointer whose pointee is not `const`.
+    pub writable_ptr: bool,
+    /// Declared as a pointer or an array.
+    pub pointer: bool,
+}
+
+/// A declared local variable.
+#[derive(Debug, Clone)]
+pub struct Decl {
+    pub name: String,
+    /// The whole declaration statement.
+    pub stmt: Span,
+    /// The declarator (`*d = PyArray_DIMS(X)`).
+    pub declarator: Span,
+    pub type_text: String,
+    /// How many declarators the statement has.
+    pub declarators: usize,
+    pub value: Option<Value>,
+    /// `static`, `extern` or `_Thread_local`, when declared so.
+    pub storage: Option<String>,
+}
+
+/// Where an alias was made and what it points at.
+#[derive(Debug, Clone)]
+pub struct AliasDef {
+    pub name: String,
+    pub shape: ShapeRef,
+    pub span: Span,
+}
+
+/// An ERROR or MISSING node.
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    pub span: Span,
+    /// When the error sits in the argument list of a call to this name
+    /// (a macro taking a type, like `SWAPTYPE(a, b, npy_intp *)`).
+    pub in_args_of: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Return {
+    pub span: Span,
+    pub value: Option<Value>,
+}
+
+/// Everything one walk learns about a function.
+#[derive(Debug, Default, Clone)]
+pub struct Facts {
+    /// The function's name (masked text; see `name_span` for the original).
+    pub name: String,
+    pub name_span: Span,
+    pub span: Span,
+    pub body: Span,
+    /// Set when the code could not be parsed as a function (ERROR node).
+    pub unparsed: bool,
+    pub params: Vec<Param>,
+    pub decls: Vec<Decl>,
+    pub writes: Vec<Write>,
+    pub reads: Vec<Read>,
+    pub uses: Vec<Use>,
+    pub var_mods: Vec<VarMod>,
+    pub calls: Vec<CallSite>,
+    pub jumps: Vec<Jump>,
+    pub blocks: Vec<Block>,
+    pub alias_defs: Vec<AliasDef>,
+    pub returns: Vec<Return>,
+    pub errors: Vec<ParseError>,
+    /// Identifiers used inside `sizeof` (an alias there cannot become an array).
+    pub sizeof_names: HashSet<String>,
+    /// `for`, `while` and `do` statements.
+    pub loops: Vec<Span>,
+    /// Enumeration constants declared in the function.
+    pub enumerators: Vec<String>,
+    /// `X->dimensions` / `X->strides` on a variable that is not known to be
+    /// an ndarray fields pointer (so not a shape source): the variable,
+    /// the field and where.
+    pub raw_fields: Vec<(String, String, Span)>,
+}
+
+/// How a name is declared in a function.
+#[derive(Debug, Clone, Copy)]
+pub enum Declared<'f> {
+    /// Not here: a global, a macro, or nothing.
+    Nowhere,
+    Param,
+    /// A local variable of each call.
+    Local(&'f Decl),
+    /// A `static`, `extern` or thread-local variable: shared between calls.
+    Shared(&'f Decl),
+    /// More than once (an inner block declares it again), or also as an
+    /// enumeration constant.
+    Twice,
+}
+
+impl Facts {
+    /// How `name` is declared in this function.
+    pub fn declared(&self, name: &str) -> Declared<'_> {
+        let mut decls = self.decls.iter().filter(|d| d.name == name);
+        let params = self.params.iter().filter(|p| p.name == name).count();
+        let enums = self.enumerators.iter().filter(|e| *e == name).count();
+        let first = decls.next();
+        let count = params + enums + usize::from(first.is_some()) + decls.count();
+        match (count, first) {
+            (0, _) => Declared::Nowhere,
+            (1, Some(d)) if d.storage.is_some() => Declared::Shared(d),
+            (1, Some(d)) => Declared::Local(d),
+            (1, None) if params == 1 => Declared::Param,
+            _ => Declared::Twice,
+        }
+    }
+}
+
+/// Walk state: aliases and fields pointers as of the current position.
+struct Walker<'a> {
+    src: &'a [u8],
+    sources: Sources<'a>,
+    facts: Facts,
+    /// Live aliases: variable name to the storage it points at.
+    aliases: HashMap<String, ShapeRef>,
+    /// Variables declared `PyArrayObject_fields *`.
+    fields_vars: HashSet<String>,
+    /// Fields pointers viewing another array variable (`fa = (...)self`).
+    fields_of: HashMap<String, ArrayId>,
+    /// Start bytes of source expressions and alias identifiers that are part
+    /// of a write target, so they are not also counted as reads.
+    consumed: HashSet<usize>,
+}
+
+/// Collect the facts of a function definition. For an ERROR node holding
+/// code that did not parse as a function, pass the node itself.
+pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
+    let mut w = Walker {
+        src,
+        sources,
+        facts: Facts {
+            span: Span::of(func),
+            unparsed: func.kind() != "function_definition",
+            ..Facts::default()
+        },
+        aliases: HashMap::new(),
+        fields_vars: HashSet::new(),
+        fields_of: HashMap::new(),
+        consumed: HashSet::new(),
+    };
+    let declarator = func
+        .child_by_field_id(F.declarator)
+        .and_then(find_function_declarator);
+    if let Some(name) = declarator
+        .and_then(|d| d.child_by_field_id(F.declarator))
+        .and_then(declarator_name)
+    {
+        w.facts.name = text(name, src).to_string();
+        w.facts.name_span = Span::of(name);
+    }
+    if let Some(params) = declarator.and_then(|d| d.child_by_field_id(F.parameters)) {
+        w.params(params);
+    }
+    let body = func.child_by_field_id(F.body).unwrap_or(func);
+    w.facts.body = Span::of(body);
+    for node in Preorder::new(body) {
+        w.visit(node);
+    }
+    w.facts
+}
+
+/// The function declarator inside a definition's declarator (through
+/// pointer declarators for functions returning pointers).
+pub fn find_function_declarator(mut node: Node) -> Option<Node> {
+    loop {
+        match node.kind() {
+            "function_declarator" => return Some(node),
+            "pointer_declarator" | "attributed_declarator" => {
+                node = node.child_by_field_id(F.declarator)?
+            }
+            "parenthesized_declarator" => node = first_named(node)?,
+            _ => return None,
+        }
+    }
+}

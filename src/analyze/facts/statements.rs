@@ -1,0 +1,262 @@
+//! Declarations, assignments and updates: variable changes, aliases and writes.
+
+use tree_sitter::Node;
+
+use crate::analyze::api::META_FIELDS;
+use crate::analyze::span::Span;
+use crate::analyze::syntax::{call_args, callee, declarator_name, strip_casts, strip_parens, F};
+use crate::analyze::Kind;
+
+use super::context::{placement, runs_with_statement};
+use super::shapes::norm;
+use super::{AliasDef, ArrayId, Decl, How, ShapeRef, Target, UseKind, VarMod, Via, Walker, Write};
+
+impl<'a> Walker<'a> {
+    // ----- statements and expressions -------------------------------------
+
+    pub(super) fn declaration(&mut self, node: Node) {
+        let type_text = node
+            .child_by_field_id(F.r#type)
+            .map(|t| self.text(t).to_string())
+            .unwrap_or_default();
+        let mut cursor = node.walk();
+        let declarators: Vec<Node> = node
+            .children_by_field_id(
+                std::num::NonZeroU16::new(F.declarator).expect("field ids are non-zero"),
+                &mut cursor,
+            )
+            .collect();
+        let count = declarators.len();
+        let mut walk = node.walk();
+        let storage = node
+            .children(&mut walk)
+            .filter(|c| c.kind() == "storage_class_specifier")
+            .map(|c| self.text(c))
+            .find(|t| matches!(*t, "static" | "extern" | "_Thread_local" | "thread_local"))
+            .map(str::to_string);
+        for declarator in declarators {
+            let Some(name_node) = declarator_name(declarator) else {
+                continue;
+            };
+            let name = self.text(name_node).to_string();
+            let inner = if declarator.kind() == "init_declarator" {
+                declarator.child_by_field_id(F.declarator)
+            } else {
+                Some(declarator)
+            };
+            let is_ptr = inner.is_some_and(|d| d.kind() == "pointer_declarator");
+            if type_text == "PyArrayObject_fields" && is_ptr {
+                self.fields_vars.insert(name.clone());
+            } else {
+                // A new declaration shadows any earlier meaning of the name.
+                self.fields_vars.remove(&name);
+                self.fields_of.remove(&name);
+            }
+            let value = (declarator.kind() == "init_declarator")
+                .then(|| declarator.child_by_field_id(F.value))
+                .flatten();
+            self.facts.decls.push(Decl {
+                name: name.clone(),
+                stmt: Span::of(node),
+                declarator: Span::of(declarator),
+                type_text: type_text.clone(),
+                declarators: count,
+                value: value.map(|v| self.value(v)),
+                storage: storage.clone(),
+            });
+            self.assign_var(&name, declarator, value, value.is_some());
+        }
+    }
+
+    /// A variable gets a new value (`value` is `None` when unknown). A
+    /// declaration without initialiser is not `record`ed as a change.
+    fn assign_var(&mut self, name: &str, node: Node, value: Option<Node>, record: bool) {
+        let new_alias = value.and_then(|v| self.shape_ref(v));
+        let slot_read = value.and_then(|v| self.slot_read(v));
+        let fields_target = value
+            .map(strip_casts)
+            .filter(|v| v.kind() == "identifier" && self.text(*v) != name)
+            .map(|v| self.resolve(self.text(v)));
+        match new_alias {
+            Some(shape) => {
+                // Reads and writes through the alias name it, not its source.
+                let through = ShapeRef {
+                    via: Via::Alias(name.to_string()),
+                    ..shape.clone()
+                };
+                self.facts.alias_defs.push(AliasDef {
+                    name: name.to_string(),
+                    shape,
+                    span: Span::of(node),
+                });
+                self.aliases.insert(name.to_string(), through);
+            }
+            None => {
+                self.aliases.remove(name);
+            }
+        }
+        if self.fields_vars.contains(name) {
+            match fields_target {
+                Some(array) => {
+                    self.fields_of.insert(name.to_string(), array);
+                }
+                None => {
+                    self.fields_of.remove(name);
+                }
+            }
+        }
+        if !record {
+            return;
+        }
+        let from = value.map_or(Vec::new(), |v| self.exposed(v));
+        let value = value.map(|v| self.value(v));
+        let whole = node.kind() == "init_declarator" || runs_with_statement(node);
+        self.facts.var_mods.push(VarMod {
+            name: name.to_string(),
+            span: Span::of(node),
+            value,
+            slot_read,
+            stmt: whole.then(|| placement(node)),
+            from,
+        });
+    }
+
+    /// The slot a value reads: `PyArray_DIM(X, i)`, `PyArray_DIMS(X)[i]`,
+    /// `d[i]` for an alias `d`, `*S`.
+    fn slot_read(&self, value: Node) -> Option<(ArrayId, Kind, String)> {
+        let value = strip_casts(value);
+        if value.kind() == "call_expression" {
+            let kind = match callee(value, self.src)? {
+                "PyArray_DIM" => Kind::Dims,
+                "PyArray_STRIDE" if self.sources.strides => Kind::Strides,
+                _ => return None,
+            };
+            let args = call_args(value);
+            return (args.len() == 2)
+                .then(|| (self.array_id(args[0]), kind, norm(self.text(args[1]))));
+        }
+        match self.element(value)? {
+            (shape, Target::Element { index, .. }, _) if !shape.param => {
+                Some((shape.array, shape.kind, index))
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn assignment(&mut self, node: Node) {
+        let (Some(left), Some(right), Some(op)) = (
+            node.child_by_field_id(F.left),
+            node.child_by_field_id(F.right),
+            node.child_by_field_id(F.operator),
+        ) else {
+            return;
+        };
+        let op = self.text(op).to_string();
+        let left = strip_parens(left);
+        if left.kind() == "identifier" {
+            let name = self.text(left).to_string();
+            if op == "=" {
+                self.assign_var(&name, node, Some(right), true);
+            } else {
+                self.moved_alias(&name);
+                self.var_mod(&name, node);
+            }
+            return;
+        }
+        // Storing an array anywhere but a local variable publishes it.
+        for array in self.exposed(right) {
+            self.push_use(array, UseKind::Store, Span::of(right));
+        }
+        if let Some((shape, target, base)) = self.target(left) {
+            let source = self
+                .consume(base)
+                .or_else(|| (target == Target::Pointer).then(|| Span::of(left)));
+            let value = self.value(right);
+            self.facts.writes.push(Write {
+                shape,
+                target,
+                how: How::Assign { op, value },
+                expr: Span::of(node),
+                source,
+                place: placement(node),
+            });
+        }
+        self.meta_write(left, node);
+    }
+
+    /// `X->nd = ...`, `X->descr = ...` on an ndarray: evidence of an
+    /// in-place metadata change.
+    pub(super) fn meta_write(&mut self, lvalue: Node, node: Node) {
+        let lvalue = strip_parens(lvalue);
+        if lvalue.kind() != "field_expression" {
+            return;
+        }
+        let Some(field) = lvalue.child_by_field_id(F.field).map(|f| self.text(f)) else {
+            return;
+        };
+        if !META_FIELDS.contains(&field) {
+            return;
+        }
+        if let Some(array) = self.fields_base(lvalue) {
+            self.push_use(array, UseKind::MetaWrite(field.to_string()), Span::of(node));
+        }
+    }
+
+    pub(super) fn update(&mut self, node: Node) {
+        let Some(arg) = node.child_by_field_id(F.argument).map(strip_parens) else {
+            return;
+        };
+        if arg.kind() == "identifier" {
+            let name = self.text(arg).to_string();
+            self.moved_alias(&name);
+            self.var_mod(&name, node);
+            return;
+        }
+        if let Some((shape, target, base)) = self.target(arg) {
+            let source = self.consume(base);
+            self.facts.writes.push(Write {
+                shape,
+                target,
+                how: How::Update,
+                expr: Span::of(node),
+                source,
+                place: placement(node),
+            });
+        }
+    }
+
+    /// `d += k` or `d++` on an alias moves it by an amount not tracked.
+    fn moved_alias(&mut self, name: &str) {
+        if let Some(shape) = self.aliases.get_mut(name) {
+            shape.offset = Some("?".to_string());
+        }
+    }
+
+    /// A modification of a variable whose new value is not tracked.
+    fn var_mod(&mut self, name: &str, node: Node) {
+        self.facts.var_mods.push(VarMod {
+            name: name.to_string(),
+            span: Span::of(node),
+            value: None,
+            slot_read: None,
+            stmt: None,
+            from: Vec::new(),
+        });
+    }
+
+    /// `&v`: the variable may be changed through the pointer.
+    pub(super) fn address_of(&mut self, node: Node) {
+        let is_addr = node
+            .child_by_field_id(F.operator)
+            .is_some_and(|o| self.text(o) == "&");
+        let Some(arg) = node.child_by_field_id(F.argument).map(strip_parens) else {
+            return;
+        };
+        if is_addr && arg.kind() == "identifier" {
+            let name = self.text(arg).to_string();
+            self.var_mod(&name, node);
+            let array = self.resolve(&name);
+            self.push_use(array, UseKind::AddressOf, Span::of(node));
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The walk itself: each node by kind, parameters, values, jumps and blocks.
+
+use tree_sitter::Node;
+
+use crate::analyze::span::Span;
+use crate::analyze::syntax::{
+    callee, callee_is_plain, declarator_name, first_named, strip_casts, text, Preorder, F,
+};
+use crate::analyze::Kind;
+
+use super::context::{jump_scope, read_context};
+use super::shapes::norm;
+use super::{
+    Block, Jump, JumpKind, Param, ParseError, Read, Return, ShapeRef, UseKind, Value, Via, Walker,
+};
+
+impl<'a> Walker<'a> {
+    pub(super) fn text(&self, node: Node) -> &'a str {
+        text(node, self.src)
+    }
+
+    pub(super) fn value(&self, node: Node) -> Value {
+        let stripped = strip_casts(node);
+        let t = norm(self.text(node));
+        Value {
+            span: Span::of(node),
+            is_null: matches!(norm(self.text(stripped)).as_str(), "NULL" | "0"),
+            ident: (stripped.kind() == "identifier").then(|| self.text(stripped).to_string()),
+            call: (stripped.kind() == "call_expression")
+                .then(|| callee(stripped, self.src).map(str::to_string))
+                .flatten(),
+            text: t,
+        }
+    }
+
+    pub(super) fn params(&mut self, list: Node) {
+        let mut cursor = list.walk();
+        let decls: Vec<Node> = list
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "parameter_declaration")
+            .collect();
+        for (index, decl) in decls.into_iter().enumerate() {
+            let Some(declarator) = decl.child_by_field_id(F.declarator) else {
+                continue;
+            };
+            let Some(name) = declarator_name(declarator) else {
+                continue;
+            };
+            let name = self.text(name).to_string();
+            let is_ptr = declarator.kind() == "pointer_declarator";
+            let type_text = decl
+                .child_by_field_id(F.r#type)
+                .map(|t| self.text(t))
+                .unwrap_or("");
+            // `const npy_intp *p` and `npy_intp const *p`: the pointee is const.
+            let before = &self.text(decl)[..declarator.start_byte() - decl.start_byte()];
+            let const_pointee = before.split_whitespace().any(|t| t == "const");
+            if type_text == "PyArrayObject_fields" && is_ptr {
+                self.fields_vars.insert(name.clone());
+            }
+            let writable_ptr = is_ptr && !const_pointee;
+            if writable_ptr {
+                // The parameter points at storage of its own: writes through
+                // it make the function's summary (DESIGN §2).
+                self.aliases.insert(
+                    name.clone(),
+                    ShapeRef {
+                        array: name.clone(),
+                        kind: Kind::Dims,
+                        param: true,
+                        via: Via::Alias(name.clone()),
+                        offset: None,
+                        ndim: None,
+                    },
+                );
+            }
+            self.facts.params.push(Param {
+                name,
+                index,
+                writable_ptr,
+                pointer: declarator.kind() != "identifier",
+            });
+        }
+    }
+
+    pub(super) fn visit(&mut self, node: Node) {
+        // A macro call read as a type (`GUARD(a) PyArray_DIMS(a)[0] = k;`
+        // parses as a declaration) is a parse error that tree-sitter does
+        // not flag: count it as one, never read past it silently.
+        if node.is_error() || node.is_missing() || node.kind() == "macro_type_specifier" {
+            self.parse_error(node);
+        }
+        match node.kind() {
+            "declaration" => self.declaration(node),
+            "assignment_expression" => self.assignment(node),
+            "update_expression" => self.update(node),
+            "call_expression" => self.call(node),
+            "pointer_expression" => self.address_of(node),
+            "compound_statement" => self.block(node),
+            "return_statement" => {
+                let value = first_named(node).map(|v| self.value(v));
+                if let Some(v) = first_named(node) {
+                    self.object_use(v, UseKind::Return);
+                }
+                self.facts.returns.push(Return {
+                    span: Span::of(node),
+                    value,
+                });
+                self.jump(node, JumpKind::Return, None);
+            }
+            "goto_statement" => {
+                let label = node
+                    .child_by_field_id(F.label)
+                    .map(|l| self.text(l).to_string());
+                self.jump(node, JumpKind::Goto, label);
+            }
+            "break_statement" => self.jump(node, JumpKind::Break, None),
+            "continue_statement" => self.jump(node, JumpKind::Continue, None),
+            "labeled_statement" => {
+                let label = node
+                    .child_by_field_id(F.label)
+                    .map(|l| self.text(l).to_string());
+                self.jump(node, JumpKind::Label, label);
+            }
+            "case_statement" => self.jump(node, JumpKind::Case, None),
+            "sizeof_expression" => {
+                for n in Preorder::new(node) {
+                    if n.kind() == "identifier" {
+                        self.facts.sizeof_names.insert(self.text(n).to_string());
+                    }
+                }
+            }
+            "initializer_list" => {
+                let mut cursor = node.walk();
+                let items: Vec<Node> = node.named_children(&mut cursor).collect();
+                for item in items {
+                    for array in self.exposed(item) {
+                        self.push_use(array, UseKind::Store, Span::of(item));
+                    }
+                }
+            }
+            "identifier" => self.alias_read(node),
+            "for_statement" | "while_statement" | "do_statement" => {
+                self.facts.loops.push(Span::of(node))
+            }
+            "enumerator" => {
+                if let Some(name) = node.child_by_field_id(F.name) {
+                    self.facts.enumerators.push(self.text(name).to_string());
+                }
+            }
+            _ => {}
+        }
+        if matches!(node.kind(), "call_expression" | "field_expression")
+            && !self.consumed.contains(&node.start_byte())
+        {
+            if let Some(shape) = self.source(node) {
+                self.facts.reads.push(Read {
+                    shape,
+                    span: Span::of(node),
+                    context: read_context(node, self.src),
+                });
+            } else if node.kind() == "field_expression" {
+                self.raw_field(node);
+            }
+        }
+    }
+
+    /// `X->dimensions` on a plain variable: not a source, but it reaches
+    /// the same storage when `X` is an ndarray.
+    fn raw_field(&mut self, node: Node) {
+        let (Some(op), Some(field), Some(base)) = (
+            node.child_by_field_id(F.operator),
+            node.child_by_field_id(F.field),
+            node.child_by_field_id(F.argument),
+        ) else {
+            return;
+        };
+        let field = self.text(field);
+        if self.text(op) != "->" || !matches!(field, "dimensions" | "strides") {
+            return;
+        }
+        let base = strip_casts(base);
+        if base.kind() == "identifier" {
+            self.facts.raw_fields.push((
+                self.resolve(self.text(base)),
+                field.to_string(),
+                Span::of(node),
+            ));
+        }
+    }
+
+    fn parse_error(&mut self, node: Node) {
+        let in_args_of = node
+            .parent()
+            .filter(|p| p.kind() == "argument_list")
+            .and_then(|p| p.parent())
+            .filter(|call| call.kind() == "call_expression" && callee_is_plain(*call))
+            .and_then(|call| callee(call, self.src))
+            .map(str::to_string);
+        self.facts.errors.push(ParseError {
+            span: Span::of(node),
+            in_args_of,
+        });
+    }
+
+    fn jump(&mut self, node: Node, kind: JumpKind, label: Option<String>) {
+        let scope = matches!(kind, JumpKind::Break | JumpKind::Continue | JumpKind::Case)
+            .then(|| jump_scope(node, kind))
+            .flatten();
+        self.facts.jumps.push(Jump {
+            kind,
+            span: Span::of(node),
+            label,
+            scope,
+        });
+    }
+
+    fn block(&mut self, node: Node) {
+        let mut cursor = node.walk();
+        let exits = node
+            .named_children(&mut cursor)
+            .filter(|c| matches!(c.kind(), "return_statement" | "goto_statement"))
+            .map(|c| Jump {
+                kind: if c.kind() == "return_statement" {
+                    JumpKind::Return
+                } else {
+                    JumpKind::Goto
+                },
+                span: Span::of(c),
+                label: c
+                    .child_by_field_id(F.label)
+                    .map(|l| self.text(l).to_string()),
+                scope: None,
+            })
+            .collect();
+        self.facts.blocks.push(Block {
+            span: Span::of(node),
+            exits,
+        });
+    }
+}
