@@ -1,0 +1,214 @@
+//! Parse one file: the functions worth classifying and what it tells about the tree.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use aho_corasick::AhoCorasick;
+
+use crate::analyze::summary::FnSummary;
+use crate::analyze::{self, Facts, MacroDef};
+use crate::source::{self, outline, LineIndex, Masker, SourceFile};
+
+use super::callees::{needed_by, passes_storage, storage_callees, writes_itself};
+use super::{needles, relative, ScanOptions};
+
+/// One parsed file: the functions worth classifying and what it tells
+/// about the tree (summaries, macros). The text itself is not kept: files
+/// are read again when classified, and must still hash the same.
+pub(super) struct Processed {
+    pub(super) path: PathBuf,
+    pub(super) rel: String,
+    pub(super) hash: u64,
+    /// Every function parsed, with its facts: only when asked for
+    /// (`Retain::All`), to classify; otherwise facts are not kept.
+    pub(super) functions: Vec<Facts>,
+    /// Functions with a write of their own (or a use of a shape-writing
+    /// macro): parsed again when the file is classified.
+    pub(super) writers: Vec<Potential>,
+    /// Functions that only pass shape storage to calls: classified only if
+    /// one of those callees turns out to write through it.
+    pub(super) potential: Vec<Potential>,
+    /// Names whose summaries the writers need.
+    pub(super) needed: Vec<String>,
+    pub(super) summaries: Vec<(String, FnSummary)>,
+    /// Functions parsed, and function-like macros defined.
+    pub(super) defined: Vec<String>,
+    /// Functions left out of the parse (they cannot hit).
+    pub(super) blanked: Vec<String>,
+    pub(super) macros: Vec<(MacroDef, String)>,
+    pub(super) errors: usize,
+}
+
+/// A function to classify later (see `Processed::writers`, `potential`).
+pub(super) struct Potential {
+    pub(super) name: String,
+    /// Where its name starts (to tell same-named functions apart);
+    /// `UNPARSED` for code that did not parse as a function.
+    pub(super) at: usize,
+    /// For a potential writer: the callees receiving shape storage.
+    pub(super) callees: Vec<String>,
+}
+
+pub(super) const UNPARSED: usize = usize::MAX;
+
+pub(super) fn hash_of(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+/// What processing a file needs to know about the tree.
+pub(super) struct Context<'a> {
+    pub(super) opts: &'a ScanOptions,
+    masker: Masker,
+    /// Shape sources and the tree's shape-writing macros: a function that
+    /// mentions none of them cannot hit, and is not parsed.
+    hits: AhoCorasick,
+    pub(super) shape_macros: HashSet<String>,
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn new(opts: &'a ScanOptions, shape_macros: HashSet<String>) -> Context<'a> {
+        let mut names = needles(opts);
+        names.extend(shape_macros.iter().cloned());
+        Context {
+            opts,
+            masker: Masker::new(&opts.ignore_macros),
+            hits: AhoCorasick::new(&names).expect("names form a valid automaton"),
+            shape_macros,
+        }
+    }
+}
+
+/// Which functions' facts to keep for classification.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Retain {
+    /// None: the parse is for summaries only.
+    No,
+    /// Functions that write themselves; those that may write through a
+    /// callee as light records.
+    Writers,
+    /// Every function parsed.
+    All,
+}
+
+/// Which functions of a file to parse (when its outline is sure).
+#[derive(Clone, Copy)]
+pub(super) enum Keep<'k> {
+    /// Those that can hit, and these.
+    Hits(&'k HashSet<String>),
+    /// Only these: a second look for summaries.
+    Only(&'k HashSet<String>),
+}
+
+/// Parse a file — only the functions `keep` asks for, when its outline is
+/// sure — and keep what later stages need.
+pub(super) fn process(
+    cx: &Context,
+    path: PathBuf,
+    text: String,
+    keep: Keep,
+    retain: Retain,
+) -> Processed {
+    let opts = cx.opts;
+    let rel = relative(&path, &opts.root);
+    let mut masked = cx.masker.mask(&text, source::is_template(&path));
+    let mut blanked = Vec::new();
+    let mut skip = Vec::new();
+    if let Some(functions) = outline::functions(&masked) {
+        for f in functions {
+            let wanted = match keep {
+                Keep::Hits(names) => {
+                    names.contains(&f.name) || cx.hits.is_match(&masked[f.start..f.end])
+                }
+                Keep::Only(names) => names.contains(&f.name),
+            };
+            if !wanted {
+                // Blanked as well as skipped: no text lookup can see it.
+                outline::blank(&mut masked, f.start, f.end);
+                skip.push(f.start..f.end);
+                blanked.push(f.name);
+            }
+        }
+    }
+    let file = SourceFile {
+        path: path.clone(),
+        rel: rel.clone(),
+        text,
+        masked,
+    };
+    let parsed = file.parse_skipping(&skip);
+    let facts = analyze::scan(&parsed, opts.sources());
+    let lines = LineIndex::new(&parsed.file.text);
+    let mut summaries = Vec::new();
+    let mut defined = Vec::new();
+    let mut functions = Vec::new();
+    let mut writers = Vec::new();
+    let mut potential = Vec::new();
+    let mut needed = Vec::new();
+    for f in facts.functions {
+        if !f.unparsed {
+            defined.push(f.name.clone());
+            let location = format!("{rel}:{}", lines.line(f.name_span.start));
+            if let Some(s) = FnSummary::of(&f, location) {
+                summaries.push((f.name.clone(), s));
+            }
+        }
+        match retain {
+            Retain::No => continue,
+            Retain::All => {
+                functions.push(f);
+                continue;
+            }
+            Retain::Writers => {}
+        }
+        if writes_itself(&f, &cx.shape_macros) || (f.unparsed && passes_storage(&f)) {
+            needed.extend(needed_by(&f));
+            writers.push(Potential {
+                name: f.name.clone(),
+                at: if f.unparsed {
+                    UNPARSED
+                } else {
+                    f.name_span.start
+                },
+                callees: Vec::new(),
+            });
+        } else if passes_storage(&f) {
+            potential.push(Potential {
+                name: f.name.clone(),
+                at: f.name_span.start,
+                callees: storage_callees(&f),
+            });
+        }
+    }
+    defined.extend(facts.macros.iter().map(|m| m.name.clone()));
+    let macros = facts
+        .macros
+        .into_iter()
+        .filter(|m| {
+            let b = &m.body;
+            b.contains('=') || b.contains("++") || b.contains("--") || b.contains("mem")
+        })
+        .map(|m| {
+            let loc = format!("{rel}:{}", m.line);
+            (m, loc)
+        })
+        .collect();
+    let errors = parsed.error_count;
+    let hash = hash_of(&parsed.file.text);
+    Processed {
+        path,
+        rel,
+        hash,
+        functions,
+        writers,
+        potential,
+        needed,
+        summaries,
+        defined,
+        blanked,
+        macros,
+        errors,
+    }
+}

@@ -1,0 +1,185 @@
+//! Classify a parsed file again from its text: the findings and the file report.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::analyze::summary::{MacroSummary, Summaries};
+use crate::analyze::{self, ack, classify, Class, Facts, Finding, Sources};
+use crate::source::{self, LineIndex, Skip};
+
+use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
+use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
+use super::{read, relative, shape_macros_in, FileReport, ScanOptions};
+
+/// Read a file again for classification: it must be what was parsed.
+fn reread(p: &Processed, opts: &ScanOptions) -> Result<String, Skip> {
+    let text = source::decode(
+        Path::new(&p.rel),
+        read(&p.path, opts.max_file_size, &p.rel)?,
+    )?;
+    if hash_of(&text) != p.hash {
+        return Err(Skip {
+            path: PathBuf::from(&p.rel),
+            reason: "changed while being scanned, skipped".to_string(),
+        });
+    }
+    Ok(text)
+}
+
+/// Classify one processed file, reading its text again.
+pub(super) fn classify_file(
+    cx: &Context,
+    p: Processed,
+    summaries: &Summaries,
+) -> Result<Option<FileReport>, Skip> {
+    let text = reread(&p, cx.opts)?;
+    let errors = p.errors;
+    let (path, rel) = (p.path.clone(), p.rel.clone());
+    let found = classify_text(cx, p, &text, summaries);
+    if found.is_empty() {
+        return Ok(None);
+    }
+    // Only files that can get an edit keep their text; the rest has what
+    // reports show rendered already.
+    let editable = found.iter().any(|f| match f.class {
+        Class::Rewrite => true,
+        Class::Lock | Class::Manual => !f.acknowledged && !f.parse_error,
+        Class::Fresh => false,
+    });
+    let lines = LineIndex::new(&text);
+    Ok(Some(FileReport {
+        path,
+        rel,
+        text: if editable { text } else { String::new() },
+        lines,
+        parse_errors: errors,
+        findings: found,
+    }))
+}
+
+/// The findings of a processed file whose text is `text`: its writing
+/// functions, and those that pass shape storage to a callee that turns out
+/// to write through it, parsed again (only they) with all their facts.
+fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) -> Vec<Finding> {
+    let targets: Vec<&Potential> = p
+        .writers
+        .iter()
+        .chain(
+            p.potential
+                .iter()
+                .filter(|q| q.callees.iter().any(|c| writer(summaries, c))),
+        )
+        .collect();
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let names: HashSet<String> = targets.iter().map(|q| q.name.clone()).collect();
+    let at: HashSet<usize> = targets.iter().map(|q| q.at).collect();
+    // Code that did not parse as a function has no name the outline knows:
+    // parse what the first pass parsed, so the same ERROR nodes come back.
+    let keep = if at.contains(&UNPARSED) {
+        Keep::Hits(&names)
+    } else {
+        Keep::Only(&names)
+    };
+    let again = process(cx, p.path, text.to_string(), keep, Retain::All);
+    let functions: Vec<Facts> = again
+        .functions
+        .into_iter()
+        .filter(|f| {
+            if f.unparsed {
+                at.contains(&UNPARSED) && passes_storage_or_writes(f, &cx.shape_macros)
+            } else {
+                at.contains(&f.name_span.start)
+            }
+        })
+        .collect();
+    let lines = LineIndex::new(text);
+    findings(functions, summaries, cx.opts.sources(), text, &lines)
+}
+
+fn passes_storage_or_writes(f: &Facts, shape_macros: &HashSet<String>) -> bool {
+    writes_itself(f, shape_macros) || passes_storage(f)
+}
+
+/// Classify the retained functions of one file, sorted, acknowledged.
+pub fn findings(
+    functions: Vec<Facts>,
+    summaries: &Summaries,
+    sources: Sources,
+    text: &str,
+    lines: &LineIndex,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let file = classify::FileCx::new(text, lines);
+    for mut f in functions {
+        analyze::summary::apply(&mut f, summaries, sources);
+        out.extend(classify::classify(&f, summaries, &file));
+    }
+    out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
+    ack::acknowledge(&mut out, text, lines);
+    for f in &mut out {
+        f.render(text, lines);
+    }
+    out
+}
+
+/// Scan one in-memory text as a tree of its own (its functions and macros
+/// make the summaries): its report, when it has findings, and the summaries.
+pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileReport>, Summaries) {
+    let rel = relative(path, &opts.root);
+    let mut summaries = Summaries::default();
+    summaries.macros.extend(shape_macros_in(opts, &rel, text));
+    let cx = Context::new(opts, summaries.macros.keys().cloned().collect());
+    let mut p = process(
+        &cx,
+        path.to_path_buf(),
+        text.to_string(),
+        Keep::Hits(&HashSet::new()),
+        Retain::Writers,
+    );
+    merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
+    for (m, loc) in p.macros.drain(..) {
+        if let Some(s) = MacroSummary::of(&m, loc, opts.sources()) {
+            summaries.macros.entry(m.name.clone()).or_insert(s);
+        }
+    }
+    let errors = p.errors;
+    let (path, rel) = (p.path.clone(), p.rel.clone());
+    let found = classify_text(&cx, p, text, &summaries);
+    let report = (!found.is_empty()).then(|| FileReport {
+        path,
+        rel,
+        text: text.to_string(),
+        lines: LineIndex::new(text),
+        parse_errors: errors,
+        findings: found,
+    });
+    (report, summaries)
+}
+
+/// Analyse one text with what a finished scan learned about the tree (to
+/// check a planned result): its findings and its parse error count.
+pub fn reanalyze(
+    opts: &ScanOptions,
+    summaries: &Summaries,
+    path: &Path,
+    text: &str,
+) -> (Vec<Finding>, usize) {
+    let shape_macros = summaries
+        .macros
+        .iter()
+        .filter(|(_, m)| m.writes_shape.is_some())
+        .map(|(name, _)| name.clone())
+        .collect();
+    let cx = Context::new(opts, shape_macros);
+    let p = process(
+        &cx,
+        path.to_path_buf(),
+        text.to_string(),
+        Keep::Hits(&HashSet::new()),
+        Retain::Writers,
+    );
+    let errors = p.errors;
+    (classify_text(&cx, p, text, summaries), errors)
+}
