@@ -22,11 +22,16 @@ pub(super) fn pure_index(index: &str) -> bool {
         };
         !comparison
     });
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // Compilers take UTF-8 in identifiers: any non-ASCII is part of a name.
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || !c.is_ascii();
     let calls = index.match_indices('(').any(|(i, _)| {
         // A call follows an identifier; a cast or grouping does not.
         let before = &index[..i];
-        let name_start = before.rfind(|c: char| !ident(c)).map_or(0, |p| p + 1);
+        let name_start = before
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !ident(c))
+            .map_or(0, |(p, c)| p + c.len_utf8());
         let name = &before[name_start..];
         !name.is_empty() && !PURE_ACCESSORS.contains(&name)
     });
@@ -119,6 +124,9 @@ mod tests {
             "i>>=1",
             "my_PyArray_NDIM(a)",
             "foo_sizeof(x)",
+            // A call whose name ends in a multi-byte character.
+            "PyArray_NDIM\u{fffd}(a)",
+            "\u{e9}t\u{e9}(a)",
         ] {
             assert!(!pure_index(index), "{index}");
         }
