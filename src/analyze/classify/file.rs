@@ -1,0 +1,61 @@
+//! The file around the functions: its text, lines, macros and where its code is.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+use crate::source::lexical::{self, CodeMap, Define};
+use crate::source::LineIndex;
+
+/// What the classifier reads from the file around its functions: the
+/// text and lines, and, computed once per file when first needed, its
+/// macros and where its comments and strings are.
+pub struct FileCx<'a> {
+    pub text: &'a str,
+    pub lines: &'a LineIndex,
+    macros: OnceCell<FileMacros>,
+    code: OnceCell<CodeMap>,
+}
+
+/// A file's `#define`s, by name.
+pub struct FileMacros {
+    pub defs: Vec<Define>,
+    pub by_name: HashMap<String, usize>,
+}
+
+impl<'a> FileCx<'a> {
+    pub fn new(text: &'a str, lines: &'a LineIndex) -> Self {
+        FileCx {
+            text,
+            lines,
+            macros: OnceCell::new(),
+            code: OnceCell::new(),
+        }
+    }
+
+    /// The file's macros (those inside comments are not).
+    pub fn macros(&self) -> &FileMacros {
+        self.macros.get_or_init(|| {
+            let code = self.code();
+            let defs: Vec<Define> = lexical::defines_in(self.text)
+                .into_iter()
+                .filter(|d| code.in_code(self.lines.start(d.line)))
+                .collect();
+            let by_name = defs
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.name.clone(), i))
+                .collect();
+            FileMacros { defs, by_name }
+        })
+    }
+
+    pub fn code(&self) -> &CodeMap {
+        self.code.get_or_init(|| CodeMap::new(self.text))
+    }
+}
+
+impl FileMacros {
+    pub fn get(&self, name: &str) -> Option<&Define> {
+        self.by_name.get(name).map(|&i| &self.defs[i])
+    }
+}

@@ -1,0 +1,207 @@
+//! Where an array's value comes from, and whether a new array may be seen before a write.
+
+use super::{ArrayCx, Origin};
+use crate::analyze::api::{is_allocator, may_return_input, BORROWING_CALLEES};
+use crate::analyze::facts::{BlockKind, Declared, UseKind};
+use crate::analyze::Span;
+
+impl<'a> ArrayCx<'a> {
+    /// Where the array's value at `pos` comes from (statement order),
+    /// following plain copies between variables.
+    pub(crate) fn origin(&self, pos: usize) -> Origin {
+        let array = self.array;
+        let mut name = array.to_string();
+        let mut pos = pos;
+        let mut names = vec![name.clone()];
+        for _ in 0..8 {
+            let last = self
+                .f
+                .var_mods
+                .iter()
+                .rfind(|m| m.name == name && m.span.end <= pos);
+            let Some(m) = last else {
+                return Origin::Shared(if self.f.params.iter().any(|p| p.name == name) {
+                    if name == array {
+                        format!("{array} is a parameter")
+                    } else {
+                        format!("{array} comes from the parameter {name}")
+                    }
+                } else {
+                    format!("{array} is not assigned in this function")
+                });
+            };
+            let line = self.line(m.span.start);
+            let Some(value) = &m.value else {
+                return Origin::Shared(format!(
+                    "{name} changes at line {line} in a way not tracked"
+                ));
+            };
+            if let Some(callee) = &value.call {
+                if let Some(tree) = self.allocation(callee) {
+                    return Origin::Alloc {
+                        callee: callee.clone(),
+                        at: m.span,
+                        tree,
+                        names,
+                    };
+                }
+                let input = if may_return_input(callee) {
+                    ", which may return its input"
+                } else {
+                    ""
+                };
+                return Origin::Shared(format!(
+                    "{array} holds the result of {callee}() (line {line}){input}"
+                ));
+            }
+            match &value.ident {
+                Some(next) if !names.contains(next) => {
+                    name = next.clone();
+                    pos = m.span.start;
+                    names.push(name.clone());
+                }
+                _ => {
+                    return Origin::Shared(format!(
+                        "{name} is assigned `{}` at line {line}",
+                        value.text
+                    ))
+                }
+            }
+        }
+        Origin::Shared(format!(
+            "{array} is copied through too many variables to follow"
+        ))
+    }
+
+    /// Why the new array may be visible to other code at the write, if it
+    /// may: a use that publishes it between the allocation and the write
+    /// (or anywhere in a loop around the write that the allocation does
+    /// not start afresh), a copy into a variable that is not this
+    /// function's own, another value assigned to it before the write, a
+    /// label that lets control reach the write without the allocation, or
+    /// a variable that is itself shared.
+    pub(super) fn first_escape(
+        &self,
+        names: &[String],
+        alloc: Span,
+        write: Span,
+    ) -> Option<String> {
+        let line = |pos: usize| self.line(pos);
+        let local =
+            |name: &str| matches!(self.f.declared(name), Declared::Local(_) | Declared::Param);
+        if let Some(n) = names.iter().find(|n| !local(n)) {
+            return Some(format!(
+                "`{n}` is not a local variable of this function (a global, a static, or \
+                 declared more than once), so other code can reach it"
+            ));
+        }
+        // Before the write, the names hold nothing but new arrays (or NULL).
+        let other = self.f.var_mods.iter().find(|m| {
+            names.contains(&m.name)
+                && m.span.end <= write.start
+                && m.span != alloc
+                && !m.value.as_ref().is_some_and(|v| {
+                    v.is_null
+                        || v.ident.as_ref().is_some_and(|i| names.contains(i))
+                        || v.call
+                            .as_deref()
+                            .is_some_and(|c| self.allocation(c).is_some())
+                })
+        });
+        if let Some(m) = other {
+            return Some(format!(
+                "`{}` is also given another value at line {}, so it may not hold the new \
+                 array at the write",
+                m.name,
+                line(m.span.start)
+            ));
+        }
+        if let Some(at) = self.label_skipping(alloc, write.start) {
+            return Some(format!(
+                "a label at line {} lets control reach the write without the allocation",
+                line(at)
+            ));
+        }
+        // Loops around the write that the allocation does not start afresh
+        // (it is outside them, or does not run before the write in each
+        // pass): what follows the write in one pass precedes it in the next.
+        let dominates = self
+            .f
+            .var_mods
+            .iter()
+            .find(|m| m.span == alloc)
+            .and_then(|m| m.stmt)
+            .is_some_and(|p| {
+                p.block.contains(write)
+                    && matches!(p.block_kind, BlockKind::Compound | BlockKind::Preproc)
+            });
+        let loops: Vec<Span> = self
+            .loop_spans()
+            .filter(|l| l.contains(write) && !(l.contains(alloc) && dominates))
+            .collect();
+        // Names the new array goes by: the allocated variable, the ones it
+        // was copied from, and the ones it is copied to after.
+        let mut names: Vec<String> = names.to_vec();
+        let after = Span::new(alloc.start, write.end);
+        let in_reach = |span: Span| after.contains(span) || loops.iter().any(|l| l.contains(span));
+        loop {
+            let copy = self.f.var_mods.iter().find(|m| {
+                in_reach(m.span)
+                    && m.span != alloc
+                    && !names.contains(&m.name)
+                    && m.from.iter().any(|v| names.contains(v))
+            });
+            let Some(m) = copy else { break };
+            if !local(&m.name) {
+                return Some(format!(
+                    "it is stored in `{}` at line {}, which other code can reach",
+                    m.name,
+                    line(m.span.start)
+                ));
+            }
+            names.push(m.name.clone());
+        }
+        self.f
+            .uses
+            .iter()
+            .filter(|u| names.contains(&u.array))
+            .filter(|u| {
+                let linear = u.span.end >= alloc.end
+                    && u.span.start < write.end
+                    && self.reaches(u.span, write);
+                linear || loops.iter().any(|l| l.contains(u.span))
+            })
+            .find_map(|u| {
+                let line = self.line(u.span.start);
+                let name = &u.array;
+                match &u.kind {
+                    UseKind::Passed { callee } if !BORROWING_CALLEES.contains(&callee.as_str()) => {
+                        Some(format!("{name} is passed to {callee}() at line {line}"))
+                    }
+                    UseKind::CtorLink { callee } => Some(format!(
+                        "{name} becomes the base of a new array ({callee}) at line {line}"
+                    )),
+                    UseKind::Return => Some(format!("{name} is returned at line {line}")),
+                    UseKind::Store => Some(format!("{name} is stored at line {line}")),
+                    UseKind::AddressOf => {
+                        Some(format!("the address of {name} is taken at line {line}"))
+                    }
+                    _ => None,
+                }
+            })
+    }
+
+    /// Whether a call returns a new array: `Some(None)` for an allocator of
+    /// the API, `Some(Some(location))` for a function of the tree whose
+    /// summary says so.
+    fn allocation(&self, callee: &str) -> Option<Option<String>> {
+        if is_allocator(callee) {
+            return Some(None);
+        }
+        let summary = self.summaries.functions.get(callee)?;
+        summary
+            .fresh
+            .as_ref()
+            .map(|_| Some(summary.location.clone()))
+    }
+}
