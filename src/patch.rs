@@ -207,12 +207,18 @@ pub fn verify(
                 ChangeKind::LockTodo | ChangeKind::ManualTodo => {
                     // In a broken file the comment may move where the
                     // parser's error recovery cuts: the function then
-                    // loses or changes sites, and the result says nothing
-                    // about the TODO.
+                    // loses sites, or reads them as other statements or
+                    // as unparsed, and the result says nothing about the
+                    // TODO.
                     let kept = |s: &crate::analyze::Site| {
-                        left.clone()
-                            .flat_map(|f| &f.sites)
-                            .any(|a| a.span.start == moved(s.span.start))
+                        left.clone().any(|f| {
+                            f.class == before.class
+                                && f.parse_error == before.parse_error
+                                && f.sites.iter().any(|a| {
+                                    a.span.start == moved(s.span.start)
+                                        && a.stmt.start == moved(s.stmt.start)
+                                })
+                        })
                     };
                     let reparsed = left.clone().count() == 0 || !before.sites.iter().all(kept);
                     if reparsed && file.parse_errors > 0 {
