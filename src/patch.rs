@@ -184,7 +184,16 @@ pub fn verify(
             .sum();
         pos.saturating_add_signed(delta)
     };
-    if file.parse_errors > 0 && !reads_the_same(file, changes, &after, &moved) {
+    // Compared with a second reading of the original, made the same way as
+    // the reading of the result.
+    if file.parse_errors > 0
+        && !reads_the_same(
+            &reanalyze(opts, summaries, &file.path, &file.text).0,
+            &rewritten(file, changes),
+            &after,
+            &moved,
+        )
+    {
         return Err(Refusal::Unstable {
             errors: file.parse_errors,
         });
@@ -230,16 +239,11 @@ pub fn verify(
 /// afterwards: same class, same sites and statements where the edits moved
 /// them, parsed or unparsed as before, and no finding gone or new.
 fn reads_the_same(
-    file: &FileReport,
-    changes: &[Change],
+    before: &[Finding],
+    rewritten: &[&Finding],
     after: &[Finding],
     moved: &dyn Fn(usize) -> usize,
 ) -> bool {
-    let rewritten: Vec<&Finding> = changes
-        .iter()
-        .filter(|c| c.kind == ChangeKind::Rewrite)
-        .flat_map(|c| c.findings.iter().map(|&i| &file.findings[i]))
-        .collect();
     let same_place = |b: &Finding, a: &Finding| {
         a.function == b.function
             && a.array == b.array
@@ -252,23 +256,38 @@ fn reads_the_same(
             && a.sites.len() == b.sites.len()
             && a.sites.iter().zip(&b.sites).all(|(x, y)| {
                 x.kind == y.kind
+                    && x.role == y.role
+                    && x.class == y.class
                     && x.span.start == moved(y.span.start)
                     && x.stmt.start == moved(y.stmt.start)
             })
     };
-    let kept: Vec<&Finding> = file
-        .findings
+    let was_rewritten = |b: &Finding| {
+        rewritten.iter().any(|r| {
+            r.function == b.function
+                && r.array == b.array
+                && r.function_body.start == b.function_body.start
+        })
+    };
+    let is_rewritten = |a: &Finding| rewritten.iter().any(|r| same_place(r, a));
+    let kept: Vec<&Finding> = before.iter().filter(|b| !was_rewritten(b)).collect();
+    let mut unmatched: Vec<&Finding> = after.iter().filter(|a| !is_rewritten(a)).collect();
+    for b in kept {
+        match unmatched.iter().position(|a| same_reading(b, a)) {
+            Some(i) => unmatched.swap_remove(i),
+            None => return false,
+        };
+    }
+    unmatched.is_empty()
+}
+
+/// The findings a change rewrites (they are meant to read differently).
+fn rewritten<'f>(file: &'f FileReport, changes: &[Change]) -> Vec<&'f Finding> {
+    changes
         .iter()
-        .filter(|b| !rewritten.iter().any(|r| std::ptr::eq(*r, *b)))
-        .collect();
-    let others = after
-        .iter()
-        .filter(|a| !rewritten.iter().any(|r| same_place(r, a)))
-        .count();
-    others == kept.len()
-        && kept
-            .iter()
-            .all(|b| after.iter().any(|a| same_reading(b, a)))
+        .filter(|c| c.kind == ChangeKind::Rewrite)
+        .flat_map(|c| c.findings.iter().map(|&i| &file.findings[i]))
+        .collect()
 }
 
 #[cfg(test)]
