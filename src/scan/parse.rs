@@ -91,6 +91,10 @@ pub(super) enum Retain {
     Writers,
     /// Every function parsed.
     All,
+    /// As `Writers`, and the facts of those functions too: a file read
+    /// alone, when nothing waits on other files, is classified from this
+    /// one parse.
+    WritersWithFacts,
 }
 
 /// Which functions of a file to parse (when its outline is sure).
@@ -161,8 +165,9 @@ pub(super) fn process(
                 functions.push(f);
                 continue;
             }
-            Retain::Writers => {}
+            Retain::Writers | Retain::WritersWithFacts => {}
         }
+        let keep_facts = retain == Retain::WritersWithFacts;
         if writes_itself(&f, &cx.shape_macros) || (f.unparsed && passes_storage(&f)) {
             needed.extend(needed_by(&f));
             writers.push(Potential {
@@ -174,12 +179,18 @@ pub(super) fn process(
                 },
                 callees: Vec::new(),
             });
+            if keep_facts {
+                functions.push(f);
+            }
         } else if passes_storage(&f) {
             potential.push(Potential {
                 name: f.name.clone(),
                 at: f.name_span.start,
                 callees: storage_callees(&f),
             });
+            if keep_facts {
+                functions.push(f);
+            }
         }
     }
     defined.extend(facts.macros.iter().map(|m| m.name.clone()));

@@ -61,15 +61,7 @@ pub(super) fn classify_file(
 /// functions, and those that pass shape storage to a callee that turns out
 /// to write through it, parsed again (only they) with all their facts.
 fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) -> Vec<Finding> {
-    let targets: Vec<&Potential> = p
-        .writers
-        .iter()
-        .chain(
-            p.potential
-                .iter()
-                .filter(|q| q.callees.iter().any(|c| writer(summaries, c))),
-        )
-        .collect();
+    let targets = targets(&p, summaries);
     if targets.is_empty() {
         return Vec::new();
     }
@@ -83,8 +75,31 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
         Keep::Only(&names)
     };
     let again = process(cx, p.path, text.to_string(), keep, Retain::All);
-    let functions: Vec<Facts> = again
-        .functions
+    classify_targets(cx, again.functions, &at, text, summaries)
+}
+
+/// The functions of a processed file to classify: its writers, and those
+/// that pass shape storage to a callee that turns out to write through it.
+fn targets<'p>(p: &'p Processed, summaries: &Summaries) -> Vec<&'p Potential> {
+    p.writers
+        .iter()
+        .chain(
+            p.potential
+                .iter()
+                .filter(|q| q.callees.iter().any(|c| writer(summaries, c))),
+        )
+        .collect()
+}
+
+/// Classify the functions that start at one of `at`.
+fn classify_targets(
+    cx: &Context,
+    functions: Vec<Facts>,
+    at: &HashSet<usize>,
+    text: &str,
+    summaries: &Summaries,
+) -> Vec<Finding> {
+    let functions: Vec<Facts> = functions
         .into_iter()
         .filter(|f| {
             if f.unparsed {
@@ -173,13 +188,18 @@ pub fn reanalyze(
         .map(|(name, _)| name.clone())
         .collect();
     let cx = Context::new(opts, shape_macros);
-    let p = process(
+    // One parse: the summaries of every other file are known by now.
+    let mut p = process(
         &cx,
         path.to_path_buf(),
         text.to_string(),
         Keep::Hits(&HashSet::new()),
-        Retain::Writers,
+        Retain::WritersWithFacts,
     );
-    let errors = p.errors;
-    (classify_text(&cx, p, text, summaries), errors)
+    let at: HashSet<usize> = targets(&p, summaries).iter().map(|q| q.at).collect();
+    let functions = std::mem::take(&mut p.functions);
+    (
+        classify_targets(&cx, functions, &at, text, summaries),
+        p.errors,
+    )
 }

@@ -167,7 +167,8 @@ impl<'a> Walker<'a> {
                         .is_some_and(|o| o.kind() == op)
             };
             let deref = n.kind() == "subscript_expression" || operator(n, "*");
-            let address_taken = n.parent().is_some_and(|p| operator(p, "&"));
+            // `parent()` walks down from the root: ask only when it matters.
+            let address_taken = deref && n.parent().is_some_and(|p| operator(p, "&"));
             match n.kind() {
                 "call_expression" | "field_expression" | "sizeof_expression" => {
                     walk.skip_children()
