@@ -16,6 +16,7 @@ use tree_sitter::Node;
 pub use facts::{Facts, Sources};
 pub use span::Span;
 
+use crate::analyze::syntax::KindName;
 use crate::source::Parsed;
 use syntax::{text, Preorder, F};
 
@@ -204,7 +205,7 @@ pub fn scan(parsed: &Parsed, sources: Sources) -> FileFacts {
     let mut out = FileFacts::default();
     let mut walk = Preorder::new(parsed.tree.root_node());
     while let Some(node) = walk.next() {
-        match node.kind() {
+        match node.kind_name() {
             "function_definition" => {
                 out.functions.push(facts::collect(node, src, sources));
                 walk.skip_children();
@@ -230,7 +231,7 @@ pub fn scan(parsed: &Parsed, sources: Sources) -> FileFacts {
 }
 
 fn has_function(node: Node) -> bool {
-    Preorder::new(node).any(|n| n.kind() == "function_definition")
+    Preorder::new(node).any(|n| n.kind_name() == "function_definition")
 }
 
 /// The likely function name in code that did not parse: the identifier
@@ -254,7 +255,7 @@ fn macro_def(node: Node, src: &[u8]) -> Option<MacroDef> {
     let mut cursor = params_node.walk();
     let params = params_node
         .named_children(&mut cursor)
-        .filter(|p| p.kind() == "identifier")
+        .filter(|p| p.kind_name() == "identifier")
         .map(|p| text(p, src).to_string())
         .collect();
     let body = node

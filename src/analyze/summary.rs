@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::api::is_allocator;
 use super::facts::{self, ArrayId, Facts, How, ShapeRef, Sources, Target, UseKind, Via, Write};
 use super::{Kind, MacroDef};
+use crate::analyze::syntax::KindName;
 use crate::source::parse_c;
 
 /// What a function of the tree does to its parameters.
@@ -151,7 +152,7 @@ impl MacroSummary {
         );
         let tree = parse_c(snippet.as_bytes());
         let func = super::syntax::first_named(tree.root_node())
-            .filter(|n| n.kind() == "function_definition")?;
+            .filter(|n| n.kind_name() == "function_definition")?;
         let f = facts::collect(func, snippet.as_bytes(), sources);
         let index = |name: &str| m.params.iter().position(|p| p == name);
         let mut assigns: Vec<usize> = f.var_mods.iter().filter_map(|v| index(&v.name)).collect();

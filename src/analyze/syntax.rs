@@ -53,6 +53,31 @@ pub static F: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
     }
 });
 
+/// Node kind names by id, read once: `Node::kind()` looks the name up
+/// and measures its C string on every call, and a walk asks for it at
+/// every node.
+static KINDS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let language: tree_sitter::Language = tree_sitter_c::LANGUAGE.into();
+    (0..language.node_kind_count() as u16)
+        .map(|id| language.node_kind_for_id(id).unwrap_or("").to_string())
+        .collect()
+});
+
+/// `Node::kind()`, from the table.
+pub trait KindName<'tree> {
+    fn kind_name(&self) -> &'tree str;
+}
+
+impl<'tree> KindName<'tree> for Node<'tree> {
+    fn kind_name(&self) -> &'tree str {
+        match KINDS.get(self.kind_id() as usize) {
+            Some(name) if !name.is_empty() => name,
+            // ERROR and other built-in symbols sit outside the table.
+            _ => self.kind(),
+        }
+    }
+}
+
 /// The text of `node` in `src` (the masked bytes, which are valid UTF-8
 /// wherever the original was: masking writes ASCII over ASCII).
 pub fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
@@ -61,7 +86,7 @@ pub fn text<'a>(node: Node, src: &'a [u8]) -> &'a str {
 
 /// `node` without surrounding parentheses.
 pub fn strip_parens(mut node: Node) -> Node {
-    while node.kind() == "parenthesized_expression" {
+    while node.kind_name() == "parenthesized_expression" {
         match first_named(node) {
             Some(inner) => node = inner,
             None => break,
@@ -74,7 +99,7 @@ pub fn strip_parens(mut node: Node) -> Node {
 pub fn strip_casts(mut node: Node) -> Node {
     loop {
         node = strip_parens(node);
-        match node.kind() {
+        match node.kind_name() {
             "cast_expression" => match node.child_by_field_id(F.value) {
                 Some(value) => node = value,
                 None => return node,
@@ -89,7 +114,7 @@ pub fn first_named(node: Node) -> Option<Node> {
     let mut cursor = node.walk();
     let found = node
         .named_children(&mut cursor)
-        .find(|c| c.kind() != "comment");
+        .find(|c| c.kind_name() != "comment");
     found
 }
 
@@ -100,7 +125,7 @@ pub fn call_args(call: Node) -> Vec<Node> {
     };
     let mut cursor = list.walk();
     list.named_children(&mut cursor)
-        .filter(|c| c.kind() != "comment")
+        .filter(|c| c.kind_name() != "comment")
         .collect()
 }
 
@@ -108,7 +133,7 @@ pub fn call_args(call: Node) -> Vec<Node> {
 /// call `type->tp_alloc(...)` gives `tp_alloc`.
 pub fn callee<'a>(call: Node, src: &'a [u8]) -> Option<&'a str> {
     let function = strip_parens(call.child_by_field_id(F.function)?);
-    match function.kind() {
+    match function.kind_name() {
         "identifier" => Some(text(function, src)),
         "field_expression" => Some(text(function.child_by_field_id(F.field)?, src)),
         _ => None,
@@ -120,13 +145,13 @@ pub fn callee<'a>(call: Node, src: &'a [u8]) -> Option<&'a str> {
 pub fn callee_is_plain(call: Node) -> bool {
     call.child_by_field_id(F.function)
         .map(strip_parens)
-        .is_some_and(|f| f.kind() == "identifier")
+        .is_some_and(|f| f.kind_name() == "identifier")
 }
 
 /// The identifier a declarator declares (`*p`, `p[3]`, `p = ...`, `(*p)(...)`).
 pub fn declarator_name(mut node: Node) -> Option<Node> {
     loop {
-        match node.kind() {
+        match node.kind_name() {
             "identifier" | "field_identifier" | "type_identifier" => return Some(node),
             "pointer_declarator"
             | "array_declarator"
@@ -215,5 +240,31 @@ impl<'t> Iterator for Preorder<'t> {
                 return None;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table names every node as tree-sitter does, errors included.
+    #[test]
+    fn kind_names_match_tree_sitter() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = vec![dir];
+        let mut seen = 0;
+        while let Some(p) = files.pop() {
+            if p.is_dir() {
+                files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            let tree = crate::source::parse_c(&bytes);
+            for n in Preorder::new(tree.root_node()) {
+                assert_eq!(n.kind_name(), n.kind(), "{}", p.display());
+                seen += 1;
+            }
+        }
+        assert!(seen > 10_000, "{seen}");
     }
 }

@@ -11,6 +11,7 @@ use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_parens, P
 use super::context::{is_declared_name, placement, read_context};
 use super::shapes::norm;
 use super::{ArgInfo, CallSite, How, Read, Target, UseKind, Walker, Write};
+use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
     pub(super) fn call(&mut self, node: Node) {
@@ -93,7 +94,7 @@ impl<'a> Walker<'a> {
             let source = shape
                 .as_ref()
                 .and(self.base_of(arg))
-                .filter(|b| b.kind() != "identifier")
+                .filter(|b| b.kind_name() != "identifier")
                 .map(Span::of);
             let element = self.element(arg).and_then(|(s, t, _)| match t {
                 Target::Element { index, index_vars } => Some((s, index, index_vars)),
@@ -101,7 +102,7 @@ impl<'a> Walker<'a> {
             });
             let field = {
                 let a = strip_parens(arg);
-                if a.kind() == "field_expression" {
+                if a.kind_name() == "field_expression" {
                     a.child_by_field_id(F.field)
                         .map(|f| self.text(f).to_string())
                         .and_then(|f| Some((self.fields_base(a)?, f)))
@@ -162,14 +163,14 @@ impl<'a> Walker<'a> {
         let mut walk = Preorder::new(node);
         while let Some(n) = walk.next() {
             let operator = |n: Node, op: &str| {
-                n.kind() == "pointer_expression"
+                n.kind_name() == "pointer_expression"
                     && n.child_by_field_id(F.operator)
-                        .is_some_and(|o| o.kind() == op)
+                        .is_some_and(|o| o.kind_name() == op)
             };
-            let deref = n.kind() == "subscript_expression" || operator(n, "*");
+            let deref = n.kind_name() == "subscript_expression" || operator(n, "*");
             // `parent()` walks down from the root: ask only when it matters.
             let address_taken = deref && n.parent().is_some_and(|p| operator(p, "&"));
-            match n.kind() {
+            match n.kind_name() {
                 "call_expression" | "field_expression" | "sizeof_expression" => {
                     walk.skip_children()
                 }
@@ -187,7 +188,7 @@ impl<'a> Walker<'a> {
     pub(super) fn identifiers(&self, node: Node) -> Vec<String> {
         let mut out = Vec::new();
         for n in Preorder::new(node) {
-            if n.kind() == "identifier" {
+            if n.kind_name() == "identifier" {
                 out.push(self.text(n).to_string());
             }
         }

@@ -6,13 +6,14 @@ use crate::analyze::span::Span;
 use crate::analyze::syntax::{call_args, callee_is_plain, is_block, is_statement, strip_parens, F};
 
 use super::{BlockKind, JumpKind, Placement, ReadCx};
+use crate::analyze::syntax::KindName;
 
 /// Where the statement holding `node` sits.
 pub fn placement(node: Node) -> Placement {
     let mut item = node;
     while let Some(parent) = item.parent() {
-        let kind = parent.kind();
-        if is_statement(item.kind()) {
+        let kind = parent.kind_name();
+        if is_statement(item.kind_name()) {
             let block_kind = match kind {
                 "compound_statement" => Some(BlockKind::Compound),
                 "case_statement" => Some(BlockKind::Case),
@@ -52,11 +53,11 @@ pub fn placement(node: Node) -> Placement {
 /// a `{ }` block other than a `switch` body (where it belongs to a `case`).
 fn preproc_in_compound(mut node: Node) -> bool {
     while let Some(parent) = node.parent() {
-        match parent.kind() {
+        match parent.kind_name() {
             "compound_statement" => {
                 return parent
                     .parent()
-                    .is_none_or(|p| p.kind() != "switch_statement")
+                    .is_none_or(|p| p.kind_name() != "switch_statement")
             }
             "preproc_if" | "preproc_ifdef" | "preproc_else" | "preproc_elif"
             | "preproc_elifdef" => node = parent,
@@ -71,7 +72,7 @@ fn preproc_in_compound(mut node: Node) -> bool {
 pub(super) fn jump_scope(node: Node, kind: JumpKind) -> Option<Span> {
     let mut cur = node.parent();
     while let Some(n) = cur {
-        match n.kind() {
+        match n.kind_name() {
             "for_statement" | "while_statement" | "do_statement" => return Some(Span::of(n)),
             "switch_statement" if matches!(kind, JumpKind::Break | JumpKind::Case) => {
                 return Some(Span::of(n))
@@ -96,7 +97,7 @@ pub(super) fn runs_with_statement(node: Node) -> bool {
                 .child_by_field_id(field)
                 .is_some_and(|c| c.id() == cur.id())
         };
-        match parent.kind() {
+        match parent.kind_name() {
             "expression_statement" | "return_statement" => return true,
             "parenthesized_expression"
             | "cast_expression"
@@ -105,7 +106,7 @@ pub(super) fn runs_with_statement(node: Node) -> bool {
             "binary_expression" => {
                 let logical = parent
                     .child_by_field_id(F.operator)
-                    .is_some_and(|o| matches!(o.kind(), "&&" | "||"));
+                    .is_some_and(|o| matches!(o.kind_name(), "&&" | "||"));
                 if logical && is(F.right) {
                     return false;
                 }
@@ -130,15 +131,17 @@ pub(super) fn read_context(node: Node, src: &[u8]) -> ReadCx {
                 .child_by_field_id(field)
                 .is_some_and(|c| c.id() == cur.id())
         };
-        match parent.kind() {
+        match parent.kind_name() {
             "parenthesized_expression" | "cast_expression" => {}
             // `S + k` is still a pointer into the storage.
             "binary_expression"
                 if parent
                     .child_by_field_id(F.operator)
-                    .is_some_and(|o| matches!(o.kind(), "+" | "-")) => {}
+                    .is_some_and(|o| matches!(o.kind_name(), "+" | "-")) => {}
             "argument_list" => {
-                let call = parent.parent().filter(|c| c.kind() == "call_expression");
+                let call = parent
+                    .parent()
+                    .filter(|c| c.kind_name() == "call_expression");
                 // Positions as the call sees them (comments are not arguments).
                 let index = call
                     .and_then(|c| call_args(c).iter().position(|a| a.id() == cur.id()))
@@ -152,22 +155,22 @@ pub(super) fn read_context(node: Node, src: &[u8]) -> ReadCx {
             // An element, unless its address is taken (`&S[i]`, `&*S`):
             // then it is a pointer into the storage again.
             "subscript_expression" | "pointer_expression"
-                if (parent.kind() == "subscript_expression" && is(F.argument))
+                if (parent.kind_name() == "subscript_expression" && is(F.argument))
                     || parent
                         .child_by_field_id(F.operator)
-                        .is_some_and(|o| o.kind() == "*") =>
+                        .is_some_and(|o| o.kind_name() == "*") =>
             {
                 let mut up = parent;
                 while let Some(p) = up
                     .parent()
-                    .filter(|p| p.kind() == "parenthesized_expression")
+                    .filter(|p| p.kind_name() == "parenthesized_expression")
                 {
                     up = p;
                 }
                 let address = up.parent().filter(|p| {
-                    p.kind() == "pointer_expression"
+                    p.kind_name() == "pointer_expression"
                         && p.child_by_field_id(F.operator)
-                            .is_some_and(|o| o.kind() == "&")
+                            .is_some_and(|o| o.kind_name() == "&")
                 });
                 match address {
                     Some(addr) => {
@@ -179,7 +182,7 @@ pub(super) fn read_context(node: Node, src: &[u8]) -> ReadCx {
             }
             "assignment_expression" if is(F.right) => {
                 let left = parent.child_by_field_id(F.left).map(strip_parens);
-                return match left.map(|l| l.kind()) {
+                return match left.map(|l| l.kind_name()) {
                     Some("identifier") => ReadCx::Alias,
                     _ => ReadCx::Stored,
                 };
@@ -198,7 +201,7 @@ pub(super) fn is_declared_name(node: Node) -> bool {
     let Some(parent) = node.parent() else {
         return false;
     };
-    match parent.kind() {
+    match parent.kind_name() {
         "init_declarator" | "pointer_declarator" | "array_declarator" => parent
             .child_by_field_id(F.declarator)
             .is_some_and(|d| d.id() == node.id()),

@@ -10,6 +10,7 @@ use tree_sitter::Node;
 use super::span::Span;
 use super::syntax::{declarator_name, first_named, text, Preorder, F};
 use super::{Kind, Ndim};
+use crate::analyze::syntax::KindName;
 
 mod calls;
 mod context;
@@ -410,7 +411,7 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
         sources,
         facts: Facts {
             span: Span::of(func),
-            unparsed: func.kind() != "function_definition",
+            unparsed: func.kind_name() != "function_definition",
             ..Facts::default()
         },
         aliases: HashMap::new(),
@@ -443,7 +444,7 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
 /// pointer declarators for functions returning pointers).
 pub fn find_function_declarator(mut node: Node) -> Option<Node> {
     loop {
-        match node.kind() {
+        match node.kind_name() {
             "function_declarator" => return Some(node),
             "pointer_declarator" | "attributed_declarator" => {
                 node = node.child_by_field_id(F.declarator)?

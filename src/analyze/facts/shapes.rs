@@ -7,6 +7,7 @@ use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_casts, st
 use crate::analyze::{Kind, Ndim};
 
 use super::{ArrayId, ShapeRef, Target, Use, UseKind, Via, Walker};
+use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
     // ----- shape sources ---------------------------------------------------
@@ -14,7 +15,7 @@ impl<'a> Walker<'a> {
     /// A base shape source (not an alias): `PyArray_DIMS(X)`, `PyArray_SHAPE(X)`,
     /// `((PyArrayObject_fields *)X)->dimensions`, `F->dimensions`.
     pub(super) fn source(&self, node: Node) -> Option<ShapeRef> {
-        match node.kind() {
+        match node.kind_name() {
             "call_expression" => {
                 if !callee_is_plain(node) {
                     return None;
@@ -76,7 +77,7 @@ impl<'a> Walker<'a> {
             return None;
         }
         let base = strip_parens(field_expr.child_by_field_id(F.argument)?);
-        match base.kind() {
+        match base.kind_name() {
             "cast_expression" => {
                 let ty: String = self
                     .text(base.child_by_field_id(F.r#type)?)
@@ -99,7 +100,7 @@ impl<'a> Walker<'a> {
     /// A shape reference: a source, a live alias, `S + k`, or `&S[k]`.
     pub(super) fn shape_ref(&self, node: Node) -> Option<ShapeRef> {
         let node = strip_casts(node);
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => self.aliases.get(self.text(node)).cloned(),
             "binary_expression" => {
                 let op = self.text(node.child_by_field_id(F.operator)?);
@@ -127,7 +128,7 @@ impl<'a> Walker<'a> {
                     return None;
                 }
                 let arg = strip_parens(node.child_by_field_id(F.argument)?);
-                if arg.kind() != "subscript_expression" {
+                if arg.kind_name() != "subscript_expression" {
                     return None;
                 }
                 let s = self.shape_ref(arg.child_by_field_id(F.argument)?)?;
@@ -150,7 +151,7 @@ impl<'a> Walker<'a> {
     /// The base source node or alias identifier inside a shape reference.
     pub(super) fn base_of<'t>(&self, node: Node<'t>) -> Option<Node<'t>> {
         let node = strip_casts(node);
-        match node.kind() {
+        match node.kind_name() {
             "identifier" => self.aliases.contains_key(self.text(node)).then_some(node),
             "call_expression" | "field_expression" => self.source(node).map(|_| node),
             "binary_expression" => ["left", "right"]
@@ -171,13 +172,13 @@ impl<'a> Walker<'a> {
     pub(super) fn consume(&mut self, node: Node) -> Option<Span> {
         let base = self.base_of(node)?;
         self.consumed.insert(base.start_byte());
-        (base.kind() != "identifier").then(|| Span::of(base))
+        (base.kind_name() != "identifier").then(|| Span::of(base))
     }
 
     /// `S[i]` or `*S` (with `S` a shape reference) as an element of storage.
     pub(super) fn element<'t>(&self, node: Node<'t>) -> Option<(ShapeRef, Target, Node<'t>)> {
         let node = strip_parens(node);
-        let (base, index) = match node.kind() {
+        let (base, index) = match node.kind_name() {
             "subscript_expression" => (
                 node.child_by_field_id(F.argument)?,
                 Some(node.child_by_field_id(F.index)?),
@@ -220,7 +221,7 @@ impl<'a> Walker<'a> {
         if let Some(found) = self.element(lvalue) {
             return Some(found);
         }
-        if lvalue.kind() == "field_expression" {
+        if lvalue.kind_name() == "field_expression" {
             let shape = self.source(lvalue)?;
             return Some((shape, Target::Pointer, lvalue));
         }
@@ -232,7 +233,7 @@ impl<'a> Walker<'a> {
     /// The array an expression denotes.
     pub(super) fn array_id(&self, node: Node) -> ArrayId {
         let node = strip_casts(node);
-        if node.kind() == "identifier" {
+        if node.kind_name() == "identifier" {
             self.resolve(self.text(node))
         } else {
             norm(self.text(node))
@@ -250,7 +251,7 @@ impl<'a> Walker<'a> {
     /// The array variable an expression is, if it is one (casts stripped).
     pub(super) fn object(&self, node: Node) -> Option<ArrayId> {
         let node = strip_casts(node);
-        (node.kind() == "identifier").then(|| self.resolve(self.text(node)))
+        (node.kind_name() == "identifier").then(|| self.resolve(self.text(node)))
     }
 
     pub(super) fn object_use(&mut self, node: Node, kind: UseKind) {

@@ -10,6 +10,7 @@ use crate::analyze::Kind;
 use super::context::{placement, runs_with_statement};
 use super::shapes::norm;
 use super::{AliasDef, ArrayId, Decl, How, ShapeRef, Target, UseKind, VarMod, Via, Walker, Write};
+use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
     // ----- statements and expressions -------------------------------------
@@ -30,7 +31,7 @@ impl<'a> Walker<'a> {
         let mut walk = node.walk();
         let storage = node
             .children(&mut walk)
-            .filter(|c| c.kind() == "storage_class_specifier")
+            .filter(|c| c.kind_name() == "storage_class_specifier")
             .map(|c| self.text(c))
             .find(|t| matches!(*t, "static" | "extern" | "_Thread_local" | "thread_local"))
             .map(str::to_string);
@@ -39,12 +40,12 @@ impl<'a> Walker<'a> {
                 continue;
             };
             let name = self.text(name_node).to_string();
-            let inner = if declarator.kind() == "init_declarator" {
+            let inner = if declarator.kind_name() == "init_declarator" {
                 declarator.child_by_field_id(F.declarator)
             } else {
                 Some(declarator)
             };
-            let is_ptr = inner.is_some_and(|d| d.kind() == "pointer_declarator");
+            let is_ptr = inner.is_some_and(|d| d.kind_name() == "pointer_declarator");
             if type_text == "PyArrayObject_fields" && is_ptr {
                 self.fields_vars.insert(name.clone());
             } else {
@@ -52,7 +53,7 @@ impl<'a> Walker<'a> {
                 self.fields_vars.remove(&name);
                 self.fields_of.remove(&name);
             }
-            let value = (declarator.kind() == "init_declarator")
+            let value = (declarator.kind_name() == "init_declarator")
                 .then(|| declarator.child_by_field_id(F.value))
                 .flatten();
             self.facts.decls.push(Decl {
@@ -75,7 +76,7 @@ impl<'a> Walker<'a> {
         let slot_read = value.and_then(|v| self.slot_read(v));
         let fields_target = value
             .map(strip_casts)
-            .filter(|v| v.kind() == "identifier" && self.text(*v) != name)
+            .filter(|v| v.kind_name() == "identifier" && self.text(*v) != name)
             .map(|v| self.resolve(self.text(v)));
         match new_alias {
             Some(shape) => {
@@ -110,7 +111,7 @@ impl<'a> Walker<'a> {
         }
         let from = value.map_or(Vec::new(), |v| self.exposed(v));
         let value = value.map(|v| self.value(v));
-        let whole = node.kind() == "init_declarator" || runs_with_statement(node);
+        let whole = node.kind_name() == "init_declarator" || runs_with_statement(node);
         self.facts.var_mods.push(VarMod {
             name: name.to_string(),
             span: Span::of(node),
@@ -125,7 +126,7 @@ impl<'a> Walker<'a> {
     /// `d[i]` for an alias `d`, `*S`.
     fn slot_read(&self, value: Node) -> Option<(ArrayId, Kind, String)> {
         let value = strip_casts(value);
-        if value.kind() == "call_expression" {
+        if value.kind_name() == "call_expression" {
             let kind = match callee(value, self.src)? {
                 "PyArray_DIM" => Kind::Dims,
                 "PyArray_STRIDE" if self.sources.strides => Kind::Strides,
@@ -153,7 +154,7 @@ impl<'a> Walker<'a> {
         };
         let op = self.text(op).to_string();
         let left = strip_parens(left);
-        if left.kind() == "identifier" {
+        if left.kind_name() == "identifier" {
             let name = self.text(left).to_string();
             if op == "=" {
                 self.assign_var(&name, node, Some(right), true);
@@ -188,7 +189,7 @@ impl<'a> Walker<'a> {
     /// in-place metadata change.
     pub(super) fn meta_write(&mut self, lvalue: Node, node: Node) {
         let lvalue = strip_parens(lvalue);
-        if lvalue.kind() != "field_expression" {
+        if lvalue.kind_name() != "field_expression" {
             return;
         }
         let Some(field) = lvalue.child_by_field_id(F.field).map(|f| self.text(f)) else {
@@ -206,7 +207,7 @@ impl<'a> Walker<'a> {
         let Some(arg) = node.child_by_field_id(F.argument).map(strip_parens) else {
             return;
         };
-        if arg.kind() == "identifier" {
+        if arg.kind_name() == "identifier" {
             let name = self.text(arg).to_string();
             self.moved_alias(&name);
             self.var_mod(&name, node);
@@ -252,7 +253,7 @@ impl<'a> Walker<'a> {
         let Some(arg) = node.child_by_field_id(F.argument).map(strip_parens) else {
             return;
         };
-        if is_addr && arg.kind() == "identifier" {
+        if is_addr && arg.kind_name() == "identifier" {
             let name = self.text(arg).to_string();
             self.var_mod(&name, node);
             let array = self.resolve(&name);

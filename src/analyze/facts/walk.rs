@@ -13,6 +13,7 @@ use super::shapes::norm;
 use super::{
     Block, Jump, JumpKind, Param, ParseError, Read, Return, ShapeRef, UseKind, Value, Via, Walker,
 };
+use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
     pub(super) fn text(&self, node: Node) -> &'a str {
@@ -25,8 +26,8 @@ impl<'a> Walker<'a> {
         Value {
             span: Span::of(node),
             is_null: matches!(norm(self.text(stripped)).as_str(), "NULL" | "0"),
-            ident: (stripped.kind() == "identifier").then(|| self.text(stripped).to_string()),
-            call: (stripped.kind() == "call_expression")
+            ident: (stripped.kind_name() == "identifier").then(|| self.text(stripped).to_string()),
+            call: (stripped.kind_name() == "call_expression")
                 .then(|| callee(stripped, self.src).map(str::to_string))
                 .flatten(),
             text: t,
@@ -37,7 +38,7 @@ impl<'a> Walker<'a> {
         let mut cursor = list.walk();
         let decls: Vec<Node> = list
             .named_children(&mut cursor)
-            .filter(|c| c.kind() == "parameter_declaration")
+            .filter(|c| c.kind_name() == "parameter_declaration")
             .collect();
         for (index, decl) in decls.into_iter().enumerate() {
             let Some(declarator) = decl.child_by_field_id(F.declarator) else {
@@ -47,7 +48,7 @@ impl<'a> Walker<'a> {
                 continue;
             };
             let name = self.text(name).to_string();
-            let is_ptr = declarator.kind() == "pointer_declarator";
+            let is_ptr = declarator.kind_name() == "pointer_declarator";
             let type_text = decl
                 .child_by_field_id(F.r#type)
                 .map(|t| self.text(t))
@@ -78,7 +79,7 @@ impl<'a> Walker<'a> {
                 name,
                 index,
                 writable_ptr,
-                pointer: declarator.kind() != "identifier",
+                pointer: declarator.kind_name() != "identifier",
             });
         }
     }
@@ -87,10 +88,10 @@ impl<'a> Walker<'a> {
         // A macro call read as a type (`GUARD(a) PyArray_DIMS(a)[0] = k;`
         // parses as a declaration) is a parse error that tree-sitter does
         // not flag: count it as one, never read past it silently.
-        if node.is_error() || node.is_missing() || node.kind() == "macro_type_specifier" {
+        if node.is_error() || node.is_missing() || node.kind_name() == "macro_type_specifier" {
             self.parse_error(node);
         }
-        match node.kind() {
+        match node.kind_name() {
             "declaration" => self.declaration(node),
             "assignment_expression" => self.assignment(node),
             "update_expression" => self.update(node),
@@ -125,7 +126,7 @@ impl<'a> Walker<'a> {
             "case_statement" => self.jump(node, JumpKind::Case, None),
             "sizeof_expression" => {
                 for n in Preorder::new(node) {
-                    if n.kind() == "identifier" {
+                    if n.kind_name() == "identifier" {
                         self.facts.sizeof_names.insert(self.text(n).to_string());
                     }
                 }
@@ -150,7 +151,7 @@ impl<'a> Walker<'a> {
             }
             _ => {}
         }
-        if matches!(node.kind(), "call_expression" | "field_expression")
+        if matches!(node.kind_name(), "call_expression" | "field_expression")
             && !self.consumed.contains(&node.start_byte())
         {
             if let Some(shape) = self.source(node) {
@@ -159,7 +160,7 @@ impl<'a> Walker<'a> {
                     span: Span::of(node),
                     context: read_context(node, self.src),
                 });
-            } else if node.kind() == "field_expression" {
+            } else if node.kind_name() == "field_expression" {
                 self.raw_field(node);
             }
         }
@@ -180,7 +181,7 @@ impl<'a> Walker<'a> {
             return;
         }
         let base = strip_casts(base);
-        if base.kind() == "identifier" {
+        if base.kind_name() == "identifier" {
             self.facts.raw_fields.push((
                 self.resolve(self.text(base)),
                 field.to_string(),
@@ -192,9 +193,9 @@ impl<'a> Walker<'a> {
     fn parse_error(&mut self, node: Node) {
         let in_args_of = node
             .parent()
-            .filter(|p| p.kind() == "argument_list")
+            .filter(|p| p.kind_name() == "argument_list")
             .and_then(|p| p.parent())
-            .filter(|call| call.kind() == "call_expression" && callee_is_plain(*call))
+            .filter(|call| call.kind_name() == "call_expression" && callee_is_plain(*call))
             .and_then(|call| callee(call, self.src))
             .map(str::to_string);
         self.facts.errors.push(ParseError {
@@ -219,9 +220,9 @@ impl<'a> Walker<'a> {
         let mut cursor = node.walk();
         let exits = node
             .named_children(&mut cursor)
-            .filter(|c| matches!(c.kind(), "return_statement" | "goto_statement"))
+            .filter(|c| matches!(c.kind_name(), "return_statement" | "goto_statement"))
             .map(|c| Jump {
-                kind: if c.kind() == "return_statement" {
+                kind: if c.kind_name() == "return_statement" {
                     JumpKind::Return
                 } else {
                     JumpKind::Goto
