@@ -135,8 +135,9 @@ impl std::fmt::Display for Refusal {
             ),
             Refusal::Reparse { before, after } => write!(
                 f,
-                "internal error: the planned change failed its check (the result has {after} \
-                 parse errors where the original has {before}); file left untouched"
+                "internal error: the planned change failed its check (the result has {} where \
+                 the original has {before}); file left untouched",
+                parse_errors(*after)
             ),
             Refusal::Unstable { errors } => write!(
                 f,

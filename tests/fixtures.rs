@@ -132,7 +132,7 @@ fn a_plan_that_fails_its_check_is_refused_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     assert!(
-        err.contains("dims-fix: input.c: internal error: the planned change failed its check (the result has 1 parse errors where the original has 0); file left untouched"),
+        err.contains("dims-fix: input.c: internal error: the planned change failed its check (the result has 1 parse error where the original has 0); file left untouched"),
         "{err}"
     );
     assert!(!err.contains("wrote"), "{err}");
