@@ -19,8 +19,9 @@ pub(super) struct Processed {
     pub(super) path: PathBuf,
     pub(super) rel: String,
     pub(super) hash: u64,
-    /// Every function parsed, with its facts: only when asked for
-    /// (`Retain::All`), to classify; otherwise facts are not kept.
+    /// Facts of the functions parsed, only when asked for: every one
+    /// (`Retain::All`), or the writers and potential writers
+    /// (`Retain::WritersWithFacts`); otherwise facts are not kept.
     pub(super) functions: Vec<Facts>,
     /// Functions with a write of their own (or a use of a shape-writing
     /// macro): parsed again when the file is classified.

@@ -208,8 +208,35 @@ fn literal_end(text: &[u8], start: usize) -> Option<usize> {
 }
 
 /// The declared name in a function header: the identifier before the
-/// first top-level `(` (through `(*name)` for pointer declarators).
+/// first top-level `(`, looking inside a parenthesised declarator
+/// (`(*name(int))(void)`, a function returning a function pointer).
 fn function_name(header: &[u8]) -> Option<String> {
+    // A bounded loop, not recursion: the nesting is the input's to choose,
+    // and real declarators nest a level or two.
+    let mut h = header;
+    let mut inside = false;
+    for _ in 0..16 {
+        match name_step(h) {
+            Step::Name(name) => return Some(name),
+            Step::Inside(inner) => {
+                h = inner;
+                inside = true;
+            }
+            Step::Nothing => return if inside { last_identifier(h) } else { None },
+        }
+    }
+    None
+}
+
+/// What one look at a declarator finds.
+enum Step<'a> {
+    Name(String),
+    /// A parenthesised declarator: look inside.
+    Inside(&'a [u8]),
+    Nothing,
+}
+
+fn name_step(header: &[u8]) -> Step<'_> {
     let mut depth = 0i32;
     let mut i = 0;
     let mut last_ident: Option<&[u8]> = None;
@@ -230,8 +257,20 @@ fn function_name(header: &[u8]) -> Option<String> {
         }
         if b == b'(' {
             if depth == 0 {
+                // `(*name(int))(void)` or `(name)(int)`: a parenthesised
+                // declarator, followed by the parameters of what it
+                // returns; the function's name is inside.
+                if let Some(close) = closing_paren(header, i) {
+                    let next = header[close + 1..]
+                        .iter()
+                        .position(|c| !c.is_ascii_whitespace())
+                        .map(|p| header[close + 1 + p]);
+                    if next == Some(b'(') {
+                        return Step::Inside(&header[i + 1..close]);
+                    }
+                }
                 if let Some(name) = last_ident {
-                    return Some(String::from_utf8_lossy(name).into_owned());
+                    return Step::Name(String::from_utf8_lossy(name).into_owned());
                 }
             }
             depth += 1;
@@ -240,7 +279,36 @@ fn function_name(header: &[u8]) -> Option<String> {
         }
         i += 1;
     }
+    Step::Nothing
+}
+
+/// The `)` matching the `(` at `open`.
+fn closing_paren(t: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, &b) in t.iter().enumerate().skip(open) {
+        match b {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
     None
+}
+
+/// The last identifier in `t`.
+fn last_identifier(t: &[u8]) -> Option<String> {
+    let end = t.iter().rposition(|&b| is_ident(b))? + 1;
+    let start = t[..end]
+        .iter()
+        .rposition(|&b| !is_ident(b))
+        .map_or(0, |p| p + 1);
+    let name = &t[start..end];
+    (!name[0].is_ascii_digit()).then(|| String::from_utf8_lossy(name).into_owned())
 }
 
 /// Blank `[start, end)` of `masked`, keeping newlines (and carriage
@@ -272,6 +340,13 @@ mod tests {
             .trim_start()
             .starts_with("static PyObject *\nf(int x)"));
         assert!(src[f.start..f.end].ends_with("}\n}"));
+    }
+
+    #[test]
+    fn a_function_returning_a_function_pointer_is_named_inside() {
+        let src = "static void (*get_fn(int k))(void)\n{\n    return 0;\n}\n\
+                   int (plain)(int x) { return x; }\n";
+        assert_eq!(names(src).unwrap(), ["get_fn", "plain"]);
     }
 
     #[test]

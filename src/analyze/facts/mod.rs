@@ -441,16 +441,24 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
 }
 
 /// The function declarator inside a definition's declarator (through
-/// pointer declarators for functions returning pointers).
+/// pointer declarators for functions returning pointers). For
+/// `(*name(params))(void)`, a function returning a function pointer, it is
+/// the innermost one: it holds the function's own name and parameters.
 pub fn find_function_declarator(mut node: Node) -> Option<Node> {
+    let mut found = None;
     loop {
-        match node.kind_name() {
-            "function_declarator" => return Some(node),
-            "pointer_declarator" | "attributed_declarator" => {
-                node = node.child_by_field_id(F.declarator)?
+        let next = match node.kind_name() {
+            "function_declarator" => {
+                found = Some(node);
+                node.child_by_field_id(F.declarator)
             }
-            "parenthesized_declarator" => node = first_named(node)?,
-            _ => return None,
+            "pointer_declarator" | "attributed_declarator" => node.child_by_field_id(F.declarator),
+            "parenthesized_declarator" => first_named(node),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => return found,
         }
     }
 }
