@@ -188,7 +188,8 @@ pub fn reanalyze(
         .map(|(name, _)| name.clone())
         .collect();
     let cx = Context::new(opts, shape_macros);
-    // One parse: the summaries of every other file are known by now.
+    // One parse for a clean file: the summaries of every other file are
+    // known by now.
     let mut p = process(
         &cx,
         path.to_path_buf(),
@@ -196,6 +197,12 @@ pub fn reanalyze(
         Keep::Hits(&HashSet::new()),
         Retain::WritersWithFacts,
     );
+    if p.errors > 0 {
+        // tree-sitter's error recovery is not local: a broken file is read
+        // exactly as the scan read it, its targets parsed again alone.
+        let errors = p.errors;
+        return (classify_text(&cx, p, text, summaries), errors);
+    }
     let at: HashSet<usize> = targets(&p, summaries).iter().map(|q| q.at).collect();
     let functions = std::mem::take(&mut p.functions);
     (
