@@ -173,9 +173,7 @@ pub fn verify(
             after: errors,
         });
     }
-    // A function is the same one after the change when it starts where the
-    // edits moved it (two functions may share a name, or have none the
-    // parser could find, in one file).
+    // Where the edits moved a position of the original.
     let edits: Vec<&Edit> = changes.iter().flat_map(|c| &c.edits).collect();
     let moved = |pos: usize| -> usize {
         let delta: isize = edits
@@ -202,13 +200,7 @@ pub fn verify(
     for change in changes {
         for &i in &change.findings {
             let before = &file.findings[i];
-            let at = moved(before.function_body.start);
-            let same = |f: &&Finding| {
-                f.function == before.function
-                    && f.array == before.array
-                    && f.function_body.start == at
-            };
-            let left = after.iter().filter(same);
+            let left = after.iter().filter(|f| same_place(before, f, &moved));
             match change.kind {
                 ChangeKind::Rewrite => {
                     let kinds: Vec<_> = before.rewrite.iter().map(|r| r.kind).collect();
@@ -245,13 +237,8 @@ fn reads_the_same(
     after: &[Finding],
     moved: &dyn Fn(usize) -> usize,
 ) -> bool {
-    let same_place = |b: &Finding, a: &Finding| {
-        a.function == b.function
-            && a.array == b.array
-            && a.function_body.start == moved(b.function_body.start)
-    };
     let same_reading = |b: &Finding, a: &Finding| {
-        same_place(b, a)
+        same_place(b, a, moved)
             && a.class == b.class
             && a.parse_error == b.parse_error
             && a.sites.len() == b.sites.len()
@@ -263,14 +250,8 @@ fn reads_the_same(
                     && x.stmt.start == moved(y.stmt.start)
             })
     };
-    let was_rewritten = |b: &Finding| {
-        rewritten.iter().any(|r| {
-            r.function == b.function
-                && r.array == b.array
-                && r.function_body.start == b.function_body.start
-        })
-    };
-    let is_rewritten = |a: &Finding| rewritten.iter().any(|r| same_place(r, a));
+    let was_rewritten = |b: &Finding| rewritten.iter().any(|r| same_place(r, b, &|p| p));
+    let is_rewritten = |a: &Finding| rewritten.iter().any(|r| same_place(r, a, moved));
     let kept: Vec<&Finding> = before.iter().filter(|b| !was_rewritten(b)).collect();
     let mut unmatched: Vec<&Finding> = after.iter().filter(|a| !is_rewritten(a)).collect();
     for b in kept {
@@ -280,6 +261,15 @@ fn reads_the_same(
         };
     }
     unmatched.is_empty()
+}
+
+/// Whether `after` is the finding `before` for the same array in the same
+/// function, which starts where the edits moved it (two functions may share
+/// a name, or have none the parser could find, in one file).
+fn same_place(before: &Finding, after: &Finding, moved: &dyn Fn(usize) -> usize) -> bool {
+    after.function == before.function
+        && after.array == before.array
+        && after.function_body.start == moved(before.function_body.start)
 }
 
 /// The findings a change rewrites (they are meant to read differently).

@@ -168,7 +168,6 @@ pub(super) fn process(
             }
             Retain::Writers | Retain::WritersWithFacts => {}
         }
-        let keep_facts = retain == Retain::WritersWithFacts;
         if writes_itself(&f, &cx.shape_macros) || (f.unparsed && passes_storage(&f)) {
             needed.extend(needed_by(&f));
             writers.push(Potential {
@@ -180,18 +179,17 @@ pub(super) fn process(
                 },
                 callees: Vec::new(),
             });
-            if keep_facts {
-                functions.push(f);
-            }
         } else if passes_storage(&f) {
             potential.push(Potential {
                 name: f.name.clone(),
                 at: f.name_span.start,
                 callees: storage_callees(&f),
             });
-            if keep_facts {
-                functions.push(f);
-            }
+        } else {
+            continue;
+        }
+        if retain == Retain::WritersWithFacts {
+            functions.push(f);
         }
     }
     defined.extend(facts.macros.iter().map(|m| m.name.clone()));

@@ -282,11 +282,17 @@ fn name_step(header: &[u8]) -> Step<'_> {
     Step::Nothing
 }
 
-/// The `)` matching the `(` at `open`.
+/// The `)` matching the `(` at `open`, past block comments as
+/// `name_step` reads them.
 fn closing_paren(t: &[u8], open: usize) -> Option<usize> {
     let mut depth = 0usize;
-    for (i, &b) in t.iter().enumerate().skip(open) {
-        match b {
+    let mut i = open;
+    while i < t.len() {
+        match t[i] {
+            b'/' if t.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&t[i + 2..], b"*/").map_or(t.len(), |e| i + 2 + e + 2);
+                continue;
+            }
             b'(' => depth += 1,
             b')' => {
                 depth -= 1;
@@ -296,6 +302,7 @@ fn closing_paren(t: &[u8], open: usize) -> Option<usize> {
             }
             _ => {}
         }
+        i += 1;
     }
     None
 }
@@ -347,6 +354,9 @@ mod tests {
         let src = "static void (*get_fn(int k))(void)\n{\n    return 0;\n}\n\
                    int (plain)(int x) { return x; }\n";
         assert_eq!(names(src).unwrap(), ["get_fn", "plain"]);
+        // A parenthesis in a comment of the parameters changes nothing.
+        let src = "int g(int x /* ) (y */, int z)\n{\n    return 0;\n}\n";
+        assert_eq!(names(src).unwrap(), ["g"]);
     }
 
     #[test]
