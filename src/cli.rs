@@ -31,8 +31,8 @@ pub struct Cli {
 
     /// With --commit or --patch-dir: one commit per finding, per file, or
     /// one for all.
-    #[arg(long, value_enum, default_value_t = crate::series::Group::Finding)]
-    pub group: crate::series::Group,
+    #[arg(long, value_enum, default_value_t = Group::Finding)]
+    pub group: Group,
 
     /// With --commit: commit on a new branch made from HEAD, and switch to it.
     #[arg(long, value_name = "NAME")]
@@ -141,6 +141,18 @@ impl Cli {
             Action::DryRun
         }
     }
+}
+
+/// How changes are grouped into commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Group {
+    /// One commit per finding (a lock TODO covers one function).
+    #[default]
+    Finding,
+    /// One commit per file.
+    File,
+    /// One commit for everything.
+    All,
 }
 
 /// The findings report format.

@@ -85,7 +85,7 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
                             found.lock().unwrap().push(entry.into_path());
                         }
                     }
-                    Err(err) => skipped.lock().unwrap().push(walk_error(err)),
+                    Err(err) => skipped.lock().unwrap().push(walk_error(&err)),
                 }
                 WalkState::Continue
             })
@@ -101,7 +101,7 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
 
 /// Turn a walk error into a skip naming the path (broken links, loops,
 /// unreadable directories).
-fn walk_error(err: ignore::Error) -> Skip {
+fn walk_error(err: &ignore::Error) -> Skip {
     fn path_of(err: &ignore::Error) -> Option<PathBuf> {
         match err {
             ignore::Error::WithPath { path, .. } => Some(path.clone()),
@@ -120,8 +120,8 @@ fn walk_error(err: ignore::Error) -> Skip {
             other => other,
         }
     }
-    let path = path_of(&err).unwrap_or_default();
-    let reason = match innermost(&err) {
+    let path = path_of(err).unwrap_or_default();
+    let reason = match innermost(err) {
         ignore::Error::Loop { ancestor, .. } => {
             format!(
                 "symbolic link loop (back to {}), skipped",
@@ -146,18 +146,11 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    /// Shape sources, plus extra macro names (`--dims-macro`, the tree's own
-    /// shape-writing macros) and, with `--strides`, `PyArray_STRIDES`.
-    /// `PyArrayObject_fields` covers every `->dimensions` write on an ndarray:
-    /// it goes through a cast or a variable of that type.
+    /// The [`needles`] for `extra` (`--dims-macro`) names and `strides`.
     pub fn new(extra: &[String], strides: bool) -> Prefilter {
-        let mut needles: Vec<&str> = vec!["PyArray_DIMS", "PyArray_SHAPE", "PyArrayObject_fields"];
-        if strides {
-            needles.push("PyArray_STRIDES");
-        }
-        needles.extend(extra.iter().map(String::as_str));
         Prefilter {
-            finder: AhoCorasick::new(&needles).expect("needles form a valid automaton"),
+            finder: AhoCorasick::new(needles(extra, strides))
+                .expect("needles form a valid automaton"),
         }
     }
 
@@ -165,4 +158,20 @@ impl Prefilter {
     pub fn may_hit(&self, bytes: &[u8]) -> bool {
         self.finder.is_match(bytes)
     }
+}
+
+/// The names a file (or a function) must mention to hold a hit: the shape
+/// sources, `PyArray_STRIDES` with `--strides`, and `extra` macro names.
+/// `PyArrayObject_fields` covers every `->dimensions` write on an ndarray:
+/// it goes through a cast or a variable of that type. The one list the
+/// prefilter, the outline and the macro scan share.
+pub fn needles(extra: &[String], strides: bool) -> Vec<String> {
+    let mut needles: Vec<String> = ["PyArray_DIMS", "PyArray_SHAPE", "PyArrayObject_fields"]
+        .map(String::from)
+        .to_vec();
+    if strides {
+        needles.push("PyArray_STRIDES".to_string());
+    }
+    needles.extend(extra.iter().cloned());
+    needles
 }

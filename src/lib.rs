@@ -1,60 +1,53 @@
 //! dims-fix: find, classify and fix writes to a NumPy array's own shape
 //! storage — the data race of numpy#28197 under free-threaded Python.
 //!
-//! The pipeline, one module per stage: [`discover`] (walk, prefilter) →
-//! [`source`] (read, mask, parse) → [`analyze`] (facts, summaries, classes)
-//! → [`plan`] (edits) → [`patch`] (apply, verify) → [`render`] (reports,
-//! diffs) | [`apply`] (atomic writes). [`scan`] runs the analysis stages;
-//! [`run`] is the command.
+//! The modules are the pipeline, in stage order; each imports only from its
+//! own stage or an earlier one (`tests/architecture.rs` checks it):
+//! shared leaves ([`edit`], `span`, `error`, `templates`, `testhook`) →
+//! [`cli`] → `discover` (walk, prefilter) → [`source`] (read, mask, parse)
+//! → `analyze` (facts, summaries, classes, reasons) → `scan` (drives the
+//! analysis over the tree) → `plan` (edits) → [`verify`] (re-analysis of
+//! planned results) → `render` (diffs, reports) | `apply` (atomic writes) |
+//! `series` / `git` (commits, patches). [`run`] is the command on top.
 
-pub mod analyze;
-pub mod apply;
+pub(crate) mod analyze;
+pub(crate) mod apply;
 pub mod cli;
-pub mod discover;
+pub(crate) mod discover;
+pub mod edit;
 pub mod error;
-pub mod git;
-pub mod invariants;
-pub mod patch;
-pub mod plan;
-pub mod render;
-pub mod scan;
-pub mod series;
+pub(crate) mod git;
+pub(crate) mod plan;
+pub(crate) mod render;
+pub(crate) mod scan;
+pub(crate) mod series;
 pub mod source;
-pub mod synth;
-pub mod templates;
-pub mod testhook;
+pub(crate) mod span;
+pub(crate) mod templates;
+pub(crate) mod testhook;
+pub mod verify;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anstream::ColorChoice;
-use rayon::prelude::*;
 
 use cli::{Action, Cli, Format};
+use edit::Patch;
 use error::{exit, Error};
-use patch::Patch;
-use plan::{Change, Only, PlanOptions};
+use plan::{Only, PlanOptions};
 use scan::{Scan, ScanOptions};
 use templates::Templates;
-
-/// What was planned for one file of the scan.
-pub struct FilePlan {
-    pub changes: Vec<Change>,
-    /// The whole result, when there are changes and they passed the checks.
-    pub new_text: Option<String>,
-    /// Why the file is left untouched, when its plan failed a check.
-    pub refused: Option<String>,
-}
+use verify::FilePlan;
 
 /// Run the command; the result is the process exit code (DESIGN §6).
-pub fn run(cli: Cli) -> Result<i32, Error> {
-    let opts = options(&cli)?;
+pub fn run(cli: &Cli) -> Result<i32, Error> {
+    let opts = options(cli)?;
     let templates = Templates::load(cli.templates.as_deref())?;
     let plan_opts = PlanOptions {
         only: cli.only.iter().map(|o| Only::parse(o)).collect(),
         todo_manual: cli.todo_manual,
-        // Test hook: lets the tests prove that a broken plan is refused.
-        corrupt: std::env::var_os("DIMS_FIX_TEST_CORRUPT_PLAN").is_some(),
+        corrupt: testhook::corrupt_plan(),
     };
     let color = match cli.color {
         cli::ColorChoice::Auto => ColorChoice::Auto,
@@ -83,8 +76,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         git::check_branch_name(branch)?;
     }
     let (scan, mut plans) = pool.install(|| -> Result<_, Error> {
-        let scan = scan::scan(&opts)?;
-        let plans = plan_all(&scan, &opts, &plan_opts, &templates)?;
+        let scan = scan::scan_tree(&opts)?;
+        let plans = verify::plan_and_check(&scan, &opts, &plan_opts, &templates)?;
         Ok((scan, plans))
     })?;
     if let Some(repo) = &repo {
@@ -239,53 +232,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             });
         }
     }
-    Ok(exit_code(&cli, &scan, &plans, &applied, failed))
-}
-
-/// Plan and check every file, in parallel.
-pub fn plan_all(
-    scan: &Scan,
-    opts: &ScanOptions,
-    plan_opts: &PlanOptions,
-    templates: &Templates,
-) -> Result<Vec<FilePlan>, Error> {
-    scan.files
-        .par_iter()
-        .map(|file| {
-            let changes = plan::plan(file, plan_opts, templates)?;
-            if changes.is_empty() {
-                return Ok(FilePlan {
-                    changes,
-                    new_text: None,
-                    refused: None,
-                });
-            }
-            let edits = changes
-                .iter()
-                .flat_map(|c| c.edits.iter().cloned())
-                .collect();
-            let checked = Patch::new(edits)
-                .map_err(|e| format!("internal error: {e}; file left untouched"))
-                .and_then(|patch| {
-                    let new = patch.apply(&file.text);
-                    patch::verify(file, &changes, &new, opts, &scan.summaries)
-                        .map(|()| new)
-                        .map_err(|refusal| refusal.to_string())
-                });
-            Ok(match checked {
-                Ok(new) => FilePlan {
-                    changes,
-                    new_text: Some(new),
-                    refused: None,
-                },
-                Err(why) => FilePlan {
-                    changes,
-                    new_text: None,
-                    refused: Some(why),
-                },
-            })
-        })
-        .collect()
+    Ok(exit_code(cli, &scan, &plans, &applied, failed))
 }
 
 fn report_skips(out: &mut dyn Write, scan: &Scan) {

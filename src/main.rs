@@ -4,7 +4,7 @@ use clap::Parser;
 
 fn main() {
     let cli = dims_fix::cli::Cli::parse();
-    let code = match dims_fix::run(cli) {
+    let code = match dims_fix::run(&cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("dims-fix: {err}");

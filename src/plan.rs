@@ -6,11 +6,12 @@
 use serde::Serialize;
 
 use crate::analyze::ack::{lock_anchor, TODO_MARKER};
-use crate::analyze::{Class, Copy, Finding, Ndim, Rewrite, Span};
+use crate::analyze::{Class, CopyPlan, Finding, Ndim, Rewrite, Span};
+use crate::edit::Edit;
 use crate::error::Error;
-use crate::patch::Edit;
-use crate::scan::FileReport;
+use crate::scan::ScannedFile;
 use crate::source::lexical;
+use crate::span::{eol_at, indent_at, line_start, starts_line};
 use crate::templates::Templates;
 
 /// Which findings get edits.
@@ -63,7 +64,7 @@ pub struct Change {
     pub edits: Vec<Edit>,
 }
 
-fn selected(file: &FileReport, f: &Finding, only: &[Only]) -> bool {
+fn selected(file: &ScannedFile, f: &Finding, only: &[Only]) -> bool {
     only.is_empty()
         || only.iter().any(|o| match o {
             Only::Function(name) => &f.display == name || &f.function == name,
@@ -78,7 +79,7 @@ fn selected(file: &FileReport, f: &Finding, only: &[Only]) -> bool {
 
 /// Plan every change for one file, in position order.
 pub fn plan(
-    file: &FileReport,
+    file: &ScannedFile,
     opts: &PlanOptions,
     templates: &Templates,
 ) -> Result<Vec<Change>, Error> {
@@ -161,7 +162,7 @@ struct TodoContext<'a> {
 }
 
 fn site_lines<'a>(
-    file: &FileReport,
+    file: &ScannedFile,
     findings: impl IntoIterator<Item = &'a Finding>,
 ) -> Vec<usize> {
     let mut lines: Vec<usize> = findings
@@ -176,7 +177,7 @@ fn site_lines<'a>(
 
 /// One TODO per function, above its first lock site, naming every array.
 fn lock_todo(
-    file: &FileReport,
+    file: &ScannedFile,
     first: usize,
     opts: &PlanOptions,
     templates: &Templates,
@@ -220,8 +221,8 @@ fn lock_todo(
 /// The edits of one rewrite (DESIGN §4).
 fn rewrite_edits(text: &str, r: &Rewrite, corrupt: bool) -> Vec<Edit> {
     let (name, anchor) = match &r.copy {
-        Copy::Insert { before, name } => (name.as_str(), before.start),
-        Copy::Alias { decl, name } => (name.as_str(), decl.start),
+        CopyPlan::Insert { before, name } => (name.as_str(), before.start),
+        CopyPlan::Alias { decl, name } => (name.as_str(), decl.start),
     };
     let ndim = match r.from.ndim {
         Ndim::Array(s) => format!("PyArray_NDIM({})", &text[s.range()]),
@@ -234,11 +235,11 @@ fn rewrite_edits(text: &str, r: &Rewrite, corrupt: bool) -> Vec<Edit> {
     let declare = format!("npy_intp {name}[NPY_MAXDIMS]{semi}");
     let copy = format!("memcpy({name}, {source}, {ndim} * sizeof(npy_intp));");
     let mut edits = match &r.copy {
-        Copy::Insert { .. } => vec![Edit::insert(
+        CopyPlan::Insert { .. } => vec![Edit::insert(
             line_start(text, anchor),
             format!("{indent}{declare}{eol}{indent}{copy}{eol}"),
         )],
-        Copy::Alias { decl, .. } => vec![Edit::replace(
+        CopyPlan::Alias { decl, .. } => vec![Edit::replace(
             decl.range(),
             format!("{declare}{eol}{indent}{copy}"),
         )],
@@ -276,38 +277,6 @@ fn todo_comment(text: &str, anchor: usize, body: &str) -> Edit {
     }
     out.push_str(&format!("{indent} */{eol}"));
     Edit::insert(line_start(text, anchor), out)
-}
-
-/// Start of the line holding `pos`.
-pub fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind('\n').map_or(0, |i| i + 1)
-}
-
-/// The blanks that start the line holding `pos`.
-pub fn indent_at(text: &str, pos: usize) -> &str {
-    let start = line_start(text, pos);
-    let rest = &text[start..];
-    let n = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-    &rest[..n]
-}
-
-/// The line ending of the line holding `pos` (the file's first one for a
-/// last line without any).
-pub fn eol_at(text: &str, pos: usize) -> &'static str {
-    let crlf = |i: usize| i > 0 && text.as_bytes()[i - 1] == b'\r';
-    match text[pos..]
-        .find('\n')
-        .map(|i| pos + i)
-        .or_else(|| text.find('\n'))
-    {
-        Some(i) if crlf(i) => "\r\n",
-        _ => "\n",
-    }
-}
-
-/// Whether only blanks precede `pos` on its line.
-pub fn starts_line(text: &str, pos: usize) -> bool {
-    text[line_start(text, pos)..pos].trim().is_empty()
 }
 
 /// The whole lines a statement occupies, with their line ending, when the

@@ -8,25 +8,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::analyze::Finding;
+use crate::cli::Group;
+use crate::edit::Patch;
 use crate::error::Error;
-use crate::patch::Patch;
 use crate::plan::ChangeKind;
 use crate::render::{diff, report::tool};
-use crate::scan::{FileReport, Scan};
+use crate::scan::{Scan, ScannedFile};
 use crate::templates::Templates;
-use crate::FilePlan;
-
-/// How changes are grouped into commits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Group {
-    /// One commit per finding (a lock TODO covers one function).
-    #[default]
-    Finding,
-    /// One commit per file.
-    File,
-    /// One commit for everything.
-    All,
-}
+use crate::verify::FilePlan;
 
 /// A file as one step of the series leaves it.
 #[derive(Debug, Clone)]
@@ -147,7 +136,7 @@ pub fn build(
 }
 
 /// A file's text with the given changes of its plan applied.
-fn text_with(file: &FileReport, plan: &FilePlan, changes: &[usize]) -> String {
+fn text_with(file: &ScannedFile, plan: &FilePlan, changes: &[usize]) -> String {
     let edits = changes
         .iter()
         .flat_map(|&c| plan.changes[c].edits.iter().cloned())
@@ -157,7 +146,7 @@ fn text_with(file: &FileReport, plan: &FilePlan, changes: &[usize]) -> String {
         .apply(&file.text)
 }
 
-fn change_ctx(file: &FileReport, plan: &FilePlan, ci: usize) -> ChangeCtx {
+fn change_ctx(file: &ScannedFile, plan: &FilePlan, ci: usize) -> ChangeCtx {
     let change = &plan.changes[ci];
     let findings: Vec<&Finding> = change.findings.iter().map(|&i| &file.findings[i]).collect();
     ChangeCtx {

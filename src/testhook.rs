@@ -1,14 +1,19 @@
-//! Pause points, for tests that must act between two steps of a run:
-//! delete a file after the walk, edit one before `--apply` writes, signal
-//! the process in the middle of a commit series. Inert unless
-//! `DIMS_FIX_TEST_PAUSE` names the point; then the run creates the file
-//! named by `DIMS_FIX_TEST_PAUSE_FILE` and waits (at most a minute) until
-//! the test removes it.
+//! Test hooks, compiled in only with the `test-hooks` cargo feature (the
+//! tests turn it on; a default build has none): pause points, for tests
+//! that must act between two steps of a run (delete a file after the walk,
+//! edit one before `--apply` writes, signal the process in the middle of a
+//! commit series), and a corrupted plan, to prove that verification
+//! refuses it. Without the feature every hook is a no-op.
+//!
+//! A pause point is inert unless `DIMS_FIX_TEST_PAUSE` names it; then the
+//! run creates the file named by `DIMS_FIX_TEST_PAUSE_FILE` and waits (at
+//! most a minute) until the test removes it.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
+/// Wait at the pause point `point`, if the test asked for it.
+#[cfg(feature = "test-hooks")]
 pub fn pause(point: &str) {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
     if std::env::var("DIMS_FIX_TEST_PAUSE").ok().as_deref() != Some(point) {
         return;
     }
@@ -22,4 +27,16 @@ pub fn pause(point: &str) {
     while Path::new(&flag).exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Wait at the pause point `point`: a no-op without the `test-hooks` feature.
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn pause(_point: &str) {}
+
+/// Whether to plant a syntax error in every planned rewrite
+/// (`DIMS_FIX_TEST_CORRUPT_PLAN`), so the verification that must refuse it
+/// can be tested end to end. Always false without the `test-hooks` feature.
+pub fn corrupt_plan() -> bool {
+    cfg!(feature = "test-hooks") && std::env::var_os("DIMS_FIX_TEST_CORRUPT_PLAN").is_some()
 }

@@ -118,6 +118,7 @@ fn dry_run_diffs_apply_with_git_and_patch() {
 
 #[test]
 fn a_plan_that_fails_its_check_is_refused_and_nothing_is_written() {
+    require_test_hooks();
     let dir = repo().join("fixtures/repeat-temporary-axis");
     let tmp = inputs(&dir);
     let before = files_bytes(tmp.path());

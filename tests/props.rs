@@ -1,9 +1,9 @@
 //! Property tests: the edit layer against a brute-force reference, and the
 //! whole pipeline's invariants on generated functions.
 
-use dims_fix::invariants::check_source;
-use dims_fix::patch::{Edit, Patch};
-use dims_fix::synth::source_from_bytes;
+use dims_fix::edit::{Edit, Patch};
+use dims_fix::verify::invariants::check_source;
+use dims_fix::verify::synth::source_from_bytes;
 use proptest::prelude::*;
 
 /// Text with the bytes that matter to layout: tabs, CRLF, no final newline.

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(text) => text,
         Err(_) => String::from_utf8_lossy(data).replace('\0', " "),
     };
-    if let Err(e) = dims_fix::invariants::check_source(&text) {
+    if let Err(e) = dims_fix::verify::invariants::check_source(&text) {
         panic!("invariant broken: {e}\n--- input ---\n{text}");
     }
 });

@@ -5,8 +5,8 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let source = dims_fix::synth::source_from_bytes(data);
-    if let Err(e) = dims_fix::invariants::check_source(&source) {
+    let source = dims_fix::verify::synth::source_from_bytes(data);
+    if let Err(e) = dims_fix::verify::invariants::check_source(&source) {
         panic!("invariant broken: {e}\n--- source ---\n{source}");
     }
 });

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{Class, Finding, Span};
-use crate::source::LineIndex;
+use crate::span::LineIndex;
 
 /// The marker every TODO comment the tool writes starts with.
 pub const TODO_MARKER: &str = "TODO(dims-fix)";

@@ -5,7 +5,6 @@ pub mod ack;
 pub mod api;
 pub mod classify;
 pub mod facts;
-pub mod span;
 pub mod summary;
 pub mod syntax;
 mod window;
@@ -13,10 +12,11 @@ mod window;
 use serde::Serialize;
 use tree_sitter::Node;
 
+pub use crate::span::Span;
 pub use facts::{Facts, Sources};
-pub use span::Span;
 
 use crate::analyze::syntax::KindName;
+use crate::source::lexical::Define;
 use crate::source::Parsed;
 use syntax::{text, Preorder, F};
 
@@ -112,7 +112,7 @@ pub struct Shown {
 
 /// How a rewrite finding's copy is made.
 #[derive(Debug, Clone)]
-pub enum Copy {
+pub enum CopyPlan {
     /// Declare `npy_intp NAME[NPY_MAXDIMS];` + memcpy before this statement.
     Insert { before: Span, name: String },
     /// Turn the alias declaration `npy_intp *NAME = SOURCE;` into the copy.
@@ -141,7 +141,7 @@ pub enum Ndim {
 #[derive(Debug, Clone)]
 pub struct Rewrite {
     pub kind: Kind,
-    pub copy: Copy,
+    pub copy: CopyPlan,
     pub from: CopySource,
     /// Source expressions to replace with the copy's name.
     pub redirects: Vec<Span>,
@@ -181,26 +181,16 @@ pub struct Finding {
     pub function_body: Span,
 }
 
-/// A function-like macro defined in a file.
-#[derive(Debug, Clone)]
-pub struct MacroDef {
-    pub name: String,
-    pub params: Vec<String>,
-    /// The body with line continuations removed.
-    pub body: String,
-    pub line: usize,
-}
-
 /// What one walk over a parsed file yields.
 #[derive(Debug, Default)]
 pub struct FileFacts {
     pub functions: Vec<Facts>,
-    pub macros: Vec<MacroDef>,
+    pub macros: Vec<Define>,
 }
 
 /// Walk a file: facts for every function (and for code in ERROR nodes that
 /// did not parse as a function), and the function-like macros it defines.
-pub fn scan(parsed: &Parsed, sources: Sources) -> FileFacts {
+pub fn file_facts(parsed: &Parsed, sources: Sources) -> FileFacts {
     let src = parsed.file.masked.as_slice();
     let mut out = FileFacts::default();
     let mut walk = Preorder::new(parsed.tree.root_node());
@@ -249,7 +239,7 @@ fn guess_name(node: Node, src: &[u8]) -> String {
         .unwrap_or_else(|| "(unparsed code)".to_string())
 }
 
-fn macro_def(node: Node, src: &[u8]) -> Option<MacroDef> {
+fn macro_def(node: Node, src: &[u8]) -> Option<Define> {
     let name = text(node.child_by_field_id(F.name)?, src).to_string();
     let params_node = node.child_by_field_id(F.parameters)?;
     let mut cursor = params_node.walk();
@@ -262,11 +252,11 @@ fn macro_def(node: Node, src: &[u8]) -> Option<MacroDef> {
         .child_by_field_id(F.value)
         .map(|v| text(v, src).replace("\\\r\n", "  ").replace("\\\n", " "))
         .unwrap_or_default();
-    Some(MacroDef {
+    Some(Define {
         name,
-        params,
+        params: Some(params),
         body,
-        line: node.start_position().row + 1,
+        at: node.start_byte(),
     })
 }
 
@@ -288,7 +278,7 @@ pub fn snippet(text: &str, span: Span) -> String {
 impl Finding {
     /// Fill in what reports show (names as spelled, positions, statement
     /// texts) while the file's text is at hand.
-    pub fn render(&mut self, text: &str, lines: &crate::source::LineIndex) {
+    pub fn render(&mut self, text: &str, lines: &crate::span::LineIndex) {
         let span = self.function_span;
         if span.end > span.start && span.end <= text.len() {
             self.display = text[span.range()].to_string();

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use super::api::is_allocator;
 use super::facts::{self, ArrayId, Facts, How, ShapeRef, Sources, Target, UseKind, Via, Write};
-use super::{Kind, MacroDef};
+use super::Kind;
 use crate::analyze::syntax::KindName;
+use crate::source::lexical::Define;
 use crate::source::parse_c;
 
 /// What a function of the tree does to its parameters.
@@ -143,8 +144,9 @@ fn fresh_return(f: &Facts) -> Option<String> {
 impl MacroSummary {
     /// Parse a macro body as the body of a function whose parameters are the
     /// macro's, and summarise what it does to them.
-    pub fn of(m: &MacroDef, location: String, sources: Sources) -> Option<MacroSummary> {
-        let params: Vec<String> = m.params.iter().map(|p| format!("void *{p}")).collect();
+    pub fn of(m: &Define, location: String, sources: Sources) -> Option<MacroSummary> {
+        let names = m.params.as_deref().unwrap_or_default();
+        let params: Vec<String> = names.iter().map(|p| format!("void *{p}")).collect();
         let snippet = format!(
             "void dims_fix_macro__({}) {{\n{}\n;}}\n",
             params.join(", "),
@@ -154,7 +156,7 @@ impl MacroSummary {
         let func = super::syntax::first_named(tree.root_node())
             .filter(|n| n.kind_name() == "function_definition")?;
         let f = facts::collect(func, snippet.as_bytes(), sources);
-        let index = |name: &str| m.params.iter().position(|p| p == name);
+        let index = |name: &str| names.iter().position(|p| p == name);
         let mut assigns: Vec<usize> = f.var_mods.iter().filter_map(|v| index(&v.name)).collect();
         assigns.sort_unstable();
         assigns.dedup();

@@ -6,8 +6,6 @@ use crate::analyze::api::is_allocator;
 use crate::analyze::summary::{FnSummary, Summaries};
 use crate::analyze::{self, Facts};
 
-use super::parse::Processed;
-
 /// A function that writes shape storage itself, or uses one of the tree's
 /// shape-writing macros.
 pub(super) fn writes_itself(f: &Facts, shape_macros: &HashSet<String>) -> bool {
@@ -82,19 +80,6 @@ pub(super) fn needed_by(f: &Facts) -> Vec<String> {
     out.sort();
     out.dedup();
     out
-}
-
-/// Everything the first pass needs summaries of.
-pub(super) fn needed_names(processed: &[Processed]) -> HashSet<String> {
-    processed
-        .iter()
-        .flat_map(|p| {
-            p.needed
-                .iter()
-                .chain(p.potential.iter().flat_map(|q| &q.callees))
-        })
-        .cloned()
-        .collect()
 }
 
 /// Names the C library or the CPython C API define: a C extension cannot

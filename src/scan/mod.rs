@@ -10,19 +10,21 @@ use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
 use crate::analyze::summary::{MacroSummary, Summaries};
-use crate::analyze::{Finding, MacroDef, Sources};
+use crate::analyze::{Finding, Sources};
 use crate::discover::{self, Prefilter, WalkOptions};
 use crate::error::Error;
-use crate::source::{self, lexical, LineIndex, Skip};
+use crate::source::lexical::Define;
+use crate::source::{self, lexical, Skip};
+use crate::span::LineIndex;
 
 mod callees;
+mod classify;
 mod parse;
-mod reports;
 
-use callees::{merge_summaries, needed_names, reserved};
-use parse::{process, Context, Keep, Processed, Retain};
-use reports::classify_file;
-pub use reports::{findings, reanalyze, scan_text};
+use callees::{merge_summaries, reserved};
+use classify::classify_file;
+pub use classify::{reanalyze, scan_text};
+use parse::{needed_names, process, Context, Keep, Processed, Retain};
 
 /// What to scan and how.
 pub struct ScanOptions {
@@ -48,7 +50,7 @@ impl ScanOptions {
 }
 
 /// A file with findings, and the text they refer to.
-pub struct FileReport {
+pub struct ScannedFile {
     pub path: PathBuf,
     /// Relative to the root, `/`-separated.
     pub rel: String,
@@ -75,62 +77,29 @@ pub struct Stats {
 
 /// The outcome of a scan.
 pub struct Scan {
-    pub files: Vec<FileReport>,
+    pub files: Vec<ScannedFile>,
     pub skipped: Vec<Skip>,
     pub stats: Stats,
     /// Kept to re-analyse planned results with the same knowledge.
     pub summaries: Summaries,
 }
 
-/// Shape source names (plus extra macros) a prefilter and macro scan use.
-fn needles(opts: &ScanOptions) -> Vec<String> {
-    let mut n: Vec<String> = ["PyArray_DIMS", "PyArray_SHAPE", "PyArrayObject_fields"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    if opts.strides {
-        n.push("PyArray_STRIDES".to_string());
-    }
-    n.extend(opts.dims_macros.iter().cloned());
-    n
-}
-
-pub fn relative(path: &Path, root: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.to_string_lossy().replace('\\', "/")
-}
-
-/// Read a file, refusing oversized ones.
-fn read(path: &Path, max: u64, rel: &str) -> Result<Vec<u8>, Skip> {
-    let skip = |reason: String| Skip {
-        path: PathBuf::from(rel),
-        reason,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))?;
-    if meta.len() > max {
-        return Err(skip(format!(
-            "{} bytes, larger than --max-file-size ({max}), skipped",
-            meta.len()
-        )));
-    }
-    std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))
-}
-
 /// Shape-writing macros among lexically found `#define`s of one text.
 fn shape_macros_in(opts: &ScanOptions, rel: &str, text: &str) -> Vec<(String, MacroSummary)> {
-    let needles = needles(opts);
+    let needles = discover::needles(&opts.dims_macros, opts.strides);
     let refs: Vec<&str> = needles.iter().map(String::as_str).collect();
     lexical::writing_macros(text, &refs)
         .into_iter()
         .filter_map(|m| {
-            let s = MacroSummary::of(&m, format!("{rel}:{}", m.line), opts.sources())?;
+            let line = crate::span::line_of(text.as_bytes(), m.at);
+            let s = MacroSummary::of(&m, format!("{rel}:{line}"), opts.sources())?;
             s.writes_shape.is_some().then_some((m.name, s))
         })
         .collect()
 }
 
 /// Run the whole scan.
-pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
+pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     let started = Instant::now();
     let walked = discover::walk(
         &opts.paths,
@@ -145,7 +114,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         .skipped
         .into_iter()
         .map(|s| Skip {
-            path: PathBuf::from(relative(&s.path, &opts.root)),
+            path: PathBuf::from(source::relative(&s.path, &opts.root)),
             reason: s.reason,
         })
         .collect();
@@ -171,8 +140,8 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         .map(|path| {
             let path = path.into_boxed_path().into_path_buf();
             let path = &path;
-            let rel = relative(path, &opts.root);
-            match read(path, opts.max_file_size, &rel) {
+            let rel = source::relative(path, &opts.root);
+            match source::read(path, opts.max_file_size, &rel) {
                 Err(skip) => Read::Skipped(skip),
                 Ok(bytes) if prefilter.may_hit(&bytes) => {
                     let size = bytes.len();
@@ -208,8 +177,11 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     let first: Vec<Result<Processed, Skip>> = candidates
         .par_iter()
         .map(|(path, _)| {
-            let rel = relative(path, &opts.root);
-            let text = source::decode(Path::new(&rel), read(path, opts.max_file_size, &rel)?)?;
+            let rel = source::relative(path, &opts.root);
+            let text = source::decode(
+                Path::new(&rel),
+                source::read(path, opts.max_file_size, &rel)?,
+            )?;
             Ok(process(
                 &cx,
                 path.clone(),
@@ -229,7 +201,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
 
     // Summaries of everything the retained functions call.
     let mut defined: HashSet<String> = HashSet::new();
-    let mut macro_defs: HashMap<String, (MacroDef, String)> = HashMap::new();
+    let mut macro_defs: HashMap<String, (Define, String)> = HashMap::new();
     // Blanked function names, to the files (by index) that left them out.
     let mut blanked_in: HashMap<String, Vec<u32>> = HashMap::new();
     for (i, p) in processed.iter_mut().enumerate() {
@@ -267,8 +239,11 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     let revisited: Vec<Result<Processed, Skip>> = again
         .par_iter()
         .map(|path| {
-            let rel = relative(path, &opts.root);
-            let text = source::decode(Path::new(&rel), read(path, opts.max_file_size, &rel)?)?;
+            let rel = source::relative(path, &opts.root);
+            let text = source::decode(
+                Path::new(&rel),
+                source::read(path, opts.max_file_size, &rel)?,
+            )?;
             Ok(process(
                 &cx,
                 (*path).clone(),
@@ -302,8 +277,8 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
         let second: Vec<Result<Option<Processed>, Skip>> = others
             .into_par_iter()
             .map(|path| -> Result<Option<Processed>, Skip> {
-                let rel = relative(&path, &opts.root);
-                let bytes = read(&path, opts.max_file_size, &rel)?;
+                let rel = source::relative(&path, &opts.root);
+                let bytes = source::read(&path, opts.max_file_size, &rel)?;
                 let mut hits: HashSet<&str> = HashSet::new();
                 for m in finder.find_iter(&bytes) {
                     hits.insert(&names[m.pattern().as_usize()]);
@@ -359,7 +334,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
     stats.parse_errors = processed.iter().map(|p| p.errors).sum();
     stats.files_with_parse_errors = processed.iter().filter(|p| p.errors > 0).count();
 
-    let classified: Vec<Result<Option<FileReport>, Skip>> = processed
+    let classified: Vec<Result<Option<ScannedFile>, Skip>> = processed
         .into_par_iter()
         .filter(|p| !p.writers.is_empty() || !p.potential.is_empty())
         .map(|p| classify_file(&cx, p, &summaries))

@@ -6,11 +6,14 @@ use std::path::PathBuf;
 use aho_corasick::AhoCorasick;
 
 use crate::analyze::summary::FnSummary;
-use crate::analyze::{self, Facts, MacroDef};
-use crate::source::{self, outline, LineIndex, Masker, SourceFile};
+use crate::analyze::{self, Facts};
+use crate::source::lexical::Define;
+use crate::source::{self, outline, Masker, SourceFile};
+use crate::span::LineIndex;
 
 use super::callees::{needed_by, passes_storage, storage_callees, writes_itself};
-use super::{needles, relative, ScanOptions};
+use super::ScanOptions;
+use crate::discover;
 
 /// One parsed file: the functions worth classifying and what it tells
 /// about the tree (summaries, macros). The text itself is not kept: files
@@ -36,7 +39,7 @@ pub(super) struct Processed {
     pub(super) defined: Vec<String>,
     /// Functions left out of the parse (they cannot hit).
     pub(super) blanked: Vec<String>,
-    pub(super) macros: Vec<(MacroDef, String)>,
+    pub(super) macros: Vec<(Define, String)>,
     pub(super) errors: usize,
 }
 
@@ -71,7 +74,7 @@ pub(super) struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub(super) fn new(opts: &'a ScanOptions, shape_macros: HashSet<String>) -> Context<'a> {
-        let mut names = needles(opts);
+        let mut names = discover::needles(&opts.dims_macros, opts.strides);
         names.extend(shape_macros.iter().cloned());
         Context {
             opts,
@@ -117,7 +120,7 @@ pub(super) fn process(
     retain: Retain,
 ) -> Processed {
     let opts = cx.opts;
-    let rel = relative(&path, &opts.root);
+    let rel = source::relative(&path, &opts.root);
     let mut masked = cx.masker.mask(&text, source::is_template(&path));
     let mut blanked = Vec::new();
     let mut skip = Vec::new();
@@ -144,7 +147,7 @@ pub(super) fn process(
         masked,
     };
     let parsed = file.parse_skipping(&skip);
-    let facts = analyze::scan(&parsed, opts.sources());
+    let facts = analyze::file_facts(&parsed, opts.sources());
     let lines = LineIndex::new(&parsed.file.text);
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
@@ -196,12 +199,9 @@ pub(super) fn process(
     let macros = facts
         .macros
         .into_iter()
-        .filter(|m| {
-            let b = &m.body;
-            b.contains('=') || b.contains("++") || b.contains("--") || b.contains("mem")
-        })
+        .filter(Define::may_write)
         .map(|m| {
-            let loc = format!("{rel}:{}", m.line);
+            let loc = format!("{rel}:{}", lines.line(m.at));
             (m, loc)
         })
         .collect();
@@ -221,4 +221,17 @@ pub(super) fn process(
         macros,
         errors,
     }
+}
+
+/// Everything the first pass needs summaries of.
+pub(super) fn needed_names(processed: &[Processed]) -> HashSet<String> {
+    processed
+        .iter()
+        .flat_map(|p| {
+            p.needed
+                .iter()
+                .chain(p.potential.iter().flat_map(|q| &q.callees))
+        })
+        .cloned()
+        .collect()
 }

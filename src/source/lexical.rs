@@ -1,8 +1,6 @@
 //! Cheap lexical scans over raw text, used before (or instead of) parsing:
 //! does a file define a function or macro, and which macros write shapes.
 
-use super::super::analyze::MacroDef;
-
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -69,21 +67,32 @@ pub fn defines(text: &str, name: &str) -> bool {
     false
 }
 
-/// A `#define` as written: `params` is `None` for an object-like macro.
+/// A `#define` of the scanned tree (found lexically, or by the parser):
+/// `params` is `None` for an object-like macro.
 #[derive(Debug, Clone)]
 pub struct Define {
     pub name: String,
     pub params: Option<Vec<String>>,
     /// The body with line continuations joined.
     pub body: String,
-    /// 1-based line of the `#define`.
-    pub line: usize,
+    /// Where the definition starts (on the line of its `#define`).
+    pub at: usize,
+}
+
+impl Define {
+    /// Whether the body may write something (`=`, `++`, `--`, `mem*`): the
+    /// cheap test for a macro worth summarising (DESIGN §2).
+    pub fn may_write(&self) -> bool {
+        let b = &self.body;
+        b.contains('=') || b.contains("++") || b.contains("--") || b.contains("mem")
+    }
 }
 
 /// Every `#define` in `text`, in order.
 pub fn defines_in(text: &str) -> Vec<Define> {
     let mut out = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
+    let offset = |line: &str| line.as_ptr() as usize - text.as_ptr() as usize;
     let mut i = 0;
     while i < lines.len() {
         let first = i;
@@ -129,7 +138,7 @@ pub fn defines_in(text: &str) -> Vec<Define> {
             name: name.to_string(),
             params,
             body: body.trim().to_string(),
-            line: first + 1,
+            at: offset(lines[first]),
         });
     }
     out
@@ -137,22 +146,11 @@ pub fn defines_in(text: &str) -> Vec<Define> {
 
 /// Function-like macros whose body mentions one of `needles` and may write
 /// (`=`, `++`, `--`, `mem*`): candidates for shape-writing macros.
-pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<MacroDef> {
+pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<Define> {
     defines_in(text)
         .into_iter()
-        .filter_map(|d| {
-            let params = d.params?;
-            let body = &d.body;
-            let writes = body.contains('=')
-                || body.contains("++")
-                || body.contains("--")
-                || body.contains("mem");
-            (writes && needles.iter().any(|n| body.contains(n))).then_some(MacroDef {
-                name: d.name,
-                params,
-                body: d.body,
-                line: d.line,
-            })
+        .filter(|d| {
+            d.params.is_some() && d.may_write() && needles.iter().any(|n| d.body.contains(n))
         })
         .collect()
 }
@@ -301,8 +299,11 @@ mod tests {
         let found = writing_macros(text, &["PyArray_DIMS"]);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].name, "SET_DIM");
-        assert_eq!(found[0].params, ["a", "i", "v"]);
-        assert_eq!(found[0].line, 1);
+        assert_eq!(
+            found[0].params.as_deref(),
+            Some(&["a", "i", "v"].map(String::from)[..])
+        );
+        assert_eq!(found[0].at, 0);
     }
 
     #[test]
@@ -318,7 +319,7 @@ mod tests {
             Some(&["x".to_string(), "y".to_string()][..])
         );
         assert_eq!(found[1].body, "((x) + N)");
-        assert_eq!(found[1].line, 2);
+        assert_eq!(found[1].at, text.find("  #  define").unwrap());
     }
 
     #[test]

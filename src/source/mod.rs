@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use tree_sitter::{Node, Parser, Tree};
 
+use crate::span::line_of;
+
 pub use mask::Masker;
 
 /// A C-family file read from disk, with its masked twin for parsing.
@@ -38,6 +40,29 @@ pub struct Skip {
     pub reason: String,
 }
 
+/// A path as reports show it: relative to `root`, `/`-separated.
+pub fn relative(path: &Path, root: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+/// Read a file, refusing oversized ones (DESIGN §1: a warning naming the
+/// file; the run goes on).
+pub fn read(path: &Path, max: u64, rel: &str) -> Result<Vec<u8>, Skip> {
+    let skip = |reason: String| Skip {
+        path: PathBuf::from(rel),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))?;
+    if meta.len() > max {
+        return Err(skip(format!(
+            "{} bytes, larger than --max-file-size ({max}), skipped",
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))
+}
+
 /// Whether a file name is NumPy's template format (`.c.src`, `.h.src`).
 pub fn is_template(path: &Path) -> bool {
     path.to_str().is_some_and(|p| p.ends_with(".src"))
@@ -61,10 +86,6 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Skip> {
         let line = line_of(e.as_bytes(), pos);
         skip(format!("not valid UTF-8 (line {line}), skipped"))
     })
-}
-
-fn line_of(bytes: &[u8], pos: usize) -> usize {
-    memchr::memchr_iter(b'\n', &bytes[..pos]).count() + 1
 }
 
 thread_local! {
@@ -186,34 +207,4 @@ pub fn count_errors(root: Node) -> usize {
         }
     }
     count
-}
-
-/// Line starts of a text, for turning byte offsets into lines and columns.
-pub struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    pub fn new(text: &str) -> LineIndex {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        LineIndex { starts }
-    }
-
-    /// 1-based line of a byte offset.
-    pub fn line(&self, pos: usize) -> usize {
-        self.starts.partition_point(|&s| s <= pos)
-    }
-
-    /// Byte offset where the 1-based `line` starts.
-    pub fn start(&self, line: usize) -> usize {
-        self.starts[line - 1]
-    }
-
-    /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, text: &str, pos: usize) -> (usize, usize) {
-        let line = self.line(pos);
-        let start = self.starts[line - 1];
-        (line, text[start..pos].chars().count() + 1)
-    }
 }

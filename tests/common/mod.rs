@@ -97,7 +97,7 @@ pub fn is_root() -> bool {
 }
 
 /// Make `dir/name` unreadable, `dir` itself open to the unprivileged user.
-pub fn lock_file(dir: &std::path::Path, name: &str) {
+pub fn lock_file(dir: &Path, name: &str) {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::Permissions::from_mode;
     std::fs::set_permissions(dir, mode(0o777)).unwrap();
@@ -120,10 +120,19 @@ pub fn unprivileged() -> std::process::Command {
     cmd
 }
 
+/// The tests that act in the middle of a run need the binary's test hooks:
+/// without them they fail, saying so, rather than pass untested.
+pub fn require_test_hooks() {
+    if !cfg!(feature = "test-hooks") {
+        panic!("this test needs the test hooks: run `cargo test --features test-hooks` (README)");
+    }
+}
+
 /// Start dims-fix with `args` in `dir`, paused at the named pause point;
 /// returns once it waits there. Removing `flag` lets it go on.
 pub fn spawn_paused(dir: &Path, point: &str, flag: &Path, args: &[&str]) -> std::process::Child {
     use std::time::{Duration, Instant};
+    require_test_hooks();
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dims-fix"))
         .args(["--color", "never"])
         .args(args)

@@ -4,7 +4,7 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::source::lexical::{self, CodeMap, Define};
-use crate::source::LineIndex;
+use crate::span::LineIndex;
 
 /// What the classifier reads from the file around its functions: the
 /// text and lines, and, computed once per file when first needed, its
@@ -38,7 +38,7 @@ impl<'a> FileCx<'a> {
             let code = self.code();
             let defs: Vec<Define> = lexical::defines_in(self.text)
                 .into_iter()
-                .filter(|d| code.in_code(self.lines.start(d.line)))
+                .filter(|d| code.in_code(d.at))
                 .collect();
             let by_name = defs
                 .iter()

@@ -7,14 +7,14 @@ use std::collections::{HashMap, HashSet};
 use super::facts::{ArrayId, Facts, How, Target, Write};
 use super::summary::Summaries;
 use super::{Class, Finding, Kind, Rewrite, Role, Site, Span};
-use crate::source::LineIndex;
+use crate::span::LineIndex;
 
 mod evidence;
 mod file;
 mod flow;
 mod origin;
 
-pub use file::{FileCx, FileMacros};
+pub use file::FileCx;
 
 /// Classify every array written in a function.
 pub fn classify(f: &Facts, summaries: &Summaries, file: &FileCx) -> Vec<Finding> {
@@ -200,7 +200,7 @@ impl<'a> ArrayCx<'a> {
             // tree-sitter may parse on through an unterminated comment that
             // a compiler would not: as written, the sites must be code.
             let outside = sites.iter().find(|s| {
-                let ls = crate::plan::line_start(self.text, s.stmt.start);
+                let ls = crate::span::line_start(self.text, s.stmt.start);
                 !self.file.code().in_code(ls)
             })?;
             Some(format!(

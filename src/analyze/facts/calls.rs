@@ -5,8 +5,8 @@ use tree_sitter::Node;
 use crate::analyze::api::{
     ctor_link_args, FREE_FNS, FREE_PTR_FNS, MEM_FNS, SAFE_ACCESSORS, SHAPE_READERS,
 };
-use crate::analyze::span::Span;
 use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_parens, Preorder, F};
+use crate::span::Span;
 
 use super::context::{is_declared_name, placement, read_context};
 use super::shapes::norm;

@@ -2,8 +2,8 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::span::Span;
 use crate::analyze::syntax::{call_args, callee_is_plain, is_block, is_statement, strip_parens, F};
+use crate::span::Span;
 
 use super::{BlockKind, JumpKind, Placement, ReadCx};
 use crate::analyze::syntax::KindName;

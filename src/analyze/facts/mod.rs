@@ -7,19 +7,16 @@ use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
-use super::span::Span;
 use super::syntax::{declarator_name, first_named, text, Preorder, F};
 use super::{Kind, Ndim};
 use crate::analyze::syntax::KindName;
+use crate::span::Span;
 
 mod calls;
 mod context;
 mod shapes;
 mod statements;
 mod walk;
-
-pub use context::placement;
-pub use shapes::norm;
 
 /// Array identity: the variable name (fields pointers resolved to the array
 /// they view), or the normalised expression text for other expressions.

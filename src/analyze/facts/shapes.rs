@@ -2,9 +2,9 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::span::Span;
 use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_casts, strip_parens, F};
 use crate::analyze::{Kind, Ndim};
+use crate::span::Span;
 
 use super::{ArrayId, ShapeRef, Target, Use, UseKind, Via, Walker};
 use crate::analyze::syntax::KindName;

@@ -3,9 +3,9 @@
 use tree_sitter::Node;
 
 use crate::analyze::api::META_FIELDS;
-use crate::analyze::span::Span;
 use crate::analyze::syntax::{call_args, callee, declarator_name, strip_casts, strip_parens, F};
 use crate::analyze::Kind;
+use crate::span::Span;
 
 use super::context::{placement, runs_with_statement};
 use super::shapes::norm;

@@ -2,11 +2,11 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::span::Span;
 use crate::analyze::syntax::{
     callee, callee_is_plain, declarator_name, first_named, strip_casts, text, Preorder, F,
 };
 use crate::analyze::Kind;
+use crate::span::Span;
 
 use super::context::{jump_scope, read_context};
 use super::shapes::norm;

@@ -2,8 +2,8 @@
 
 use crate::analyze::classify::ArrayCx;
 use crate::analyze::facts::{ReadCx, UseKind, Via, Write};
-use crate::analyze::{Copy, CopySource, Span};
-use crate::plan::starts_line;
+use crate::analyze::{CopyPlan, CopySource, Span};
+use crate::span::starts_line;
 
 impl<'a> ArrayCx<'a> {
     /// Check that the alias `name` can become the local copy: declared once
@@ -14,7 +14,7 @@ impl<'a> ArrayCx<'a> {
         name: &str,
         ws: &[&Write],
         win: Span,
-    ) -> Result<(Copy, CopySource), String> {
+    ) -> Result<(CopyPlan, CopySource), String> {
         let array = self.array;
         let line = |pos: usize| self.line(pos);
         let defs: Vec<_> = self
@@ -172,7 +172,7 @@ impl<'a> ArrayCx<'a> {
             ));
         }
         Ok((
-            Copy::Alias {
+            CopyPlan::Alias {
                 decl: decl.stmt,
                 name: name.to_string(),
             },

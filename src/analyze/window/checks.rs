@@ -20,7 +20,7 @@ impl<'a> ArrayCx<'a> {
             return Err(format!(
                 "`{name}` is a macro of this file (line {}), so what it means at each use is \
                  not proven",
-                d.line
+                self.line(d.at)
             ));
         }
         let decl = match self.f.declared(name) {

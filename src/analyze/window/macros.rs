@@ -44,7 +44,8 @@ impl<'a> ArrayCx<'a> {
                 return Err(format!(
                     "the macro {} (defined at line {}) uses {array} itself; what it reads \
                      cannot be redirected to a copy",
-                    m.name, m.line
+                    m.name,
+                    self.line(m.at)
                 ));
             }
             if let Some(jump) = ids
@@ -53,14 +54,16 @@ impl<'a> ArrayCx<'a> {
             {
                 return Err(format!(
                     "the macro {} (defined at line {}) may `{jump}` out before the restore",
-                    m.name, m.line
+                    m.name,
+                    self.line(m.at)
                 ));
             }
             if let Some(id) = ids.iter().find(|id| self.header_macro(id)) {
                 return Err(format!(
                     "the macro {} (defined at line {}) uses {id}, which is not defined in this \
                      file; a macro from a header could jump out or read the shape",
-                    m.name, m.line
+                    m.name,
+                    self.line(m.at)
                 ));
             }
         }

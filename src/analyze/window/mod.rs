@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use super::api::copies_shape;
 use super::classify::{describe, is_identifier, ArrayCx, Outcome};
 use super::facts::{BlockKind, How, JumpKind, ReadCx, Target, UseKind, VarMod, Via, Write};
-use super::{Copy, CopySource, Kind, Rewrite, Span};
-use crate::plan::starts_line;
+use super::{CopyPlan, CopySource, Kind, Rewrite, Span};
+use crate::span::{line_start, starts_line};
 
 mod alias;
 mod checks;
@@ -193,7 +193,7 @@ impl<'a> ArrayCx<'a> {
         let win = Span::new(first.place.stmt.start, last.place.stmt.end);
         // As written, the window must be code: tree-sitter may parse on
         // through an unterminated comment that a compiler would not.
-        let ls = crate::plan::line_start(self.text, win.start);
+        let ls = line_start(self.text, win.start);
         if !crate::source::lexical::in_code(self.text, ls) {
             return Err(format!(
                 "line {} lies inside a comment or string as the file is written",
@@ -337,7 +337,7 @@ impl<'a> ArrayCx<'a> {
                 }
                 let name = fresh_name(kind, array, &spelled, taken);
                 (
-                    Copy::Insert {
+                    CopyPlan::Insert {
                         before: first.place.stmt,
                         name,
                     },
@@ -355,7 +355,7 @@ impl<'a> ArrayCx<'a> {
             .map(|r| r.expr.start)
             .min()
             .unwrap_or(win.end);
-        if let (Copy::Insert { .. }, Some(w)) =
+        if let (CopyPlan::Insert { .. }, Some(w)) =
             (&copy, temp.iter().find(|w| w.expr.start > first_restore))
         {
             return Err(format!(
@@ -397,7 +397,7 @@ impl<'a> ArrayCx<'a> {
                     ))
                 }
             }
-            if matches!(copy, Copy::Insert { .. }) && r.span.start > first_restore {
+            if matches!(copy, CopyPlan::Insert { .. }) && r.span.start > first_restore {
                 return Err(format!(
                     "{array}'s shape is read at line {at}, after the restore at line {}; a copy \
                      would still hold the changed value",
@@ -406,7 +406,7 @@ impl<'a> ArrayCx<'a> {
             }
             match (&r.shape.via, &copy) {
                 (Via::Source(span), _) => redirects.push(*span),
-                (Via::Alias(name), Copy::Alias { name: copy, .. }) if name == copy => {}
+                (Via::Alias(name), CopyPlan::Alias { name: copy, .. }) if name == copy => {}
                 (Via::Alias(name), _) => {
                     return Err(format!(
                         "`{name}` (line {}) points at {array}'s real shape and would not see \
@@ -430,7 +430,7 @@ impl<'a> ArrayCx<'a> {
         for r in &restores {
             let keep =
                 match (&r.shape.via, &copy) {
-                    (Via::Alias(name), Copy::Alias { .. }) => self.f.reads.iter().any(|x| {
+                    (Via::Alias(name), CopyPlan::Alias { .. }) => self.f.reads.iter().any(|x| {
                         x.span.start > r.expr.end && x.shape.via == Via::Alias(name.clone())
                     }),
                     _ => false,

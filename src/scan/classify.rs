@@ -5,17 +5,18 @@ use std::path::{Path, PathBuf};
 
 use crate::analyze::summary::{MacroSummary, Summaries};
 use crate::analyze::{self, ack, classify, Class, Facts, Finding, Sources};
-use crate::source::{self, LineIndex, Skip};
+use crate::source::{self, Skip};
+use crate::span::LineIndex;
 
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
 use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
-use super::{read, relative, shape_macros_in, FileReport, ScanOptions};
+use super::{shape_macros_in, ScanOptions, ScannedFile};
 
 /// Read a file again for classification: it must be what was parsed.
 fn reread(p: &Processed, opts: &ScanOptions) -> Result<String, Skip> {
     let text = source::decode(
         Path::new(&p.rel),
-        read(&p.path, opts.max_file_size, &p.rel)?,
+        source::read(&p.path, opts.max_file_size, &p.rel)?,
     )?;
     if hash_of(&text) != p.hash {
         return Err(Skip {
@@ -31,7 +32,7 @@ pub(super) fn classify_file(
     cx: &Context,
     p: Processed,
     summaries: &Summaries,
-) -> Result<Option<FileReport>, Skip> {
+) -> Result<Option<ScannedFile>, Skip> {
     let text = reread(&p, cx.opts)?;
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
@@ -47,7 +48,7 @@ pub(super) fn classify_file(
         Class::Fresh => false,
     });
     let lines = LineIndex::new(&text);
-    Ok(Some(FileReport {
+    Ok(Some(ScannedFile {
         path,
         rel,
         text: if editable { text } else { String::new() },
@@ -141,8 +142,8 @@ pub fn findings(
 
 /// Scan one in-memory text as a tree of its own (its functions and macros
 /// make the summaries): its report, when it has findings, and the summaries.
-pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileReport>, Summaries) {
-    let rel = relative(path, &opts.root);
+pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<ScannedFile>, Summaries) {
+    let rel = source::relative(path, &opts.root);
     let mut summaries = Summaries::default();
     summaries.macros.extend(shape_macros_in(opts, &rel, text));
     let cx = Context::new(opts, summaries.macros.keys().cloned().collect());
@@ -162,7 +163,7 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<FileRep
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
     let found = classify_text(&cx, p, text, &summaries);
-    let report = (!found.is_empty()).then(|| FileReport {
+    let report = (!found.is_empty()).then(|| ScannedFile {
         path,
         rel,
         text: text.to_string(),

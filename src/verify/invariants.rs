@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::patch::{verify, Edit, Patch, Refusal};
+use super::{verify, Refusal};
+use crate::edit::{Edit, Patch};
 use crate::plan::{plan, PlanOptions};
 use crate::scan::{scan_text, ScanOptions};
 use crate::templates::Templates;

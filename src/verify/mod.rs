@@ -1,106 +1,75 @@
-//! Edits as plain values on byte ranges of the original text, checked for
-//! overlap and applied in one forward pass.
+//! Verification: every planned result is analysed again before it is
+//! shown or written (DESIGN §4.5): it must parse as cleanly as the
+//! original, and a second run must find nothing left to do for the
+//! changed findings. A plan that fails is refused, with the reason, and
+//! its file left untouched.
 
-use std::ops::Range;
+pub mod invariants;
+pub mod synth;
+
+use rayon::prelude::*;
 
 use crate::analyze::summary::Summaries;
 use crate::analyze::Finding;
-use crate::plan::{Change, ChangeKind};
-use crate::scan::{reanalyze, FileReport, ScanOptions};
+use crate::edit::{Edit, Patch};
+use crate::error::Error;
+use crate::plan::{self, Change, ChangeKind, PlanOptions};
+use crate::scan::{reanalyze, Scan, ScanOptions, ScannedFile};
+use crate::templates::Templates;
 
-/// Replace `range` of the original text with `content`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edit {
-    pub range: Range<usize>,
-    pub content: String,
+/// What was planned for one file of the scan.
+pub struct FilePlan {
+    pub changes: Vec<Change>,
+    /// The whole result, when there are changes and they passed the checks.
+    pub new_text: Option<String>,
+    /// Why the file is left untouched, when its plan failed a check.
+    pub refused: Option<String>,
 }
 
-impl Edit {
-    pub fn insert(at: usize, content: impl Into<String>) -> Edit {
-        Edit {
-            range: at..at,
-            content: content.into(),
-        }
-    }
-
-    pub fn delete(range: Range<usize>) -> Edit {
-        Edit {
-            range,
-            content: String::new(),
-        }
-    }
-
-    pub fn replace(range: Range<usize>, content: impl Into<String>) -> Edit {
-        Edit {
-            range,
-            content: content.into(),
-        }
-    }
-
-    fn is_insert(&self) -> bool {
-        self.range.is_empty()
-    }
-}
-
-/// Two edits touch the same bytes: a planner bug, never skipped silently.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("edits overlap at bytes {first:?} and {second:?}")]
-pub struct Overlap {
-    pub first: Range<usize>,
-    pub second: Range<usize>,
-}
-
-/// A set of non-overlapping edits, sorted by position. Insertions at the
-/// same point keep the order they were planned in.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Patch {
-    edits: Vec<Edit>,
-}
-
-impl Patch {
-    pub fn new(mut edits: Vec<Edit>) -> Result<Patch, Overlap> {
-        edits.sort_by_key(|e| (e.range.start, !e.is_insert(), e.range.end));
-        for pair in edits.windows(2) {
-            let (a, b) = (&pair[0], &pair[1]);
-            let clash = if a.is_insert() || b.is_insert() {
-                // An insertion strictly inside a replaced range.
-                (b.is_insert() && a.range.start < b.range.start && b.range.start < a.range.end)
-                    || (a.is_insert()
-                        && b.range.start < a.range.start
-                        && a.range.start < b.range.end)
-            } else {
-                b.range.start < a.range.end
-            };
-            if clash {
-                return Err(Overlap {
-                    first: a.range.clone(),
-                    second: b.range.clone(),
+/// Plan and check every file, in parallel.
+pub(crate) fn plan_and_check(
+    scan: &Scan,
+    opts: &ScanOptions,
+    plan_opts: &PlanOptions,
+    templates: &Templates,
+) -> Result<Vec<FilePlan>, Error> {
+    scan.files
+        .par_iter()
+        .map(|file| {
+            let changes = plan::plan(file, plan_opts, templates)?;
+            if changes.is_empty() {
+                return Ok(FilePlan {
+                    changes,
+                    new_text: None,
+                    refused: None,
                 });
             }
-        }
-        Ok(Patch { edits })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.edits.is_empty()
-    }
-
-    pub fn edits(&self) -> &[Edit] {
-        &self.edits
-    }
-
-    /// The text with every edit applied; bytes outside edits are copied.
-    pub fn apply(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len() + 256);
-        let mut pos = 0;
-        for e in &self.edits {
-            out.push_str(&text[pos..e.range.start]);
-            out.push_str(&e.content);
-            pos = e.range.end;
-        }
-        out.push_str(&text[pos..]);
-        out
-    }
+            let edits = changes
+                .iter()
+                .flat_map(|c| c.edits.iter().cloned())
+                .collect();
+            let checked = Patch::new(edits)
+                .map_err(|e| format!("internal error: {e}; file left untouched"))
+                .and_then(|patch| {
+                    let new = patch.apply(&file.text);
+                    verify(file, &changes, &new, opts, &scan.summaries)
+                        .map(|()| new)
+                        .map_err(|refusal| refusal.to_string())
+                });
+            Ok(match checked {
+                Ok(new) => FilePlan {
+                    changes,
+                    new_text: Some(new),
+                    refused: None,
+                },
+                Err(why) => FilePlan {
+                    changes,
+                    new_text: None,
+                    refused: Some(why),
+                },
+            })
+        })
+        .collect()
 }
 
 /// Why a planned result was refused.
@@ -160,7 +129,7 @@ impl std::fmt::Display for Refusal {
 /// cleanly as the original, and a second run finds nothing left to do for
 /// the changed findings (no rewrite site, no missing TODO).
 pub fn verify(
-    file: &FileReport,
+    file: &ScannedFile,
     changes: &[Change],
     new_text: &str,
     opts: &ScanOptions,
@@ -273,42 +242,10 @@ fn same_place(before: &Finding, after: &Finding, moved: &dyn Fn(usize) -> usize)
 }
 
 /// The findings a change rewrites (they are meant to read differently).
-fn rewritten<'f>(file: &'f FileReport, changes: &[Change]) -> Vec<&'f Finding> {
+fn rewritten<'f>(file: &'f ScannedFile, changes: &[Change]) -> Vec<&'f Finding> {
     changes
         .iter()
         .filter(|c| c.kind == ChangeKind::Rewrite)
         .flat_map(|c| c.findings.iter().map(|&i| &file.findings[i]))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn applies_in_one_forward_pass() {
-        let text = "abcdef";
-        let p = Patch::new(vec![
-            Edit::replace(4..5, "E"),
-            Edit::insert(0, ">"),
-            Edit::delete(1..3),
-        ])
-        .unwrap();
-        assert_eq!(p.apply(text), ">adEf");
-    }
-
-    #[test]
-    fn rejects_overlaps() {
-        assert!(Patch::new(vec![Edit::replace(0..3, "x"), Edit::delete(2..4)]).is_err());
-        assert!(Patch::new(vec![Edit::replace(0..3, "x"), Edit::insert(1, "y")]).is_err());
-        // Touching ranges and insertions at an edge are fine.
-        assert!(Patch::new(vec![Edit::replace(0..3, "x"), Edit::delete(3..4)]).is_ok());
-        assert!(Patch::new(vec![Edit::replace(0..3, "x"), Edit::insert(3, "y")]).is_ok());
-    }
-
-    #[test]
-    fn insertions_at_one_point_keep_their_order() {
-        let p = Patch::new(vec![Edit::insert(1, "1"), Edit::insert(1, "2")]).unwrap();
-        assert_eq!(p.apply("ab"), "a12b");
-    }
 }

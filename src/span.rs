@@ -1,0 +1,102 @@
+//! Byte spans and text positions: what facts, findings and edits refer to,
+//! and the line index that turns them into lines only when rendering.
+
+use tree_sitter::Node;
+
+/// A half-open byte range in a source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    pub fn of(node: Node) -> Span {
+        Span::new(node.start_byte(), node.end_byte())
+    }
+
+    /// Whether `other` lies within this span.
+    pub fn contains(&self, other: Span) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+
+    /// Whether the two spans share at least one byte.
+    pub fn overlaps(&self, other: Span) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// The 1-based line of byte offset `pos` (one count, no index).
+pub fn line_of(bytes: &[u8], pos: usize) -> usize {
+    memchr::memchr_iter(b'\n', &bytes[..pos]).count() + 1
+}
+
+/// Line starts of a text, for turning byte offsets into lines and columns.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, pos: usize) -> usize {
+        self.starts.partition_point(|&s| s <= pos)
+    }
+
+    /// Byte offset where the 1-based `line` starts.
+    pub fn start(&self, line: usize) -> usize {
+        self.starts[line - 1]
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, text: &str, pos: usize) -> (usize, usize) {
+        let line = self.line(pos);
+        let start = self.starts[line - 1];
+        (line, text[start..pos].chars().count() + 1)
+    }
+}
+
+/// Start of the line holding `pos`.
+pub fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The blanks that start the line holding `pos`.
+pub fn indent_at(text: &str, pos: usize) -> &str {
+    let start = line_start(text, pos);
+    let rest = &text[start..];
+    let n = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    &rest[..n]
+}
+
+/// The line ending of the line holding `pos` (the file's first one for a
+/// last line without any).
+pub fn eol_at(text: &str, pos: usize) -> &'static str {
+    let crlf = |i: usize| i > 0 && text.as_bytes()[i - 1] == b'\r';
+    match text[pos..]
+        .find('\n')
+        .map(|i| pos + i)
+        .or_else(|| text.find('\n'))
+    {
+        Some(i) if crlf(i) => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// Whether only blanks precede `pos` on its line.
+pub fn starts_line(text: &str, pos: usize) -> bool {
+    text[line_start(text, pos)..pos].trim().is_empty()
+}
