@@ -8,8 +8,7 @@ use aho_corasick::AhoCorasick;
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
 
-use crate::error::Error;
-use crate::source::Skip;
+use crate::error::{Error, Skip};
 
 /// File name endings of C-family sources (DESIGN §1).
 const EXTENSIONS: &[&str] = &[".c", ".h", ".inc", ".c.src", ".h.src"];

@@ -14,6 +14,14 @@ pub mod exit {
     pub const SKIPPED: i32 = 3;
 }
 
+/// Why a file was not analysed: a warning naming the file; the run goes on
+/// and the exit code remembers (DESIGN §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
 /// An error that stops the run before or instead of doing its work.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -33,12 +33,7 @@ pub struct Parsed {
     pub error_count: usize,
 }
 
-/// Why a file was not analysed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skip {
-    pub path: PathBuf,
-    pub reason: String,
-}
+pub use crate::error::Skip;
 
 /// A path as reports show it: relative to `root`, `/`-separated.
 pub fn relative(path: &Path, root: &Path) -> String {
