@@ -102,6 +102,11 @@ pub struct Cli {
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 
+    /// Print the page of a code (`DF101`, or its name) and exit: what it
+    /// means, an example, what to do.
+    #[arg(long, value_name = "CODE")]
+    pub explain: Option<String>,
+
     /// When to use colour on stdout and stderr.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -42,6 +42,9 @@ use verify::FilePlan;
 
 /// Run the command; the result is the process exit code (DESIGN §6).
 pub fn run(cli: &Cli) -> Result<i32, Error> {
+    if let Some(code) = &cli.explain {
+        return explain(code);
+    }
     let opts = options(cli)?;
     let templates = Templates::load(cli.templates.as_deref())?;
     let plan_opts = PlanOptions {
@@ -233,6 +236,19 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         }
     }
     Ok(exit_code(cli, &scan, &plans, &applied, failed))
+}
+
+/// `--explain CODE`: the code's page on stdout.
+fn explain(code: &str) -> Result<i32, Error> {
+    let rule = analyze::reason::rule(code).ok_or_else(|| {
+        Error::Usage(format!(
+            "--explain {code}: no such code; the codes are:\n{}",
+            render::explain::list().trim_end()
+        ))
+    })?;
+    let mut out = std::io::stdout();
+    let _ = out.write_all(render::explain::page(rule).as_bytes());
+    Ok(exit::OK)
 }
 
 fn report_skips(out: &mut dyn Write, scan: &Scan) {

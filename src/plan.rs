@@ -124,8 +124,13 @@ pub fn plan(
                     arrays: vec![f.array.clone()],
                     lines: site_lines(file, [f]),
                     descr_set: f.descr_set,
-                    reason: f.reason.clone(),
-                    evidence: f.evidence.clone(),
+                    reason: f.reason.text(f.cx(&file.lines)),
+                    code: f.reason.code().id(),
+                    evidence: f
+                        .evidence
+                        .iter()
+                        .map(|e| e.text(f.cx(&file.lines)))
+                        .collect(),
                 };
                 let body = templates.render("manual-todo.txt", &ctx)?;
                 changes.push(Change {
@@ -158,6 +163,8 @@ struct TodoContext<'a> {
     lines: Vec<usize>,
     descr_set: bool,
     reason: String,
+    /// The reason's code (`DF101`).
+    code: &'static str,
     evidence: Vec<String>,
 }
 
@@ -194,9 +201,11 @@ fn lock_todo(
     let group: Vec<&Finding> = members.iter().map(|&i| &file.findings[i]).collect();
     let anchor = lock_anchor(&file.findings, body_span).expect("a lock finding has sites");
     let mut evidence: Vec<String> = Vec::new();
-    for e in group.iter().flat_map(|f| &f.evidence) {
-        if !evidence.contains(e) {
-            evidence.push(e.clone());
+    for f in &group {
+        for e in f.evidence.iter().map(|e| e.text(f.cx(&file.lines))) {
+            if !evidence.contains(&e) {
+                evidence.push(e);
+            }
         }
     }
     let lead = group[0];
@@ -207,7 +216,8 @@ fn lock_todo(
         arrays: group.iter().map(|f| f.array.clone()).collect(),
         lines: site_lines(file, group.iter().copied()),
         descr_set: group.iter().any(|f| f.descr_set),
-        reason: lead.reason.clone(),
+        reason: lead.reason.text(lead.cx(&file.lines)),
+        code: lead.reason.code().id(),
         evidence,
     };
     let body = templates.render("lock-todo.txt", &ctx)?;

@@ -55,6 +55,7 @@ struct SiteCtx {
     class: &'static str,
     role: &'static str,
     reason: String,
+    code: &'static str,
 }
 
 #[derive(Serialize)]
@@ -157,13 +158,14 @@ fn change_ctx(file: &ScannedFile, plan: &FilePlan, ci: usize) -> ChangeCtx {
         descr_set: findings.iter().any(|f| f.descr_set),
         sites: findings
             .iter()
-            .flat_map(|f| &f.sites)
-            .map(|s| SiteCtx {
+            .flat_map(|f| f.sites.iter().map(move |s| (f, s)))
+            .map(|(f, s)| SiteCtx {
                 file: file.rel.clone(),
                 line: file.lines.line(s.span.start),
                 class: s.class.as_str(),
                 role: s.role.as_str(),
-                reason: s.reason.clone(),
+                reason: s.reason.text(f.cx(&file.lines)),
+                code: s.reason.code().id(),
             })
             .collect(),
     }

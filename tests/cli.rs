@@ -191,10 +191,9 @@ fn json_report_follows_the_schema() {
     assert_eq!(site["role"], "write");
     assert_eq!(site["text"], "PyArray_DIMS(a)[0] = v;");
     assert_eq!(findings[0]["class"], "fresh");
-    assert!(findings[0]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("line 3 by PyArray_SimpleNew()"));
+    assert_eq!(findings[0]["code"], "DF301", "allocated here");
+    assert_eq!(f["code"], "DF101", "never restored");
+    assert_eq!(site["code"], "DF101");
     for key in ["files_seen", "files_parsed", "elapsed_ms"] {
         assert!(v["stats"][key].is_u64(), "stats.{key}");
     }
@@ -214,22 +213,27 @@ fn sarif_report_is_sarif_2_1_0() {
     assert_eq!(v["version"], "2.1.0");
     let run0 = &v["runs"][0];
     assert_eq!(run0["tool"]["driver"]["name"], "dims-fix");
-    assert_eq!(run0["tool"]["driver"]["rules"].as_array().unwrap().len(), 4);
+    // One rule per code used, its help the code's page.
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["DF101", "DF301"]);
+    assert_eq!(rules[0]["name"], "ChangePersists");
+    assert_eq!(rules[0]["defaultConfiguration"]["level"], "warning");
+    assert!(rules[0]["help"]["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("```c"));
     let results = run0["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
-    let manual = results
-        .iter()
-        .find(|r| r["ruleId"] == "dims-fix/manual")
-        .unwrap();
+    let manual = results.iter().find(|r| r["ruleId"] == "DF101").unwrap();
+    assert_eq!(manual["ruleIndex"], 0);
     let loc = &manual["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "f.c");
     assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
     assert_eq!(loc["region"]["startLine"], 5);
     assert_eq!(manual["suppressions"][0]["kind"], "inSource");
-    let fresh = results
-        .iter()
-        .find(|r| r["ruleId"] == "dims-fix/fresh")
-        .unwrap();
+    let fresh = results.iter().find(|r| r["ruleId"] == "DF301").unwrap();
+    assert_eq!(fresh["ruleIndex"], 1);
     assert_eq!(fresh["level"], "note");
     assert!(fresh.get("suppressions").is_none());
 }
@@ -271,13 +275,32 @@ return NULL;\n}\n";
     let (v, code, _) = json(dir.path(), &["--check"]);
     assert_eq!(code, 1);
     assert_eq!(v["findings"][0]["class"], "manual");
+    assert_eq!(
+        v["findings"][0]["code"], "DF502",
+        "parse error near the write"
+    );
+}
+
+#[test]
+fn explain_prints_a_codes_page() {
+    let dir = tree(&[]);
+    let out = run(&["--explain", "DF110"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let page = stdout(&out);
     assert!(
-        v["findings"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("could not parse line"),
+        page.starts_with("DF110 jump-leaves-window (manual)\n"),
+        "{page}"
+    );
+    assert!(page.contains("What to do:"), "{page}");
+    // By name too; an unknown code is a usage error listing the codes.
+    let by_name = run(&["--explain", "jump-leaves-window"], dir.path());
+    assert_eq!(stdout(&by_name), page);
+    let bad = run(&["--explain", "DF999"], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("DF101 change-persists"),
         "{}",
-        v["findings"][0]["reason"]
+        stderr(&bad)
     );
 }
 

@@ -5,6 +5,7 @@ pub mod ack;
 pub mod api;
 pub mod classify;
 pub mod facts;
+pub mod reason;
 pub mod summary;
 pub mod syntax;
 mod window;
@@ -18,6 +19,7 @@ pub use facts::{Facts, Sources};
 use crate::analyze::syntax::KindName;
 use crate::source::lexical::Define;
 use crate::source::Parsed;
+use reason::{Evidence, Reason};
 use syntax::{text, Preorder, F};
 
 /// Which storage a site writes.
@@ -94,7 +96,7 @@ pub struct Site {
     pub kind: Kind,
     pub role: Role,
     pub class: Class,
-    pub reason: String,
+    pub reason: Reason,
     /// Where and what, rendered once while the file's text is at hand.
     pub shown: Shown,
 }
@@ -164,9 +166,9 @@ pub struct Finding {
     pub class: Class,
     /// The function assigns the array's descr (the dtype setter).
     pub descr_set: bool,
-    pub reason: String,
+    pub reason: Reason,
     /// For a lock: the in-place metadata changes that show intent.
-    pub evidence: Vec<String>,
+    pub evidence: Vec<Evidence>,
     /// Sorted by position.
     pub sites: Vec<Site>,
     /// Acknowledged by the tool's own TODO or a `dims-fix: allow(...)` comment.
@@ -276,6 +278,14 @@ pub fn snippet(text: &str, span: Span) -> String {
 }
 
 impl Finding {
+    /// How reasons of this finding are rendered: its array, the file's lines.
+    pub fn cx<'a>(&'a self, lines: &'a crate::span::LineIndex) -> reason::Cx<'a> {
+        reason::Cx {
+            array: &self.array,
+            lines,
+        }
+    }
+
     /// Fill in what reports show (names as spelled, positions, statement
     /// texts) while the file's text is at hand.
     pub fn render(&mut self, text: &str, lines: &crate::span::LineIndex) {

@@ -32,6 +32,8 @@ pub struct FindingView {
     pub class: Class,
     pub descr_set: bool,
     pub reason: String,
+    /// The reason's code (`DF101`; `dims-fix --explain CODE`).
+    pub code: &'static str,
     pub acknowledged: bool,
     pub sites: Vec<SiteView>,
     /// The unified diff of this finding's edits, when one is planned.
@@ -52,6 +54,7 @@ pub struct SiteView {
     pub class: Class,
     pub text: String,
     pub reason: String,
+    pub code: &'static str,
 }
 
 #[derive(Serialize)]
@@ -65,6 +68,7 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
     let mut findings = Vec::new();
     for (fi, file) in scan.files.iter().enumerate() {
         for (ni, f) in file.findings.iter().enumerate() {
+            let cx = f.cx(&file.lines);
             let sites = f
                 .sites
                 .iter()
@@ -77,7 +81,8 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
                     role: s.role,
                     class: s.class,
                     text: s.shown.text.clone(),
-                    reason: s.reason.clone(),
+                    reason: s.reason.text(cx),
+                    code: s.reason.code().id(),
                 })
                 .collect();
             findings.push(FindingView {
@@ -86,7 +91,8 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
                 array: f.array.clone(),
                 class: f.class,
                 descr_set: f.descr_set,
-                reason: f.reason.clone(),
+                reason: f.reason.text(cx),
+                code: f.reason.code().id(),
                 acknowledged: f.acknowledged,
                 sites,
                 diff: diff(fi, ni),

@@ -1,40 +1,36 @@
 //! SARIF 2.1.0, in the shape GitHub code scanning accepts: one rule per
-//! class, one result per finding, other sites as related locations, and
+//! code the findings carry (its help is the code's page), one result per
+//! finding, other sites as related locations, and
 //! acknowledged findings carrying `suppressions`.
 
 use std::path::Path;
 
 use serde_json::{json, Value};
 
+use super::explain;
 use super::report::{Report, SiteView};
+use crate::analyze::reason::rule;
 use crate::analyze::Class;
 
-const RULES: [(Class, &str, &str, &str); 4] = [
-    (
-        Class::Fresh,
-        "FreshArrayShapeWrite",
-        "Write to the shape of an array allocated in the same function",
-        "note",
-    ),
-    (
-        Class::Rewrite,
-        "TemporaryShapeWrite",
-        "Temporary write to a possibly shared array's shape; fix with a local copy",
-        "error",
-    ),
-    (
-        Class::Lock,
-        "InPlaceShapeChange",
-        "In-place change of a live array's shape or metadata; needs a lock",
-        "warning",
-    ),
-    (
-        Class::Manual,
-        "UnprovenShapeWrite",
-        "Write to a possibly shared array's shape that could not be proven safe",
-        "warning",
-    ),
-];
+fn level(class: Class) -> &'static str {
+    match class {
+        Class::Rewrite => "error",
+        Class::Lock | Class::Manual => "warning",
+        Class::Fresh => "note",
+    }
+}
+
+/// `jump-leaves-window` as SARIF likes a rule name: `JumpLeavesWindow`.
+fn pascal(slug: &str) -> String {
+    slug.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
 
 fn region(s: &SiteView) -> Value {
     json!({
@@ -47,18 +43,26 @@ fn region(s: &SiteView) -> Value {
 
 /// The SARIF log for a report; `root` becomes `%SRCROOT%`.
 pub fn build(report: &Report, root: &Path) -> Value {
-    let rules: Vec<Value> = RULES
+    // One rule per code the findings carry, in code order.
+    let mut codes: Vec<&str> = report.findings.iter().map(|f| f.code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let rules: Vec<Value> = codes
         .iter()
-        .map(|(class, name, text, level)| {
+        .filter_map(|code| rule(code))
+        .map(|r| {
             json!({
-                "id": format!("dims-fix/{}", class.as_str()),
-                "name": name,
-                "shortDescription": { "text": text },
+                "id": r.id,
+                "name": pascal(r.slug),
+                "shortDescription": { "text": r.summary },
                 "fullDescription": { "text": format!(
-                    "{text}. Under free-threaded Python other threads may read an \
-                     ndarray's shape while it is written (numpy#28197)."
+                    "{} Under free-threaded Python other threads may read an ndarray's shape \
+                     while it is written (numpy#28197).",
+                    r.meaning
                 ) },
-                "defaultConfiguration": { "level": level },
+                "help": { "text": explain::plain(r), "markdown": explain::markdown(r) },
+                "defaultConfiguration": { "level": level(r.class) },
+                "properties": { "class": r.class.as_str(), "slug": r.slug },
             })
         })
         .collect();
@@ -66,7 +70,7 @@ pub fn build(report: &Report, root: &Path) -> Value {
         .findings
         .iter()
         .map(|f| {
-            let rule = RULES.iter().position(|r| r.0 == f.class).unwrap_or(3);
+            let index = codes.iter().position(|c| *c == f.code).unwrap_or(0);
             let first = &f.sites[0];
             let location = |s: &SiteView| {
                 json!({
@@ -90,9 +94,9 @@ pub fn build(report: &Report, root: &Path) -> Value {
                 })
                 .collect();
             let mut result = json!({
-                "ruleId": format!("dims-fix/{}", f.class.as_str()),
-                "ruleIndex": rule,
-                "level": RULES[rule].3,
+                "ruleId": f.code,
+                "ruleIndex": index,
+                "level": level(f.class),
                 "message": { "text": format!("{}: {}: {}", f.function, f.array, f.reason) },
                 "locations": [location(first)],
                 "relatedLocations": related,

@@ -1,5 +1,5 @@
-//! The text report: one line per finding (`file:line:col: class: function:
-//! array: reason`) followed by its sites, then a summary line.
+//! The text report: one line per finding (`file:line:col: class CODE:
+//! function: array: reason`) followed by its sites, then a summary line.
 
 use std::io::Write;
 
@@ -33,11 +33,12 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         let style = class_style(f.class);
         writeln!(
             out,
-            "{bold}{}:{}:{}{bold:#}: {style}{}{style:#}{ack}: {}: {}: {}",
+            "{bold}{}:{}:{}{bold:#}: {style}{}{style:#} {}{ack}: {}: {}: {}",
             f.file,
             first.line,
             first.column,
             f.class.as_str(),
+            f.code,
             f.function,
             f.array,
             f.reason

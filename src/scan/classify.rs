@@ -127,7 +127,7 @@ pub fn findings(
     lines: &LineIndex,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let file = classify::FileCx::new(text, lines);
+    let file = classify::FileCx::new(text);
     for mut f in functions {
         analyze::summary::apply(&mut f, summaries, sources);
         out.extend(classify::classify(&f, summaries, &file));

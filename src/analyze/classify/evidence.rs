@@ -4,12 +4,14 @@ use std::collections::HashSet;
 
 use super::ArrayCx;
 use crate::analyze::facts::{Declared, UseKind};
+use crate::analyze::reason::{Evidence, Limit};
 use crate::analyze::Span;
 
 impl<'a> ArrayCx<'a> {
     /// Assignments to the array's own metadata and frees of its shape: the
-    /// evidence of an intentional in-place change (DESIGN §3 lock).
-    pub(super) fn lock_evidence(&self) -> (Vec<(String, Span)>, bool) {
+    /// evidence of an intentional in-place change (DESIGN §3 lock), and
+    /// whether the descr is among them.
+    pub(super) fn lock_evidence(&self) -> (Vec<Evidence>, bool) {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         let mut descr = false;
@@ -19,34 +21,37 @@ impl<'a> ArrayCx<'a> {
             return (out, descr);
         }
         for u in self.f.uses.iter().filter(|u| u.array == self.array) {
-            let (key, text) = match &u.kind {
+            let at = u.span.start;
+            let (key, evidence) = match &u.kind {
                 UseKind::MetaWrite(field) => {
                     descr |= field == "descr";
-                    (field.clone(), format!("assigns {}->{field}", self.array))
+                    let field = field.clone();
+                    (field.clone(), Evidence::AssignsField { field, at })
                 }
-                UseKind::Free(how) => (how.clone(), format!("frees its shape with {how}()")),
+                UseKind::Free(how) => (
+                    how.clone(),
+                    Evidence::FreesShape {
+                        how: how.clone(),
+                        at,
+                    },
+                ),
                 _ => continue,
             };
             if seen.insert(key) {
-                out.push((
-                    format!("{text} at line {}", self.line(u.span.start)),
-                    u.span,
-                ));
+                out.push(evidence);
             }
         }
         (out, descr)
     }
 
-    /// A parse error overlapping any of `spans`, as a reason; errors inside
-    /// the argument list of one of the tree's macros are expected (a type
+    /// A parse error overlapping any of `spans`; errors inside the
+    /// argument list of one of the tree's macros are expected (a type
     /// argument such as `SWAPTYPE(a, b, npy_intp *)`).
-    pub(super) fn parse_error_in(&self, spans: &[Span]) -> Option<String> {
+    pub(super) fn parse_error_in(&self, spans: &[Span]) -> Option<Limit> {
         if self.f.unparsed {
-            let line = self.line(self.f.span.start);
-            return Some(format!(
-                "the code around it did not parse as a function (ERROR from line {line}); \
-                 check it by hand, or blank an unknown macro with --ignore-macro"
-            ));
+            return Some(Limit::Unparsed {
+                at: self.f.span.start,
+            });
         }
         let err = self.f.errors.iter().find(|e| {
             let expected = e
@@ -58,10 +63,6 @@ impl<'a> ArrayCx<'a> {
                     .iter()
                     .any(|s| s.overlaps(e.span) || s.contains(e.span))
         })?;
-        Some(format!(
-            "tree-sitter could not parse line {} of this code (macro?); not rewritten; \
-             check it by hand, or blank the macro with --ignore-macro",
-            self.line(err.span.start)
-        ))
+        Some(Limit::ParseError { at: err.span.start })
     }
 }

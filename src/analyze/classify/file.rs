@@ -4,14 +4,12 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::source::lexical::{self, CodeMap, Define};
-use crate::span::LineIndex;
 
 /// What the classifier reads from the file around its functions: the
-/// text and lines, and, computed once per file when first needed, its
-/// macros and where its comments and strings are.
+/// text, and, computed once per file when first needed, its macros and
+/// where its comments and strings are.
 pub struct FileCx<'a> {
     pub text: &'a str,
-    pub lines: &'a LineIndex,
     macros: OnceCell<FileMacros>,
     code: OnceCell<CodeMap>,
 }
@@ -23,10 +21,9 @@ pub struct FileMacros {
 }
 
 impl<'a> FileCx<'a> {
-    pub fn new(text: &'a str, lines: &'a LineIndex) -> Self {
+    pub fn new(text: &'a str) -> Self {
         FileCx {
             text,
-            lines,
             macros: OnceCell::new(),
             code: OnceCell::new(),
         }

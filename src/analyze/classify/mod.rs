@@ -5,9 +5,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::facts::{ArrayId, Facts, How, Target, Write};
+use super::reason::{Blocker, Evidence, Limit, Reason, Shared};
 use super::summary::Summaries;
 use super::{Class, Finding, Kind, Rewrite, Role, Site, Span};
-use crate::span::LineIndex;
 
 mod evidence;
 mod file;
@@ -37,7 +37,6 @@ pub fn classify(f: &Facts, summaries: &Summaries, file: &FileCx) -> Vec<Finding>
                 f,
                 summaries,
                 text: file.text,
-                lines: file.lines,
                 array,
                 file,
             };
@@ -52,7 +51,6 @@ pub(super) struct ArrayCx<'a> {
     pub(super) summaries: &'a Summaries,
     /// The original text (layout checks).
     pub(super) text: &'a str,
-    pub(super) lines: &'a LineIndex,
     pub(super) array: &'a str,
     pub(super) file: &'a FileCx<'a>,
 }
@@ -67,76 +65,30 @@ pub(super) enum Origin {
         /// The variable and the variables it was copied from.
         names: Vec<String>,
     },
-    /// Possibly visible to other threads; the description says why.
-    Shared(String),
+    /// Possibly visible to other threads, and why.
+    Shared(Shared),
 }
 
 /// The result of looking for a restore window.
 #[derive(Default)]
 pub(super) struct Outcome {
     /// Reasons for temporary writes and restores, by write expression.
-    pub(super) reasons: HashMap<Span, String>,
+    pub(super) reasons: HashMap<Span, Reason>,
     pub(super) restores: HashSet<Span>,
-    pub(super) result: Option<Result<Rewrite, String>>,
+    pub(super) result: Option<Result<Rewrite, Blocker>>,
+}
+
+/// The sites of one array so far, and the writes on arrays that may be
+/// shared (with why), which the rewrite proof decides.
+struct Sorted<'w> {
+    sites: Vec<Site>,
+    shared: Vec<(&'w Write, Shared)>,
 }
 
 impl<'a> ArrayCx<'a> {
-    pub(super) fn line(&self, pos: usize) -> usize {
-        self.lines.line(pos)
-    }
-
     fn finding(&self, writes: &[&Write], taken: &mut HashSet<String>) -> Finding {
-        let array = self.array;
-        let mut sites = Vec::new();
-        let mut shared: Vec<(&Write, String)> = Vec::new();
-        for &w in writes {
-            if let How::MacroBody { name } = &w.how {
-                let at = self
-                    .summaries
-                    .macros
-                    .get(name)
-                    .map_or(String::new(), |m| format!(" (defined at {})", m.location));
-                let reason = format!(
-                    "{name}() is a macro of this tree that writes through {array}'s shape{at}; \
-                     its uses cannot be rewritten automatically"
-                );
-                sites.push(site(w, Class::Manual, reason));
-                continue;
-            }
-            match self.origin(w.expr.start) {
-                Origin::Alloc {
-                    callee,
-                    at,
-                    tree,
-                    names,
-                } => {
-                    let tree =
-                        tree.map_or(String::new(), |t| format!(" (returns a new array, {t})"));
-                    match self.first_escape(&names, at, w.expr) {
-                        None => {
-                            let reason = format!(
-                                "{array} is allocated at line {} by {callee}(){tree} and not yet \
-                                 returned, stored or passed on",
-                                self.line(at.start)
-                            );
-                            sites.push(site(w, Class::Fresh, reason));
-                        }
-                        Some(escape) => shared.push((
-                            w,
-                            format!(
-                                "{array} is allocated at line {} by {callee}() but {escape} \
-                                 before this write",
-                                self.line(at.start)
-                            ),
-                        )),
-                    }
-                }
-                Origin::Shared(why) => shared.push((w, why)),
-            }
-        }
-
+        let Sorted { mut sites, shared } = self.sort_writes(writes);
         let (evidence, descr_set) = self.lock_evidence();
-        let origin_why = shared.first().map(|(_, why)| why.clone());
         let mut rewrites = Vec::new();
         for kind in [Kind::Dims, Kind::Strides] {
             let ws: Vec<&Write> = shared
@@ -151,7 +103,7 @@ impl<'a> ArrayCx<'a> {
                 shared
                     .iter()
                     .find(|(x, _)| x.expr == w.expr)
-                    .map_or(String::new(), |(_, why)| why.clone())
+                    .map(|(_, why)| why.clone())
             };
             let outcome = self.window(kind, &ws, taken);
             let result = outcome.result.clone().expect("window always decides");
@@ -167,17 +119,18 @@ impl<'a> ArrayCx<'a> {
                     Ok(_) => (Class::Rewrite, outcome.reasons[&w.expr].clone()),
                     Err(_) if !evidence.is_empty() => (
                         Class::Lock,
-                        format!(
-                            "{}; part of an in-place change of {array}'s metadata ({})",
-                            match role {
-                                Role::Pointer => "replaces the shape pointer",
-                                Role::Restore => "puts a value back",
-                                Role::Write => "changes the live shape, not restored",
-                            },
-                            evidence[0].0
-                        ),
+                        Reason::LockSite {
+                            role,
+                            evidence: evidence[0].clone(),
+                        },
                     ),
-                    Err(blocker) => (Class::Manual, format!("{blocker}; {}", why_shared(w))),
+                    Err(blocker) => (
+                        Class::Manual,
+                        Reason::Manual {
+                            blocker: blocker.clone(),
+                            shared: why_shared(w),
+                        },
+                    ),
                 };
                 let mut s = site(w, class, reason);
                 s.role = role;
@@ -189,74 +142,14 @@ impl<'a> ArrayCx<'a> {
         }
         sites.sort_by_key(|s| (s.span.start, s.span.end));
         let mut class = sites.iter().map(|s| s.class).max().unwrap_or(Class::Manual);
-
-        // A parse error on the finding's statements or window: never guess.
-        // A finding's extent: its statements, the blocks holding them (an
-        // error there may have swallowed a write or its restore), windows.
-        let mut extent: Vec<Span> = sites.iter().map(|s| s.stmt).collect();
-        extent.extend(writes.iter().map(|w| w.place.block));
-        extent.extend(rewrites.iter().map(|r| r.window));
-        let parse_error = self.parse_error_in(&extent).or_else(|| {
-            // tree-sitter may parse on through an unterminated comment that
-            // a compiler would not: as written, the sites must be code.
-            let outside = sites.iter().find(|s| {
-                let ls = crate::span::line_start(self.text, s.stmt.start);
-                !self.file.code().in_code(ls)
-            })?;
-            Some(format!(
-                "line {} lies inside a comment or string as the file is written \
-                 (an unterminated comment?); check it by hand",
-                self.line(outside.span.start)
-            ))
-        });
-        if let Some(err) = &parse_error {
+        let parse_error = self.demote_on_parse_error(writes, &mut sites, &rewrites);
+        if parse_error {
             class = Class::Manual;
-            for s in &mut sites {
-                s.class = Class::Manual;
-                s.reason = err.clone();
-            }
             rewrites.clear();
         }
-        let parse_error = parse_error.is_some();
-
-        let reason = match class {
-            Class::Rewrite => {
-                let restored: Vec<String> = sites
-                    .iter()
-                    .filter(|s| s.role == Role::Restore)
-                    .map(|s| self.line(s.span.start).to_string())
-                    .collect();
-                let kinds: Vec<&str> = rewrites
-                    .iter()
-                    .map(|r| match r.kind {
-                        Kind::Dims => "shape",
-                        Kind::Strides => "strides",
-                    })
-                    .collect();
-                format!(
-                    "temporary change of {array}'s {}, restored at line{} {}; {}; a local copy \
-                     removes the race",
-                    kinds.join(" and "),
-                    if restored.len() == 1 { "" } else { "s" },
-                    restored.join(", "),
-                    origin_why.unwrap_or_default()
-                )
-            }
-            Class::Lock => {
-                let list: Vec<&str> = evidence.iter().map(|(e, _)| e.as_str()).collect();
-                format!(
-                    "in-place change of {array}'s shape{}: the function also {}; a local copy \
-                     cannot fix it, the change needs a lock",
-                    if descr_set { " and dtype (descr)" } else { "" },
-                    list.join(", ")
-                )
-            }
-            Class::Fresh | Class::Manual => sites
-                .iter()
-                .find(|s| s.class == class)
-                .map(|s| s.reason.clone())
-                .unwrap_or_default(),
-        };
+        let origin_why = shared.first().map(|(_, why)| why.clone());
+        let reason =
+            self.finding_reason(class, &sites, &rewrites, &evidence, descr_set, origin_why);
         if class != Class::Rewrite {
             rewrites.clear();
         }
@@ -264,12 +157,12 @@ impl<'a> ArrayCx<'a> {
             function: self.f.name.clone(),
             display: self.f.name.clone(),
             function_span: self.f.name_span,
-            array: array.to_string(),
+            array: self.array.to_string(),
             class,
             descr_set,
             reason,
             evidence: if class == Class::Lock {
-                evidence.into_iter().map(|(e, _)| e).collect()
+                evidence
             } else {
                 Vec::new()
             },
@@ -280,9 +173,127 @@ impl<'a> ArrayCx<'a> {
             function_body: self.f.span,
         }
     }
+
+    /// Step 1: uses of the tree's shape-writing macros are manual; writes
+    /// on an array allocated here are fresh until it may be seen; the rest
+    /// may be shared and go to the rewrite proof.
+    fn sort_writes<'w>(&self, writes: &[&'w Write]) -> Sorted<'w> {
+        let mut sites = Vec::new();
+        let mut shared = Vec::new();
+        for &w in writes {
+            if let How::MacroBody { name } = &w.how {
+                let location = self.summaries.macros.get(name).map(|m| m.location.clone());
+                let blocker = Blocker::TreeMacro {
+                    name: name.clone(),
+                    location,
+                };
+                let reason = Reason::Manual {
+                    blocker,
+                    shared: None,
+                };
+                sites.push(site(w, Class::Manual, reason));
+                continue;
+            }
+            match self.origin(w.expr.start) {
+                Origin::Alloc {
+                    callee,
+                    at,
+                    tree,
+                    names,
+                } => match self.first_escape(&names, at, w.expr) {
+                    None => {
+                        let reason = Reason::Fresh {
+                            alloc: at.start,
+                            callee,
+                            location: tree,
+                        };
+                        sites.push(site(w, Class::Fresh, reason));
+                    }
+                    Some(escape) => shared.push((
+                        w,
+                        Shared::Escaped {
+                            alloc: at.start,
+                            callee,
+                            escape,
+                        },
+                    )),
+                },
+                Origin::Shared(why) => shared.push((w, why)),
+            }
+        }
+        Sorted { sites, shared }
+    }
+
+    /// Step 3: a parse error on the finding's statements or window makes
+    /// every site manual (never guess); so does a site that is not code as
+    /// the file is written. Whether it did.
+    fn demote_on_parse_error(
+        &self,
+        writes: &[&Write],
+        sites: &mut [Site],
+        rewrites: &[Rewrite],
+    ) -> bool {
+        // A finding's extent: its statements, the blocks holding them (an
+        // error there may have swallowed a write or its restore), windows.
+        let mut extent: Vec<Span> = sites.iter().map(|s| s.stmt).collect();
+        extent.extend(writes.iter().map(|w| w.place.block));
+        extent.extend(rewrites.iter().map(|r| r.window));
+        let limit = self.parse_error_in(&extent).or_else(|| {
+            // tree-sitter may parse on through an unterminated comment that
+            // a compiler would not: as written, the sites must be code.
+            let outside = sites.iter().find(|s| {
+                let ls = crate::span::line_start(self.text, s.stmt.start);
+                !self.file.code().in_code(ls)
+            })?;
+            Some(Limit::InComment {
+                at: outside.span.start,
+                window: false,
+            })
+        });
+        let Some(limit) = limit else {
+            return false;
+        };
+        for s in sites {
+            s.class = Class::Manual;
+            s.reason = Reason::Limit(limit.clone());
+        }
+        true
+    }
+
+    /// Step 4: the finding's own reason.
+    fn finding_reason(
+        &self,
+        class: Class,
+        sites: &[Site],
+        rewrites: &[Rewrite],
+        evidence: &[Evidence],
+        descr_set: bool,
+        origin_why: Option<Shared>,
+    ) -> Reason {
+        match class {
+            Class::Rewrite => Reason::TemporaryChange {
+                kinds: rewrites.iter().map(|r| r.kind).collect(),
+                restores: sites
+                    .iter()
+                    .filter(|s| s.role == Role::Restore)
+                    .map(|s| s.span.start)
+                    .collect(),
+                shared: origin_why.expect("a rewrite has a possibly shared array"),
+            },
+            Class::Lock => Reason::InPlaceChange {
+                descr_set,
+                evidence: evidence.to_vec(),
+            },
+            Class::Fresh | Class::Manual => sites
+                .iter()
+                .find(|s| s.class == class)
+                .map(|s| s.reason.clone())
+                .expect("the finding's class is one of its sites'"),
+        }
+    }
 }
 
-fn site(w: &Write, class: Class, reason: String) -> Site {
+fn site(w: &Write, class: Class, reason: Reason) -> Site {
     Site {
         shown: Default::default(),
         span: w.expr,

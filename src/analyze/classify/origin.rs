@@ -3,6 +3,7 @@
 use super::{ArrayCx, Origin};
 use crate::analyze::api::{is_allocator, may_return_input, BORROWING_CALLEES};
 use crate::analyze::facts::{BlockKind, Declared, UseKind};
+use crate::analyze::reason::{Escape, Shared};
 use crate::analyze::Span;
 
 impl<'a> ArrayCx<'a> {
@@ -22,19 +23,17 @@ impl<'a> ArrayCx<'a> {
             let Some(m) = last else {
                 return Origin::Shared(if self.f.params.iter().any(|p| p.name == name) {
                     if name == array {
-                        format!("{array} is a parameter")
+                        Shared::Param
                     } else {
-                        format!("{array} comes from the parameter {name}")
+                        Shared::FromParam { param: name }
                     }
                 } else {
-                    format!("{array} is not assigned in this function")
+                    Shared::NotAssigned
                 });
             };
-            let line = self.line(m.span.start);
+            let at = m.span.start;
             let Some(value) = &m.value else {
-                return Origin::Shared(format!(
-                    "{name} changes at line {line} in a way not tracked"
-                ));
+                return Origin::Shared(Shared::UntrackedChange { name, at });
             };
             if let Some(callee) = &value.call {
                 if let Some(tree) = self.allocation(callee) {
@@ -45,14 +44,11 @@ impl<'a> ArrayCx<'a> {
                         names,
                     };
                 }
-                let input = if may_return_input(callee) {
-                    ", which may return its input"
-                } else {
-                    ""
-                };
-                return Origin::Shared(format!(
-                    "{array} holds the result of {callee}() (line {line}){input}"
-                ));
+                return Origin::Shared(Shared::CallResult {
+                    callee: callee.clone(),
+                    at,
+                    may_return_input: may_return_input(callee),
+                });
             }
             match &value.ident {
                 Some(next) if !names.contains(next) => {
@@ -61,16 +57,15 @@ impl<'a> ArrayCx<'a> {
                     names.push(name.clone());
                 }
                 _ => {
-                    return Origin::Shared(format!(
-                        "{name} is assigned `{}` at line {line}",
-                        value.text
-                    ))
+                    return Origin::Shared(Shared::Assigned {
+                        name,
+                        value: value.text.clone(),
+                        at,
+                    })
                 }
             }
         }
-        Origin::Shared(format!(
-            "{array} is copied through too many variables to follow"
-        ))
+        Origin::Shared(Shared::TooManyCopies)
     }
 
     /// Why the new array may be visible to other code at the write, if it
@@ -85,15 +80,11 @@ impl<'a> ArrayCx<'a> {
         names: &[String],
         alloc: Span,
         write: Span,
-    ) -> Option<String> {
-        let line = |pos: usize| self.line(pos);
+    ) -> Option<Escape> {
         let local =
             |name: &str| matches!(self.f.declared(name), Declared::Local(_) | Declared::Param);
         if let Some(n) = names.iter().find(|n| !local(n)) {
-            return Some(format!(
-                "`{n}` is not a local variable of this function (a global, a static, or \
-                 declared more than once), so other code can reach it"
-            ));
+            return Some(Escape::NotLocal { name: n.clone() });
         }
         // Before the write, the names hold nothing but new arrays (or NULL).
         let other = self.f.var_mods.iter().find(|m| {
@@ -109,18 +100,13 @@ impl<'a> ArrayCx<'a> {
                 })
         });
         if let Some(m) = other {
-            return Some(format!(
-                "`{}` is also given another value at line {}, so it may not hold the new \
-                 array at the write",
-                m.name,
-                line(m.span.start)
-            ));
+            return Some(Escape::OtherValue {
+                name: m.name.clone(),
+                at: m.span.start,
+            });
         }
         if let Some(at) = self.label_skipping(alloc, write.start) {
-            return Some(format!(
-                "a label at line {} lets control reach the write without the allocation",
-                line(at)
-            ));
+            return Some(Escape::LabelSkips { at });
         }
         // Loops around the write that the allocation does not start afresh
         // (it is outside them, or does not run before the write in each
@@ -153,11 +139,10 @@ impl<'a> ArrayCx<'a> {
             });
             let Some(m) = copy else { break };
             if !local(&m.name) {
-                return Some(format!(
-                    "it is stored in `{}` at line {}, which other code can reach",
-                    m.name,
-                    line(m.span.start)
-                ));
+                return Some(Escape::StoredIn {
+                    name: m.name.clone(),
+                    at: m.span.start,
+                });
             }
             names.push(m.name.clone());
         }
@@ -172,20 +157,23 @@ impl<'a> ArrayCx<'a> {
                 linear || loops.iter().any(|l| l.contains(u.span))
             })
             .find_map(|u| {
-                let line = self.line(u.span.start);
-                let name = &u.array;
+                let (name, at) = (u.array.clone(), u.span.start);
                 match &u.kind {
                     UseKind::Passed { callee } if !BORROWING_CALLEES.contains(&callee.as_str()) => {
-                        Some(format!("{name} is passed to {callee}() at line {line}"))
+                        Some(Escape::Passed {
+                            name,
+                            callee: callee.clone(),
+                            at,
+                        })
                     }
-                    UseKind::CtorLink { callee } => Some(format!(
-                        "{name} becomes the base of a new array ({callee}) at line {line}"
-                    )),
-                    UseKind::Return => Some(format!("{name} is returned at line {line}")),
-                    UseKind::Store => Some(format!("{name} is stored at line {line}")),
-                    UseKind::AddressOf => {
-                        Some(format!("the address of {name} is taken at line {line}"))
-                    }
+                    UseKind::CtorLink { callee } => Some(Escape::BaseOf {
+                        name,
+                        callee: callee.clone(),
+                        at,
+                    }),
+                    UseKind::Return => Some(Escape::Returned { name, at }),
+                    UseKind::Store => Some(Escape::Stored { name, at }),
+                    UseKind::AddressOf => Some(Escape::AddressTaken { name, at }),
                     _ => None,
                 }
             })

@@ -1,7 +1,8 @@
 //! Whether an alias of the shape can become the local copy.
 
 use crate::analyze::classify::ArrayCx;
-use crate::analyze::facts::{ReadCx, UseKind, Via, Write};
+use crate::analyze::facts::{AliasDef, Decl, ReadCx, UseKind, Via, Write};
+use crate::analyze::reason::{AliasWhy, Blocker};
 use crate::analyze::{CopyPlan, CopySource, Span};
 use crate::span::starts_line;
 
@@ -14,19 +15,35 @@ impl<'a> ArrayCx<'a> {
         name: &str,
         ws: &[&Write],
         win: Span,
-    ) -> Result<(CopyPlan, CopySource), String> {
-        let array = self.array;
-        let line = |pos: usize| self.line(pos);
-        let defs: Vec<_> = self
+    ) -> Result<(CopyPlan, CopySource), Blocker> {
+        let blocker = |why: AliasWhy| Blocker::AliasCopy {
+            name: name.to_string(),
+            why,
+        };
+        let (def, decl, from) = self.alias_declaration(name).map_err(blocker)?;
+        self.alias_use(name, def, ws, win).map_err(blocker)?;
+        self.alias_stays_valid(name, decl, win).map_err(blocker)?;
+        let copy = CopyPlan::Alias {
+            decl: decl.stmt,
+            name: name.to_string(),
+        };
+        Ok((copy, from))
+    }
+
+    /// The alias is declared alone, once, as `npy_intp *d = SOURCE;`,
+    /// pointing at the start of the shape.
+    fn alias_declaration(
+        &self,
+        name: &str,
+    ) -> Result<(&'a AliasDef, &'a Decl, CopySource), AliasWhy> {
+        let defs: Vec<&AliasDef> = self
             .f
             .alias_defs
             .iter()
             .filter(|d| d.name == name)
             .collect();
         let [def] = defs.as_slice() else {
-            return Err(format!(
-                "`{name}` is pointed at {array}'s shape more than once"
-            ));
+            return Err(AliasWhy::PointedTwice);
         };
         let Some(decl) = self
             .f
@@ -34,48 +51,48 @@ impl<'a> ArrayCx<'a> {
             .iter()
             .find(|d| d.name == name && d.declarator == def.span)
         else {
-            return Err(format!(
-                "`{name}` is assigned (line {}), not declared, from {array}'s shape; a copy \
-                 cannot replace it",
-                line(def.span.start)
-            ));
+            return Err(AliasWhy::Assigned { at: def.span.start });
         };
         let from = match (&def.shape.via, def.shape.ndim, &def.shape.offset) {
             (Via::Source(source), Some(ndim), None) => CopySource {
                 source: *source,
                 ndim,
             },
-            _ => {
-                return Err(format!(
-                    "`{name}` (line {}) does not point at the start of {array}'s shape",
-                    line(def.span.start)
-                ))
-            }
+            _ => return Err(AliasWhy::Offset { at: def.span.start }),
         };
         let spelled: String = self.text[decl.stmt.range()].split_whitespace().collect();
         let source: String = self.text[from.source.range()].split_whitespace().collect();
         if spelled != format!("npy_intp*{name}={source};")
             || !starts_line(self.text, decl.stmt.start)
         {
-            return Err(format!(
-                "`{name}` is not declared on its own line as `npy_intp *{name} = ...;` (line {})",
-                line(decl.stmt.start)
-            ));
+            return Err(AliasWhy::DeclarationForm {
+                at: decl.stmt.start,
+            });
         }
         if decl.declarators != 1 || decl.type_text != "npy_intp" {
-            return Err(format!(
-                "`{name}` is declared together with other variables or with another type \
-                 (line {})",
-                line(decl.stmt.start)
-            ));
+            return Err(AliasWhy::DeclaredWithOthers {
+                at: decl.stmt.start,
+            });
         }
+        Ok((def, decl, from))
+    }
+
+    /// The alias is never re-pointed or escapes, is the only one written
+    /// through, and is only indexed, or passed on inside the change.
+    fn alias_use(
+        &self,
+        name: &str,
+        def: &AliasDef,
+        ws: &[&Write],
+        win: Span,
+    ) -> Result<(), AliasWhy> {
         if let Some(m) = self
             .f
             .var_mods
             .iter()
             .find(|m| m.name == name && m.span != def.span)
         {
-            return Err(format!("`{name}` changes at line {}", line(m.span.start)));
+            return Err(AliasWhy::Changes { at: m.span.start });
         }
         if let Some(u) = self.f.uses.iter().find(|u| {
             u.array == name
@@ -84,31 +101,19 @@ impl<'a> ArrayCx<'a> {
                     UseKind::Return | UseKind::Store | UseKind::AddressOf
                 )
         }) {
-            return Err(format!(
-                "`{name}` escapes at line {}; a local array cannot stand in for it",
-                line(u.span.start)
-            ));
+            return Err(AliasWhy::Escapes { at: u.span.start });
         }
         if self.f.sizeof_names.contains(name) {
-            return Err(format!(
-                "`{name}` is used in sizeof, which would change meaning"
-            ));
+            return Err(AliasWhy::InSizeof);
         }
         if let Some(w) = ws.iter().find(|w| match &w.shape.via {
             Via::Alias(n) => n != name,
             Via::Source(_) => false,
         }) {
-            return Err(format!(
-                "writes go through more than one alias (line {})",
-                line(w.expr.start)
-            ));
+            return Err(AliasWhy::SeveralAliases { at: w.expr.start });
         }
         if let Some(w) = ws.iter().find(|w| matches!(w.shape.via, Via::Source(_))) {
-            return Err(format!(
-                "{array}'s shape is written both through `{name}` and directly (line {}); \
-                 as a copy `{name}` would no longer see those writes",
-                line(w.expr.start)
-            ));
+            return Err(AliasWhy::AlsoDirect { at: w.expr.start });
         }
         for r in self
             .f
@@ -116,26 +121,21 @@ impl<'a> ArrayCx<'a> {
             .iter()
             .filter(|r| r.shape.via == Via::Alias(name.to_string()))
         {
-            let at = line(r.span.start);
+            let at = r.span.start;
             match &r.context {
                 ReadCx::Element => {}
                 ReadCx::Argument { .. } if win.contains(r.span) => {}
-                ReadCx::Argument { .. } => {
-                    return Err(format!(
-                        "`{name}` is passed on at line {at}, outside the temporary change; as a \
-                         local copy it would no longer reach {array}'s shape"
-                    ))
-                }
-                _ => {
-                    return Err(format!(
-                        "`{name}` is copied, stored or used as a pointer at line {at}; a local \
-                         array cannot stand in for it"
-                    ))
-                }
+                ReadCx::Argument { .. } => return Err(AliasWhy::PassedOutside { at }),
+                _ => return Err(AliasWhy::UsedAsPointer { at }),
             }
         }
-        // While the copy stands in for the alias, the live shape must not
-        // change by other means, or the copy would go stale.
+        Ok(())
+    }
+
+    /// While the copy stands in for the alias, the live shape must not
+    /// change by other means, or the copy would go stale.
+    fn alias_stays_valid(&self, name: &str, decl: &Decl, win: Span) -> Result<(), AliasWhy> {
+        let array = self.array;
         let last_use = self
             .f
             .reads
@@ -152,11 +152,7 @@ impl<'a> ArrayCx<'a> {
             .iter()
             .find(|m| m.name == array && live.contains(m.span))
         {
-            return Err(format!(
-                "{array} is reassigned at line {} while `{name}` is in use; the copy would \
-                 hold the old array's shape",
-                line(m.span.start)
-            ));
+            return Err(AliasWhy::ArrayReassigned { at: m.span.start });
         }
         if let Some(u) = self.f.uses.iter().find(|u| {
             u.array == array
@@ -166,17 +162,8 @@ impl<'a> ArrayCx<'a> {
                     UseKind::Passed { .. } | UseKind::MetaWrite(_) | UseKind::Free(_)
                 )
         }) {
-            return Err(format!(
-                "{array} is used at line {} while `{name}` is in use; a copy could miss a change",
-                line(u.span.start)
-            ));
+            return Err(AliasWhy::ArrayUsed { at: u.span.start });
         }
-        Ok((
-            CopyPlan::Alias {
-                decl: decl.stmt,
-                name: name.to_string(),
-            },
-            from,
-        ))
+        Ok(())
     }
 }

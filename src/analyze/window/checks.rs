@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use crate::analyze::api::{copies_shape, PURE_ACCESSORS, WIDE_TYPES};
 use crate::analyze::classify::{is_identifier, ArrayCx, Origin};
 use crate::analyze::facts::{BlockKind, Decl, Declared, ReadCx, UseKind, VarMod};
+use crate::analyze::reason::{Before, Blocker, IndexWhy, NotOwn, SavedWhy};
 use crate::analyze::{Kind, Span};
 use crate::source::lexical;
 
@@ -15,61 +16,52 @@ impl<'a> ArrayCx<'a> {
     /// parameter or a local that is not `static`, `extern` or `volatile`,
     /// and not also an enumeration constant or a macro of the file. Its
     /// declaration, when it is a local.
-    fn own_variable(&self, name: &str) -> Result<Option<&Decl>, String> {
+    fn own_variable(&self, name: &str) -> Result<Option<&Decl>, NotOwn> {
         if let Some(d) = self.file.macros().get(name) {
-            return Err(format!(
-                "`{name}` is a macro of this file (line {}), so what it means at each use is \
-                 not proven",
-                self.line(d.at)
-            ));
+            return Err(NotOwn::FileMacro { def: d.at });
         }
         let decl = match self.f.declared(name) {
-            Declared::Nowhere => {
-                return Err(format!(
-                    "`{name}` is not a parameter or local variable of this function; other \
-                     code may use or change it meanwhile"
-                ))
-            }
-            Declared::Twice => {
-                return Err(format!(
-                    "`{name}` is declared more than once in this function (an inner block, \
-                     or an enumeration constant), so which one each use means is not proven"
-                ))
-            }
+            Declared::Nowhere => return Err(NotOwn::Nowhere),
+            Declared::Twice => return Err(NotOwn::Twice),
             Declared::Param => return Ok(None),
             Declared::Shared(d) | Declared::Local(d) => d,
         };
         let qualifiers = lexical::identifiers(&self.text[decl.stmt.start..decl.declarator.start]);
         let volatile = qualifiers.contains(&"volatile").then_some("volatile");
         if let Some(q) = decl.storage.as_deref().or(volatile) {
-            return Err(format!(
-                "`{name}` is declared `{q}` (line {}); other calls or threads may share or \
-                 change it",
-                self.line(decl.stmt.start)
-            ));
+            return Err(NotOwn::Storage {
+                qualifier: q.to_string(),
+                at: decl.stmt.start,
+            });
         }
         Ok(Some(decl))
+    }
+
+    /// `own_variable` for the proof: a failure is a blocker naming `name`
+    /// (and the index it is a variable of).
+    fn own(&self, name: &str, index: Option<&str>) -> Result<Option<&Decl>, Blocker> {
+        self.own_variable(name)
+            .map_err(|why| Blocker::NotOwnVariable {
+                name: name.to_string(),
+                why,
+                index: index.map(str::to_string),
+            })
     }
 
     /// The array variable must be this function's own and followed
     /// completely: no pointer to it, no second name for it, no shape
     /// pointer kept where a copy cannot follow it, and no other array's
     /// shape read in the window (nothing proves that array is not this one).
-    pub(super) fn check_array(&self, kind: Kind, win: Span) -> Result<(), String> {
+    pub(super) fn check_array(&self, kind: Kind, win: Span) -> Result<(), Blocker> {
         let array = self.array;
-        let line = |pos: usize| self.line(pos);
-        self.own_variable(array)?;
+        self.own(array, None)?;
         if let Some(u) = self
             .f
             .uses
             .iter()
             .find(|u| u.array == array && u.kind == UseKind::AddressOf)
         {
-            return Err(format!(
-                "the address of {array} is taken at line {}, so it can change in ways not \
-                 tracked",
-                line(u.span.start)
-            ));
+            return Err(Blocker::ArrayAddressTaken { at: u.span.start });
         }
         if let Some(m) = self
             .f
@@ -77,12 +69,10 @@ impl<'a> ArrayCx<'a> {
             .iter()
             .find(|m| m.name != array && m.from.iter().any(|v| v == array))
         {
-            return Err(format!(
-                "`{}` is a second name for {array} (line {}); shape reads through it would \
-                 not see a copy",
-                m.name,
-                line(m.span.start)
-            ));
+            return Err(Blocker::SecondName {
+                name: m.name.clone(),
+                at: m.span.start,
+            });
         }
         if let Some(u) = self
             .f
@@ -90,11 +80,7 @@ impl<'a> ArrayCx<'a> {
             .iter()
             .find(|u| u.array == array && u.kind == UseKind::Store && u.span.start < win.end)
         {
-            return Err(format!(
-                "{array} is stored at line {}; code between the write and the restore could \
-                 reach it through there",
-                line(u.span.start)
-            ));
+            return Err(Blocker::ArrayStored { at: u.span.start });
         }
         if let Some(r) = self.f.reads.iter().find(|r| {
             !r.shape.param
@@ -102,11 +88,7 @@ impl<'a> ArrayCx<'a> {
                 && r.shape.kind == kind
                 && r.context == ReadCx::Stored
         }) {
-            return Err(format!(
-                "{array}'s shape pointer is stored at line {}; reads through it would not see \
-                 a copy",
-                line(r.span.start)
-            ));
+            return Err(Blocker::ShapePointerStored { at: r.span.start });
         }
         let field = match kind {
             Kind::Dims => "dimensions",
@@ -118,11 +100,10 @@ impl<'a> ArrayCx<'a> {
             .iter()
             .find(|(name, f, _)| name == array && f == field)
         {
-            return Err(format!(
-                "`{array}->{field}` at line {} reaches the storage directly; a copy cannot \
-                 redirect it",
-                line(at.start)
-            ));
+            return Err(Blocker::RawField {
+                field,
+                at: at.start,
+            });
         }
         // Another array's shape read in the window is this array's when
         // both names hold the same object, unless it is new.
@@ -140,11 +121,11 @@ impl<'a> ArrayCx<'a> {
             }));
         for (other, at) in others {
             if !self.is_new_at(other, at.start) {
-                return Err(format!(
-                    "the shape of `{other}` is read at line {}, between the write and the \
-                     restore; nothing here proves `{other}` is not {array} itself",
-                    line(at.start)
-                ));
+                return Err(Blocker::OtherArray {
+                    other: other.to_string(),
+                    at: at.start,
+                    written_after: None,
+                });
             }
         }
         Ok(())
@@ -169,69 +150,66 @@ impl<'a> ArrayCx<'a> {
         read: &VarMod,
         first_write: Span,
         win: Span,
-    ) -> Result<(), String> {
-        let line = |pos: usize| self.line(pos);
-        let at = line(read.span.start);
-        let Some(decl) = self.own_variable(saved)? else {
-            return Err(format!(
-                "`{saved}` is a parameter, not a local variable assigned here"
-            ));
+    ) -> Result<(), Blocker> {
+        let decl = self.own(saved, None)?;
+        self.saved_is_original(saved, decl, read, first_write, win)
+            .map_err(|why| Blocker::SavedValue {
+                saved: saved.to_string(),
+                why,
+            })
+    }
+
+    fn saved_is_original(
+        &self,
+        saved: &str,
+        decl: Option<&Decl>,
+        read: &VarMod,
+        first_write: Span,
+        win: Span,
+    ) -> Result<(), SavedWhy> {
+        let at = read.span.start;
+        let Some(decl) = decl else {
+            return Err(SavedWhy::Param);
         };
         if !WIDE_TYPES.contains(&decl.type_text.as_str()) {
-            return Err(format!(
-                "`{saved}` is declared `{}`, which may not hold every dimension; the restore \
-                 may not put the original back",
-                decl.type_text
-            ));
+            return Err(SavedWhy::Narrow {
+                ty: decl.type_text.clone(),
+            });
         }
         if !plain_declarator(&self.text[decl.declarator.range()], saved) {
-            return Err(format!(
-                "`{saved}` is not a plain scalar variable (line {})",
-                line(decl.stmt.start)
-            ));
+            return Err(SavedWhy::NotScalar {
+                decl: decl.stmt.start,
+            });
         }
         let mods: Vec<usize> = self
             .f
             .var_mods
             .iter()
             .filter(|m| m.name == saved)
-            .map(|m| line(m.span.start))
+            .map(|m| m.span.start)
             .collect();
         if mods.len() != 1 {
-            let list: Vec<String> = mods.iter().map(usize::to_string).collect();
-            return Err(format!(
-                "`{saved}` is assigned or has its address taken more than once (lines {}); \
-                 the restore may not put back the value read at line {at}",
-                list.join(", ")
-            ));
+            return Err(SavedWhy::AssignedTwice { at: mods, read: at });
         }
         if read.span.end > first_write.start {
-            return Err(format!(
-                "`{saved}` is read at line {at}, after the shape is first changed at line {}",
-                line(first_write.start)
-            ));
+            return Err(SavedWhy::ReadLate {
+                read: at,
+                write: first_write.start,
+            });
         }
         let Some(place) = read.stmt else {
-            return Err(format!(
-                "`{saved}` is read at line {at} inside a larger expression, which may not run \
-                 before the write"
-            ));
+            return Err(SavedWhy::InExpression { read: at });
         };
         let covers = place.block.contains(win)
             && matches!(place.block_kind, BlockKind::Compound | BlockKind::Preproc);
         if !covers {
-            return Err(format!(
-                "`{saved}` is read at line {at} in a block that does not hold the write at \
-                 line {}, so it may not run before it",
-                line(first_write.start)
-            ));
+            return Err(SavedWhy::OtherBlock {
+                read: at,
+                write: first_write.start,
+            });
         }
         if let Some(label) = self.label_skipping(read.span, win.start) {
-            return Err(format!(
-                "a label at line {} lets control reach the write without reading `{saved}` \
-                 at line {at}",
-                line(label)
-            ));
+            return Err(SavedWhy::LabelSkips { label, read: at });
         }
         Ok(())
     }
@@ -245,22 +223,24 @@ impl<'a> ArrayCx<'a> {
         index: &str,
         vars: &[String],
         read: &VarMod,
-    ) -> Result<(), String> {
-        let line = |pos: usize| self.line(pos);
+    ) -> Result<(), Blocker> {
         let mut seen = HashSet::new();
         for v in vars.iter().filter(|v| seen.insert(v.as_str())) {
             if v == self.array || v == "sizeof" || PURE_ACCESSORS.contains(&v.as_str()) {
                 continue;
             }
-            let why = |e: String| format!("in the index [{index}]: {e}");
-            let plain = match self.own_variable(v).map_err(why)? {
+            let plain = match self.own(v, Some(index))? {
                 Some(decl) => plain_declarator(&self.text[decl.declarator.range()], v),
                 None => self.f.params.iter().any(|p| p.name == *v && !p.pointer),
             };
+            let blocker = |why| Blocker::IndexVariable {
+                var: v.clone(),
+                why,
+            };
             if !plain {
-                return Err(format!(
-                    "`{v}` in the index [{index}] is not a plain integer variable"
-                ));
+                return Err(blocker(IndexWhy::NotPlain {
+                    index: index.to_string(),
+                }));
             }
             let lent = |span: Span| {
                 let before = self.text[..span.start].trim_end();
@@ -275,11 +255,7 @@ impl<'a> ArrayCx<'a> {
                 .iter()
                 .find(|u| u.array == *v && u.kind == UseKind::AddressOf && !lent(u.span))
             {
-                return Err(format!(
-                    "the address of `{v}` (the index) is taken at line {}, so it can change \
-                     in ways not tracked",
-                    line(u.span.start)
-                ));
+                return Err(blocker(IndexWhy::AddressTaken { at: u.span.start }));
             }
         }
         Ok(())
@@ -294,7 +270,7 @@ impl<'a> ArrayCx<'a> {
         read: &VarMod,
         first_write: Span,
         win: Span,
-    ) -> Result<(), String> {
+    ) -> Result<(), Blocker> {
         let array = self.array;
         let gap = Span::new(read.span.end, first_write.start);
         // A write to another array's shape is a write to this one when both
@@ -308,12 +284,11 @@ impl<'a> ArrayCx<'a> {
         {
             let other = w.shape.array.as_str();
             if !self.is_new_at(other, w.expr.start) {
-                return Err(format!(
-                    "the shape of `{other}` is written at line {}, between the read at line {} \
-                     and the restore; nothing here proves `{other}` is not {array} itself",
-                    self.line(w.expr.start),
-                    self.line(read.span.start)
-                ));
+                return Err(Blocker::OtherArray {
+                    other: other.to_string(),
+                    at: w.expr.start,
+                    written_after: Some(read.span.start),
+                });
             }
         }
         if let Some(u) = self.f.uses.iter().find(|u| {
@@ -325,15 +300,16 @@ impl<'a> ArrayCx<'a> {
                 )
         }) {
             let what = match &u.kind {
-                UseKind::Passed { callee } => format!("{array} is passed to {callee}()"),
-                _ => format!("{array}'s metadata changes"),
+                UseKind::Passed { callee } => Before::Passed {
+                    callee: callee.clone(),
+                },
+                _ => Before::Metadata,
             };
-            return Err(format!(
-                "{what} at line {}, after the original value is read at line {} and before \
-                 the write; a change there would be undone by the restore but kept with a copy",
-                self.line(u.span.start),
-                self.line(read.span.start)
-            ));
+            return Err(Blocker::ChangedBeforeWrite {
+                what,
+                at: u.span.start,
+                read: read.span.start,
+            });
         }
         if let Some(r) = self.f.reads.iter().find(|r| {
             !r.shape.param
@@ -344,18 +320,14 @@ impl<'a> ArrayCx<'a> {
                     if !copies_shape(callee.as_deref(), *index))
         }) {
             let callee = match &r.context {
-                ReadCx::Argument {
-                    callee: Some(name), ..
-                } => format!("{name}()"),
-                _ => "a function".to_string(),
+                ReadCx::Argument { callee, .. } => callee.clone(),
+                _ => None,
             };
-            return Err(format!(
-                "{array}'s shape is passed to {callee} at line {}, after the original value \
-                 is read at line {}; a change there would be undone by the restore but kept \
-                 with a copy",
-                self.line(r.span.start),
-                self.line(read.span.start)
-            ));
+            return Err(Blocker::ChangedBeforeWrite {
+                what: Before::ShapePassed { callee },
+                at: r.span.start,
+                read: read.span.start,
+            });
         }
         Ok(())
     }
@@ -368,7 +340,7 @@ impl<'a> ArrayCx<'a> {
         read: &VarMod,
         vars: &[String],
         win: Span,
-    ) -> Result<(), String> {
+    ) -> Result<(), Blocker> {
         let array = self.array;
         for lp in self.loop_spans() {
             if !lp.contains(win) || lp.contains(read.span) {
@@ -380,13 +352,11 @@ impl<'a> ArrayCx<'a> {
                 .iter()
                 .find(|m| lp.contains(m.span) && (m.name == array || vars.contains(&m.name)))
             {
-                return Err(format!(
-                    "`{}` changes at line {} in a loop around the write (line {}) that does \
-                     not read the saved value again; a later pass could restore the wrong value",
-                    m.name,
-                    self.line(m.span.start),
-                    self.line(win.start)
-                ));
+                return Err(Blocker::ChangesInLoop {
+                    name: m.name.clone(),
+                    at: m.span.start,
+                    window: win.start,
+                });
             }
         }
         Ok(())

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use crate::analyze::api::c_constant;
 use crate::analyze::classify::ArrayCx;
 use crate::analyze::facts::Declared;
+use crate::analyze::reason::{Blocker, MacroWhy, Place};
 use crate::analyze::Span;
 use crate::source::lexical::{self, Define};
 
@@ -34,37 +35,32 @@ impl<'a> ArrayCx<'a> {
 
     /// Macros of the file used in the window must not reach the array
     /// behind the copy's back, nor leave the block.
-    pub(super) fn check_macros(&self, win: Span) -> Result<(), String> {
+    pub(super) fn check_macros(&self, win: Span) -> Result<(), Blocker> {
         let array = self.array;
         for m in self.macros_used(win) {
             let params = m.params.as_deref().unwrap_or_default();
             let ids = lexical::identifiers(&m.body);
             let is_param = params.iter().any(|p| p == array);
-            if !is_param && ids.contains(&array) {
-                return Err(format!(
-                    "the macro {} (defined at line {}) uses {array} itself; what it reads \
-                     cannot be redirected to a copy",
-                    m.name,
-                    self.line(m.at)
-                ));
-            }
-            if let Some(jump) = ids
+            let why = if !is_param && ids.contains(&array) {
+                Some(MacroWhy::UsesArray)
+            } else if let Some(jump) = ids
                 .iter()
                 .find(|id| matches!(**id, "goto" | "return" | "break" | "continue"))
             {
-                return Err(format!(
-                    "the macro {} (defined at line {}) may `{jump}` out before the restore",
-                    m.name,
-                    self.line(m.at)
-                ));
-            }
-            if let Some(id) = ids.iter().find(|id| self.header_macro(id)) {
-                return Err(format!(
-                    "the macro {} (defined at line {}) uses {id}, which is not defined in this \
-                     file; a macro from a header could jump out or read the shape",
-                    m.name,
-                    self.line(m.at)
-                ));
+                Some(MacroWhy::Jumps {
+                    jump: jump.to_string(),
+                })
+            } else {
+                ids.iter()
+                    .find(|id| self.header_macro(id))
+                    .map(|id| MacroWhy::UsesHeaderMacro { id: id.to_string() })
+            };
+            if let Some(why) = why {
+                return Err(Blocker::FileMacro {
+                    name: m.name.clone(),
+                    def: m.at,
+                    why,
+                });
             }
         }
         Ok(())
@@ -74,31 +70,27 @@ impl<'a> ArrayCx<'a> {
     /// what they expand to is unknown, so they could jump out, read the
     /// shape, or name the new copy. In the window itself, also CPython's
     /// `Py_RETURN_...`, which return.
-    pub(super) fn check_unknown_macros(
-        &self,
-        span: Span,
-        place: &str,
-        window: bool,
-    ) -> Result<(), String> {
+    pub(super) fn check_unknown_macros(&self, span: Span, place: Place) -> Result<(), Blocker> {
         let ids = lexical::identifiers_at(&self.text[span.range()]);
-        let line = |offset: usize| self.line(span.start + offset);
-        if let Some((at, id)) = ids
+        let window = place == Place::Window;
+        let found = ids
             .iter()
             .find(|(_, id)| window && id.starts_with("Py_RETURN"))
-        {
-            return Err(format!(
-                "{id} at line {} returns from the function {place}",
-                line(*at)
-            ));
+            .map(|f| (f, true))
+            .or_else(|| {
+                ids.iter()
+                    .find(|(_, id)| self.header_macro(id))
+                    .map(|f| (f, false))
+            });
+        match found {
+            Some(((at, id), returns)) => Err(Blocker::HeaderMacro {
+                id: id.to_string(),
+                at: span.start + at,
+                place,
+                returns,
+            }),
+            None => Ok(()),
         }
-        if let Some((at, id)) = ids.iter().find(|(_, id)| self.header_macro(id)) {
-            return Err(format!(
-                "{id} at line {} is not defined in this file; a macro from a header used \
-                 {place} could jump out, read the shape, or name the copy",
-                line(*at)
-            ));
-        }
-        Ok(())
     }
 
     /// An all-capitals name that is neither declared in the function, nor

@@ -1,0 +1,671 @@
+//! Why a site or a finding is what it is, as typed values: each blocker,
+//! piece of lock evidence, fresh reason, rewrite reason and analysis limit
+//! is an enum value with a stable code (`DF101`) and its data (positions
+//! as byte offsets, names), never prose. `text.rs` is the one place that
+//! renders them; `rules.rs` is the catalogue of codes with their pages
+//! (`dims-fix --explain CODE`, SARIF `help`, README's table).
+//!
+//! New knowledge is a new variant with a new code: families leave room
+//! (DF1xx why not rewritten, DF2xx lock evidence, DF3xx fresh, DF4xx
+//! rewrite, DF5xx analysis limits).
+
+mod rules;
+mod text;
+
+pub use rules::{rule, Code, Rule, RULES};
+pub use text::Cx;
+
+use super::{Kind, Role};
+
+/// A byte offset of the file; reports show its line.
+pub type Pos = usize;
+
+/// What a site or a finding says, with one code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The array was allocated in this function and not yet published.
+    Fresh {
+        alloc: Pos,
+        callee: String,
+        /// `file:line` of the tree's function that returns a new array.
+        location: Option<String>,
+    },
+    /// A temporary write, restored later (a rewrite site).
+    TemporaryWrite {
+        restore: Pos,
+        saved: String,
+        read: Pos,
+    },
+    /// The restore of a rewrite: puts back the value read before.
+    Restore {
+        saved: String,
+        read: Pos,
+        source: String,
+    },
+    /// A rewrite finding: a temporary change, restored on every path.
+    TemporaryChange {
+        kinds: Vec<Kind>,
+        restores: Vec<Pos>,
+        shared: Shared,
+    },
+    /// A lock site: its part, and the evidence of intent.
+    LockSite { role: Role, evidence: Evidence },
+    /// A lock finding: the function changes the array's metadata in place.
+    InPlaceChange {
+        descr_set: bool,
+        evidence: Vec<Evidence>,
+    },
+    /// A manual site or finding: why it is not rewritten, and (for a
+    /// possibly shared array) why it may be shared.
+    Manual {
+        blocker: Blocker,
+        shared: Option<Shared>,
+    },
+    /// The code could not be analysed well enough to decide.
+    Limit(Limit),
+}
+
+impl Reason {
+    pub fn code(&self) -> Code {
+        match self {
+            Reason::Fresh { location: None, .. } => Code::FreshAllocation,
+            Reason::Fresh { .. } => Code::FreshFromTreeFunction,
+            Reason::TemporaryWrite { .. } => Code::TemporaryWrite,
+            Reason::Restore { .. } => Code::RestoresOriginal,
+            Reason::TemporaryChange { .. } => Code::TemporaryChange,
+            Reason::LockSite { evidence, .. } => evidence.code(),
+            Reason::InPlaceChange { evidence, .. } => evidence
+                .first()
+                .map_or(Code::AssignsMetadata, Evidence::code),
+            Reason::Manual { blocker, .. } => blocker.code(),
+            Reason::Limit(limit) => limit.code(),
+        }
+    }
+}
+
+/// Evidence of an intentional in-place change of an array's metadata
+/// (DESIGN §3 lock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    /// `X->nd = ...`, `X->descr = ...`, `Py_SETREF(X->descr, ...)`.
+    AssignsField { field: String, at: Pos },
+    /// `npy_free_cache_dim_array(X)` and friends.
+    FreesShape { how: String, at: Pos },
+}
+
+impl Evidence {
+    pub fn code(&self) -> Code {
+        match self {
+            Evidence::AssignsField { .. } => Code::AssignsMetadata,
+            Evidence::FreesShape { .. } => Code::FreesShape,
+        }
+    }
+}
+
+/// Analysis limits: code that did not parse, or that is not code as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Limit {
+    /// The function did not parse as one (an ERROR node from `at`).
+    Unparsed { at: Pos },
+    /// A parse error on the finding's statements or window.
+    ParseError { at: Pos },
+    /// As written, the line is inside a comment or a string; `window`
+    /// when the rewrite proof saw it (a shorter message).
+    InComment { at: Pos, window: bool },
+}
+
+impl Limit {
+    pub fn code(&self) -> Code {
+        match self {
+            Limit::Unparsed { .. } => Code::Unparsed,
+            Limit::ParseError { .. } => Code::ParseError,
+            Limit::InComment { .. } => Code::InComment,
+        }
+    }
+}
+
+/// Why an array may be visible to other threads (the second half of a
+/// manual or rewrite reason). Context, not a code of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shared {
+    Param,
+    FromParam {
+        param: String,
+    },
+    NotAssigned,
+    UntrackedChange {
+        name: String,
+        at: Pos,
+    },
+    CallResult {
+        callee: String,
+        at: Pos,
+        may_return_input: bool,
+    },
+    Assigned {
+        name: String,
+        value: String,
+        at: Pos,
+    },
+    TooManyCopies,
+    /// Allocated here, but it may be seen before the write.
+    Escaped {
+        alloc: Pos,
+        callee: String,
+        escape: Escape,
+    },
+}
+
+/// How a new array may be seen by other code before a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Escape {
+    NotLocal {
+        name: String,
+    },
+    OtherValue {
+        name: String,
+        at: Pos,
+    },
+    LabelSkips {
+        at: Pos,
+    },
+    StoredIn {
+        name: String,
+        at: Pos,
+    },
+    Passed {
+        name: String,
+        callee: String,
+        at: Pos,
+    },
+    BaseOf {
+        name: String,
+        callee: String,
+        at: Pos,
+    },
+    Returned {
+        name: String,
+        at: Pos,
+    },
+    Stored {
+        name: String,
+        at: Pos,
+    },
+    AddressTaken {
+        name: String,
+        at: Pos,
+    },
+}
+
+/// Why a temporary write could not be proven safe to rewrite (DF1xx).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// The change is not undone.
+    Persists(Persist),
+    ReplacesPointer {
+        at: Pos,
+    },
+    AliasMoved {
+        at: Pos,
+    },
+    /// A macro of the tree whose body writes the shape.
+    TreeMacro {
+        name: String,
+        location: Option<String>,
+    },
+    ImpureIndex {
+        index: String,
+        at: Pos,
+    },
+    JumpLeaves {
+        jump: &'static str,
+        at: Pos,
+        restore: Pos,
+    },
+    LabelEnters {
+        at: Pos,
+        restore: Pos,
+    },
+    Layout(Layout),
+    ChangesAfterRestore {
+        at: Pos,
+        restore: Pos,
+    },
+    RestoreNotOriginal {
+        saved: String,
+        index: String,
+        restore: Pos,
+        write: Pos,
+    },
+    SavedValue {
+        saved: String,
+        why: SavedWhy,
+    },
+    ChangedBeforeRestore {
+        what: Changed,
+        at: Pos,
+        restore: Pos,
+    },
+    ChangesInLoop {
+        name: String,
+        at: Pos,
+        window: Pos,
+    },
+    IndexVariable {
+        var: String,
+        why: IndexWhy,
+    },
+    NotOwnVariable {
+        name: String,
+        why: NotOwn,
+        /// When the name is a variable of this index.
+        index: Option<String>,
+    },
+    ArrayAddressTaken {
+        at: Pos,
+    },
+    SecondName {
+        name: String,
+        at: Pos,
+    },
+    ArrayStored {
+        at: Pos,
+    },
+    ShapePointerStored {
+        at: Pos,
+    },
+    RawField {
+        field: &'static str,
+        at: Pos,
+    },
+    NotPlainVariable,
+    ReassignedInWindow {
+        at: Pos,
+    },
+    ShapeReaderInWindow {
+        name: String,
+        at: Pos,
+    },
+    PassedInWindow {
+        callee: String,
+        at: Pos,
+    },
+    EscapesInWindow {
+        at: Pos,
+    },
+    MetadataInWindow {
+        at: Pos,
+    },
+    ShapePassedInWindow {
+        callee: Option<String>,
+        at: Pos,
+    },
+    ShapePointerInWindow {
+        kept: bool,
+        at: Pos,
+    },
+    ReadAfterRestore {
+        at: Pos,
+        restore: Pos,
+    },
+    OtherAlias {
+        name: String,
+        at: Pos,
+    },
+    OtherArray {
+        other: String,
+        at: Pos,
+        /// For a write: the read of the saved value it follows.
+        written_after: Option<Pos>,
+    },
+    ChangedBeforeWrite {
+        what: Before,
+        at: Pos,
+        read: Pos,
+    },
+    AliasCopy {
+        name: String,
+        why: AliasWhy,
+    },
+    FileMacro {
+        name: String,
+        def: Pos,
+        why: MacroWhy,
+    },
+    HeaderMacro {
+        id: String,
+        at: Pos,
+        place: Place,
+        /// `Py_RETURN_...`: it returns.
+        returns: bool,
+    },
+    /// An analysis limit met during the proof (its code is the limit's).
+    Limit(Limit),
+}
+
+impl Blocker {
+    pub fn code(&self) -> Code {
+        match self {
+            Blocker::Persists(_) => Code::ChangePersists,
+            Blocker::ReplacesPointer { .. } => Code::ReplacesShapePointer,
+            Blocker::AliasMoved { .. } => Code::AliasMoved,
+            Blocker::TreeMacro { .. } => Code::TreeMacro,
+            Blocker::ImpureIndex { .. } => Code::ImpureIndex,
+            Blocker::JumpLeaves { .. } => Code::JumpLeavesWindow,
+            Blocker::LabelEnters { .. } => Code::LabelEntersWindow,
+            Blocker::Layout(_) => Code::WindowLayout,
+            Blocker::ChangesAfterRestore { .. } => Code::ChangesAfterRestore,
+            Blocker::RestoreNotOriginal { .. } => Code::RestoreNotOriginal,
+            Blocker::SavedValue { .. } => Code::SavedValue,
+            Blocker::ChangedBeforeRestore { .. } => Code::ChangedBeforeRestore,
+            Blocker::ChangesInLoop { .. } => Code::ChangesInLoop,
+            Blocker::IndexVariable { .. } => Code::IndexVariable,
+            Blocker::NotOwnVariable { .. } => Code::NotOwnVariable,
+            Blocker::ArrayAddressTaken { .. } => Code::ArrayAddressTaken,
+            Blocker::SecondName { .. } => Code::SecondName,
+            Blocker::ArrayStored { .. } => Code::ArrayStored,
+            Blocker::ShapePointerStored { .. } => Code::ShapePointerStored,
+            Blocker::RawField { .. } => Code::RawField,
+            Blocker::NotPlainVariable => Code::NotPlainVariable,
+            Blocker::ReassignedInWindow { .. } => Code::ReassignedInWindow,
+            Blocker::ShapeReaderInWindow { .. } => Code::ShapeReaderInWindow,
+            Blocker::PassedInWindow { .. } => Code::PassedInWindow,
+            Blocker::EscapesInWindow { .. } => Code::EscapesInWindow,
+            Blocker::MetadataInWindow { .. } => Code::MetadataInWindow,
+            Blocker::ShapePassedInWindow { .. } => Code::ShapePassedInWindow,
+            Blocker::ShapePointerInWindow { .. } => Code::ShapePointerInWindow,
+            Blocker::ReadAfterRestore { .. } => Code::ReadAfterRestore,
+            Blocker::OtherAlias { .. } => Code::OtherAlias,
+            Blocker::OtherArray { .. } => Code::OtherArray,
+            Blocker::ChangedBeforeWrite { .. } => Code::ChangedBeforeWrite,
+            Blocker::AliasCopy { .. } => Code::AliasCopy,
+            Blocker::FileMacro { .. } => Code::FileMacro,
+            Blocker::HeaderMacro { .. } => Code::HeaderMacro,
+            Blocker::Limit(limit) => limit.code(),
+        }
+    }
+}
+
+/// How a change persists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Persist {
+    NeverRestored {
+        at: Pos,
+    },
+    /// `memcpy`, a callee, a macro: the whole storage (`how` describes it).
+    Whole {
+        how: String,
+        at: Pos,
+    },
+    /// The last write of the slot stores something else than a saved value.
+    NotSaved {
+        index: String,
+        at: Pos,
+    },
+}
+
+/// How the window is laid out wrong for a copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    NotSameBlock { write: Pos, restore: Pos },
+    NotInBlock { write: Pos },
+    RestoreInExpression { at: Pos },
+    SharesLine { at: Pos },
+    SourceNotDirect { at: Pos },
+}
+
+/// Why the saved value may not be the slot's original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SavedWhy {
+    Param,
+    Narrow { ty: String },
+    NotScalar { decl: Pos },
+    AssignedTwice { at: Vec<Pos>, read: Pos },
+    ReadLate { read: Pos, write: Pos },
+    InExpression { read: Pos },
+    OtherBlock { read: Pos, write: Pos },
+    LabelSkips { label: Pos, read: Pos },
+}
+
+/// What changes before the restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    Saved(String),
+    Index(String),
+    Array,
+}
+
+/// Why an index variable may not name the same slot each time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexWhy {
+    NotPlain { index: String },
+    AddressTaken { at: Pos },
+}
+
+/// Why a name is not one variable of this function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotOwn {
+    FileMacro { def: Pos },
+    Nowhere,
+    Twice,
+    Storage { qualifier: String, at: Pos },
+}
+
+/// What happens between the read of the saved value and the first write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Before {
+    Passed { callee: String },
+    Metadata,
+    ShapePassed { callee: Option<String> },
+}
+
+/// Why an alias of the shape cannot become the local copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AliasWhy {
+    PointedTwice,
+    Assigned { at: Pos },
+    Offset { at: Pos },
+    DeclarationForm { at: Pos },
+    DeclaredWithOthers { at: Pos },
+    Changes { at: Pos },
+    Escapes { at: Pos },
+    InSizeof,
+    SeveralAliases { at: Pos },
+    AlsoDirect { at: Pos },
+    PassedOutside { at: Pos },
+    UsedAsPointer { at: Pos },
+    ArrayReassigned { at: Pos },
+    ArrayUsed { at: Pos },
+}
+
+/// Why a macro of the file used in the window blocks the rewrite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MacroWhy {
+    UsesArray,
+    Jumps { jump: String },
+    UsesHeaderMacro { id: String },
+}
+
+/// Where an unknown header macro was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// Between the write and the restore.
+    Window,
+    /// Where the new copy would be in scope.
+    CopyScope,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// One value of every kind of reason that carries a code of its own.
+    /// A new variant must be added here: the test checks that the codes
+    /// are unique and that every rule is some variant's.
+    fn samples() -> Vec<Code> {
+        let s = String::new;
+        let blockers = [
+            Blocker::Persists(Persist::NeverRestored { at: 0 }),
+            Blocker::ReplacesPointer { at: 0 },
+            Blocker::AliasMoved { at: 0 },
+            Blocker::TreeMacro {
+                name: s(),
+                location: None,
+            },
+            Blocker::ImpureIndex { index: s(), at: 0 },
+            Blocker::JumpLeaves {
+                jump: "`return`",
+                at: 0,
+                restore: 0,
+            },
+            Blocker::LabelEnters { at: 0, restore: 0 },
+            Blocker::Layout(Layout::NotInBlock { write: 0 }),
+            Blocker::ChangesAfterRestore { at: 0, restore: 0 },
+            Blocker::RestoreNotOriginal {
+                saved: s(),
+                index: s(),
+                restore: 0,
+                write: 0,
+            },
+            Blocker::SavedValue {
+                saved: s(),
+                why: SavedWhy::Param,
+            },
+            Blocker::ChangedBeforeRestore {
+                what: Changed::Array,
+                at: 0,
+                restore: 0,
+            },
+            Blocker::ChangesInLoop {
+                name: s(),
+                at: 0,
+                window: 0,
+            },
+            Blocker::IndexVariable {
+                var: s(),
+                why: IndexWhy::AddressTaken { at: 0 },
+            },
+            Blocker::NotOwnVariable {
+                name: s(),
+                why: NotOwn::Twice,
+                index: None,
+            },
+            Blocker::ArrayAddressTaken { at: 0 },
+            Blocker::SecondName { name: s(), at: 0 },
+            Blocker::ArrayStored { at: 0 },
+            Blocker::ShapePointerStored { at: 0 },
+            Blocker::RawField {
+                field: "dimensions",
+                at: 0,
+            },
+            Blocker::NotPlainVariable,
+            Blocker::ReassignedInWindow { at: 0 },
+            Blocker::ShapeReaderInWindow { name: s(), at: 0 },
+            Blocker::PassedInWindow { callee: s(), at: 0 },
+            Blocker::EscapesInWindow { at: 0 },
+            Blocker::MetadataInWindow { at: 0 },
+            Blocker::ShapePassedInWindow {
+                callee: None,
+                at: 0,
+            },
+            Blocker::ShapePointerInWindow { kept: true, at: 0 },
+            Blocker::ReadAfterRestore { at: 0, restore: 0 },
+            Blocker::OtherAlias { name: s(), at: 0 },
+            Blocker::OtherArray {
+                other: s(),
+                at: 0,
+                written_after: None,
+            },
+            Blocker::ChangedBeforeWrite {
+                what: Before::Metadata,
+                at: 0,
+                read: 0,
+            },
+            Blocker::AliasCopy {
+                name: s(),
+                why: AliasWhy::InSizeof,
+            },
+            Blocker::FileMacro {
+                name: s(),
+                def: 0,
+                why: MacroWhy::UsesArray,
+            },
+            Blocker::HeaderMacro {
+                id: s(),
+                at: 0,
+                place: Place::Window,
+                returns: false,
+            },
+        ];
+        let mut codes: Vec<Code> = blockers.iter().map(Blocker::code).collect();
+        codes.extend(
+            [
+                Evidence::AssignsField { field: s(), at: 0 },
+                Evidence::FreesShape { how: s(), at: 0 },
+            ]
+            .iter()
+            .map(Evidence::code),
+        );
+        codes.extend(
+            [
+                Limit::Unparsed { at: 0 },
+                Limit::ParseError { at: 0 },
+                Limit::InComment {
+                    at: 0,
+                    window: false,
+                },
+            ]
+            .iter()
+            .map(Limit::code),
+        );
+        let shared = Shared::Param;
+        codes.extend(
+            [
+                Reason::Fresh {
+                    alloc: 0,
+                    callee: s(),
+                    location: None,
+                },
+                Reason::Fresh {
+                    alloc: 0,
+                    callee: s(),
+                    location: Some(s()),
+                },
+                Reason::TemporaryWrite {
+                    restore: 0,
+                    saved: s(),
+                    read: 0,
+                },
+                Reason::Restore {
+                    saved: s(),
+                    read: 0,
+                    source: s(),
+                },
+                Reason::TemporaryChange {
+                    kinds: vec![Kind::Dims],
+                    restores: vec![0],
+                    shared,
+                },
+            ]
+            .iter()
+            .map(Reason::code),
+        );
+        codes
+    }
+
+    #[test]
+    fn every_variant_has_its_own_code_and_every_code_a_page() {
+        let codes = samples();
+        let unique: BTreeSet<Code> = codes.iter().copied().collect();
+        assert_eq!(unique.len(), codes.len(), "two variants share a code");
+        let ruled: BTreeSet<Code> = RULES.iter().map(|r| r.code).collect();
+        assert_eq!(
+            unique, ruled,
+            "a rule no variant uses, or a variant without a rule"
+        );
+        for code in unique {
+            assert_eq!(rule(code.id()).map(|r| r.code), Some(code));
+        }
+    }
+}

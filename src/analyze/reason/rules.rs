@@ -1,0 +1,460 @@
+//! The catalogue of codes: one rule per code, with the page
+//! `dims-fix --explain CODE` prints, SARIF's `help`, and README's table.
+//! A code is never renumbered or reused; a new kind of reason gets a new
+//! code in its family.
+
+use crate::analyze::Class;
+
+/// Every code, one per kind of reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    ChangePersists,
+    ReplacesShapePointer,
+    AliasMoved,
+    TreeMacro,
+    ImpureIndex,
+    JumpLeavesWindow,
+    LabelEntersWindow,
+    WindowLayout,
+    ChangesAfterRestore,
+    RestoreNotOriginal,
+    SavedValue,
+    ChangedBeforeRestore,
+    ChangesInLoop,
+    IndexVariable,
+    NotOwnVariable,
+    ArrayAddressTaken,
+    SecondName,
+    ArrayStored,
+    ShapePointerStored,
+    RawField,
+    NotPlainVariable,
+    ReassignedInWindow,
+    ShapeReaderInWindow,
+    PassedInWindow,
+    EscapesInWindow,
+    MetadataInWindow,
+    ShapePassedInWindow,
+    ShapePointerInWindow,
+    ReadAfterRestore,
+    OtherAlias,
+    OtherArray,
+    ChangedBeforeWrite,
+    AliasCopy,
+    FileMacro,
+    HeaderMacro,
+    AssignsMetadata,
+    FreesShape,
+    FreshAllocation,
+    FreshFromTreeFunction,
+    TemporaryChange,
+    TemporaryWrite,
+    RestoresOriginal,
+    Unparsed,
+    ParseError,
+    InComment,
+}
+
+/// A code's page.
+#[derive(Debug)]
+pub struct Rule {
+    pub code: Code,
+    /// `DF101`.
+    pub id: &'static str,
+    /// `jump-leaves-window`.
+    pub slug: &'static str,
+    /// The class of the findings and sites that carry it.
+    pub class: Class,
+    /// One line: what it says.
+    pub summary: &'static str,
+    /// What it means, why it matters.
+    pub meaning: &'static str,
+    /// A small C example that gets it.
+    pub example: &'static str,
+    /// What to do.
+    pub fix: &'static str,
+}
+
+impl Code {
+    pub fn rule(self) -> &'static Rule {
+        RULES
+            .iter()
+            .find(|r| r.code == self)
+            .expect("every code has a rule (tested)")
+    }
+
+    pub fn id(self) -> &'static str {
+        self.rule().id
+    }
+}
+
+/// The rule with this id (`DF101`) or slug, in any case.
+pub fn rule(name: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|r| r.id.eq_ignore_ascii_case(name) || r.slug.eq_ignore_ascii_case(name))
+}
+
+const MANUAL_FIX: &str = "Check by hand whether other threads can see the array here \
+(numpy#28197). If so, build the new shape in a local `npy_intp dims[NPY_MAXDIMS]` copy and pass \
+the copy, or take a lock; once reviewed, mark the site with a \
+`/* dims-fix: allow(manual) why */` comment.";
+
+macro_rules! rules {
+    ($($code:ident $id:literal $slug:literal $class:ident $summary:literal;
+        $meaning:literal; $example:literal; $fix:expr;)*) => {
+        /// Every rule, in code order.
+        pub static RULES: &[Rule] = &[$(Rule {
+            code: Code::$code,
+            id: $id,
+            slug: $slug,
+            class: Class::$class,
+            summary: $summary,
+            meaning: $meaning,
+            example: $example,
+            fix: $fix,
+        }),*];
+    };
+}
+
+rules! {
+    ChangePersists "DF101" "change-persists" Manual
+    "a write to a possibly shared array's shape is never undone";
+    "The shape slot is written and not put back on the way out, or the whole storage is \
+     overwritten (memcpy, a callee or macro of the tree), or the last write stores something \
+     other than a saved original. The change outlives the function: a bug if unintended, a \
+     missing lock if intended.";
+    "void f(PyArrayObject *a, npy_intp n)\n{\n    PyArray_DIMS(a)[0] = n;   /* never restored */\n}";
+    "If the change is meant to stay, it needs a lock (or a fresh array). If it is meant to be \
+     temporary, save the slot first (`npy_intp old = PyArray_DIM(a, 0);`) and restore it, or \
+     build the shape in a local copy.";
+
+    ReplacesShapePointer "DF102" "replaces-shape-pointer" Manual
+    "the array's shape pointer itself is replaced";
+    "`((PyArrayObject_fields *)a)->dimensions = p` swaps the storage every reader follows. \
+     Without evidence of an intended in-place change it is reported for review.";
+    "((PyArrayObject_fields *)a)->dimensions = dims;";
+    MANUAL_FIX;
+
+    AliasMoved "DF103" "alias-moved" Manual
+    "a write goes through an alias moved by an amount not tracked";
+    "An alias of the shape was moved (`d++`, `d += k`) before the write, so the slot it \
+     writes is not known.";
+    "npy_intp *d = PyArray_DIMS(a);\nd += k;\nd[0] = n;";
+    "Index the alias instead of moving it (`d[k] = n`).";
+
+    TreeMacro "DF104" "tree-macro-writes-shape" Manual
+    "a macro of the scanned tree writes the shape at this use";
+    "A function-like macro defined in the tree writes through a shape source of its argument \
+     (`#define SET_DIM(a, i, v) (PyArray_DIMS(a)[i] = (v))`). Each use is a write; a macro \
+     cannot be rewritten automatically.";
+    "#define SET_DIM(a, i, v) (PyArray_DIMS(a)[i] = (v))\n...\nSET_DIM(arr, 0, n);";
+    "Rewrite the macro (or its uses) to build the shape in a local copy, or take a lock.";
+
+    ImpureIndex "DF105" "impure-index" Manual
+    "the written index may change from one evaluation to the next";
+    "The index has side effects or reads memory (`i++`, `f(x)`, `p->axis`, `ax[0]`): the \
+     restore may not name the slot the write changed.";
+    "PyArray_DIMS(a)[self->axis] = n;\n...\nPyArray_DIMS(a)[self->axis] = old;";
+    "Read the index into a local integer first and index with it.";
+
+    JumpLeavesWindow "DF110" "jump-leaves-window" Manual
+    "a return, goto, break or continue leaves between the write and the restore";
+    "Control can leave after the write and before the restore, so the change persists on \
+     that path.";
+    "PyArray_DIMS(a)[axis] = total;\nif (ret == NULL) {\n    return NULL;   /* skips the restore */\n}\nPyArray_DIMS(a)[axis] = n;";
+    "Restore on every path (or better, build the shape in a local copy), then run dims-fix again.";
+
+    LabelEntersWindow "DF111" "label-enters-window" Manual
+    "a label lets control enter between the write and the restore";
+    "A label (or a case) inside the window can be reached without running the write, so the \
+     restore may run alone.";
+    "PyArray_DIMS(a)[0] = n;\n  again:\nuse(a);\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    WindowLayout "DF112" "window-layout" Manual
+    "the write and its restore are not laid out so a copy can replace them";
+    "The write and the restore must be whole statements of one `{ }` block (or one `#if` \
+     branch of it), the first write on a line of its own and naming its source directly.";
+    "if (c) PyArray_DIMS(a)[0] = n;   /* not directly in a block */";
+    "Put the write and the restore in one block, each on its own line.";
+
+    ChangesAfterRestore "DF113" "changes-after-restore" Manual
+    "the shape changes again after a restore";
+    "A new copy would keep the first change after the real shape was put back.";
+    "PyArray_DIMS(a)[0] = n;\nPyArray_DIMS(a)[0] = old;\nPyArray_DIMS(a)[0] = m;";
+    MANUAL_FIX;
+
+    RestoreNotOriginal "DF120" "restore-not-original" Manual
+    "the restore does not store the value read from the same slot before";
+    "The value put back must be the one read from the same slot before the write \
+     (`n = PyArray_DIM(a, axis)`).";
+    "npy_intp n = PyArray_DIM(a, 1);\nPyArray_DIMS(a)[0] = k;\nPyArray_DIMS(a)[0] = n;";
+    "Save the slot that is written, and restore that.";
+
+    SavedValue "DF121" "saved-value-unproven" Manual
+    "the saved value may not be the slot's original on every path";
+    "The saved value must be a plain local `npy_intp`-wide variable, assigned once, by a \
+     statement that runs before the window whenever the window runs.";
+    "int n = PyArray_DIM(a, 0);   /* too narrow */\nPyArray_DIMS(a)[0] = k;\nPyArray_DIMS(a)[0] = n;";
+    "Save into a local `npy_intp` assigned once, in a statement before the write.";
+
+    ChangedBeforeRestore "DF122" "changed-before-restore" Manual
+    "the saved value, the index or the array changes before the restore";
+    "Between the read and the restore, a variable the restore depends on is assigned again.";
+    "npy_intp n = PyArray_DIM(a, i);\nPyArray_DIMS(a)[i] = k;\ni++;\nPyArray_DIMS(a)[i] = n;";
+    "Keep the saved value, the index and the array variable unchanged through the window.";
+
+    ChangesInLoop "DF123" "changes-in-loop" Manual
+    "the index or the array changes in a loop around the write";
+    "In a loop that does not read the saved value again, a later pass could restore a value \
+     read from another slot or array.";
+    "npy_intp n = PyArray_DIM(a, 0);\nfor (i = 0; i < 3; i++) {\n    PyArray_DIMS(a)[0] = k;\n    ...\n    PyArray_DIMS(a)[0] = n;\n    a = next;\n}";
+    MANUAL_FIX;
+
+    IndexVariable "DF124" "index-variable" Manual
+    "a variable of the index is not a plain integer of this function";
+    "Indexes must be made of the function's own integer variables whose address is at most \
+     lent to a call before the read.";
+    "PyArray_DIMS(a)[*axis] = n;";
+    "Copy the index into a local integer first.";
+
+    NotOwnVariable "DF130" "not-own-variable" Manual
+    "a name the proof depends on is not one local variable of this function";
+    "The array, the saved value and the index variables must each be declared exactly once \
+     in the function, not `static`, `extern` or `volatile`, and not be a macro of the file.";
+    "static npy_intp n;   /* shared between calls */";
+    MANUAL_FIX;
+
+    ArrayAddressTaken "DF131" "array-address-taken" Manual
+    "the address of the array variable is taken";
+    "Through the pointer the variable can change in ways not tracked.";
+    "f(&a);";
+    MANUAL_FIX;
+
+    SecondName "DF132" "second-name" Manual
+    "another variable holds the same array";
+    "Shape reads through the second name would not see the copy.";
+    "PyArrayObject *b = a;";
+    MANUAL_FIX;
+
+    ArrayStored "DF133" "array-stored" Manual
+    "the array is stored where other code can reach it before the restore";
+    "Code between the write and the restore could read the real shape through there.";
+    "state->arr = a;";
+    MANUAL_FIX;
+
+    ShapePointerStored "DF134" "shape-pointer-stored" Manual
+    "the array's shape pointer is stored";
+    "Reads through the stored pointer would not see a copy.";
+    "info->shape = PyArray_DIMS(a);";
+    MANUAL_FIX;
+
+    RawField "DF135" "raw-dimensions-field" Manual
+    "`X->dimensions` reaches the storage directly";
+    "A field access on the array variable itself cannot be redirected to a copy.";
+    "a->dimensions[0] = n;";
+    MANUAL_FIX;
+
+    NotPlainVariable "DF136" "not-plain-variable" Manual
+    "the array is not a plain variable";
+    "Changes to an expression such as `self->arr` cannot be tracked.";
+    "PyArray_DIMS(self->arr)[0] = n;";
+    "Load the array into a local variable first.";
+
+    ReassignedInWindow "DF137" "reassigned-in-window" Manual
+    "the array variable is reassigned between the write and the restore";
+    "The restore would then write another array.";
+    "PyArray_DIMS(a)[0] = n;\na = b;\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    ShapeReaderInWindow "DF140" "shape-reader-in-window" Manual
+    "code between the write and the restore reads the real shape through the array";
+    "`PyArray_SIZE(X)`, `PyArray_DIM(X, i)` and friends read the array's own storage: a \
+     local copy cannot redirect them.";
+    "PyArray_DIMS(a)[0] = n;\nsize = PyArray_SIZE(a);\nPyArray_DIMS(a)[0] = old;";
+    "Compute what is needed from the local shape (`PyArray_MultiplyList(dims, nd)`) by hand.";
+
+    PassedInWindow "DF141" "passed-in-window" Manual
+    "the array is passed to a function that may read its shape";
+    "A function given the array itself reads its real shape; only NumPy's constructors' \
+     `obj`/`base` arguments are known to be harmless.";
+    "PyArray_DIMS(a)[0] = n;\nresult = do_something(a);\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    EscapesInWindow "DF142" "escapes-in-window" Manual
+    "the array is returned, stored or has its address taken in the window";
+    "Other code may then see the changed shape.";
+    "PyArray_DIMS(a)[0] = n;\nstate->arr = a;\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    MetadataInWindow "DF143" "metadata-in-window" Manual
+    "the array's metadata changes between the write and the restore";
+    "Another in-place change in the window: the change is not a plain temporary one.";
+    "PyArray_DIMS(a)[0] = n;\n((PyArrayObject_fields *)a)->nd = 1;\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    ShapePassedInWindow "DF144" "shape-passed-in-window" Manual
+    "the shape is passed to a function that may write through it or keep it";
+    "Only functions known to copy the shape they are given (NumPy's constructors, \
+     `PyArray_MultiplyList`, memcpy's source) can see a copy instead.";
+    "PyArray_DIMS(a)[0] = n;\nfill_shape(PyArray_DIMS(a));\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    ShapePointerInWindow "DF145" "shape-pointer-in-window" Manual
+    "the shape pointer itself is kept or used in the window";
+    "Pointed at a copy, a kept, compared or measured pointer would change meaning.";
+    "PyArray_DIMS(a)[0] = n;\nnpy_intp *p = PyArray_DIMS(a);\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    ReadAfterRestore "DF146" "read-after-restore" Manual
+    "the shape is read in the window after a restore";
+    "A copy would still hold the changed value there.";
+    "PyArray_DIMS(a)[0] = n;\nPyArray_DIMS(a)[0] = old;\nuse(PyArray_DIMS(a)[0]);";
+    MANUAL_FIX;
+
+    OtherAlias "DF147" "other-alias" Manual
+    "another alias points at the real shape and would not see the change";
+    "Reads through an alias of the real storage would miss the copy.";
+    "npy_intp *d = PyArray_DIMS(a);\nPyArray_DIMS(a)[0] = n;\nuse(d[0]);\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    OtherArray "DF148" "other-array-shape" Manual
+    "another array's shape is read or written in the window";
+    "Nothing proves the other variable does not hold the same array (a caller may pass one \
+     array twice), unless it is new.";
+    "PyArray_DIMS(a)[0] = n;\nuse(PyArray_DIMS(b)[0]);\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    ChangedBeforeWrite "DF149" "changed-before-write" Manual
+    "the slot may change between the read of the saved value and the write";
+    "A change there would be undone by the restore but kept with a copy.";
+    "npy_intp n = PyArray_DIM(a, 0);\nupdate(a);\nPyArray_DIMS(a)[0] = k;\nPyArray_DIMS(a)[0] = n;";
+    "Read the saved value just before the write.";
+
+    AliasCopy "DF150" "alias-not-copyable" Manual
+    "the alias written through cannot become the local copy";
+    "An alias becomes the copy only when it is declared alone as `npy_intp *d = \
+     PyArray_DIMS(X);`, never re-pointed, copied, returned or passed on outside the change, \
+     and the array does not change while it is in use.";
+    "npy_intp *d = PyArray_DIMS(a), *e = NULL;   /* declared with others */";
+    "Declare the alias on its own line and use it only inside the change.";
+
+    FileMacro "DF160" "file-macro-in-window" Manual
+    "a macro of the file used in the window may reach the array or jump out";
+    "The macro names the array itself, may `goto`/`return`/`break`/`continue`, or uses a \
+     header macro whose expansion is unknown.";
+    "#define CHECK(x) if (!(x)) goto fail\n...\nPyArray_DIMS(a)[0] = n;\nCHECK(ok);\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    HeaderMacro "DF161" "header-macro" Manual
+    "a macro from a header is used in the window or where the copy would be in scope";
+    "An all-capitals name not defined in the file could jump out, read the shape, or name \
+     the copy; `Py_RETURN_...` returns.";
+    "PyArray_DIMS(a)[0] = n;\nCHECK_OR_FAIL(x);\nPyArray_DIMS(a)[0] = old;";
+    MANUAL_FIX;
+
+    AssignsMetadata "DF201" "assigns-metadata" Lock
+    "the function assigns the array's own metadata: an intended in-place change";
+    "On an array that is not new, the function also assigns `->nd`, `->dimensions`, \
+     `->strides`, `->descr` or `->data` (the dtype and shape setters, resize, unpickling, \
+     pointer swaps). A local copy cannot fix it.";
+    "((PyArrayObject_fields *)self)->nd = nd;\nPyArray_DIMS(self)[0] = n;";
+    "Make the whole change under a lock that readers also take, e.g. \
+     Py_BEGIN_CRITICAL_SECTION(self) ... Py_END_CRITICAL_SECTION(), or refuse arrays other \
+     threads can see. dims-fix inserts a TODO above the first write.";
+
+    FreesShape "DF202" "frees-shape" Lock
+    "the function frees the array's shape storage: an intended in-place change";
+    "`npy_free_cache_dim_array(X)` (or freeing its shape pointer) replaces the storage: the \
+     change is meant to stay.";
+    "npy_free_cache_dim_array(self);\n((PyArrayObject_fields *)self)->dimensions = dims;";
+    "Make the whole change under a lock that readers also take, or refuse arrays other \
+     threads can see.";
+
+    FreshAllocation "DF301" "fresh-array" Fresh
+    "the array was allocated in this function and nobody else can see it yet";
+    "An array made by NumPy's constructors (`PyArray_NewFromDescr`, `PyArray_SimpleNew`, \
+     ...), `tp_alloc` or `PyObject_New` reaches the write on every path before it is \
+     returned, stored or passed on: safe.";
+    "r = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_INTP);\nPyArray_DIMS(r)[0] = 0;";
+    "Nothing.";
+
+    FreshFromTreeFunction "DF302" "fresh-from-tree-function" Fresh
+    "the array comes from a function of the tree that returns new arrays";
+    "A function of the scanned tree returns only new arrays (or NULL), and the result \
+     reaches the write before anyone else can see it: safe.";
+    "r = make_array(n);   /* returns PyArray_SimpleNew(...) */\nPyArray_DIMS(r)[0] = 0;";
+    "Nothing.";
+
+    TemporaryChange "DF400" "temporary-change" Rewrite
+    "a temporary change of a possibly shared array's shape, restored on every path";
+    "The race of numpy#28197: other threads read the shape while it is changed. A local copy \
+     removes it; dims-fix rewrites it.";
+    "npy_intp n = PyArray_DIM(aop, axis);\nPyArray_DIMS(aop)[axis] = total;\nret = PyArray_NewFromDescr(..., PyArray_DIMS(aop), ...);\nPyArray_DIMS(aop)[axis] = n;";
+    "Apply the rewrite (`--apply` or `--commit`).";
+
+    TemporaryWrite "DF401" "temporary-write" Rewrite
+    "a write that is undone later: goes to the local copy";
+    "The site's change is restored to the saved value on every path.";
+    "PyArray_DIMS(aop)[axis] = total;   /* becomes dims[axis] = total; */";
+    "Apply the rewrite.";
+
+    RestoresOriginal "DF402" "restore" Rewrite
+    "puts the original value back: removed by the rewrite";
+    "The restore stores the value read from the same slot before the write.";
+    "PyArray_DIMS(aop)[axis] = n;   /* removed */";
+    "Apply the rewrite.";
+
+    Unparsed "DF501" "unparsed-function" Manual
+    "the code around the write did not parse as a function";
+    "tree-sitter does not expand macros; a macro it cannot read left an ERROR node where the \
+     function should be. The write is reported, never edited.";
+    "MY_EXPORT_MACRO(int) f(PyArrayObject *a) { PyArray_DIMS(a)[0] = 1; }";
+    "Check it by hand, or blank the macro with `--ignore-macro NAME`.";
+
+    ParseError "DF502" "parse-error-near-write" Manual
+    "a parse error overlaps the finding's statements or window";
+    "Where tree-sitter could not parse, a write or its restore may have been swallowed: the \
+     finding is manual, never rewritten.";
+    "GUARD(a)\nPyArray_DIMS(a)[0] = k;";
+    "Check it by hand, or blank the macro with `--ignore-macro NAME`.";
+
+    InComment "DF503" "inside-comment" Manual
+    "as the file is written, the site is inside a comment or a string";
+    "tree-sitter may parse on through an unterminated comment that a compiler would not.";
+    "/* never closed\nPyArray_DIMS(a)[0] = n;";
+    "Check it by hand; close the comment.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_code_has_one_rule_with_a_unique_id_and_slug() {
+        let mut ids = HashSet::new();
+        let mut slugs = HashSet::new();
+        let mut codes = HashSet::new();
+        for r in RULES {
+            assert!(ids.insert(r.id), "{} twice", r.id);
+            assert!(slugs.insert(r.slug), "{} twice", r.slug);
+            assert!(codes.insert(r.code), "{:?} twice", r.code);
+            assert!(r.id.len() == 5 && r.id.starts_with("DF"), "{}", r.id);
+            let family = match r.class {
+                Class::Manual => ["DF1", "DF5"],
+                Class::Lock => ["DF2", "DF2"],
+                Class::Fresh => ["DF3", "DF3"],
+                Class::Rewrite => ["DF4", "DF4"],
+            };
+            assert!(family.iter().any(|f| r.id.starts_with(f)), "{}", r.id);
+            for text in [r.summary, r.meaning, r.example, r.fix] {
+                assert!(!text.trim().is_empty(), "{}", r.id);
+            }
+        }
+        assert_eq!(rule("df110").unwrap().slug, "jump-leaves-window");
+        assert_eq!(rule("jump-leaves-window").unwrap().id, "DF110");
+        assert!(rule("DF999").is_none());
+    }
+}

@@ -1,0 +1,686 @@
+//! The one place reasons become text: reports (text, JSON, SARIF), TODO
+//! comments and commit messages all show what these functions write.
+//! Lines are computed here, from byte offsets, with the file's line index.
+
+use super::{
+    AliasWhy, Before, Blocker, Changed, Escape, Evidence, IndexWhy, Layout, Limit, MacroWhy,
+    NotOwn, Persist, Place, Pos, Reason, SavedWhy, Shared,
+};
+use crate::analyze::{Kind, Role};
+use crate::span::LineIndex;
+
+/// What rendering needs besides the reason: the finding's array and the
+/// file's lines.
+#[derive(Clone, Copy)]
+pub struct Cx<'a> {
+    pub array: &'a str,
+    pub lines: &'a LineIndex,
+}
+
+impl Cx<'_> {
+    fn line(&self, pos: Pos) -> usize {
+        self.lines.line(pos)
+    }
+}
+
+impl Reason {
+    pub fn text(&self, cx: Cx<'_>) -> String {
+        let array = cx.array;
+        let line = |p: Pos| cx.line(p);
+        match self {
+            Reason::Fresh {
+                alloc,
+                callee,
+                location,
+            } => {
+                let tree = location
+                    .as_ref()
+                    .map_or(String::new(), |t| format!(" (returns a new array, {t})"));
+                format!(
+                    "{array} is allocated at line {} by {callee}(){tree} and not yet \
+                     returned, stored or passed on",
+                    line(*alloc)
+                )
+            }
+            Reason::TemporaryWrite {
+                restore,
+                saved,
+                read,
+            } => format!(
+                "temporary: restored at line {} to `{saved}` (read at line {})",
+                line(*restore),
+                line(*read)
+            ),
+            Reason::Restore {
+                saved,
+                read,
+                source,
+            } => format!(
+                "restores `{saved}`, the original value read at line {} (`{source}`)",
+                line(*read)
+            ),
+            Reason::TemporaryChange {
+                kinds,
+                restores,
+                shared,
+            } => {
+                let restored: Vec<String> = restores.iter().map(|&r| line(r).to_string()).collect();
+                let kinds: Vec<&str> = kinds
+                    .iter()
+                    .map(|k| match k {
+                        Kind::Dims => "shape",
+                        Kind::Strides => "strides",
+                    })
+                    .collect();
+                format!(
+                    "temporary change of {array}'s {}, restored at line{} {}; {}; a local copy \
+                     removes the race",
+                    kinds.join(" and "),
+                    if restored.len() == 1 { "" } else { "s" },
+                    restored.join(", "),
+                    shared.text(cx)
+                )
+            }
+            Reason::LockSite { role, evidence } => format!(
+                "{}; part of an in-place change of {array}'s metadata ({})",
+                match role {
+                    Role::Pointer => "replaces the shape pointer",
+                    Role::Restore => "puts a value back",
+                    Role::Write => "changes the live shape, not restored",
+                },
+                evidence.text(cx)
+            ),
+            Reason::InPlaceChange {
+                descr_set,
+                evidence,
+            } => {
+                let list: Vec<String> = evidence.iter().map(|e| e.text(cx)).collect();
+                format!(
+                    "in-place change of {array}'s shape{}: the function also {}; a local copy \
+                     cannot fix it, the change needs a lock",
+                    if *descr_set { " and dtype (descr)" } else { "" },
+                    list.join(", ")
+                )
+            }
+            Reason::Manual {
+                blocker,
+                shared: Some(shared),
+            } => format!("{}; {}", blocker.text(cx), shared.text(cx)),
+            Reason::Manual {
+                blocker,
+                shared: None,
+            } => blocker.text(cx),
+            Reason::Limit(limit) => limit.text(cx),
+        }
+    }
+}
+
+impl Evidence {
+    pub fn text(&self, cx: Cx<'_>) -> String {
+        match self {
+            Evidence::AssignsField { field, at } => {
+                format!("assigns {}->{field} at line {}", cx.array, cx.line(*at))
+            }
+            Evidence::FreesShape { how, at } => {
+                format!("frees its shape with {how}() at line {}", cx.line(*at))
+            }
+        }
+    }
+}
+
+impl Limit {
+    pub fn text(&self, cx: Cx<'_>) -> String {
+        match self {
+            Limit::Unparsed { at } => format!(
+                "the code around it did not parse as a function (ERROR from line {}); \
+                 check it by hand, or blank an unknown macro with --ignore-macro",
+                cx.line(*at)
+            ),
+            Limit::ParseError { at } => format!(
+                "tree-sitter could not parse line {} of this code (macro?); not rewritten; \
+                 check it by hand, or blank the macro with --ignore-macro",
+                cx.line(*at)
+            ),
+            Limit::InComment { at, window: false } => format!(
+                "line {} lies inside a comment or string as the file is written \
+                 (an unterminated comment?); check it by hand",
+                cx.line(*at)
+            ),
+            Limit::InComment { at, window: true } => format!(
+                "line {} lies inside a comment or string as the file is written",
+                cx.line(*at)
+            ),
+        }
+    }
+}
+
+impl Shared {
+    pub fn text(&self, cx: Cx<'_>) -> String {
+        let array = cx.array;
+        let line = |p: Pos| cx.line(p);
+        match self {
+            Shared::Param => format!("{array} is a parameter"),
+            Shared::FromParam { param } => format!("{array} comes from the parameter {param}"),
+            Shared::NotAssigned => format!("{array} is not assigned in this function"),
+            Shared::UntrackedChange { name, at } => {
+                format!("{name} changes at line {} in a way not tracked", line(*at))
+            }
+            Shared::CallResult {
+                callee,
+                at,
+                may_return_input,
+            } => format!(
+                "{array} holds the result of {callee}() (line {}){}",
+                line(*at),
+                if *may_return_input {
+                    ", which may return its input"
+                } else {
+                    ""
+                }
+            ),
+            Shared::Assigned { name, value, at } => {
+                format!("{name} is assigned `{value}` at line {}", line(*at))
+            }
+            Shared::TooManyCopies => {
+                format!("{array} is copied through too many variables to follow")
+            }
+            Shared::Escaped {
+                alloc,
+                callee,
+                escape,
+            } => format!(
+                "{array} is allocated at line {} by {callee}() but {} before this write",
+                line(*alloc),
+                escape.text(cx)
+            ),
+        }
+    }
+}
+
+impl Escape {
+    pub fn text(&self, cx: Cx<'_>) -> String {
+        let line = |p: Pos| cx.line(p);
+        match self {
+            Escape::NotLocal { name } => format!(
+                "`{name}` is not a local variable of this function (a global, a static, or \
+                 declared more than once), so other code can reach it"
+            ),
+            Escape::OtherValue { name, at } => format!(
+                "`{name}` is also given another value at line {}, so it may not hold the new \
+                 array at the write",
+                line(*at)
+            ),
+            Escape::LabelSkips { at } => format!(
+                "a label at line {} lets control reach the write without the allocation",
+                line(*at)
+            ),
+            Escape::StoredIn { name, at } => format!(
+                "it is stored in `{name}` at line {}, which other code can reach",
+                line(*at)
+            ),
+            Escape::Passed { name, callee, at } => {
+                format!("{name} is passed to {callee}() at line {}", line(*at))
+            }
+            Escape::BaseOf { name, callee, at } => format!(
+                "{name} becomes the base of a new array ({callee}) at line {}",
+                line(*at)
+            ),
+            Escape::Returned { name, at } => format!("{name} is returned at line {}", line(*at)),
+            Escape::Stored { name, at } => format!("{name} is stored at line {}", line(*at)),
+            Escape::AddressTaken { name, at } => {
+                format!("the address of {name} is taken at line {}", line(*at))
+            }
+        }
+    }
+}
+
+impl Blocker {
+    pub fn text(&self, cx: Cx<'_>) -> String {
+        let array = cx.array;
+        let line = |p: Pos| cx.line(p);
+        match self {
+            Blocker::Persists(p) => p.text(cx),
+            Blocker::Limit(limit) => limit.text(cx),
+            Blocker::ReplacesPointer { at } => {
+                format!("replaces {array}'s shape pointer at line {}", line(*at))
+            }
+            Blocker::AliasMoved { at } => format!(
+                "writes through an alias moved by an amount not tracked (line {})",
+                line(*at)
+            ),
+            Blocker::TreeMacro { name, location } => {
+                let at = location
+                    .as_ref()
+                    .map_or(String::new(), |l| format!(" (defined at {l})"));
+                format!(
+                    "{name}() is a macro of this tree that writes through {array}'s shape{at}; \
+                     its uses cannot be rewritten automatically"
+                )
+            }
+            Blocker::ImpureIndex { index, at } => format!(
+                "the index [{index}] at line {} has side effects or reaches memory that \
+                 may change from one evaluation to the next",
+                line(*at)
+            ),
+            Blocker::JumpLeaves { jump, at, restore } => format!(
+                "{jump} at line {} leaves before the restore at line {}, \
+                 so the change can persist",
+                line(*at),
+                line(*restore)
+            ),
+            Blocker::LabelEnters { at, restore } => format!(
+                "a label at line {} lets control enter between the write and the \
+                 restore at line {}",
+                line(*at),
+                line(*restore)
+            ),
+            Blocker::Layout(l) => l.text(cx),
+            Blocker::ChangesAfterRestore { at, restore } => format!(
+                "{array}'s shape changes again at line {} after a restore at line {}; a copy \
+                 would keep the first change",
+                line(*at),
+                line(*restore)
+            ),
+            Blocker::RestoreNotOriginal {
+                saved,
+                index,
+                restore,
+                write,
+            } => format!(
+                "the restore at line {} stores `{saved}`, which is not the value read from \
+                 {array}'s shape slot [{index}] before the write at line {}",
+                line(*restore),
+                line(*write)
+            ),
+            Blocker::SavedValue { saved, why } => why.text(saved, cx),
+            Blocker::ChangedBeforeRestore { what, at, restore } => {
+                let what = match what {
+                    Changed::Saved(saved) => format!("`{saved}` (the saved value)"),
+                    Changed::Index(name) => format!("`{name}` (the index)"),
+                    Changed::Array => array.to_string(),
+                };
+                format!(
+                    "{what} changes at line {} before the restore at line {}",
+                    line(*at),
+                    line(*restore)
+                )
+            }
+            Blocker::ChangesInLoop { name, at, window } => format!(
+                "`{name}` changes at line {} in a loop around the write (line {}) that does \
+                 not read the saved value again; a later pass could restore the wrong value",
+                line(*at),
+                line(*window)
+            ),
+            Blocker::IndexVariable { var, why } => match why {
+                IndexWhy::NotPlain { index } => {
+                    format!("`{var}` in the index [{index}] is not a plain integer variable")
+                }
+                IndexWhy::AddressTaken { at } => format!(
+                    "the address of `{var}` (the index) is taken at line {}, so it can change \
+                     in ways not tracked",
+                    line(*at)
+                ),
+            },
+            Blocker::NotOwnVariable { name, why, index } => {
+                let text = why.text(name, cx);
+                match index {
+                    Some(index) => format!("in the index [{index}]: {text}"),
+                    None => text,
+                }
+            }
+            Blocker::ArrayAddressTaken { at } => format!(
+                "the address of {array} is taken at line {}, so it can change in ways not \
+                 tracked",
+                line(*at)
+            ),
+            Blocker::SecondName { name, at } => format!(
+                "`{name}` is a second name for {array} (line {}); shape reads through it would \
+                 not see a copy",
+                line(*at)
+            ),
+            Blocker::ArrayStored { at } => format!(
+                "{array} is stored at line {}; code between the write and the restore could \
+                 reach it through there",
+                line(*at)
+            ),
+            Blocker::ShapePointerStored { at } => format!(
+                "{array}'s shape pointer is stored at line {}; reads through it would not see \
+                 a copy",
+                line(*at)
+            ),
+            Blocker::RawField { field, at } => format!(
+                "`{array}->{field}` at line {} reaches the storage directly; a copy cannot \
+                 redirect it",
+                line(*at)
+            ),
+            Blocker::NotPlainVariable => {
+                format!("`{array}` is not a plain variable, so changes to it cannot be tracked")
+            }
+            Blocker::ReassignedInWindow { at } => format!(
+                "{array} is reassigned at line {} between the write and the restore",
+                line(*at)
+            ),
+            Blocker::ShapeReaderInWindow { name, at } => format!(
+                "{name}({array}) at line {} reads the array's real shape, which a local \
+                 copy cannot redirect",
+                line(*at)
+            ),
+            Blocker::PassedInWindow { callee, at } => format!(
+                "{array} is passed to {callee}() at line {}, which may read its shape",
+                line(*at)
+            ),
+            Blocker::EscapesInWindow { at } => format!(
+                "{array} escapes at line {}, between the write and the restore",
+                line(*at)
+            ),
+            Blocker::MetadataInWindow { at } => format!(
+                "{array}'s metadata changes at line {}, between the write and the restore",
+                line(*at)
+            ),
+            Blocker::ShapePassedInWindow { callee, at } => format!(
+                "{array}'s shape is passed to {}() at line {}, which may write \
+                 through it or keep it; a copy would change what it sees",
+                callee.as_deref().unwrap_or("a function"),
+                line(*at)
+            ),
+            Blocker::ShapePointerInWindow { kept: true, at } => format!(
+                "{array}'s shape pointer is kept at line {}, between the write and the \
+                 restore; pointed at a copy it would dangle or miss the restore",
+                line(*at)
+            ),
+            Blocker::ShapePointerInWindow { kept: false, at } => format!(
+                "line {} uses {array}'s shape pointer itself (not an element or an \
+                 argument); pointed at a copy it could change meaning",
+                line(*at)
+            ),
+            Blocker::ReadAfterRestore { at, restore } => format!(
+                "{array}'s shape is read at line {}, after the restore at line {}; a copy \
+                 would still hold the changed value",
+                line(*at),
+                line(*restore)
+            ),
+            Blocker::OtherAlias { name, at } => format!(
+                "`{name}` (line {}) points at {array}'s real shape and would not see \
+                 the change",
+                line(*at)
+            ),
+            Blocker::OtherArray {
+                other,
+                at,
+                written_after: None,
+            } => format!(
+                "the shape of `{other}` is read at line {}, between the write and the \
+                 restore; nothing here proves `{other}` is not {array} itself",
+                line(*at)
+            ),
+            Blocker::OtherArray {
+                other,
+                at,
+                written_after: Some(read),
+            } => format!(
+                "the shape of `{other}` is written at line {}, between the read at line {} \
+                 and the restore; nothing here proves `{other}` is not {array} itself",
+                line(*at),
+                line(*read)
+            ),
+            Blocker::ChangedBeforeWrite { what, at, read } => match what {
+                Before::Passed { .. } | Before::Metadata => {
+                    let what = match what {
+                        Before::Passed { callee } => format!("{array} is passed to {callee}()"),
+                        _ => format!("{array}'s metadata changes"),
+                    };
+                    format!(
+                        "{what} at line {}, after the original value is read at line {} and \
+                         before the write; a change there would be undone by the restore but \
+                         kept with a copy",
+                        line(*at),
+                        line(*read)
+                    )
+                }
+                Before::ShapePassed { callee } => format!(
+                    "{array}'s shape is passed to {} at line {}, after the original value \
+                     is read at line {}; a change there would be undone by the restore but \
+                     kept with a copy",
+                    callee
+                        .as_ref()
+                        .map_or("a function".to_string(), |c| format!("{c}()")),
+                    line(*at),
+                    line(*read)
+                ),
+            },
+            Blocker::AliasCopy { name, why } => why.text(name, cx),
+            Blocker::FileMacro { name, def, why } => {
+                let def = line(*def);
+                match why {
+                    MacroWhy::UsesArray => format!(
+                        "the macro {name} (defined at line {def}) uses {array} itself; what it \
+                         reads cannot be redirected to a copy"
+                    ),
+                    MacroWhy::Jumps { jump } => format!(
+                        "the macro {name} (defined at line {def}) may `{jump}` out before the \
+                         restore"
+                    ),
+                    MacroWhy::UsesHeaderMacro { id } => format!(
+                        "the macro {name} (defined at line {def}) uses {id}, which is not \
+                         defined in this file; a macro from a header could jump out or read \
+                         the shape"
+                    ),
+                }
+            }
+            Blocker::HeaderMacro {
+                id,
+                at,
+                place,
+                returns,
+            } => {
+                let place = match place {
+                    Place::Window => "between the write and the restore",
+                    Place::CopyScope => "where the copy would be in scope",
+                };
+                if *returns {
+                    format!(
+                        "{id} at line {} returns from the function {place}",
+                        line(*at)
+                    )
+                } else {
+                    format!(
+                        "{id} at line {} is not defined in this file; a macro from a header \
+                         used {place} could jump out, read the shape, or name the copy",
+                        line(*at)
+                    )
+                }
+            }
+        }
+    }
+}
+
+impl Persist {
+    fn text(&self, cx: Cx<'_>) -> String {
+        let array = cx.array;
+        match self {
+            Persist::NeverRestored { at } => format!(
+                "never restored: the change to {array}'s shape at line {} persists \
+                 (a bug if unintended, a missing lock if intended)",
+                cx.line(*at)
+            ),
+            Persist::Whole { how, at } => format!(
+                "{how} at line {} changes {array}'s live shape and is not undone: \
+                 the change persists (a bug if unintended, a missing lock if intended)",
+                cx.line(*at)
+            ),
+            Persist::NotSaved { index, at } => format!(
+                "the last write to {array}'s shape slot [{index}] (line {}) does not put back \
+                 a saved original value: the change persists",
+                cx.line(*at)
+            ),
+        }
+    }
+}
+
+impl Layout {
+    fn text(&self, cx: Cx<'_>) -> String {
+        let line = |p: Pos| cx.line(p);
+        match self {
+            Layout::NotSameBlock { write, restore } => format!(
+                "the write at line {} and the restore at line {} are not in the same block",
+                line(*write),
+                line(*restore)
+            ),
+            Layout::NotInBlock { write } => format!(
+                "the write at line {} is not directly inside a {{ }} block",
+                line(*write)
+            ),
+            Layout::RestoreInExpression { at } => format!(
+                "the restore at line {} is part of a larger statement",
+                line(*at)
+            ),
+            Layout::SharesLine { at } => format!(
+                "the write at line {} shares its line with other code, so the copy \
+                 cannot be declared just before it",
+                line(*at)
+            ),
+            Layout::SourceNotDirect { at } => format!(
+                "the write at line {} does not name its source directly",
+                line(*at)
+            ),
+        }
+    }
+}
+
+impl SavedWhy {
+    fn text(&self, saved: &str, cx: Cx<'_>) -> String {
+        let line = |p: Pos| cx.line(p);
+        match self {
+            SavedWhy::Param => {
+                format!("`{saved}` is a parameter, not a local variable assigned here")
+            }
+            SavedWhy::Narrow { ty } => format!(
+                "`{saved}` is declared `{ty}`, which may not hold every dimension; the restore \
+                 may not put the original back"
+            ),
+            SavedWhy::NotScalar { decl } => format!(
+                "`{saved}` is not a plain scalar variable (line {})",
+                line(*decl)
+            ),
+            SavedWhy::AssignedTwice { at, read } => {
+                let list: Vec<String> = at.iter().map(|&p| line(p).to_string()).collect();
+                format!(
+                    "`{saved}` is assigned or has its address taken more than once (lines {}); \
+                     the restore may not put back the value read at line {}",
+                    list.join(", "),
+                    line(*read)
+                )
+            }
+            SavedWhy::ReadLate { read, write } => format!(
+                "`{saved}` is read at line {}, after the shape is first changed at line {}",
+                line(*read),
+                line(*write)
+            ),
+            SavedWhy::InExpression { read } => format!(
+                "`{saved}` is read at line {} inside a larger expression, which may not run \
+                 before the write",
+                line(*read)
+            ),
+            SavedWhy::OtherBlock { read, write } => format!(
+                "`{saved}` is read at line {} in a block that does not hold the write at \
+                 line {}, so it may not run before it",
+                line(*read),
+                line(*write)
+            ),
+            SavedWhy::LabelSkips { label, read } => format!(
+                "a label at line {} lets control reach the write without reading `{saved}` \
+                 at line {}",
+                line(*label),
+                line(*read)
+            ),
+        }
+    }
+}
+
+impl NotOwn {
+    fn text(&self, name: &str, cx: Cx<'_>) -> String {
+        match self {
+            NotOwn::FileMacro { def } => format!(
+                "`{name}` is a macro of this file (line {}), so what it means at each use is \
+                 not proven",
+                cx.line(*def)
+            ),
+            NotOwn::Nowhere => format!(
+                "`{name}` is not a parameter or local variable of this function; other \
+                 code may use or change it meanwhile"
+            ),
+            NotOwn::Twice => format!(
+                "`{name}` is declared more than once in this function (an inner block, \
+                 or an enumeration constant), so which one each use means is not proven"
+            ),
+            NotOwn::Storage { qualifier, at } => format!(
+                "`{name}` is declared `{qualifier}` (line {}); other calls or threads may share or \
+                 change it",
+                cx.line(*at)
+            ),
+        }
+    }
+}
+
+impl AliasWhy {
+    fn text(&self, name: &str, cx: Cx<'_>) -> String {
+        let array = cx.array;
+        let line = |p: Pos| cx.line(p);
+        match self {
+            AliasWhy::PointedTwice => {
+                format!("`{name}` is pointed at {array}'s shape more than once")
+            }
+            AliasWhy::Assigned { at } => format!(
+                "`{name}` is assigned (line {}), not declared, from {array}'s shape; a copy \
+                 cannot replace it",
+                line(*at)
+            ),
+            AliasWhy::Offset { at } => format!(
+                "`{name}` (line {}) does not point at the start of {array}'s shape",
+                line(*at)
+            ),
+            AliasWhy::DeclarationForm { at } => format!(
+                "`{name}` is not declared on its own line as `npy_intp *{name} = ...;` (line {})",
+                line(*at)
+            ),
+            AliasWhy::DeclaredWithOthers { at } => format!(
+                "`{name}` is declared together with other variables or with another type \
+                 (line {})",
+                line(*at)
+            ),
+            AliasWhy::Changes { at } => format!("`{name}` changes at line {}", line(*at)),
+            AliasWhy::Escapes { at } => format!(
+                "`{name}` escapes at line {}; a local array cannot stand in for it",
+                line(*at)
+            ),
+            AliasWhy::InSizeof => format!("`{name}` is used in sizeof, which would change meaning"),
+            AliasWhy::SeveralAliases { at } => {
+                format!("writes go through more than one alias (line {})", line(*at))
+            }
+            AliasWhy::AlsoDirect { at } => format!(
+                "{array}'s shape is written both through `{name}` and directly (line {}); \
+                 as a copy `{name}` would no longer see those writes",
+                line(*at)
+            ),
+            AliasWhy::PassedOutside { at } => format!(
+                "`{name}` is passed on at line {}, outside the temporary change; as a \
+                 local copy it would no longer reach {array}'s shape",
+                line(*at)
+            ),
+            AliasWhy::UsedAsPointer { at } => format!(
+                "`{name}` is copied, stored or used as a pointer at line {}; a local \
+                 array cannot stand in for it",
+                line(*at)
+            ),
+            AliasWhy::ArrayReassigned { at } => format!(
+                "{array} is reassigned at line {} while `{name}` is in use; the copy would \
+                 hold the old array's shape",
+                line(*at)
+            ),
+            AliasWhy::ArrayUsed { at } => format!(
+                "{array} is used at line {} while `{name}` is in use; a copy could miss a change",
+                line(*at)
+            ),
+        }
+    }
+}
