@@ -40,7 +40,9 @@ use scan::{Scan, ScanOptions};
 use templates::Templates;
 use verify::FilePlan;
 
-/// Run the command; the result is the process exit code (DESIGN §6).
+/// Run the command; the result is the process exit code (DESIGN §6):
+/// check the flags and the repository, scan, plan and check the changes,
+/// then commit, write patches, apply, and report.
 pub fn run(cli: &Cli) -> Result<i32, Error> {
     if let Some(code) = &cli.explain {
         return explain(code);
@@ -52,11 +54,6 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         todo_manual: cli.todo_manual,
         corrupt: testhook::corrupt_plan(),
     };
-    let color = match cli.color {
-        cli::ColorChoice::Auto => ColorChoice::Auto,
-        cli::ColorChoice::Always => ColorChoice::Always,
-        cli::ColorChoice::Never => ColorChoice::Never,
-    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
@@ -65,12 +62,6 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     let repo = match cli.action() {
         Action::Commit => Some(git::open(&opts.paths[0])?),
         _ => None,
-    };
-    let commit_opts = git::CommitOptions {
-        branch: cli.branch.clone(),
-        force_branch: cli.force_branch,
-        author: cli.author.clone(),
-        signoff: cli.signoff,
     };
     if let Some(author) = &cli.author {
         git::parse_identity(author)?;
@@ -84,99 +75,38 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         Ok((scan, plans))
     })?;
     if let Some(repo) = &repo {
-        // A submodule's files are committed in the submodule, not here.
-        for (file, plan) in scan.files.iter().zip(plans.iter_mut()) {
-            if plan.new_text.is_none() {
-                continue;
-            }
-            if let Some(sub) = git::submodule_of(repo, &file.path) {
-                plan.new_text = None;
-                plan.refused = Some(format!(
-                    "inside submodule {sub}; run dims-fix --commit there"
-                ));
-            }
-        }
+        leave_submodules(repo, &scan, &mut plans);
     }
-
+    let color = match cli.color {
+        cli::ColorChoice::Auto => ColorChoice::Auto,
+        cli::ColorChoice::Always => ColorChoice::Always,
+        cli::ColorChoice::Never => ColorChoice::Never,
+    };
     let mut stdout = anstream::AutoStream::new(std::io::stdout(), color);
     let mut stderr = anstream::AutoStream::new(std::io::stderr(), color);
-    let mut failed = false;
     let mut applied = vec![false; scan.files.len()];
     let series = if cli.action() == Action::Commit || cli.patch_dir.is_some() {
         series::build(&scan, &plans, cli.group, &templates)?
     } else {
         Vec::new()
     };
-    let mut commit_ids: Option<Vec<String>> = None;
-    if let Some(repo) = &repo {
-        if series.is_empty() {
-            let _ = writeln!(stderr, "dims-fix: nothing to commit");
-        } else {
-            let ids = git::commit_series(repo, &series, &commit_opts)?;
-            for (id, step) in ids.iter().zip(&series) {
-                let _ = writeln!(
-                    stderr,
-                    "dims-fix: committed {:.10} {}",
-                    id.to_string(),
-                    step.subject()
-                );
-            }
-            for (i, plan) in plans.iter().enumerate() {
-                applied[i] = plan.new_text.is_some();
-            }
-            commit_ids = Some(ids.iter().map(|id| id.to_string()).collect());
-        }
-    }
+    let commit_ids = match &repo {
+        Some(repo) => commit(cli, repo, &series, &plans, &mut applied, &mut stderr)?,
+        None => None,
+    };
     if let Some(dir) = &cli.patch_dir {
-        if !series.is_empty() {
-            let author = git::identity(repo.as_ref(), cli.author.as_deref(), "AUTHOR")?;
-            let date = time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc2822)
-                .unwrap_or_default();
-            let written = series::write_patch_dir(
-                dir,
-                &series,
-                &author.to_string(),
-                &date,
-                commit_ids.as_deref(),
-            )?;
-            let _ = writeln!(
-                stderr,
-                "dims-fix: wrote {} patches to {}",
-                written.len(),
-                dir.display()
-            );
-        }
+        write_patches(
+            cli,
+            repo.as_ref(),
+            dir,
+            &series,
+            commit_ids.as_deref(),
+            &mut stderr,
+        )?;
     }
+    let mut failed = false;
     if cli.action() == Action::Apply {
-        testhook::pause("before-write");
-        for (i, (file, plan)) in scan.files.iter().zip(&plans).enumerate() {
-            let Some(new) = &plan.new_text else { continue };
-            match apply::write_atomically(&file.path, &file.text, new) {
-                Ok(()) => {
-                    applied[i] = true;
-                    let n = plan.changes.len();
-                    let _ = writeln!(
-                        stderr,
-                        "dims-fix: wrote {} ({n} change{})",
-                        file.rel,
-                        if n == 1 { "" } else { "s" }
-                    );
-                }
-                Err(Error::Changed { .. }) => {
-                    failed = true;
-                    let _ = writeln!(
-                        stderr,
-                        "dims-fix: {}: changed since it was read; not written (run dims-fix again)",
-                        file.rel
-                    );
-                }
-                Err(e) => {
-                    failed = true;
-                    let _ = writeln!(stderr, "dims-fix: {e}");
-                }
-            }
-        }
+        failed |= apply_all(&scan, &plans, &mut applied, &mut stderr);
     }
     for (file, plan) in scan.files.iter().zip(&plans) {
         if let Some(why) = &plan.refused {
@@ -184,7 +114,134 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
             let _ = writeln!(stderr, "dims-fix: {}: {why}", file.rel);
         }
     }
+    report(cli, &opts, &scan, &plans, &mut stdout, &mut stderr)?;
+    Ok(exit_code(cli, &scan, &plans, &applied, failed))
+}
 
+/// A submodule's files are committed in the submodule, not here.
+fn leave_submodules(repo: &git2::Repository, scan: &Scan, plans: &mut [FilePlan]) {
+    for (file, plan) in scan.files.iter().zip(plans.iter_mut()) {
+        if plan.new_text.is_none() {
+            continue;
+        }
+        if let Some(sub) = git::submodule_of(repo, &file.path) {
+            plan.new_text = None;
+            plan.refused = Some(format!(
+                "inside submodule {sub}; run dims-fix --commit there"
+            ));
+        }
+    }
+}
+
+/// `--commit`: the series as commits; their ids.
+fn commit(
+    cli: &Cli,
+    repo: &git2::Repository,
+    series: &[series::Step],
+    plans: &[FilePlan],
+    applied: &mut [bool],
+    stderr: &mut dyn Write,
+) -> Result<Option<Vec<String>>, Error> {
+    if series.is_empty() {
+        let _ = writeln!(stderr, "dims-fix: nothing to commit");
+        return Ok(None);
+    }
+    let commit_opts = git::CommitOptions {
+        branch: cli.branch.clone(),
+        force_branch: cli.force_branch,
+        author: cli.author.clone(),
+        signoff: cli.signoff,
+    };
+    let ids = git::commit_series(repo, series, &commit_opts)?;
+    for (id, step) in ids.iter().zip(series) {
+        let _ = writeln!(
+            stderr,
+            "dims-fix: committed {:.10} {}",
+            id.to_string(),
+            step.subject()
+        );
+    }
+    for (i, plan) in plans.iter().enumerate() {
+        applied[i] = plan.new_text.is_some();
+    }
+    Ok(Some(ids.iter().map(|id| id.to_string()).collect()))
+}
+
+/// `--patch-dir`: the series as numbered patches.
+fn write_patches(
+    cli: &Cli,
+    repo: Option<&git2::Repository>,
+    dir: &Path,
+    series: &[series::Step],
+    commit_ids: Option<&[String]>,
+    stderr: &mut dyn Write,
+) -> Result<(), Error> {
+    if series.is_empty() {
+        return Ok(());
+    }
+    let author = git::identity(repo, cli.author.as_deref(), "AUTHOR")?;
+    let date = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc2822)
+        .unwrap_or_default();
+    let written = series::write_patch_dir(dir, series, &author.to_string(), &date, commit_ids)?;
+    let _ = writeln!(
+        stderr,
+        "dims-fix: wrote {} patches to {}",
+        written.len(),
+        dir.display()
+    );
+    Ok(())
+}
+
+/// `--apply`: every checked plan written in place; whether one failed.
+fn apply_all(
+    scan: &Scan,
+    plans: &[FilePlan],
+    applied: &mut [bool],
+    stderr: &mut dyn Write,
+) -> bool {
+    testhook::pause("before-write");
+    let mut failed = false;
+    for (i, (file, plan)) in scan.files.iter().zip(plans).enumerate() {
+        let Some(new) = &plan.new_text else { continue };
+        match apply::write_atomically(&file.path, &file.text, new) {
+            Ok(()) => {
+                applied[i] = true;
+                let n = plan.changes.len();
+                let _ = writeln!(
+                    stderr,
+                    "dims-fix: wrote {} ({n} change{})",
+                    file.rel,
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            Err(Error::Changed { .. }) => {
+                failed = true;
+                let _ = writeln!(
+                    stderr,
+                    "dims-fix: {}: changed since it was read; not written (run dims-fix again)",
+                    file.rel
+                );
+            }
+            Err(e) => {
+                failed = true;
+                let _ = writeln!(stderr, "dims-fix: {e}");
+            }
+        }
+    }
+    failed
+}
+
+/// The findings report (and, for a text dry run, the diff) in the format
+/// asked for. A closed pipe (`dims-fix | head`) is not an error of ours.
+fn report(
+    cli: &Cli,
+    opts: &ScanOptions,
+    scan: &Scan,
+    plans: &[FilePlan],
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<(), Error> {
     let finding_diff = |fi: usize, ni: usize| -> Option<String> {
         let file = &scan.files[fi];
         let change = plans[fi]
@@ -199,43 +256,41 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
             &patch.apply(&file.text),
         ))
     };
-    let report = render::report::build(&scan, &finding_diff);
+    let report = render::report::build(scan, &finding_diff);
     let written = match cli.format {
         Format::Text => {
             if cli.action() == Action::DryRun {
                 let mut diffs = String::new();
-                for (file, plan) in scan.files.iter().zip(&plans) {
+                for (file, plan) in scan.files.iter().zip(plans) {
                     if let Some(new) = &plan.new_text {
                         diffs.push_str(&render::diff::unified(&file.rel, &file.text, new));
                     }
                 }
                 let _ = stdout.write_all(render::diff::colorize(&diffs).as_bytes());
             }
-            render::text::write(&mut stderr, &report)
+            render::text::write(stderr, &report)
         }
         Format::Json => {
-            report_skips(&mut stderr, &scan);
-            serde_json::to_writer_pretty(&mut stdout, &report)
+            report_skips(stderr, scan);
+            serde_json::to_writer_pretty(&mut *stdout, &report)
                 .map_err(std::io::Error::other)
                 .and_then(|_| writeln!(stdout))
         }
         Format::Sarif => {
-            report_skips(&mut stderr, &scan);
-            serde_json::to_writer_pretty(&mut stdout, &render::sarif::build(&report, &opts.root))
+            report_skips(stderr, scan);
+            let sarif = render::sarif::build(&report, &opts.root);
+            serde_json::to_writer_pretty(&mut *stdout, &sarif)
                 .map_err(std::io::Error::other)
                 .and_then(|_| writeln!(stdout))
         }
     };
-    if let Err(e) = written.and_then(|_| stdout.flush()) {
-        // A closed pipe (`dims-fix | head`) is not an error of ours.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(Error::Io {
-                path: PathBuf::from("<stdout>"),
-                source: e,
-            });
-        }
+    match written.and_then(|_| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
+        _ => Ok(()),
     }
-    Ok(exit_code(cli, &scan, &plans, &applied, failed))
 }
 
 /// `--explain CODE`: the code's page on stdout.

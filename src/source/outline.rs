@@ -56,34 +56,7 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
             b'#' if at_line_start => {
                 let end = directive_end(text, i);
                 let word = directive(&text[i + 1..end]);
-                // Every branch of a conditional must leave the brace depth
-                // where the first one did (`#if A` / `if (a) {` / `#else` /
-                // `if (b) {` / `#endif` is fine inside a body); a function
-                // header split across branches is not understood.
-                match word {
-                    "if" | "ifdef" | "ifndef" => conditions.push((depth, None)),
-                    "elif" | "else" => {
-                        let (start, first) = conditions.last_mut()?;
-                        let delta = depth as isize - *start as isize;
-                        if delta != 0 && *start == 0 {
-                            return None;
-                        }
-                        match first {
-                            None => *first = Some(delta),
-                            Some(d) if *d != delta => return None,
-                            Some(_) => {}
-                        }
-                        depth = *start;
-                    }
-                    "endif" => {
-                        let (start, first) = conditions.pop()?;
-                        let delta = depth as isize - start as isize;
-                        if first.is_some_and(|d| d != delta) {
-                            return None;
-                        }
-                    }
-                    _ => {}
-                }
+                depth = conditional(word, depth, &mut conditions)?;
                 if depth == 0 {
                     item_start = end;
                     last_sig = None;
@@ -154,6 +127,43 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
         i += 1;
     }
     (depth == 0 && extern_c == 0 && conditions.is_empty()).then_some(out)
+}
+
+/// The brace depth after a preprocessor directive `word`, or `None` when
+/// the branches are not understood. Every branch of a conditional must
+/// leave the brace depth where the first one did (`#if A` / `if (a) {` /
+/// `#else` / `if (b) {` / `#endif` is fine inside a body); a function
+/// header split across branches is not understood.
+fn conditional(
+    word: &str,
+    depth: usize,
+    conditions: &mut Vec<(usize, Option<isize>)>,
+) -> Option<usize> {
+    match word {
+        "if" | "ifdef" | "ifndef" => conditions.push((depth, None)),
+        "elif" | "else" => {
+            let (start, first) = conditions.last_mut()?;
+            let delta = depth as isize - *start as isize;
+            if delta != 0 && *start == 0 {
+                return None;
+            }
+            match first {
+                None => *first = Some(delta),
+                Some(d) if *d != delta => return None,
+                Some(_) => {}
+            }
+            return Some(*start);
+        }
+        "endif" => {
+            let (start, first) = conditions.pop()?;
+            let delta = depth as isize - start as isize;
+            if first.is_some_and(|d| d != delta) {
+                return None;
+            }
+        }
+        _ => {}
+    }
+    Some(depth)
 }
 
 fn is_extern_c(item: &[u8]) -> bool {

@@ -50,78 +50,12 @@ impl<'a> Walker<'a> {
                 self.meta_write(first, node);
             }
         }
-        let ctor_links = ctor_link_args(name);
         let source_macro = self.source_macro(name).is_some();
-        let mut infos = Vec::new();
-        for (index, &arg) in args.iter().enumerate() {
-            let object = self.object(arg);
-            // An array inside a larger argument (`c ? a : b`, `(x, a)`) is
-            // passed too.
-            let passed = match &object {
-                Some(array) => vec![array.clone()],
-                None => self.exposed(arg),
-            };
-            for array in &passed {
-                let kind = if FREE_FNS.contains(&name) {
-                    Some(UseKind::Free(name.to_string()))
-                } else if SAFE_ACCESSORS.contains(&name) || source_macro {
-                    None
-                } else if SHAPE_READERS.contains(&name) {
-                    Some(UseKind::ShapeReader(name.to_string()))
-                } else if ctor_links.contains(&index) {
-                    Some(UseKind::CtorLink {
-                        callee: name.to_string(),
-                    })
-                } else {
-                    Some(UseKind::Passed {
-                        callee: name.to_string(),
-                    })
-                };
-                if let Some(kind) = kind {
-                    self.push_use(array.clone(), kind, Span::of(arg));
-                }
-            }
-            let shape = self.shape_ref(arg);
-            if let (Some(s), true) = (&shape, FREE_PTR_FNS.contains(&name)) {
-                if !s.param {
-                    self.push_use(
-                        s.array.clone(),
-                        UseKind::Free(name.to_string()),
-                        Span::of(node),
-                    );
-                }
-            }
-            let source = shape
-                .as_ref()
-                .and(self.base_of(arg))
-                .filter(|b| b.kind_name() != "identifier")
-                .map(Span::of);
-            let element = self.element(arg).and_then(|(s, t, _)| match t {
-                Target::Element { index, index_vars } => Some((s, index, index_vars)),
-                _ => None,
-            });
-            let field = {
-                let a = strip_parens(arg);
-                if a.kind_name() == "field_expression" {
-                    a.child_by_field_id(F.field)
-                        .map(|f| self.text(f).to_string())
-                        .and_then(|f| Some((self.fields_base(a)?, f)))
-                } else {
-                    None
-                }
-            };
-            if shape.is_some() || element.is_some() || field.is_some() || object.is_some() {
-                infos.push(ArgInfo {
-                    index,
-                    span: Span::of(arg),
-                    shape,
-                    source,
-                    element,
-                    field,
-                    object,
-                });
-            }
-        }
+        let infos: Vec<ArgInfo> = args
+            .iter()
+            .enumerate()
+            .filter_map(|(index, &arg)| self.argument(node, name, index, arg, source_macro))
+            .collect();
         let interesting = plain
             && !source_macro
             && !MEM_FNS.contains(&name)
@@ -135,6 +69,86 @@ impl<'a> Walker<'a> {
                 place: placement(node),
             });
         }
+    }
+
+    /// One argument of a call to `name`: the uses of arrays it passes, and
+    /// what the tree's summaries may need to know about it.
+    fn argument(
+        &mut self,
+        call: Node,
+        name: &str,
+        index: usize,
+        arg: Node,
+        source_macro: bool,
+    ) -> Option<ArgInfo> {
+        let ctor_links = ctor_link_args(name);
+        let object = self.object(arg);
+        // An array inside a larger argument (`c ? a : b`, `(x, a)`) is
+        // passed too.
+        let passed = match &object {
+            Some(array) => vec![array.clone()],
+            None => self.exposed(arg),
+        };
+        for array in &passed {
+            let kind = if FREE_FNS.contains(&name) {
+                Some(UseKind::Free(name.to_string()))
+            } else if SAFE_ACCESSORS.contains(&name) || source_macro {
+                None
+            } else if SHAPE_READERS.contains(&name) {
+                Some(UseKind::ShapeReader(name.to_string()))
+            } else if ctor_links.contains(&index) {
+                Some(UseKind::CtorLink {
+                    callee: name.to_string(),
+                })
+            } else {
+                Some(UseKind::Passed {
+                    callee: name.to_string(),
+                })
+            };
+            if let Some(kind) = kind {
+                self.push_use(array.clone(), kind, Span::of(arg));
+            }
+        }
+        let shape = self.shape_ref(arg);
+        if let (Some(s), true) = (&shape, FREE_PTR_FNS.contains(&name)) {
+            if !s.param {
+                self.push_use(
+                    s.array.clone(),
+                    UseKind::Free(name.to_string()),
+                    Span::of(call),
+                );
+            }
+        }
+        let source = shape
+            .as_ref()
+            .and(self.base_of(arg))
+            .filter(|b| b.kind_name() != "identifier")
+            .map(Span::of);
+        let element = self.element(arg).and_then(|(s, t, _)| match t {
+            Target::Element { index, index_vars } => Some((s, index, index_vars)),
+            _ => None,
+        });
+        let field = {
+            let a = strip_parens(arg);
+            if a.kind_name() == "field_expression" {
+                a.child_by_field_id(F.field)
+                    .map(|f| self.text(f).to_string())
+                    .and_then(|f| Some((self.fields_base(a)?, f)))
+            } else {
+                None
+            }
+        };
+        (shape.is_some() || element.is_some() || field.is_some() || object.is_some()).then(|| {
+            ArgInfo {
+                index,
+                span: Span::of(arg),
+                shape,
+                source,
+                element,
+                field,
+                object,
+            }
+        })
     }
 
     /// An identifier naming a live alias, outside a write target, is a read

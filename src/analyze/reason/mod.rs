@@ -500,12 +500,10 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    /// One value of every kind of reason that carries a code of its own.
-    /// A new variant must be added here: the test checks that the codes
-    /// are unique and that every rule is some variant's.
-    fn samples() -> Vec<Code> {
+    /// One value of every blocker variant.
+    fn blockers() -> Vec<Blocker> {
         let s = String::new;
-        let blockers = [
+        vec![
             Blocker::Persists(Persist::NeverRestored { at: 0 }),
             Blocker::ReplacesPointer { at: 0 },
             Blocker::AliasMoved { at: 0 },
@@ -597,8 +595,15 @@ mod tests {
                 place: Place::Window,
                 returns: false,
             },
-        ];
-        let mut codes: Vec<Code> = blockers.iter().map(Blocker::code).collect();
+        ]
+    }
+
+    /// One value of every kind of reason that carries a code of its own.
+    /// A new variant must be added here: the test checks that the codes
+    /// are unique and that every rule is some variant's.
+    fn samples() -> Vec<Code> {
+        let s = String::new;
+        let mut codes: Vec<Code> = blockers().iter().map(Blocker::code).collect();
         codes.extend(
             [
                 Evidence::AssignsField { field: s(), at: 0 },

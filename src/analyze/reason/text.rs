@@ -236,9 +236,19 @@ impl Escape {
 
 impl Blocker {
     pub fn text(&self, cx: Cx<'_>) -> String {
+        self.window_text(cx)
+            .or_else(|| self.restore_text(cx))
+            .or_else(|| self.variable_text(cx))
+            .or_else(|| self.use_text(cx))
+            .or_else(|| self.copy_text(cx))
+            .expect("every blocker has a text")
+    }
+
+    /// What the writes and the window look like.
+    fn window_text(&self, cx: Cx<'_>) -> Option<String> {
         let array = cx.array;
         let line = |p: Pos| cx.line(p);
-        match self {
+        Some(match self {
             Blocker::Persists(p) => p.text(cx),
             Blocker::Limit(limit) => limit.text(cx),
             Blocker::ReplacesPointer { at } => {
@@ -281,6 +291,15 @@ impl Blocker {
                 line(*at),
                 line(*restore)
             ),
+            _ => return None,
+        })
+    }
+
+    /// The restore, the saved value and the index.
+    fn restore_text(&self, cx: Cx<'_>) -> Option<String> {
+        let array = cx.array;
+        let line = |p: Pos| cx.line(p);
+        Some(match self {
             Blocker::RestoreNotOriginal {
                 saved,
                 index,
@@ -321,6 +340,15 @@ impl Blocker {
                     line(*at)
                 ),
             },
+            _ => return None,
+        })
+    }
+
+    /// The array variable.
+    fn variable_text(&self, cx: Cx<'_>) -> Option<String> {
+        let array = cx.array;
+        let line = |p: Pos| cx.line(p);
+        Some(match self {
             Blocker::NotOwnVariable { name, why, index } => {
                 let text = why.text(name, cx);
                 match index {
@@ -360,6 +388,15 @@ impl Blocker {
                 "{array} is reassigned at line {} between the write and the restore",
                 line(*at)
             ),
+            _ => return None,
+        })
+    }
+
+    /// What the window does with the array and its shape.
+    fn use_text(&self, cx: Cx<'_>) -> Option<String> {
+        let array = cx.array;
+        let line = |p: Pos| cx.line(p);
+        Some(match self {
             Blocker::ShapeReaderInWindow { name, at } => format!(
                 "{name}({array}) at line {} reads the array's real shape, which a local \
                  copy cannot redirect",
@@ -448,6 +485,15 @@ impl Blocker {
                     line(*read)
                 ),
             },
+            _ => return None,
+        })
+    }
+
+    /// The copy, macros, limits.
+    fn copy_text(&self, cx: Cx<'_>) -> Option<String> {
+        let array = cx.array;
+        let line = |p: Pos| cx.line(p);
+        Some(match self {
             Blocker::AliasCopy { name, why } => why.text(name, cx),
             Blocker::FileMacro { name, def, why } => {
                 let def = line(*def);
@@ -490,7 +536,8 @@ impl Blocker {
                     )
                 }
             }
-        }
+            _ => return None,
+        })
     }
 }
 

@@ -1,0 +1,341 @@
+//! The scan of a whole tree, as a sequence of steps: walk → read and
+//! prefilter (and the tree's shape-writing macros) → parse the candidates
+//! → summaries of what they call (parsing again what the first pass left
+//! out, and a second look at the other files) → classify. Files are
+//! processed in parallel; results are collected, then sorted, so output
+//! never depends on thread timing.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
+
+use super::callees::{merge_summaries, reserved};
+use super::classify::classify_file;
+use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
+use super::{shape_macros_in, Scan, ScanOptions, ScannedFile, Stats};
+use crate::analyze::summary::{MacroSummary, Summaries};
+use crate::discover::{self, Prefilter, WalkOptions};
+use crate::error::Error;
+use crate::source::lexical::{self, Define};
+use crate::source::{self, Skip};
+
+/// What the steps learn about the tree as they go.
+struct Tree<'o> {
+    opts: &'o ScanOptions,
+    skipped: Vec<Skip>,
+    summaries: Summaries,
+}
+
+/// The files the prefilter let through (with their sizes), and the others.
+struct Read {
+    candidates: Vec<(PathBuf, usize)>,
+    others: Vec<PathBuf>,
+}
+
+/// Run the whole scan.
+pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
+    let started = Instant::now();
+    let mut tree = Tree {
+        opts,
+        skipped: Vec::new(),
+        summaries: Summaries::default(),
+    };
+    let files = tree.walk()?;
+    let mut stats = Stats {
+        files_seen: files.len(),
+        ..Stats::default()
+    };
+    crate::testhook::pause("after-walk");
+    let read = tree.read_and_prefilter(files);
+    let cx = Context::new(opts, tree.summaries.macros.keys().cloned().collect());
+    let mut processed = tree.first_parse(&cx, read.candidates);
+    let unresolved = tree.summarise_callees(&cx, &mut processed);
+    tree.second_look(&cx, read.others, &unresolved, &mut processed);
+
+    stats.files_parsed = processed.len();
+    stats.parse_errors = processed.iter().map(|p| p.errors).sum();
+    stats.files_with_parse_errors = processed.iter().filter(|p| p.errors > 0).count();
+    let files = tree.classify(&cx, processed);
+    let Tree {
+        mut skipped,
+        summaries,
+        ..
+    } = tree;
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.dedup();
+    stats.elapsed_ms = started.elapsed().as_millis();
+    Ok(Scan {
+        files,
+        skipped,
+        stats,
+        summaries,
+    })
+}
+
+impl Tree<'_> {
+    fn read(&self, path: &Path, rel: &str) -> Result<String, Skip> {
+        let bytes = source::read(path, self.opts.max_file_size, rel)?;
+        source::decode(Path::new(rel), bytes)
+    }
+
+    /// Step 1: the C-family files, sorted; walk errors are skips.
+    fn walk(&mut self) -> Result<Vec<PathBuf>, Error> {
+        let opts = self.opts;
+        let walked = discover::walk(
+            &opts.paths,
+            &WalkOptions {
+                root: &opts.root,
+                include: &opts.include,
+                exclude: &opts.exclude,
+                threads: opts.threads,
+            },
+        )?;
+        self.skipped
+            .extend(walked.skipped.into_iter().map(|s| Skip {
+                path: PathBuf::from(source::relative(&s.path, &opts.root)),
+                reason: s.reason,
+            }));
+        Ok(walked.files)
+    }
+
+    /// Step 2: read and prefilter; only files that can hit go on. Their
+    /// `#define`s are looked at now (the tree's shape-writing macros make
+    /// hits in other functions and files); their text is read again when
+    /// parsed, so no stage holds every file at once.
+    fn read_and_prefilter(&mut self, files: Vec<PathBuf>) -> Read {
+        enum One {
+            Candidate(PathBuf, usize, Vec<(String, MacroSummary)>),
+            Other(PathBuf),
+            Skipped(Skip),
+        }
+        let opts = self.opts;
+        let prefilter = Prefilter::new(&opts.dims_macros, opts.strides);
+        let all: Vec<One> = files
+            .into_par_iter()
+            .map(|path| {
+                let rel = source::relative(&path, &opts.root);
+                match source::read(&path, opts.max_file_size, &rel) {
+                    Err(skip) => One::Skipped(skip),
+                    Ok(bytes) if prefilter.may_hit(&bytes) => {
+                        let size = bytes.len();
+                        match source::decode(Path::new(&rel), bytes) {
+                            Ok(text) => {
+                                let macros = shape_macros_in(opts, &rel, &text);
+                                One::Candidate(path, size, macros)
+                            }
+                            Err(skip) => One::Skipped(skip),
+                        }
+                    }
+                    Ok(_) => One::Other(path),
+                }
+            })
+            .collect();
+        let mut read = Read {
+            candidates: Vec::new(),
+            others: Vec::new(),
+        };
+        for one in all {
+            match one {
+                One::Candidate(p, size, macros) => {
+                    self.summaries.macros.extend(macros);
+                    read.candidates.push((p, size));
+                }
+                One::Other(p) => read.others.push(p),
+                One::Skipped(s) => self.skipped.push(s),
+            }
+        }
+        read
+    }
+
+    /// Step 3: parse the candidates (the functions that can hit).
+    fn first_parse(
+        &mut self,
+        cx: &Context,
+        mut candidates: Vec<(PathBuf, usize)>,
+    ) -> Vec<Processed> {
+        // Largest first, so no core is left parsing one big file at the end.
+        candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let none = HashSet::new();
+        let first: Vec<Result<Processed, Skip>> = candidates
+            .par_iter()
+            .map(|(path, _)| {
+                let rel = source::relative(path, &self.opts.root);
+                let text = self.read(path, &rel)?;
+                Ok(process(
+                    cx,
+                    path.clone(),
+                    text,
+                    Keep::Hits(&none),
+                    Retain::Writers,
+                ))
+            })
+            .collect();
+        self.keep(first)
+    }
+
+    fn keep(&mut self, results: Vec<Result<Processed, Skip>>) -> Vec<Processed> {
+        let mut out = Vec::new();
+        for r in results {
+            match r {
+                Ok(p) => out.push(p),
+                Err(skip) => self.skipped.push(skip),
+            }
+        }
+        out
+    }
+
+    /// Step 4: summaries of everything the retained functions call; the
+    /// functions the first parse left out are parsed now. The names still
+    /// unresolved.
+    fn summarise_callees(&mut self, cx: &Context, processed: &mut [Processed]) -> HashSet<String> {
+        let opts = self.opts;
+        let mut defined: HashSet<String> = HashSet::new();
+        let mut macro_defs: HashMap<String, (Define, String)> = HashMap::new();
+        // Blanked function names, to the files (by index) that left them out.
+        let mut blanked_in: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, p) in processed.iter_mut().enumerate() {
+            merge_summaries(&mut self.summaries, std::mem::take(&mut p.summaries));
+            defined.extend(p.defined.drain(..));
+            for name in p.blanked.drain(..) {
+                blanked_in.entry(name).or_default().push(i as u32);
+            }
+            for (m, loc) in p.macros.drain(..) {
+                macro_defs.entry(m.name.clone()).or_insert((m, loc));
+            }
+        }
+        let mut unresolved: HashSet<String> = HashSet::new();
+        for name in &needed_names(processed) {
+            if let Some((m, loc)) = macro_defs.get(name) {
+                if let Some(s) = MacroSummary::of(m, loc.clone(), opts.sources()) {
+                    self.summaries.macros.entry(name.clone()).or_insert(s);
+                }
+            } else if !defined.contains(name) && !reserved(name) {
+                unresolved.insert(name.clone());
+            }
+        }
+        // Needed functions that the first parse left out: parse them now.
+        let mut again: Vec<&PathBuf> = unresolved
+            .iter()
+            .filter_map(|n| blanked_in.get(n))
+            .flatten()
+            .map(|&i| &processed[i as usize].path)
+            .collect();
+        again.sort();
+        again.dedup();
+        let revisited: Vec<Result<Processed, Skip>> = again
+            .par_iter()
+            .map(|path| {
+                let rel = source::relative(path, &opts.root);
+                let text = self.read(path, &rel)?;
+                let only = Keep::Only(&unresolved);
+                Ok(process(cx, (*path).clone(), text, only, Retain::No))
+            })
+            .collect();
+        for mut p in self.keep(revisited) {
+            merge_summaries(&mut self.summaries, std::mem::take(&mut p.summaries));
+            for name in &p.defined {
+                unresolved.remove(name);
+            }
+        }
+        unresolved
+    }
+
+    /// Step 5: a second look at the files the prefilter let go, only for
+    /// names learned from the first: definitions of called functions and
+    /// macros, and uses of the tree's shape-writing macros.
+    fn second_look(
+        &mut self,
+        cx: &Context,
+        others: Vec<PathBuf>,
+        unresolved: &HashSet<String>,
+        processed: &mut Vec<Processed>,
+    ) {
+        let shape_macro_names = &cx.shape_macros;
+        if unresolved.is_empty() && shape_macro_names.is_empty() {
+            return;
+        }
+        let opts = self.opts;
+        let mut names: Vec<String> = unresolved.iter().cloned().collect();
+        names.extend(shape_macro_names.iter().cloned());
+        names.sort();
+        let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
+        let second: Vec<Result<Option<Processed>, Skip>> = others
+            .into_par_iter()
+            .map(|path| -> Result<Option<Processed>, Skip> {
+                let rel = source::relative(&path, &opts.root);
+                let bytes = source::read(&path, opts.max_file_size, &rel)?;
+                let mut hits: HashSet<&str> = HashSet::new();
+                for m in finder.find_iter(&bytes) {
+                    hits.insert(&names[m.pattern().as_usize()]);
+                }
+                if hits.is_empty() {
+                    return Ok(None);
+                }
+                let uses_macro = hits.iter().any(|h| shape_macro_names.contains(*h));
+                let defines_needed = {
+                    let lossy = String::from_utf8_lossy(&bytes);
+                    hits.iter()
+                        .any(|h| unresolved.contains(*h) && lexical::defines(&lossy, h))
+                };
+                if !uses_macro && !defines_needed {
+                    return Ok(None);
+                }
+                let text = source::decode(Path::new(&rel), bytes)?;
+                let retain = if uses_macro {
+                    Retain::Writers
+                } else {
+                    Retain::No
+                };
+                Ok(Some(process(
+                    cx,
+                    path,
+                    text,
+                    Keep::Hits(unresolved),
+                    retain,
+                )))
+            })
+            // Nothing for most files: collect only what there is.
+            .filter(|r| !matches!(r, Ok(None)))
+            .collect();
+        for r in second {
+            match r {
+                Ok(Some(mut p)) => {
+                    merge_summaries(&mut self.summaries, std::mem::take(&mut p.summaries));
+                    for (m, loc) in p.macros.drain(..) {
+                        if unresolved.contains(&m.name) {
+                            if let Some(s) = MacroSummary::of(&m, loc, opts.sources()) {
+                                self.summaries.macros.entry(m.name.clone()).or_insert(s);
+                            }
+                        }
+                    }
+                    processed.push(p);
+                }
+                Ok(None) => {}
+                Err(skip) => self.skipped.push(skip),
+            }
+        }
+    }
+
+    /// Step 6: classify the files with writers, sorted by path.
+    fn classify(&mut self, cx: &Context, processed: Vec<Processed>) -> Vec<ScannedFile> {
+        let summaries = &self.summaries;
+        let classified: Vec<Result<Option<ScannedFile>, Skip>> = processed
+            .into_par_iter()
+            .filter(|p| !p.writers.is_empty() || !p.potential.is_empty())
+            .map(|p| classify_file(cx, p, summaries))
+            .collect();
+        let mut files = Vec::new();
+        for r in classified {
+            match r {
+                Ok(Some(f)) => files.push(f),
+                Ok(None) => {}
+                Err(skip) => self.skipped.push(skip),
+            }
+        }
+        files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        files
+    }
+}
