@@ -5,7 +5,8 @@
 #
 # Needs cargo-fuzz (cargo install cargo-fuzz). libFuzzer's instrumentation
 # uses unstable compiler flags; RUSTC_BOOTSTRAP lets the stable toolchain
-# accept them. The pipeline target starts from the fixtures; crashers land
+# accept them. The pipeline target starts from the fixtures and the kept
+# regressions; crashers land
 # in fuzz/artifacts/<target>/ and make the script fail.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +21,10 @@ find "$here/fixtures" -type f \( -name 'input*' -o -name '*.h' -o -name 'user.c'
         rel=${f#"$here/fixtures/"}
         cp "$f" "corpus/pipeline/fixture-${rel//\//-}"
     done
+# And every input a fuzzer once broke (tests/regressions).
+for f in "$here"/tests/regressions/*.c; do
+    cp "$f" "corpus/pipeline/regression-$(basename "$f")"
+done
 status=0
 for target in pipeline structured; do
     echo "== $target: ${budget}s"

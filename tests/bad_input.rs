@@ -224,7 +224,8 @@ fn a_file_changed_between_reading_and_writing() {
 fn a_broken_file_that_parses_worse_after_a_todo() {
     // A fuzz input with ten parse errors: after the planned TODOs
     // tree-sitter recovers differently, so the change cannot be checked.
-    let broken = fixture_file("fuzz-crashers", "input-5.c");
+    let broken =
+        fs::read(repo().join("tests/regressions/broken-file-parses-worse-after-todo.c")).unwrap();
     let dir = tree(&[("broken.c", &broken)]);
     let err = apply(
         dir.path(),

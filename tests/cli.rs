@@ -325,3 +325,31 @@ fn include_and_exclude_globs_select_files() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--include ["), "{}", stderr(&out));
 }
+
+/// README's first command: the sample shows each class once, in a short
+/// report, and README shows that report as it is.
+#[test]
+fn the_sample_shows_each_class_once_as_readme_says() {
+    let out = dims_fix()
+        .arg("--root")
+        .arg(repo())
+        .arg(repo().join("examples"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = without_timing(&stderr(&out));
+    let classes: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("examples/"))
+        .map(|l| l.split(": ").nth(1).unwrap().split(' ').next().unwrap())
+        .collect();
+    assert_eq!(classes, ["rewrite", "lock", "fresh", "manual"]);
+    let lines = stdout(&out).lines().count() + report.lines().count();
+    assert!(lines < 80, "{lines} lines");
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let shown = without_timing(&readme);
+    assert!(
+        shown.contains(&report),
+        "README's sample report differs:\n{report}"
+    );
+}

@@ -99,15 +99,29 @@ fn every_fixture_keeps_every_invariant() {
     }
 }
 
-/// Inputs the fuzzers once broke, kept so they stay fixed.
+/// Inputs the fuzzers once broke, kept in `tests/regressions/` under the
+/// name of the bug each pins, so they stay fixed: every one keeps the
+/// invariants, read as the pipeline fuzz target reads bytes; one with a
+/// `.expected.c` twin plans exactly that result.
 #[test]
-fn fuzz_crashers_stay_fixed() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fuzz-crashers");
+fn fuzz_regressions_stay_fixed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut seen = 0;
     for file in std::fs::read_dir(dir).unwrap() {
         let path = file.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".expected.c") {
+            continue;
+        }
         // As the pipeline target reads bytes: lossy UTF-8 with NULs blanked.
         let bytes = std::fs::read(&path).unwrap();
         let text = String::from_utf8_lossy(&bytes).replace('\0', " ");
-        check_source(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let checked = check_source(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let expected = path.with_file_name(name.replace(".c", ".expected.c"));
+        if let Ok(want) = std::fs::read_to_string(&expected) {
+            assert_eq!(checked.result.as_deref(), Some(want.as_str()), "{name}");
+        }
+        seen += 1;
     }
+    assert_eq!(seen, 11, "every kept regression is checked");
 }
