@@ -1,6 +1,7 @@
-//! The scan pipeline: walk → read and prefilter → parse → facts → summaries
-//! → classify. Files are processed in parallel; results are collected, then
-//! sorted, so output never depends on thread timing.
+//! The scan stage drives `source` and `analyze` over the tree: what to scan
+//! and what a scan yields (here), the steps over the whole tree (`tree`),
+//! one file's parse (`parse`), the callees a function needs summaries of
+//! (`callees`), and the classification of a file (`classify`).
 
 use std::path::PathBuf;
 

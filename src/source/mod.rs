@@ -166,17 +166,6 @@ impl SourceFile {
             error_count,
         }
     }
-
-    /// Mask and parse this file.
-    pub fn parse(self) -> Parsed {
-        let tree = parse_c(&self.masked);
-        let error_count = count_errors(tree.root_node());
-        Parsed {
-            file: self,
-            tree,
-            error_count,
-        }
-    }
 }
 
 /// Count ERROR and MISSING nodes under `root`, descending only into subtrees
