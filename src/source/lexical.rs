@@ -1,25 +1,8 @@
-//! Cheap lexical scans over raw text, used before (or instead of) parsing:
-//! does a file define a function or macro, and which macros write shapes.
+//! Cheap lexical scans over raw text, used before (or instead of) parsing,
+//! on the one tokenizer (`tokens`): does a file define a function or macro,
+//! which macros write shapes, its identifiers, where its code is.
 
-fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// Skip blanks and comments from `i`.
-fn skip_space(t: &[u8], mut i: usize) -> usize {
-    loop {
-        while i < t.len() && t[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if t[i..].starts_with(b"/*") {
-            i = memchr::memmem::find(&t[i + 2..], b"*/").map_or(t.len(), |e| i + 2 + e + 2);
-        } else if t[i..].starts_with(b"//") {
-            i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |e| i + e);
-        } else {
-            return i;
-        }
-    }
-}
+use super::tokens::{closing_paren, is_ident, Lexer, Tok};
 
 /// Whether `text` defines a function or function-like macro called `name`:
 /// `name (...) {` or `#define name(`.
@@ -38,28 +21,14 @@ pub fn defines(text: &str, name: &str) -> bool {
             }
             continue;
         }
-        let open = skip_space(t, end);
-        if t.get(open) != Some(&b'(') {
+        let next = Lexer::at(t, end).next_code();
+        let Some(open) = next.filter(|tok| tok.kind == Tok::Punct(b'(')) else {
             continue;
-        }
-        let mut depth = 0usize;
-        let mut close = None;
-        for (j, &b) in t.iter().enumerate().skip(open) {
-            match b {
-                b'(' => depth += 1,
-                b')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        close = Some(j);
-                        break;
-                    }
-                }
-                b';' | b'{' | b'}' => break,
-                _ => {}
-            }
-        }
-        if let Some(close) = close {
-            if t.get(skip_space(t, close + 1)) == Some(&b'{') {
+        };
+        let stop = |b: u8| matches!(b, b';' | b'{' | b'}');
+        if let Some(close) = closing_paren(t, open.start, usize::MAX, stop) {
+            let body = Lexer::at(t, close + 1).next_code();
+            if body.is_some_and(|tok| tok.kind == Tok::Punct(b'{')) {
                 return true;
             }
         }
@@ -164,38 +133,12 @@ pub fn identifiers(code: &str) -> Vec<&str> {
 /// The identifiers of a piece of code with their byte offsets.
 pub fn identifiers_at(code: &str) -> Vec<(usize, &str)> {
     let t = code.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < t.len() {
-        match t[i] {
-            b'/' if t.get(i + 1) == Some(&b'*') => {
-                i = memchr::memmem::find(&t[i + 2..], b"*/").map_or(t.len(), |e| i + 2 + e + 2);
-            }
-            b'/' if t.get(i + 1) == Some(&b'/') => {
-                i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |e| i + e);
-            }
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < t.len() && t[i] != q && t[i] != b'\n' {
-                    i += if t[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b if is_ident(b) => {
-                let start = i;
-                while i < t.len() && is_ident(t[i]) {
-                    i += 1;
-                }
-                // `@TYPE@` is a template token of a `.c.src` file, not a name.
-                let template = start > 0 && t[start - 1] == b'@' && t.get(i) == Some(&b'@');
-                if !t[start].is_ascii_digit() && !template {
-                    out.push((start, &code[start..i]));
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    out
+    Lexer::new(t)
+        .filter(|tok| tok.kind == Tok::Word && !t[tok.start].is_ascii_digit())
+        // `@TYPE@` is a template token of a `.c.src` file, not a name.
+        .filter(|tok| !(tok.start > 0 && t[tok.start - 1] == b'@' && t.get(tok.end) == Some(&b'@')))
+        .map(|tok| (tok.start, &code[tok.start..tok.end]))
+        .collect()
 }
 
 /// Whether `pos` is in code as the text is written: not inside a comment,
@@ -223,33 +166,16 @@ impl CodeMap {
 
     /// The ranges that start before `upto`.
     fn scan(text: &str, upto: usize) -> CodeMap {
-        let t = text.as_bytes();
-        let mut ranges = Vec::new();
-        let mut i = 0;
-        while i < upto.min(t.len()) {
-            let start = i;
-            match t[i] {
-                b'/' if t.get(i + 1) == Some(&b'*') => {
-                    i = memchr::memmem::find(&t[i + 2..], b"*/")
-                        .map_or(usize::MAX, |e| i + 2 + e + 2);
+        let ranges = Lexer::new(text.as_bytes())
+            .take_while(|tok| tok.start < upto)
+            .filter_map(|tok| match tok.kind {
+                Tok::BlockComment { closed: false } => Some((tok.start, usize::MAX)),
+                Tok::BlockComment { .. } | Tok::LineComment | Tok::Literal => {
+                    Some((tok.start, tok.end))
                 }
-                b'/' if t.get(i + 1) == Some(&b'/') => {
-                    i = memchr::memchr(b'\n', &t[i..]).map_or(t.len(), |e| i + e);
-                }
-                q @ (b'"' | b'\'') => {
-                    i += 1;
-                    while i < t.len() && t[i] != q && t[i] != b'\n' {
-                        i += if t[i] == b'\\' { 2 } else { 1 };
-                    }
-                    i += 1;
-                }
-                _ => {
-                    i += 1;
-                    continue;
-                }
-            }
-            ranges.push((start, i));
-        }
+                _ => None,
+            })
+            .collect();
         CodeMap { ranges }
     }
 

@@ -8,6 +8,8 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use super::tokens::{closing_paren, is_ident};
+
 /// Macros that expand to nothing useful for parsing: blanked.
 const BLANK: &[&str] = &[
     "NPY_NO_EXPORT",
@@ -108,13 +110,8 @@ fn mask_template_tokens(out: &mut [u8]) {
     }
 }
 
-fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
 fn is_word_boundary(text: &[u8], start: usize, end: usize) -> bool {
-    (start == 0 || !is_ident_byte(text[start - 1]))
-        && (end == text.len() || !is_ident_byte(text[end]))
+    (start == 0 || !is_ident(text[start - 1])) && (end == text.len() || !is_ident(text[end]))
 }
 
 /// Whether `pos` is on a preprocessor line (`#define NPY_INLINE inline` must
@@ -137,21 +134,8 @@ fn arg_list_end(text: &[u8], pos: usize) -> Option<usize> {
     if text.get(i) != Some(&b'(') {
         return None;
     }
-    let mut depth = 0usize;
     // Attribute arguments are short; a missing `)` must not blank a whole file.
-    for (j, &b) in text.iter().enumerate().skip(i).take(512) {
-        match b {
-            b'(' => depth += 1,
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(j + 1);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+    closing_paren(text, i, 512, |_| false).map(|close| close + 1)
 }
 
 /// Spaces over `start..end`, keeping newlines so line numbers stay true.

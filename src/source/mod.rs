@@ -3,6 +3,7 @@
 pub mod lexical;
 mod mask;
 pub mod outline;
+pub mod tokens;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

@@ -4,6 +4,8 @@
 //! outline is unsure — unbalanced braces, a preprocessor branch that opens
 //! or closes a block — there is no outline, and the whole file is parsed.
 
+use super::tokens::{closing_paren, is_ident, Lexer, Tok};
+
 /// A top-level function definition: its name and byte range (from the end
 /// of the previous top-level item to its closing brace).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,10 +13,6 @@ pub struct Function {
     pub name: String,
     pub start: usize,
     pub end: usize,
-}
-
-fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// The top-level function definitions of `text` (masked: attribute macros
@@ -31,29 +29,18 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
     let mut conditions: Vec<(usize, Option<isize>)> = Vec::new();
     let mut at_line_start = true;
     let mut extern_c = 0usize;
-    let mut i = 0usize;
-    let n = text.len();
-    while i < n {
-        let b = text[i];
-        match b {
-            b'\n' => {
+    let mut lexer = Lexer::new(text);
+    while let Some(tok) = lexer.next() {
+        let i = tok.start;
+        match tok.kind {
+            Tok::Newline => {
                 at_line_start = true;
-                i += 1;
                 continue;
             }
-            b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b' => {
-                i += 1;
-                continue;
+            Tok::Space | Tok::Punct(b'\x0b') | Tok::LineComment | Tok::BlockComment { .. } => {
+                continue
             }
-            b'/' if text.get(i + 1) == Some(&b'/') => {
-                i = memchr::memchr(b'\n', &text[i..]).map_or(n, |e| i + e);
-                continue;
-            }
-            b'/' if text.get(i + 1) == Some(&b'*') => {
-                i = memchr::memmem::find(&text[i + 2..], b"*/").map_or(n, |e| i + 2 + e + 2);
-                continue;
-            }
-            b'#' if at_line_start => {
+            Tok::Punct(b'#') if at_line_start => {
                 let end = directive_end(text, i);
                 let word = directive(&text[i + 1..end]);
                 depth = conditional(word, depth, &mut conditions)?;
@@ -61,45 +48,41 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
                     item_start = end;
                     last_sig = None;
                 }
-                i = end;
+                lexer.seek(end);
                 continue;
             }
-            b'"' | b'\'' => {
-                i = literal_end(text, i)?;
+            Tok::Literal => {
                 at_line_start = false;
                 continue;
             }
             _ => {}
         }
         at_line_start = false;
-        match b {
-            b'{' if depth == 0 && is_extern_c(&text[item_start..i]) => {
+        match tok.kind {
+            Tok::Punct(b'{') if depth == 0 && is_extern_c(&text[item_start..i]) => {
                 // `extern "C" {` only wraps declarations: see through it.
                 extern_c += 1;
                 item_start = i + 1;
                 last_sig = None;
-                i += 1;
                 continue;
             }
-            b'{' => {
+            Tok::Punct(b'{') => {
                 if depth == 0 {
                     body_start = (last_sig.map(|p| text[p]) == Some(b')')).then_some(i);
                 }
                 depth += 1;
             }
-            b'}' if depth == 0 && extern_c > 0 => {
+            Tok::Punct(b'}') if depth == 0 && extern_c > 0 => {
                 extern_c -= 1;
                 item_start = i + 1;
                 last_sig = None;
-                i += 1;
                 continue;
             }
-            b'}' => {
+            Tok::Punct(b'}') => {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 {
                     if let Some(body) = body_start.take() {
-                        let name = function_name(&text[item_start..body]);
-                        if let Some(name) = name {
+                        if let Some(name) = function_name(&text[item_start..body]) {
                             out.push(Function {
                                 name,
                                 start: item_start,
@@ -108,23 +91,20 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
                         }
                         item_start = i + 1;
                         last_sig = None;
-                        i += 1;
                         continue;
                     }
                 }
             }
-            b';' if depth == 0 => {
+            Tok::Punct(b';') if depth == 0 => {
                 item_start = i + 1;
                 last_sig = None;
-                i += 1;
                 continue;
             }
             _ => {}
         }
         if depth == 0 {
-            last_sig = Some(i);
+            last_sig = Some(tok.end - 1);
         }
-        i += 1;
     }
     (depth == 0 && extern_c == 0 && conditions.is_empty()).then_some(out)
 }
@@ -202,21 +182,6 @@ fn directive(line: &[u8]) -> &str {
     &s[..end]
 }
 
-/// The end of a string or character literal starting at `start`.
-fn literal_end(text: &[u8], start: usize) -> Option<usize> {
-    let quote = text[start];
-    let mut i = start + 1;
-    while i < text.len() {
-        match text[i] {
-            b'\\' => i += 2,
-            b'\n' => return Some(i),
-            c if c == quote => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-    Some(text.len())
-}
-
 /// The declared name in a function header: the identifier before the
 /// first top-level `(`, looking inside a parenthesised declarator
 /// (`(*name(int))(void)`, a function returning a function pointer).
@@ -248,73 +213,34 @@ enum Step<'a> {
 
 fn name_step(header: &[u8]) -> Step<'_> {
     let mut depth = 0i32;
-    let mut i = 0;
     let mut last_ident: Option<&[u8]> = None;
-    while i < header.len() {
-        let b = header[i];
-        if b == b'/' && header.get(i + 1) == Some(&b'*') {
-            i = memchr::memmem::find(&header[i + 2..], b"*/")
-                .map_or(header.len(), |e| i + 2 + e + 2);
-            continue;
-        }
-        if is_ident(b) && !b.is_ascii_digit() {
-            let s = i;
-            while i < header.len() && is_ident(header[i]) {
-                i += 1;
+    for tok in Lexer::new(header) {
+        match tok.kind {
+            Tok::Word if !header[tok.start].is_ascii_digit() => {
+                last_ident = Some(&header[tok.start..tok.end]);
             }
-            last_ident = Some(&header[s..i]);
-            continue;
-        }
-        if b == b'(' {
-            if depth == 0 {
-                // `(*name(int))(void)` or `(name)(int)`: a parenthesised
-                // declarator, followed by the parameters of what it
-                // returns; the function's name is inside.
-                if let Some(close) = closing_paren(header, i) {
-                    let next = header[close + 1..]
-                        .iter()
-                        .position(|c| !c.is_ascii_whitespace())
-                        .map(|p| header[close + 1 + p]);
-                    if next == Some(b'(') {
-                        return Step::Inside(&header[i + 1..close]);
+            Tok::Punct(b'(') => {
+                if depth == 0 {
+                    // `(*name(int))(void)` or `(name)(int)`: a parenthesised
+                    // declarator, followed by the parameters of what it
+                    // returns; the function's name is inside.
+                    if let Some(close) = closing_paren(header, tok.start, usize::MAX, |_| false) {
+                        let next = Lexer::at(header, close + 1).next_code();
+                        if next.is_some_and(|t| t.kind == Tok::Punct(b'(')) {
+                            return Step::Inside(&header[tok.start + 1..close]);
+                        }
+                    }
+                    if let Some(name) = last_ident {
+                        return Step::Name(String::from_utf8_lossy(name).into_owned());
                     }
                 }
-                if let Some(name) = last_ident {
-                    return Step::Name(String::from_utf8_lossy(name).into_owned());
-                }
+                depth += 1;
             }
-            depth += 1;
-        } else if b == b')' {
-            depth -= 1;
-        }
-        i += 1;
-    }
-    Step::Nothing
-}
-
-/// The `)` matching the `(` at `open`, past block comments as
-/// `name_step` reads them.
-fn closing_paren(t: &[u8], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = open;
-    while i < t.len() {
-        match t[i] {
-            b'/' if t.get(i + 1) == Some(&b'*') => {
-                i = memchr::memmem::find(&t[i + 2..], b"*/").map_or(t.len(), |e| i + 2 + e + 2);
-                continue;
-            }
-            b'(' => depth += 1,
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
+            Tok::Punct(b')') => depth -= 1,
             _ => {}
         }
-        i += 1;
     }
-    None
+    Step::Nothing
 }
 
 /// The last identifier in `t`.

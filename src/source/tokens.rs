@@ -1,0 +1,217 @@
+//! The one C tokenizer behind every scan of raw text before (or instead of)
+//! parsing: the lexical outline, the search for definitions, identifiers,
+//! where comments and strings are, attribute-macro argument lists. It does
+//! not expand macros or join continued lines; it knows just enough C to
+//! tell code from comments and literals: `/* */` (unterminated: to the
+//! end), `//` (to the end of the line), `"..."` and `'...'` (backslash
+//! escapes; unterminated: to the end of the line), runs of identifier
+//! bytes, blanks, newlines, and every other byte on its own.
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tok {
+    /// Spaces, tabs, carriage returns, form feeds.
+    Space,
+    Newline,
+    LineComment,
+    BlockComment {
+        closed: bool,
+    },
+    /// A string or character literal.
+    Literal,
+    /// A run of `[A-Za-z0-9_]`: an identifier, a keyword, or a number.
+    Word,
+    /// Any other byte (punctuation, `#`, a byte of a multi-byte character,
+    /// a vertical tab).
+    Punct(u8),
+}
+
+impl Tok {
+    /// Comments and blanks: what separates code.
+    pub fn is_trivia(self) -> bool {
+        matches!(
+            self,
+            Tok::Space | Tok::Newline | Tok::LineComment | Tok::BlockComment { .. }
+        )
+    }
+}
+
+/// A token: its kind and byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub kind: Tok,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Whether `b` can be part of an identifier (or a number).
+pub fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Tokens of a text, from a position on.
+#[derive(Debug, Clone)]
+pub struct Lexer<'t> {
+    text: &'t [u8],
+    pos: usize,
+}
+
+impl<'t> Lexer<'t> {
+    pub fn new(text: &'t [u8]) -> Self {
+        Lexer { text, pos: 0 }
+    }
+
+    /// Tokens from `pos` on.
+    pub fn at(text: &'t [u8], pos: usize) -> Self {
+        Lexer { text, pos }
+    }
+
+    /// Go on from `pos` (past a preprocessor line, say).
+    pub fn seek(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    /// The next token that is not trivia.
+    pub fn next_code(&mut self) -> Option<Token> {
+        self.find(|t| !t.kind.is_trivia())
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        let t = self.text;
+        let start = self.pos;
+        let b = *t.get(start)?;
+        let (kind, end) = match b {
+            b'/' if t.get(start + 1) == Some(&b'*') => {
+                match memchr::memmem::find(&t[start + 2..], b"*/") {
+                    Some(e) => (Tok::BlockComment { closed: true }, start + 2 + e + 2),
+                    None => (Tok::BlockComment { closed: false }, t.len()),
+                }
+            }
+            b'/' if t.get(start + 1) == Some(&b'/') => (
+                Tok::LineComment,
+                memchr::memchr(b'\n', &t[start..]).map_or(t.len(), |e| start + e),
+            ),
+            b'"' | b'\'' => (Tok::Literal, literal_end(t, start)),
+            b'\n' => (Tok::Newline, start + 1),
+            b' ' | b'\t' | b'\r' | b'\x0c' => {
+                let n = t[start..]
+                    .iter()
+                    .take_while(|&&c| matches!(c, b' ' | b'\t' | b'\r' | b'\x0c'))
+                    .count();
+                (Tok::Space, start + n)
+            }
+            b if is_ident(b) => {
+                let n = t[start..].iter().take_while(|&&c| is_ident(c)).count();
+                (Tok::Word, start + n)
+            }
+            b => (Tok::Punct(b), start + 1),
+        };
+        self.pos = end;
+        Some(Token { kind, start, end })
+    }
+}
+
+/// The end of a string or character literal starting at `start`: after
+/// its closing quote, or at the end of its line when it has none (a
+/// backslash escapes the next byte, a newline too).
+fn literal_end(t: &[u8], start: usize) -> usize {
+    let quote = t[start];
+    let mut i = start + 1;
+    while i < t.len() {
+        match t[i] {
+            b'\\' => i += 2,
+            b'\n' => return i,
+            c if c == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    t.len()
+}
+
+/// The `)` matching the `(` at `open` (comments and literals skipped), or
+/// `None` when there is none before `limit` bytes or a byte `stop` accepts.
+pub fn closing_paren(
+    text: &[u8],
+    open: usize,
+    limit: usize,
+    stop: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let mut depth = 0usize;
+    for tok in Lexer::at(text, open) {
+        if tok.start >= open.saturating_add(limit) {
+            return None;
+        }
+        match tok.kind {
+            Tok::Punct(b'(') => depth += 1,
+            Tok::Punct(b')') => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(tok.start);
+                }
+            }
+            Tok::Punct(b) if stop(b) => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(Tok, &str)> {
+        Lexer::new(text.as_bytes())
+            .map(|t| (t.kind, &text[t.start..t.end]))
+            .collect()
+    }
+
+    #[test]
+    fn comments_literals_words_and_punctuation() {
+        assert_eq!(
+            kinds("a_1 /* x */ \"s\\\"\" 'c'// end\n#"),
+            [
+                (Tok::Word, "a_1"),
+                (Tok::Space, " "),
+                (Tok::BlockComment { closed: true }, "/* x */"),
+                (Tok::Space, " "),
+                (Tok::Literal, "\"s\\\"\""),
+                (Tok::Space, " "),
+                (Tok::Literal, "'c'"),
+                (Tok::LineComment, "// end"),
+                (Tok::Newline, "\n"),
+                (Tok::Punct(b'#'), "#"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_things_end_where_a_compiler_would_stop() {
+        assert_eq!(
+            kinds("/* open"),
+            [(Tok::BlockComment { closed: false }, "/* open")]
+        );
+        assert_eq!(
+            kinds("\"open\nx"),
+            [
+                (Tok::Literal, "\"open"),
+                (Tok::Newline, "\n"),
+                (Tok::Word, "x")
+            ]
+        );
+        // A backslash before the newline continues the literal.
+        assert_eq!(kinds("'a\\\nb'")[0], (Tok::Literal, "'a\\\nb'"));
+    }
+
+    #[test]
+    fn parentheses_match_past_comments_and_literals() {
+        let t = b"f(a /* ) */, \")\", (b)) x";
+        assert_eq!(closing_paren(t, 1, usize::MAX, |_| false), Some(21));
+        assert_eq!(closing_paren(b"(a; b)", 0, usize::MAX, |b| b == b';'), None);
+        assert_eq!(closing_paren(b"(aaaa)", 0, 3, |_| false), None);
+    }
+}
