@@ -166,14 +166,12 @@ impl CodeMap {
 
     /// The ranges that start before `upto`.
     fn scan(text: &str, upto: usize) -> CodeMap {
-        let ranges = Lexer::new(text.as_bytes())
+        let mut lexer = Lexer::new(text.as_bytes());
+        let ranges = std::iter::from_fn(|| lexer.next_non_code())
             .take_while(|tok| tok.start < upto)
-            .filter_map(|tok| match tok.kind {
-                Tok::BlockComment { closed: false } => Some((tok.start, usize::MAX)),
-                Tok::BlockComment { .. } | Tok::LineComment | Tok::Literal => {
-                    Some((tok.start, tok.end))
-                }
-                _ => None,
+            .map(|tok| match tok.kind {
+                Tok::BlockComment { closed: false } => (tok.start, usize::MAX),
+                _ => (tok.start, tok.end),
             })
             .collect();
         CodeMap { ranges }

@@ -33,6 +33,14 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
     while let Some(tok) = lexer.next() {
         let i = tok.start;
         match tok.kind {
+            // The common case first: a word is significant, nothing more.
+            Tok::Word => {
+                at_line_start = false;
+                if depth == 0 {
+                    last_sig = Some(tok.end - 1);
+                }
+                continue;
+            }
             Tok::Newline => {
                 at_line_start = true;
                 continue;
