@@ -159,17 +159,24 @@ impl Prefilter {
     }
 }
 
+/// The macros that give an array's shape storage (DESIGN §2); the analysis
+/// reads them from `analyze::api`, which re-exports these.
+pub const DIMS_SOURCES: &[&str] = &["PyArray_DIMS", "PyArray_SHAPE"];
+/// The macro that gives an array's strides storage (`--strides`).
+pub const STRIDES_SOURCE: &str = "PyArray_STRIDES";
+/// The type through which every `->dimensions` write on an ndarray goes.
+pub const FIELDS_TYPE: &str = "PyArrayObject_fields";
+
 /// The names a file (or a function) must mention to hold a hit: the shape
 /// sources, `PyArray_STRIDES` with `--strides`, and `extra` macro names.
 /// `PyArrayObject_fields` covers every `->dimensions` write on an ndarray:
 /// it goes through a cast or a variable of that type. The one list the
 /// prefilter, the outline and the macro scan share.
 pub fn needles(extra: &[String], strides: bool) -> Vec<String> {
-    let mut needles: Vec<String> = ["PyArray_DIMS", "PyArray_SHAPE", "PyArrayObject_fields"]
-        .map(String::from)
-        .to_vec();
+    let mut needles: Vec<String> = DIMS_SOURCES.iter().map(|s| s.to_string()).collect();
+    needles.push(FIELDS_TYPE.to_string());
     if strides {
-        needles.push("PyArray_STRIDES".to_string());
+        needles.push(STRIDES_SOURCE.to_string());
     }
     needles.extend(extra.iter().cloned());
     needles

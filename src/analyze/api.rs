@@ -3,6 +3,15 @@
 //! its shape. Every list is semantics of a documented API, never the names
 //! of the functions being classified.
 
+/// Shape sources and the ndarray fields type: defined with the prefilter
+/// that searches for them (the earlier stage), known here like the rest.
+pub use crate::discover::{DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
+
+/// Accessors that read one slot of the shape (`PyArray_DIM(X, i)`) and of
+/// the strides.
+pub const DIM_READER: &str = "PyArray_DIM";
+pub const STRIDE_READER: &str = "PyArray_STRIDE";
+
 /// Fields of an ndarray whose replacement is an in-place metadata change.
 pub const META_FIELDS: &[&str] = &["nd", "dimensions", "strides", "descr", "data"];
 
@@ -203,4 +212,91 @@ pub fn c_constant(id: &str) -> bool {
         id.strip_suffix(suffix)
             .is_some_and(|base| LIMIT_TYPES.contains(&base))
     })
+}
+
+/// Names the C library or the CPython C API define: a C extension cannot
+/// define them too, so they are never looked for in the tree.
+pub fn reserved(name: &str) -> bool {
+    const LIBC: &[&str] = &[
+        "malloc",
+        "calloc",
+        "realloc",
+        "free",
+        "memcpy",
+        "memmove",
+        "memset",
+        "memcmp",
+        "strlen",
+        "strcmp",
+        "strncmp",
+        "strcpy",
+        "strncpy",
+        "strcat",
+        "strchr",
+        "strstr",
+        "printf",
+        "fprintf",
+        "sprintf",
+        "snprintf",
+        "vsnprintf",
+        "puts",
+        "fputs",
+        "fwrite",
+        "fread",
+        "fopen",
+        "fclose",
+        "abort",
+        "exit",
+        "qsort",
+        "bsearch",
+        "abs",
+        "labs",
+    ];
+    const CPYTHON: &[&str] = &[
+        "Py_",
+        "PyErr_",
+        "PyObject_",
+        "PyLong_",
+        "PyFloat_",
+        "PyComplex_",
+        "PyBool_",
+        "PyTuple_",
+        "PyList_",
+        "PyDict_",
+        "PySet_",
+        "PyFrozenSet_",
+        "PyUnicode_",
+        "PyBytes_",
+        "PyByteArray_",
+        "PySlice_",
+        "PyMem_",
+        "PyType_",
+        "PyCapsule_",
+        "PyNumber_",
+        "PySequence_",
+        "PyMapping_",
+        "PyIter_",
+        "PyArg_",
+        "PyBuffer_",
+        "PyOS_",
+        "PyEval_",
+        "PyThread_",
+        "PyGILState_",
+        "PyImport_",
+        "PyModule_",
+        "PyCFunction_",
+        "PyMethod_",
+        "PyThreadState_",
+        "PyInterpreterState_",
+        "PyWeakref_",
+        "PySys_",
+        "PyMemoryView_",
+        "PyCell_",
+        "PyCode_",
+        "PyFrame_",
+        "PyContext_",
+        "PyVectorcall_",
+        "PyStructSequence_",
+    ];
+    LIBC.contains(&name) || CPYTHON.iter().any(|p| name.starts_with(p))
 }

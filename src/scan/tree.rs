@@ -12,10 +12,11 @@ use std::time::Instant;
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
-use super::callees::{merge_summaries, reserved};
+use super::callees::merge_summaries;
 use super::classify::classify_file;
 use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
 use super::{shape_macros_in, Scan, ScanOptions, ScannedFile, Stats};
+use crate::analyze::api::reserved;
 use crate::analyze::summary::{MacroSummary, Summaries};
 use crate::discover::{self, Prefilter, WalkOptions};
 use crate::error::Error;

@@ -2,6 +2,7 @@
 
 use tree_sitter::Node;
 
+use crate::analyze::api::{DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
 use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_casts, strip_parens, F};
 use crate::analyze::{Kind, Ndim};
 use crate::span::Span;
@@ -58,8 +59,8 @@ impl<'a> Walker<'a> {
     /// The kind of storage a source macro returns, if `name` is one.
     pub(super) fn source_macro(&self, name: &str) -> Option<Kind> {
         match name {
-            "PyArray_DIMS" | "PyArray_SHAPE" => Some(Kind::Dims),
-            "PyArray_STRIDES" if self.sources.strides => Some(Kind::Strides),
+            _ if DIMS_SOURCES.contains(&name) => Some(Kind::Dims),
+            STRIDES_SOURCE if self.sources.strides => Some(Kind::Strides),
             _ if self.sources.dims_macros.iter().any(|m| m == name) => Some(Kind::Dims),
             _ => None,
         }
@@ -83,7 +84,7 @@ impl<'a> Walker<'a> {
                     .text(base.child_by_field_id(F.r#type)?)
                     .split_whitespace()
                     .collect();
-                if ty == "PyArrayObject_fields*" {
+                if ty.strip_suffix('*') == Some(FIELDS_TYPE) {
                     Some(self.array_id(base.child_by_field_id(F.value)?))
                 } else {
                     None

@@ -2,7 +2,7 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::api::META_FIELDS;
+use crate::analyze::api::{DIM_READER, FIELDS_TYPE, META_FIELDS, STRIDE_READER};
 use crate::analyze::syntax::{call_args, callee, declarator_name, strip_casts, strip_parens, F};
 use crate::analyze::Kind;
 use crate::span::Span;
@@ -46,7 +46,7 @@ impl<'a> Walker<'a> {
                 Some(declarator)
             };
             let is_ptr = inner.is_some_and(|d| d.kind_name() == "pointer_declarator");
-            if type_text == "PyArrayObject_fields" && is_ptr {
+            if type_text == FIELDS_TYPE && is_ptr {
                 self.fields_vars.insert(name.clone());
             } else {
                 // A new declaration shadows any earlier meaning of the name.
@@ -128,8 +128,8 @@ impl<'a> Walker<'a> {
         let value = strip_casts(value);
         if value.kind_name() == "call_expression" {
             let kind = match callee(value, self.src)? {
-                "PyArray_DIM" => Kind::Dims,
-                "PyArray_STRIDE" if self.sources.strides => Kind::Strides,
+                DIM_READER => Kind::Dims,
+                STRIDE_READER if self.sources.strides => Kind::Strides,
                 _ => return None,
             };
             let args = call_args(value);

@@ -2,6 +2,7 @@
 
 use tree_sitter::Node;
 
+use crate::analyze::api::FIELDS_TYPE;
 use crate::analyze::syntax::{
     callee, callee_is_plain, declarator_name, first_named, strip_casts, text, Preorder, F,
 };
@@ -56,7 +57,7 @@ impl<'a> Walker<'a> {
             // `const npy_intp *p` and `npy_intp const *p`: the pointee is const.
             let before = &self.text(decl)[..declarator.start_byte() - decl.start_byte()];
             let const_pointee = before.split_whitespace().any(|t| t == "const");
-            if type_text == "PyArrayObject_fields" && is_ptr {
+            if type_text == FIELDS_TYPE && is_ptr {
                 self.fields_vars.insert(name.clone());
             }
             let writable_ptr = is_ptr && !const_pointee;
