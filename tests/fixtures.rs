@@ -50,19 +50,6 @@ fn catch(check: impl FnOnce() + std::panic::UnwindSafe) -> Result<(), Failed> {
     })
 }
 
-/// Copy a fixture's inputs (not its expected outputs) to a fresh directory.
-fn inputs(dir: &Path) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        if !name.starts_with("expected") && name != "args" && path.is_file() {
-            fs::copy(&path, tmp.path().join(&name)).unwrap();
-        }
-    }
-    tmp
-}
-
 /// What each input should look like after `--apply`.
 fn expected(dir: &Path, name: &str) -> Vec<u8> {
     let twin = dir.join(name.replacen("input", "expected", 1));

@@ -4,22 +4,8 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
 use common::*;
-
-/// Copy a fixture's inputs (not its expected outputs) to a fresh directory.
-fn inputs(dir: &Path) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        if !name.starts_with("expected") && name != "args" && path.is_file() {
-            fs::copy(&path, tmp.path().join(&name)).unwrap();
-        }
-    }
-    tmp
-}
 
 #[test]
 fn a_plan_that_fails_its_check_is_refused_and_nothing_is_written() {

@@ -183,3 +183,16 @@ pub fn fixture_source(name: &str) -> String {
 pub fn fixture_file(name: &str, file: &str) -> Vec<u8> {
     std::fs::read(repo().join("fixtures").join(name).join(file)).unwrap()
 }
+
+/// Copy a fixture's inputs (not its expected outputs) to a fresh directory.
+pub fn inputs(dir: &Path) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.starts_with("expected") && name != "args" && path.is_file() {
+            std::fs::copy(&path, tmp.path().join(&name)).unwrap();
+        }
+    }
+    tmp
+}
