@@ -8,7 +8,7 @@ use aho_corasick::AhoCorasick;
 use crate::analyze::summary::FnSummary;
 use crate::analyze::{self, Facts};
 use crate::source::lexical::Define;
-use crate::source::{self, outline, Masker, SourceFile};
+use crate::source::{self, Masker};
 use crate::span::LineIndex;
 
 use super::callees::{needed_by, passes_storage, storage_callees, writes_itself};
@@ -121,32 +121,12 @@ pub(super) fn process(
 ) -> Processed {
     let opts = cx.opts;
     let rel = source::relative(&path, &opts.root);
-    let mut masked = cx.masker.mask(&text, source::is_template(&path));
-    let mut blanked = Vec::new();
-    let mut skip = Vec::new();
-    if let Some(functions) = outline::functions(&masked) {
-        for f in functions {
-            let wanted = match keep {
-                Keep::Hits(names) => {
-                    names.contains(&f.name) || cx.hits.is_match(&masked[f.start..f.end])
-                }
-                Keep::Only(names) => names.contains(&f.name),
-            };
-            if !wanted {
-                // Blanked as well as skipped: no text lookup can see it.
-                outline::blank(&mut masked, f.start, f.end);
-                skip.push(f.start..f.end);
-                blanked.push(f.name);
-            }
-        }
-    }
-    let file = SourceFile {
-        path: path.clone(),
-        rel: rel.clone(),
-        text,
-        masked,
+    let wanted = |name: &str, code: &[u8]| match keep {
+        Keep::Hits(names) => names.contains(name) || cx.hits.is_match(code),
+        Keep::Only(names) => names.contains(name),
     };
-    let parsed = file.parse_skipping(&skip);
+    let (parsed, blanked) =
+        source::parse_functions(&cx.masker, path.clone(), rel.clone(), text, wanted);
     let facts = analyze::file_facts(&parsed, opts.sources());
     let lines = LineIndex::new(&parsed.file.text);
     let mut summaries = Vec::new();

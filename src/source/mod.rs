@@ -1,4 +1,6 @@
-//! Source files: reading them safely, masking, and parsing with tree-sitter-c.
+//! Source files: reading and decoding them safely, masking, the one C
+//! tokenizer and the lexical scans on it, the outline of top-level
+//! functions, and parsing (only the functions wanted) with tree-sitter-c.
 
 pub mod lexical;
 mod mask;
@@ -167,6 +169,38 @@ impl SourceFile {
             error_count,
         }
     }
+}
+
+/// Read a file as the analysis needs it: mask it, and parse only the
+/// top-level functions `wanted` accepts (by name and masked code) — all of
+/// them when the outline is unsure. The others are blanked as well as
+/// skipped, so no text lookup can see them; their names come back too.
+pub fn parse_functions(
+    masker: &Masker,
+    path: PathBuf,
+    rel: String,
+    text: String,
+    wanted: impl Fn(&str, &[u8]) -> bool,
+) -> (Parsed, Vec<String>) {
+    let mut masked = masker.mask(&text, is_template(&path));
+    let mut blanked = Vec::new();
+    let mut skip = Vec::new();
+    if let Some(functions) = outline::functions(&masked) {
+        for f in functions {
+            if !wanted(&f.name, &masked[f.start..f.end]) {
+                outline::blank(&mut masked, f.start, f.end);
+                skip.push(f.start..f.end);
+                blanked.push(f.name);
+            }
+        }
+    }
+    let file = SourceFile {
+        path,
+        rel,
+        text,
+        masked,
+    };
+    (file.parse_skipping(&skip), blanked)
 }
 
 /// Count ERROR and MISSING nodes under `root`, descending only into subtrees
