@@ -72,12 +72,20 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Action::Commit => Some(git::open(&opts.paths[0])?),
         _ => None,
     };
+    if let Some(repo) = &repo {
+        // A run killed midway is settled before anything is read.
+        for note in git::recover(repo)? {
+            let _ = writeln!(std::io::stderr(), "dims-fix: {note}");
+        }
+    }
     let commit_opts = git::CommitOptions {
         branch: cli.branch.clone(),
         force_branch: cli.force_branch,
         author: cli.author.clone(),
         signoff: cli.signoff,
+        force: cli.force,
     };
+    let write_opts = apply::WriteOptions { force: cli.force };
     if let Some(author) = &cli.author {
         git::parse_identity(author)?;
     }
@@ -97,14 +105,36 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             }
             if let Some(sub) = git::submodule_of(repo, &file.path) {
                 plan.new_text = None;
-                plan.refused = Some(format!(
-                    "inside submodule {sub}; run dims-fix --commit there"
-                ));
+                plan.refused = Some(format!("inside {sub}; run dims-fix --commit there"));
+            }
+        }
+    }
+    if cli.action() != Action::DryRun {
+        // Reached through a link that --follow followed: read, never written.
+        for (file, plan) in scan.files.iter().zip(plans.iter_mut()) {
+            if plan.new_text.is_some() && discover::outside(&file.path, &opts.paths) {
+                plan.new_text = None;
+                plan.refused = Some(
+                    "outside the scanned paths (reached through a symbolic link); not written"
+                        .to_string(),
+                );
             }
         }
     }
 
-    let mut stdout = anstream::AutoStream::new(std::io::stdout(), color);
+    // The diff and JSON go out byte for byte (a patch must apply): never
+    // through a stream that strips escape sequences. Colour is added only
+    // when it is on, and control characters escaped only on a terminal.
+    let mut stdout = std::io::stdout().lock();
+    let stdout_terminal = std::io::IsTerminal::is_terminal(&stdout);
+    let stdout_color = match color {
+        ColorChoice::Auto => matches!(
+            anstream::AutoStream::choice(&std::io::stdout()),
+            ColorChoice::Always | ColorChoice::AlwaysAnsi
+        ),
+        ColorChoice::Always | ColorChoice::AlwaysAnsi => true,
+        ColorChoice::Never => false,
+    };
     let mut stderr = anstream::AutoStream::new(std::io::stderr(), color);
     let mut failed = false;
     let mut applied = vec![false; scan.files.len()];
@@ -113,12 +143,21 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     } else {
         Vec::new()
     };
+    if let (Some(dir), false) = (&cli.patch_dir, series.is_empty()) {
+        // Before any commit: a patch directory that cannot be written
+        // must stop the run while nothing has changed.
+        series::check_patch_dir(dir, &series)?;
+    }
+    // From here on a failure after a change is reported as partial (exit 4).
+    let mut changed_something = false;
     let mut commit_ids: Option<Vec<String>> = None;
     if let Some(repo) = &repo {
+        testhook::pause("before-commit");
         if series.is_empty() {
             let _ = writeln!(stderr, "dims-fix: nothing to commit");
         } else {
             let ids = git::commit_series(repo, &series, &commit_opts)?;
+            changed_something = true;
             for (id, step) in ids.iter().zip(&series) {
                 let _ = writeln!(
                     stderr,
@@ -135,7 +174,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     }
     if let Some(dir) = &cli.patch_dir {
         if !series.is_empty() {
-            let author = git::identity(repo.as_ref(), cli.author.as_deref(), "AUTHOR")?;
+            let author = git::identity(repo.as_ref(), cli.author.as_deref(), "AUTHOR")
+                .map_err(|e| after_changes(e, changed_something))?;
             let date = time::OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc2822)
                 .unwrap_or_default();
@@ -145,7 +185,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                 &author.to_string(),
                 &date,
                 commit_ids.as_deref(),
-            )?;
+            )
+            .map_err(|e| after_changes(e, changed_something))?;
             let _ = writeln!(
                 stderr,
                 "dims-fix: wrote {} patches to {}",
@@ -158,14 +199,15 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         testhook::pause("before-write");
         for (i, (file, plan)) in scan.files.iter().zip(&plans).enumerate() {
             let Some(new) = &plan.new_text else { continue };
-            match apply::write_atomically(&file.path, &file.text, new) {
+            let name = quote::visible(&quote::path(&file.rel)).into_owned();
+            match apply::write_atomically(&file.path, &file.text, new, write_opts) {
                 Ok(()) => {
                     applied[i] = true;
+                    changed_something = true;
                     let n = plan.changes.len();
                     let _ = writeln!(
                         stderr,
-                        "dims-fix: wrote {} ({n} change{})",
-                        file.rel,
+                        "dims-fix: wrote {name} ({n} change{})",
                         if n == 1 { "" } else { "s" }
                     );
                 }
@@ -173,9 +215,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     failed = true;
                     let _ = writeln!(
                         stderr,
-                        "dims-fix: {}: changed since it was read; not written (run dims-fix again)",
-                        file.rel
+                        "dims-fix: {name}: changed since it was read; not written (run dims-fix again)"
                     );
+                }
+                Err(Error::NotWritten { reason, .. }) => {
+                    failed = true;
+                    let _ = writeln!(stderr, "dims-fix: {name}: {reason}; not written");
                 }
                 Err(e) => {
                     failed = true;
@@ -187,7 +232,11 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     for (file, plan) in scan.files.iter().zip(&plans) {
         if let Some(why) = &plan.refused {
             failed = true;
-            let _ = writeln!(stderr, "dims-fix: {}: {why}", file.rel);
+            let _ = writeln!(
+                stderr,
+                "dims-fix: {}: {why}",
+                quote::visible(&quote::path(&file.rel))
+            );
         }
     }
 
@@ -215,32 +264,27 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                         diffs.push_str(&render::diff::unified(&file.rel, &file.text, new));
                     }
                 }
-                let _ = stdout.write_all(render::diff::colorize(&diffs).as_bytes());
+                let shown = render::diff::display(&diffs, stdout_color, stdout_terminal);
+                write_out(&mut stdout, shown.as_bytes(), changed_something)?;
             }
-            render::text::write(&mut stderr, &report)
+            // The report is for people: a full or closed stderr is no error.
+            let _ = render::text::write(&mut stderr, &report);
+            Ok(())
         }
-        Format::Json => {
+        Format::Json | Format::Sarif => {
             report_skips(&mut stderr, &scan);
-            serde_json::to_writer_pretty(&mut stdout, &report)
-                .map_err(std::io::Error::other)
-                .and_then(|_| writeln!(stdout))
-        }
-        Format::Sarif => {
-            report_skips(&mut stderr, &scan);
-            serde_json::to_writer_pretty(&mut stdout, &render::sarif::build(&report, &opts.root))
-                .map_err(std::io::Error::other)
-                .and_then(|_| writeln!(stdout))
+            let mut json = if cli.format == Format::Json {
+                serde_json::to_vec_pretty(&report)
+            } else {
+                serde_json::to_vec_pretty(&render::sarif::build(&report, &opts.root))
+            }
+            .unwrap_or_default();
+            json.push(b'\n');
+            write_out(&mut stdout, &json, changed_something)
         }
     };
-    if let Err(e) = written.and_then(|_| stdout.flush()) {
-        // A closed pipe (`dims-fix | head`) is not an error of ours.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(Error::Io {
-                path: PathBuf::from("<stdout>"),
-                source: e,
-            });
-        }
-    }
+    written?;
+    write_out(&mut stdout, b"", changed_something)?;
     Ok(exit_code(&cli, &scan, &plans, &applied, failed))
 }
 
@@ -292,7 +336,35 @@ pub fn plan_all(
 
 fn report_skips(out: &mut dyn Write, scan: &Scan) {
     for s in &scan.skipped {
-        let _ = writeln!(out, "dims-fix: {}: {}", s.path.display(), s.reason);
+        let name = quote::path(&s.path.to_string_lossy()).into_owned();
+        let _ = writeln!(out, "dims-fix: {}: {}", quote::visible(&name), s.reason);
+    }
+}
+
+/// Write to stdout. A closed pipe (`dims-fix | head`) is not an error of
+/// ours; another failure is, and after files were written or commits made
+/// it must say so (exit 4), not claim that nothing changed.
+fn write_out(out: &mut dyn Write, bytes: &[u8], changed: bool) -> Result<(), Error> {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(after_changes(
+            Error::Io {
+                path: PathBuf::from("<stdout>"),
+                source: e,
+            },
+            changed,
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An error after this run changed files or made commits: partial.
+fn after_changes(e: Error, changed: bool) -> Error {
+    if changed {
+        Error::Partial(format!(
+            "{e}; the changes reported above were made before this failure and are kept"
+        ))
+    } else {
+        e
     }
 }
 
@@ -341,6 +413,13 @@ fn options(cli: &Cli) -> Result<ScanOptions, Error> {
         })?,
         None => git_root(&paths[0]).unwrap_or_else(|| common_dir(&paths)),
     };
+    if let Some(outside) = paths.iter().find(|p| !p.starts_with(&root)) {
+        return Err(Error::Usage(format!(
+            "--root {}: does not contain {}; report and diff paths are relative to the root",
+            root.display(),
+            outside.display()
+        )));
+    }
     Ok(ScanOptions {
         paths,
         root,
@@ -350,9 +429,11 @@ fn options(cli: &Cli) -> Result<ScanOptions, Error> {
         dims_macros: cli.dims_macros.clone(),
         strides: cli.strides,
         ignore_macros: cli.ignore_macros.clone(),
-        threads: cli
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        threads: cli.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
+        follow: cli.follow,
     })
 }
 

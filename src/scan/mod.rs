@@ -36,6 +36,8 @@ pub struct ScanOptions {
     pub strides: bool,
     pub ignore_macros: Vec<String>,
     pub threads: usize,
+    /// Follow symbolic links out of `paths` (`--follow`; read, never written).
+    pub follow: bool,
 }
 
 impl ScanOptions {
@@ -96,24 +98,17 @@ fn needles(opts: &ScanOptions) -> Vec<String> {
 }
 
 pub fn relative(path: &Path, root: &Path) -> String {
+    // `/`-separated already: a backslash is part of a Unix file name, not a separator.
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.to_string_lossy().replace('\\', "/")
+    rel.to_string_lossy().into_owned()
 }
 
-/// Read a file, refusing oversized ones.
+/// Read a file, refusing oversized and non-regular ones.
 fn read(path: &Path, max: u64, rel: &str) -> Result<Vec<u8>, Skip> {
-    let skip = |reason: String| Skip {
+    discover::read_source(path, max).map_err(|reason| Skip {
         path: PathBuf::from(rel),
         reason,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))?;
-    if meta.len() > max {
-        return Err(skip(format!(
-            "{} bytes, larger than --max-file-size ({max}), skipped",
-            meta.len()
-        )));
-    }
-    std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))
+    })
 }
 
 /// Shape-writing macros among lexically found `#define`s of one text.
@@ -139,6 +134,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Scan, Error> {
             include: &opts.include,
             exclude: &opts.exclude,
             threads: opts.threads,
+            follow: opts.follow,
         },
     )?;
     let mut skipped: Vec<Skip> = walked
