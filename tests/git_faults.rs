@@ -286,11 +286,17 @@ fn sigkill_during_a_slow_hook_leaves_a_clean_prefix() {
         ),
         " M src/setters.c\n"
     );
-    assert_eq!(git(repo.path(), &["diff", "--cached"]), "", "nothing staged");
+    assert_eq!(
+        git(repo.path(), &["diff", "--cached"]),
+        "",
+        "nothing staged"
+    );
     let edit = git(repo.path(), &["diff"]);
     assert!(
         edit.contains("TODO(dims-fix): retype_setter changes the shape")
-            && !edit.lines().any(|l| l.starts_with('-') && !l.starts_with("---")),
+            && !edit
+                .lines()
+                .any(|l| l.starts_with('-') && !l.starts_with("---")),
         "only dims-fix's own edit: {edit}"
     );
     // Running again (without the hook) puts it back and finishes the series.

@@ -85,8 +85,7 @@ impl Series<'_> {
         }
         for (n, step) in steps.iter().enumerate() {
             self.boundary(&format!("commit-{}", n + 1), progress)?;
-            let id = self.step(n + 1, step, progress)?;
-            progress.ids.push(id);
+            self.step(n + 1, step, progress)?;
             let _ = run_hook(
                 self.repo,
                 "post-commit",
@@ -147,7 +146,7 @@ impl Series<'_> {
             .map_err(git_err(&format!("cannot switch to branch {name}")))
     }
 
-    fn step(&self, n: usize, step: &Step, progress: &mut Progress) -> Result<Oid, Error> {
+    fn step(&self, n: usize, step: &Step, progress: &mut Progress) -> Result<(), Error> {
         let parent = progress.tip;
         let parent_commit = self
             .repo
@@ -248,8 +247,7 @@ impl Series<'_> {
                 ))
             })?;
         progress.committed(oid);
-        self.boundary(&format!("step-{n}-ref"), progress)?;
-        Ok(oid)
+        self.boundary(&format!("step-{n}-ref"), progress)
     }
 
     /// Run pre-commit and commit-msg with a temporary index holding
@@ -338,6 +336,7 @@ impl Progress {
     /// The branch now points at `commit`: the step's files are committed.
     fn committed(&mut self, commit: Oid) {
         self.tip = commit;
+        self.ids.push(commit);
         self.staged = false;
         for t in &mut self.files {
             if let Some(p) = t.pending.take() {

@@ -72,8 +72,8 @@ pub(super) fn rollback(series: &Series, progress: &mut Progress, error: Error) -
             ));
             return Error::Partial(format!("{error}; {}", left.join("; ")));
         }
-        undo_committed(series, progress, &mut left);
     }
+    undo_committed(series, progress, &mut left);
     Journal::remove(series.repo.path());
     if left.is_empty() {
         Error::Refused(format!("{error}; the repository was left as it was"))
@@ -193,20 +193,21 @@ fn undo_refs(series: &Series, progress: &Progress) -> Result<(), String> {
     done.map_err(|_| moved(repo.refname_to_id(branch).ok()))
 }
 
-/// With the branch back: the index, the files, the reflogs, COMMIT_EDITMSG.
+/// With the branch back (or never moved): the index byte for byte, the
+/// committed files, the reflogs, COMMIT_EDITMSG.
 fn undo_committed(series: &Series, progress: &mut Progress, left: &mut Vec<String>) {
     if progress.index.unchanged() {
         if let Err(e) = progress.index.restore_original() {
             left.push(format!("the index could not be put back ({e})"));
         }
-    } else {
+    } else if !progress.ids.is_empty() {
         left.push(format!(
             "the index (changed by another process) still stages dims-fix's edits of {}",
             names(&progress.files)
         ));
     }
     for t in &progress.files {
-        if t.committed == t.original {
+        if t.committed == t.original || t.pending.is_some() {
             continue;
         }
         if let Err(e) = write_atomically(
