@@ -1,7 +1,7 @@
 //! Running `git` itself where its semantics matter and libgit2's differ:
 //! storing a blob through the clean conversion of its path's attributes
 //! (autocrlf, eol, ident, working-tree-encoding, filter drivers), creating
-//! a commit (signed when `commit.gpgSign` says so), and the status of the
+//! a commit (signed through git when `commit.gpgSign` says so), and the status of the
 //! files to change exactly as git reports it.
 
 use std::io::Write;
@@ -109,23 +109,23 @@ impl Git {
         parse_oid(&what, &out)
     }
 
-    /// Make the commit object (`git commit-tree`), signed if the
-    /// repository's configuration asks for it; `env` carries the identities.
+    /// Make the commit object (`git commit-tree`), signed with the user's
+    /// key and format (`-S`) when `sign`; `env` carries the identities.
     pub(super) fn commit_tree(
         &self,
         tree: Oid,
         parent: Oid,
         message: &str,
+        sign: bool,
         env: &[(&str, String)],
     ) -> Result<Oid, Error> {
         let what = "cannot create a commit";
         let (tree, parent) = (tree.to_string(), parent.to_string());
-        let out = self.run(
-            what,
-            &["commit-tree", &tree, "-p", &parent, "-F", "-"],
-            message.as_bytes(),
-            env,
-        )?;
+        let mut args = vec!["commit-tree", &tree, "-p", &parent, "-F", "-"];
+        if sign {
+            args.push("-S");
+        }
+        let out = self.run(what, &args, message.as_bytes(), env)?;
         parse_oid(what, &out)
     }
 

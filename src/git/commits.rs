@@ -214,7 +214,15 @@ impl Series<'_> {
 
         let message = self.hooks_and_message(step, &tree, progress)?;
         let env = self.identity_env();
-        let oid = self.git.commit_tree(tree_oid, parent, &message, &env)?;
+        // `git commit-tree` (plumbing) does not read commit.gpgSign itself.
+        let sign = self
+            .repo
+            .config()
+            .and_then(|c| c.get_bool("commit.gpgsign"))
+            .unwrap_or(false);
+        let oid = self
+            .git
+            .commit_tree(tree_oid, parent, &message, sign, &env)?;
         journal.commit = Some(oid.to_string());
         journal.save(self.repo.path())?;
         self.boundary(&format!("step-{n}-commit"), progress)?;
