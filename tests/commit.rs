@@ -58,46 +58,7 @@ impl Repo {
 
     /// HEAD, refs, reflogs, index bytes and every work-tree file.
     fn state(&self) -> Vec<(String, Vec<u8>)> {
-        let git_out = |args: &[&str]| {
-            Command::new("git")
-                .args(args)
-                .current_dir(self.path())
-                .output()
-                .unwrap()
-                .stdout
-        };
-        let mut s = vec![
-            (
-                "HEAD".to_string(),
-                fs::read(self.path().join(".git/HEAD")).unwrap_or_default(),
-            ),
-            ("refs".to_string(), git_out(&["for-each-ref"])),
-            (
-                "reflog".to_string(),
-                git_out(&["reflog", "--all", "--format=%H %gs"]),
-            ),
-            (
-                "index".to_string(),
-                fs::read(self.path().join(".git/index")).unwrap_or_default(),
-            ),
-        ];
-        let mut stack = vec![self.path().to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.file_name().unwrap() == ".git" {
-                    continue;
-                }
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let rel = p.strip_prefix(self.path()).unwrap().display().to_string();
-                    s.push((rel, fs::read(&p).unwrap()));
-                }
-            }
-        }
-        s.sort();
-        s
+        repo_state(self.path())
     }
 
     fn subjects(&self, range: &str) -> Vec<String> {

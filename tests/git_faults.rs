@@ -29,27 +29,7 @@ fn make_repo(dir: &Path) {
 
 /// HEAD, refs, reflogs, index bytes and work-tree files.
 fn state(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let out = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-            .stdout
-    };
-    let mut s = vec![
-        ("HEAD".into(), fs::read(dir.join(".git/HEAD")).unwrap()),
-        ("refs".into(), out(&["for-each-ref"])),
-        (
-            "reflog".into(),
-            out(&["reflog", "--all", "--format=%H %gs"]),
-        ),
-        ("index".into(), fs::read(dir.join(".git/index")).unwrap()),
-    ];
-    for f in ["src/repeat.c", "src/setters.c"] {
-        s.push((f.into(), fs::read(dir.join(f)).unwrap()));
-    }
-    s
+    repo_state(dir)
 }
 
 fn commit(dir: &Path) -> std::process::Output {
