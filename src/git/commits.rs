@@ -21,6 +21,10 @@ use crate::error::Error;
 use crate::quote;
 use crate::series::{sign_off, Step};
 
+/// A file of a step as the index will record it: path as git names it,
+/// blob, mode.
+type Staged = (String, Oid, u32);
+
 /// What a series runs with.
 pub(super) struct Series<'a> {
     pub(super) repo: &'a Repository,
@@ -148,40 +152,7 @@ impl Series<'_> {
 
     fn step(&self, n: usize, step: &Step, progress: &mut Progress) -> Result<(), Error> {
         let parent = progress.tip;
-        let parent_commit = self
-            .repo
-            .find_commit(parent)
-            .map_err(git_err("cannot read a commit"))?;
-        let parent_tree = parent_commit
-            .tree()
-            .map_err(git_err("cannot read a tree"))?;
-        // Blobs through git's clean conversion; the tree is the parent's
-        // with this step's files (the user's index never goes into it).
-        let mut update = TreeUpdateBuilder::new();
-        let mut staged = Vec::new();
-        for f in &step.files {
-            let rel = git_path(self.git.work_tree(), &f.path)?;
-            let blob = self.git.store_blob(&rel, f.after.as_bytes())?;
-            let executable = parent_tree
-                .get_path(Path::new(&rel))
-                .is_ok_and(|e| e.filemode() == i32::from(FileMode::BlobExecutable));
-            let mode = if executable {
-                FileMode::BlobExecutable
-            } else {
-                FileMode::Blob
-            };
-            update.upsert(&rel, blob, mode);
-            let mode = u32::from(mode);
-            staged.push((rel, blob, mode));
-        }
-        let tree_oid = update
-            .create_updated(self.repo, &parent_tree)
-            .map_err(git_err("cannot build the commit tree"))?;
-        let tree = self
-            .repo
-            .find_tree(tree_oid)
-            .map_err(git_err("cannot read a tree"))?;
-
+        let (tree, staged) = self.tree(step, parent)?;
         let temps: Vec<PathBuf> = step
             .files
             .iter()
@@ -222,7 +193,7 @@ impl Series<'_> {
             .unwrap_or(false);
         let oid = self
             .git
-            .commit_tree(tree_oid, parent, &message, sign, &env)?;
+            .commit_tree(tree.id(), parent, &message, sign, &env)?;
         journal.commit = Some(oid.to_string());
         journal.save(self.repo.path())?;
         self.boundary(&format!("step-{n}-commit"), progress)?;
@@ -256,6 +227,38 @@ impl Series<'_> {
             })?;
         progress.committed(oid);
         self.boundary(&format!("step-{n}-ref"), progress)
+    }
+
+    /// The step's tree: the parent's, with this step's files stored as
+    /// blobs through git's clean conversion (the user's index never goes
+    /// into it); and each file's (path as git names it, blob, mode).
+    fn tree(&self, step: &Step, parent: Oid) -> Result<(git2::Tree<'_>, Vec<Staged>), Error> {
+        let parent_tree = self
+            .repo
+            .find_commit(parent)
+            .and_then(|c| c.tree())
+            .map_err(git_err("cannot read the parent commit's tree"))?;
+        let mut update = TreeUpdateBuilder::new();
+        let mut staged = Vec::new();
+        for f in &step.files {
+            let rel = git_path(self.git.work_tree(), &f.path)?;
+            let blob = self.git.store_blob(&rel, f.after.as_bytes())?;
+            let executable = parent_tree
+                .get_path(Path::new(&rel))
+                .is_ok_and(|e| e.filemode() == i32::from(FileMode::BlobExecutable));
+            let mode = if executable {
+                FileMode::BlobExecutable
+            } else {
+                FileMode::Blob
+            };
+            update.upsert(&rel, blob, mode);
+            staged.push((rel, blob, u32::from(mode)));
+        }
+        let tree = update
+            .create_updated(self.repo, &parent_tree)
+            .and_then(|oid| self.repo.find_tree(oid))
+            .map_err(git_err("cannot build the commit tree"))?;
+        Ok((tree, staged))
     }
 
     /// Run pre-commit and commit-msg with a temporary index holding
