@@ -29,27 +29,7 @@ fn make_repo(dir: &Path) {
 
 /// HEAD, refs, reflogs, index bytes and work-tree files.
 fn state(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let out = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-            .stdout
-    };
-    let mut s = vec![
-        ("HEAD".into(), fs::read(dir.join(".git/HEAD")).unwrap()),
-        ("refs".into(), out(&["for-each-ref"])),
-        (
-            "reflog".into(),
-            out(&["reflog", "--all", "--format=%H %gs"]),
-        ),
-        ("index".into(), fs::read(dir.join(".git/index")).unwrap()),
-    ];
-    for f in ["src/repeat.c", "src/setters.c"] {
-        s.push((f.into(), fs::read(dir.join(f)).unwrap()));
-    }
-    s
+    repo_state(dir)
 }
 
 fn commit(dir: &Path) -> std::process::Output {
@@ -277,11 +257,35 @@ fn sigkill_during_a_slow_hook_leaves_a_clean_prefix() {
         "2",
         "one commit made"
     );
+    // The hook ran with the next step's edit in the work tree (as `git
+    // commit` runs hooks): that edit, unstaged, is all that is left.
     assert_eq!(
         git(
             repo.path(),
             &["status", "--porcelain", "--untracked-files=no"]
         ),
-        ""
+        " M src/setters.c\n"
     );
+    assert_eq!(
+        git(repo.path(), &["diff", "--cached"]),
+        "",
+        "nothing staged"
+    );
+    let edit = git(repo.path(), &["diff"]);
+    assert!(
+        edit.contains("TODO(dims-fix): retype_setter changes the shape")
+            && !edit
+                .lines()
+                .any(|l| l.starts_with('-') && !l.starts_with("---")),
+        "only dims-fix's own edit: {edit}"
+    );
+    // Running again (without the hook) puts it back and finishes the series.
+    fs::remove_file(&hook).unwrap();
+    let again = commit(repo.path());
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(
+        git(repo.path(), &["rev-list", "--count", "HEAD"]).trim(),
+        "5"
+    );
+    assert_eq!(git(repo.path(), &["status", "--porcelain"]), "");
 }

@@ -92,6 +92,7 @@ impl Tree<'_> {
                 include: &opts.include,
                 exclude: &opts.exclude,
                 threads: opts.threads,
+                follow: opts.follow,
             },
         )?;
         self.skipped

@@ -196,3 +196,121 @@ pub fn inputs(dir: &Path) -> tempfile::TempDir {
     }
     tmp
 }
+
+/// A C function with one rewrite finding (a temporary write to `a`'s shape).
+pub fn rewrite_function(name: &str) -> String {
+    format!(
+        "void {name}(PyArrayObject *a, npy_intp v)\n{{\n    npy_intp n = PyArray_DIM(a, 0);\n    \
+         PyArray_DIMS(a)[0] = v;\n    Py_XDECREF(PyArray_Zeros(1, PyArray_DIMS(a), NULL, 0));\n    \
+         PyArray_DIMS(a)[0] = n;\n}}\n"
+    )
+}
+
+/// A committed repository with `files` C files of `per_file` rewrite
+/// findings each under `src/` (a series of files × per_file commits).
+pub fn series_repo(files: usize, per_file: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    for f in 0..files {
+        let text: Vec<String> = (0..per_file)
+            .map(|i| rewrite_function(&format!("f{f}_{i}")))
+            .collect();
+        std::fs::write(dir.path().join(format!("src/m{f:02}.c")), text.join("\n")).unwrap();
+    }
+    init_repo(dir.path());
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "initial"]);
+    dir
+}
+
+/// HEAD, refs, reflogs, index bytes and every work-tree file: to compare
+/// a repository before and after a run.
+pub fn repo_state(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let out = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let mut s = vec![
+        (
+            "HEAD".to_string(),
+            std::fs::read(dir.join(".git/HEAD")).unwrap_or_default(),
+        ),
+        ("refs".to_string(), out(&["for-each-ref"])),
+        (
+            "reflog".to_string(),
+            out(&["reflog", "--all", "--format=%H %gs"]),
+        ),
+        (
+            "index".to_string(),
+            std::fs::read(dir.join(".git/index")).unwrap_or_default(),
+        ),
+    ];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap() == ".git" {
+                continue;
+            }
+            let meta = p.symlink_metadata().unwrap();
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&p).unwrap();
+                s.push((rel, target.to_string_lossy().as_bytes().to_vec()));
+            } else {
+                s.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    s.sort();
+    s
+}
+
+/// Temporary files and locks of dims-fix runs: `.dims-fix-*` in the work
+/// tree, `dims-fix-*` and `*.lock` under `.git`.
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let in_git = p.strip_prefix(dir).unwrap().starts_with(".git");
+            if p.symlink_metadata().unwrap().is_dir() {
+                if !(in_git && (name == "objects" || name == "hooks")) {
+                    stack.push(p);
+                }
+            } else if (!in_git && name.starts_with(".dims-fix-"))
+                || (in_git && (name.starts_with("dims-fix-") || name.ends_with(".lock")))
+            {
+                found.push(p.strip_prefix(dir).unwrap().to_string_lossy().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Send `signal` (a `kill` name such as "HUP") to a process.
+pub fn signal(pid: u32, signal: &str) {
+    let ok = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -{signal} {pid}");
+}
+
+/// The number of commits on HEAD.
+pub fn commit_count(dir: &Path) -> usize {
+    git(dir, &["rev-list", "--count", "HEAD"])
+        .trim()
+        .parse()
+        .unwrap()
+}
