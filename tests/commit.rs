@@ -6,7 +6,7 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 
@@ -228,7 +228,7 @@ fn refuses_outside_a_repository() {
 fn refuses_a_bare_repository() {
     let repo = Repo::new();
     let bare = tempfile::tempdir().unwrap();
-    let ok = Command::new("git")
+    let ok = git_command(repo.path())
         .args(["clone", "-q", "--bare"])
         .arg(repo.path())
         .arg(bare.path().join("b.git"))
@@ -480,9 +480,8 @@ fn works_in_a_linked_worktree() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(repo.subjects("main..side"), SERIES);
     assert_eq!(repo.git(&["rev-parse", "main"]), main_before);
-    let status = Command::new("git")
+    let status = git_command(&wt_path)
         .args(["status", "--porcelain"])
-        .current_dir(&wt_path)
         .output()
         .unwrap();
     assert_eq!(String::from_utf8(status.stdout).unwrap(), "");

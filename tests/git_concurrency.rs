@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::process::{Child, Output};
 
 use common::*;
 
@@ -24,11 +24,7 @@ fn resume(dir: &Path, child: Child) -> Output {
 
 /// Run git and return its output whatever its exit status.
 fn git_try(dir: &Path, args: &[&str]) -> Output {
-    Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
+    git_command(dir).args(args).output().unwrap()
 }
 
 fn subjects(dir: &Path) -> Vec<String> {

@@ -200,9 +200,8 @@ fn sigkill_in_the_middle_of_a_series_leaves_a_clean_prefix() {
         "",
         "no half-written file, no stale index"
     );
-    let fsck = Command::new("git")
+    let fsck = git_command(repo.path())
         .args(["fsck", "--no-dangling"])
-        .current_dir(repo.path())
         .output()
         .unwrap();
     assert!(
@@ -238,8 +237,8 @@ fn sigkill_during_a_slow_hook_leaves_a_clean_prefix() {
     )
     .unwrap();
     fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dims-fix"))
-        .args(["--commit", "--color", "never", "."])
+    let mut child = dims_fix()
+        .args(["--commit", "."])
         .current_dir(repo.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

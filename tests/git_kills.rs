@@ -94,9 +94,8 @@ fn assert_finished(dir: &Path) {
     assert_eq!(commit_count(dir), 21);
     assert_eq!(git(dir, &["status", "--porcelain"]), "");
     assert_eq!(leftovers(dir), Vec::<String>::new());
-    let fsck = std::process::Command::new("git")
+    let fsck = git_command(dir)
         .args(["fsck", "--no-dangling"])
-        .current_dir(dir)
         .output()
         .unwrap();
     assert!(

@@ -14,8 +14,7 @@ use common::*;
 /// Run dims-fix; its output, and how long it took.
 fn timed(dir: &std::path::Path, args: &[&str]) -> (Output, Duration) {
     let started = Instant::now();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dims-fix"))
-        .args(["--color", "never"])
+    let mut child = dims_fix()
         .args(args)
         .current_dir(dir)
         .stdout(Stdio::piped())
@@ -89,7 +88,7 @@ fn full(dir: &std::path::Path, args: &[&str], stdout_full: bool) -> Output {
             .open("/dev/full")
             .unwrap()
     };
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("dims-fix"));
+    let mut cmd = dims_fix_bare();
     cmd.args(args).current_dir(dir);
     if stdout_full {
         cmd.stdout(dev_full()).stderr(Stdio::piped());

@@ -39,8 +39,9 @@ fn repo() -> tempfile::TempDir {
 fn the_diff_in_a_file_applies_with_git_apply() {
     let repo = repo();
     let d = repo.path();
-    let patch = d.join("../fix.patch");
-    let status = Command::new(assert_cmd::cargo::cargo_bin("dims-fix"))
+    let patch_dir = tempfile::tempdir().unwrap();
+    let patch = patch_dir.path().join("fix.patch");
+    let status = dims_fix_bare()
         .arg(".")
         .current_dir(d)
         .stdout(fs::File::create(&patch).unwrap())
@@ -69,7 +70,6 @@ fn the_diff_in_a_file_applies_with_git_apply() {
     for (n, bytes) in ["a.c", NAME].iter().zip(applied) {
         assert_eq!(fs::read(d.join(n)).unwrap(), bytes, "{n:?}");
     }
-    let _ = fs::remove_file(patch);
 }
 
 #[test]
@@ -100,10 +100,11 @@ fn json_carries_the_bytes() {
 
 /// Run dims-fix on a pseudo-terminal (util-linux `script`); what it printed.
 fn on_a_terminal(dir: &Path, args: &str) -> Option<Vec<u8>> {
-    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
+    let words: Vec<std::ffi::OsString> = args.split_whitespace().map(Into::into).collect();
+    assert!(writes_inside_checkout(Some(dir), &words).is_none());
     let out = Command::new("script")
         .args(["-q", "-e", "-c"])
-        .arg(format!("{} {args}", bin.display()))
+        .arg(format!("{} {args}", bin().display()))
         .arg("/dev/null")
         .current_dir(dir)
         .env_remove("NO_COLOR")
