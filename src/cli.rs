@@ -2,7 +2,48 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::builder::NonEmptyStringValueParser;
+use clap::{ArgGroup, Parser, ValueEnum};
+
+/// `--help`'s closing part: examples, the comment that acknowledges a
+/// finding, and the exit codes (DESIGN §5, §6).
+const AFTER_HELP: &str = "\
+Examples:
+  dims-fix src/                      show the planned changes as a diff, findings on stderr
+  dims-fix --apply src/              write them in place
+  dims-fix --check --format github   in CI: annotations, exit 1 on open findings
+
+Acknowledge a finding that is intended with a comment on (or just above) a
+site's line; it is still reported, but --check passes:
+  /* dims-fix: allow(lock) callers hold the array's mutex */
+  /* dims-fix: allow(manual) the array is private here */
+
+Settings: [tool.dims-fix] in pyproject.toml, or dims-fix.toml, found upward
+from the first path; flags win (--show-settings prints them).
+
+Exit codes:
+  0  nothing to do, or everything done
+  1  --check found an unacknowledged rewrite, lock or manual finding
+  2  usage or environment error; nothing was changed
+  3  some input could not be read or parsed, or a planned change could not
+     be written (the rest was processed)
+  4  changes were made, then a later step failed (the message says what is left)
+
+`dims-fix --explain CODE` explains a finding's code (DF101...).";
+
+/// A C identifier (a macro name): not empty, no spaces or punctuation.
+pub fn identifier(s: &str) -> Result<String, String> {
+    let mut chars = s.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` is not a C identifier (a macro name)"))
+    }
+}
 
 /// Find and fix writes to a NumPy array's own shape storage.
 ///
@@ -11,7 +52,9 @@ use clap::{Parser, ValueEnum};
 /// them (numpy#28197). dims-fix finds every such write, classifies it
 /// (rewrite / fresh / lock / manual) and reports it.
 #[derive(Debug, Parser)]
-#[command(name = "dims-fix", version, about, long_about = None)]
+#[command(name = "dims-fix", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(group(ArgGroup::new("series_output").args(["commit", "patch_dir"]).multiple(true)))]
+#[command(group(ArgGroup::new("writes").args(["apply", "commit"]).multiple(true)))]
 pub struct Cli {
     /// Files or directories to scan (default: the current directory).
     #[arg(value_name = "PATH")]
@@ -22,32 +65,35 @@ pub struct Cli {
 
     /// Only edit these findings: a function name, or FILE:LINE of a site.
     /// Repeatable; the report still lists every finding.
-    #[arg(long, value_name = "FUNCTION|FILE:LINE")]
+    #[arg(long, value_name = "FUNCTION|FILE:LINE", value_parser = NonEmptyStringValueParser::new())]
     pub only: Vec<String>,
 
     /// Also insert a TODO comment at manual findings.
     #[arg(long)]
     pub todo_manual: bool,
 
-    /// With --commit or --patch-dir: one commit per finding, per file, or
-    /// one for all.
-    #[arg(long, value_enum, default_value_t = Group::Finding)]
-    pub group: Group,
+    /// With --commit or --patch-dir: one commit per finding (default), per
+    /// file, or one for all.
+    #[arg(long, value_enum, requires = "series_output")]
+    pub group: Option<Group>,
 
     /// With --commit: commit on a new branch made from HEAD, and switch to it.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", requires = "commit",
+          value_parser = NonEmptyStringValueParser::new())]
     pub branch: Option<String>,
 
     /// With --branch: reset the branch if it already exists.
     #[arg(long, requires = "branch")]
     pub force_branch: bool,
 
-    /// Commit author (and patch sender) as "Name <email>"; default: git config.
-    #[arg(long, value_name = "NAME <EMAIL>")]
+    /// With --commit or --patch-dir: commit author (and patch sender) as
+    /// "Name <email>"; default: git config.
+    #[arg(long, value_name = "NAME <EMAIL>", requires = "series_output",
+          value_parser = NonEmptyStringValueParser::new())]
     pub author: Option<String>,
 
-    /// Add a Signed-off-by trailer to each commit message.
-    #[arg(long)]
+    /// With --commit: add a Signed-off-by trailer to each commit message.
+    #[arg(long, requires = "commit")]
     pub signoff: bool,
 
     /// Also write the series as numbered `git format-patch`-style files
@@ -60,9 +106,15 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
 
-    /// Report format for the findings.
+    /// Report format for the findings: text on stderr; JSON, SARIF and
+    /// GitHub workflow annotations on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Also report fresh (proven safe) findings in SARIF and GitHub
+    /// annotations; text and JSON always list them.
+    #[arg(long)]
+    pub report_fresh: bool,
 
     /// Exit with status 1 when any rewrite/lock/manual finding is unacknowledged.
     #[arg(long)]
@@ -73,30 +125,53 @@ pub struct Cli {
     pub strides: bool,
 
     /// Treat another macro like `PyArray_DIMS` (a shape source). Repeatable.
-    #[arg(long = "dims-macro", value_name = "NAME")]
+    #[arg(long = "dims-macro", value_name = "NAME", value_parser = identifier)]
     pub dims_macros: Vec<String>,
 
     /// Blank another attribute-like macro before parsing. Repeatable.
-    #[arg(long = "ignore-macro", value_name = "NAME")]
+    #[arg(long = "ignore-macro", value_name = "NAME", value_parser = identifier)]
     pub ignore_macros: Vec<String>,
 
     /// Only scan files matching this glob (relative to the root). Repeatable.
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", value_parser = NonEmptyStringValueParser::new())]
     pub include: Vec<String>,
 
     /// Skip files matching this glob (relative to the root). Repeatable.
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", value_parser = NonEmptyStringValueParser::new())]
     pub exclude: Vec<String>,
 
     /// Paths in reports and diffs are relative to this directory
-    /// (default: the git work tree containing the first path, else the
-    /// directory given).
+    /// (default: the git work tree containing the first path; outside git,
+    /// the current directory when it holds every path, else the deepest
+    /// directory that does).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
-    /// Skip (with a warning) files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
-    pub max_file_size: u64,
+    /// Skip (with a warning) files larger than this many bytes
+    /// (default 16 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
+
+    /// Read settings from this file (a dims-fix.toml, or a pyproject.toml
+    /// with [tool.dims-fix]) instead of looking upward from the first path.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every configuration file.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Print the resolved settings, and where each came from, and exit.
+    #[arg(long)]
+    pub show_settings: bool,
+
+    /// Print only errors and warnings on stderr (no findings, no summary).
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also say why each file was skipped or not parsed.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 
     /// Worker threads (default: one per core; at most 256).
     #[arg(long, short = 'j', value_name = "N",
@@ -110,7 +185,7 @@ pub struct Cli {
 
     /// With --apply or --commit: also replace hard-linked files (their
     /// other names keep the old text) and read-only files (keeping their mode).
-    #[arg(long)]
+    #[arg(long, requires = "writes")]
     pub force: bool,
 
     /// Print the page of a code (`DF101`, or its name) and exit: what it
@@ -121,6 +196,14 @@ pub struct Cli {
     /// When to use colour on stdout and stderr.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Print a completion script for this shell and exit.
+    #[arg(long, value_name = "SHELL", value_enum)]
+    pub completions: Option<clap_complete::Shell>,
+
+    /// Print the manual page (roff) and exit.
+    #[arg(long)]
+    pub man: bool,
 }
 
 /// The three actions; at most one may be given.
@@ -148,6 +231,11 @@ pub enum Action {
 }
 
 impl Cli {
+    /// The commit grouping (`--group`, default one commit per finding).
+    pub fn group(&self) -> Group {
+        self.group.unwrap_or_default()
+    }
+
     pub fn action(&self) -> Action {
         if self.action.commit {
             Action::Commit
@@ -180,6 +268,8 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for code-scanning services.
     Sarif,
+    /// GitHub Actions workflow commands: one annotation per finding.
+    Github,
 }
 
 /// Colour choice; `auto` honours `NO_COLOR` and whether the stream is a terminal.

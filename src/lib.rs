@@ -4,7 +4,8 @@
 //! The modules are the pipeline, in stage order; each imports only from its
 //! own stage or an earlier one (`tests/architecture.rs` checks it):
 //! shared leaves ([`edit`], `span`, `error`, [`quote`], `owner`,
-//! `templates`, `testhook`) → [`cli`] → `discover` (walk, prefilter) →
+//! `templates`, `testhook`) → [`cli`] → [`config`] (settings files, the
+//! report root) → `discover` (walk, prefilter) →
 //! [`source`] (read, mask, parse) → `analyze` (facts, summaries, classes,
 //! reasons) → `scan` (drives the analysis over the tree) → `plan` (edits)
 //! → [`verify`] (re-analysis of planned results) → `render` (diffs,
@@ -14,6 +15,7 @@
 pub(crate) mod analyze;
 pub(crate) mod apply;
 pub mod cli;
+pub mod config;
 pub(crate) mod discover;
 pub mod edit;
 pub mod error;
@@ -36,9 +38,11 @@ use std::path::{Path, PathBuf};
 use anstream::ColorChoice;
 
 use cli::{Action, Cli, Format};
+use config::Settings;
 use edit::Patch;
 use error::{exit, Error};
 use plan::{Only, PlanOptions};
+use render::report::Planned;
 use scan::{Scan, ScanOptions};
 use templates::Templates;
 use verify::FilePlan;
@@ -51,11 +55,22 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     if let Some(code) = &cli.explain {
         return explain(code);
     }
-    let opts = options(cli)?;
-    let templates = Templates::load(cli.templates.as_deref())?;
+    if let Some(shell) = cli.completions {
+        return completions(shell);
+    }
+    if cli.man {
+        return man();
+    }
+    let settings = config::resolve(cli)?;
+    if cli.show_settings {
+        let _ = std::io::stdout().write_all(settings.show().as_bytes());
+        return Ok(exit::OK);
+    }
+    let opts = options(cli, &settings);
+    let templates = Templates::load(settings.templates.value.as_deref())?;
     let plan_opts = PlanOptions {
         only: cli.only.iter().map(|o| Only::parse(o)).collect(),
-        todo_manual: cli.todo_manual,
+        todo_manual: settings.todo_manual.value,
         corrupt: testhook::corrupt_plan(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -81,6 +96,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     }
     let (scan, mut plans) = pool.install(|| -> Result<_, Error> {
         let scan = scan::scan_tree(&opts)?;
+        plan::check_only(&scan.files, &plan_opts.only)?;
         let plans = verify::plan_and_check(&scan, &opts, &plan_opts, &templates)?;
         Ok((scan, plans))
     })?;
@@ -98,7 +114,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     let mut stderr = anstream::AutoStream::new(std::io::stderr(), color);
     let mut applied = vec![false; scan.files.len()];
     let series = if cli.action() == Action::Commit || cli.patch_dir.is_some() {
-        series::build(&scan, &plans, cli.group, &templates)?
+        series::build(&scan, &plans, cli.group(), &templates)?
     } else {
         Vec::new()
     };
@@ -137,7 +153,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         }
     }
     let out = Output::new(color, changed);
-    report(cli, &opts, &scan, &plans, &out, &mut stderr)?;
+    report(cli, &opts, &scan, &plans, failed, &out, &mut stderr)?;
     Ok(exit_code(cli, &scan, &plans, &applied, failed))
 }
 
@@ -337,6 +353,22 @@ fn after_changes(e: Error, changed: bool) -> Error {
     }
 }
 
+/// A finding's planned change: the diff of the change that covers it, and
+/// that change's edits on the first finding it covers.
+fn planned(scan: &Scan, plans: &[FilePlan], fi: usize, ni: usize) -> Option<Planned> {
+    let file = &scan.files[fi];
+    plans[fi].new_text.as_ref()?;
+    let change = plans[fi]
+        .changes
+        .iter()
+        .find(|c| c.findings.contains(&ni))?;
+    let patch = Patch::new(change.edits.clone()).ok()?;
+    Some(Planned {
+        diff: render::diff::unified(&file.rel, &file.text, &patch.apply(&file.text)),
+        edits: (change.findings.first() == Some(&ni)).then(|| change.edits.clone()),
+    })
+}
+
 /// The findings report (and, for a text dry run, the diff) in the format
 /// asked for. The report on stderr is for people: a full or closed stderr
 /// is no error.
@@ -345,27 +377,20 @@ fn report(
     opts: &ScanOptions,
     scan: &Scan,
     plans: &[FilePlan],
+    failed: bool,
     out: &Output,
     stderr: &mut dyn Write,
 ) -> Result<(), Error> {
-    let finding_diff = |fi: usize, ni: usize| -> Option<String> {
-        let file = &scan.files[fi];
-        let change = plans[fi]
-            .changes
-            .iter()
-            .find(|c| c.findings.contains(&ni))?;
-        plans[fi].new_text.as_ref()?;
-        let patch = Patch::new(change.edits.clone()).ok()?;
-        Some(render::diff::unified(
-            &file.rel,
-            &file.text,
-            &patch.apply(&file.text),
-        ))
-    };
-    let report = render::report::build(scan, &finding_diff);
-    match cli.format {
+    let report = render::report::build(scan, &|fi, ni| planned(scan, plans, fi, ni));
+    if cli.verbose {
+        for n in &scan.notes {
+            let _ = writeln!(stderr, "dims-fix: {}: {}", shown(&n.file), n.note);
+        }
+    }
+    let dry_run = cli.action() == Action::DryRun;
+    let machine = match cli.format {
         Format::Text => {
-            if cli.action() == Action::DryRun {
+            if dry_run {
                 let mut diffs = String::new();
                 for (file, plan) in scan.files.iter().zip(plans) {
                     if let Some(new) = &plan.new_text {
@@ -375,21 +400,67 @@ fn report(
                 let shown = render::diff::display(&diffs, out.color, out.terminal);
                 out.write(shown.as_bytes())?;
             }
+            None
+        }
+        Format::Json => Some(serde_json::to_vec_pretty(&report)),
+        Format::Sarif => {
+            let sarif_opts = render::sarif::SarifOptions {
+                report_fresh: cli.report_fresh,
+                successful: !failed,
+            };
+            let log = render::sarif::build(&report, &opts.root, &sarif_opts);
+            Some(serde_json::to_vec_pretty(&log))
+        }
+        Format::Github => Some(Ok(
+            render::github::annotations(&report, cli.report_fresh).into_bytes()
+        )),
+    };
+    match machine {
+        // Views of plain data always serialize.
+        Some(bytes) => {
+            report_skips(stderr, scan);
+            let mut bytes = bytes.unwrap_or_default();
+            if cli.format != Format::Github {
+                bytes.push(b'\n');
+            }
+            out.write(&bytes)?;
+        }
+        None if cli.quiet => report_skips(stderr, scan),
+        None => {
             let _ = render::text::write(stderr, &report);
         }
-        Format::Json | Format::Sarif => {
-            report_skips(stderr, scan);
-            let mut json = if cli.format == Format::Json {
-                serde_json::to_vec_pretty(&report)
-            } else {
-                serde_json::to_vec_pretty(&render::sarif::build(&report, &opts.root))
-            }
-            .unwrap_or_default();
-            json.push(b'\n');
-            out.write(&json)?;
+    }
+    if !cli.quiet && matches!(cli.format, Format::Text | Format::Github) {
+        let kinds: Vec<_> = plans
+            .iter()
+            .filter(|p| p.new_text.is_some())
+            .flat_map(|p| p.changes.iter().map(|c| c.kind))
+            .collect();
+        for line in render::text::next_steps(dry_run, &kinds, &report) {
+            let _ = writeln!(stderr, "{line}");
         }
     }
     out.write(b"")
+}
+
+/// `--completions SHELL`: the completion script on stdout.
+fn completions(shell: clap_complete::Shell) -> Result<i32, Error> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "dims-fix", &mut script);
+    let _ = std::io::stdout().write_all(&script);
+    Ok(exit::OK)
+}
+
+/// `--man`: the manual page (roff) on stdout.
+fn man() -> Result<i32, Error> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut page)
+        .map_err(|e| Error::Usage(format!("cannot render the manual page: {e}")))?;
+    let _ = std::io::stdout().write_all(&page);
+    Ok(exit::OK)
 }
 
 /// `--explain CODE`: the code's page on stdout.
@@ -432,81 +503,22 @@ fn exit_code(cli: &Cli, scan: &Scan, plans: &[FilePlan], applied: &[bool], faile
     }
 }
 
-/// Validate path operands and work out the report root.
-fn options(cli: &Cli) -> Result<ScanOptions, Error> {
-    let operands = if cli.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        cli.paths.clone()
-    };
-    let mut paths = Vec::new();
-    for p in &operands {
-        let canonical = p.canonicalize().map_err(|e| Error::BadPath {
-            path: p.clone(),
-            reason: match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-                _ => e.to_string(),
-            },
-        })?;
-        paths.push(canonical);
-    }
-    let root = match &cli.root {
-        Some(r) => r.canonicalize().map_err(|e| Error::BadPath {
-            path: r.clone(),
-            reason: e.to_string(),
-        })?,
-        None => git_root(&paths[0]).unwrap_or_else(|| common_dir(&paths)),
-    };
-    if let Some(outside) = paths.iter().find(|p| !p.starts_with(&root)) {
-        return Err(Error::Usage(format!(
-            "--root {}: does not contain {}; report and diff paths are relative to the root",
-            root.display(),
-            outside.display()
-        )));
-    }
-    Ok(ScanOptions {
-        paths,
-        root,
-        include: cli.include.clone(),
-        exclude: cli.exclude.clone(),
-        max_file_size: cli.max_file_size,
-        dims_macros: cli.dims_macros.clone(),
-        strides: cli.strides,
-        ignore_macros: cli.ignore_macros.clone(),
+/// What to scan, from the resolved settings.
+fn options(cli: &Cli, settings: &Settings) -> ScanOptions {
+    ScanOptions {
+        paths: settings.paths.clone(),
+        root: settings.root.value.clone(),
+        include: settings.include.value.clone(),
+        exclude: settings.exclude.value.clone(),
+        max_file_size: settings.max_file_size.value,
+        dims_macros: settings.dims_macros.value.clone(),
+        strides: settings.strides.value,
+        ignore_macros: settings.ignore_macros.value.clone(),
         threads: cli.threads.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,
         ),
         follow: cli.follow,
-    })
-}
-
-/// The work tree of the git repository containing `path`, if any.
-pub fn git_root(path: &Path) -> Option<PathBuf> {
-    let start = if path.is_dir() { path } else { path.parent()? };
-    start
-        .ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .map(Path::to_path_buf)
-}
-
-/// The deepest directory containing every path (a file counts as its parent).
-fn common_dir(paths: &[PathBuf]) -> PathBuf {
-    let dir = |p: &PathBuf| {
-        if p.is_dir() {
-            p.clone()
-        } else {
-            p.parent().map(Path::to_path_buf).unwrap_or_default()
-        }
-    };
-    let mut common = dir(&paths[0]);
-    for p in &paths[1..] {
-        let d = dir(p);
-        while !d.starts_with(&common) {
-            if !common.pop() {
-                break;
-            }
-        }
+        notes: cli.verbose,
     }
-    common
 }

@@ -45,6 +45,43 @@ impl Only {
     }
 }
 
+/// Every `--only` selector must pick a finding: a typo must not turn the
+/// run into a silent no-op. The error names the closest function.
+pub fn check_only(files: &[ScannedFile], only: &[Only]) -> Result<(), Error> {
+    for o in only {
+        let hit = files.iter().any(|file| {
+            file.findings
+                .iter()
+                .any(|f| selected(file, f, std::slice::from_ref(o)))
+        });
+        if hit {
+            continue;
+        }
+        let message = match o {
+            Only::Function(name) => {
+                let closest = files
+                    .iter()
+                    .flat_map(|file| &file.findings)
+                    .map(|f| f.display.as_str())
+                    .map(|f| (strsim::jaro_winkler(name, f), f))
+                    .max_by(|a, b| a.0.total_cmp(&b.0));
+                match closest {
+                    Some((_, f)) => format!(
+                        "--only {name}: no finding in a function of that name; \
+                         the closest is {f} (--only {f})"
+                    ),
+                    None => format!("--only {name}: no finding in a function of that name; there are no findings"),
+                }
+            }
+            Only::Line { file, line } => {
+                format!("--only {file}:{line}: no finding has a site on that line of that file")
+            }
+        };
+        return Err(Error::Usage(message));
+    }
+    Ok(())
+}
+
 /// What a change does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -25,6 +25,7 @@ const STAGES: &[(&str, &[&str])] = &[
         ],
     ),
     ("cli", &["cli"]),
+    ("config", &["config"]),
     ("discover", &["discover"]),
     ("source", &["source"]),
     ("analyze", &["analyze"]),

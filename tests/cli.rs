@@ -207,7 +207,7 @@ fn sarif_report_is_sarif_2_1_0() {
         "    /* dims-fix: allow(manual) private */\n    PyArray_DIMS(a)[0] = v;",
     );
     let dir = tree(&[("f.c", allowed.as_bytes()), ("g.c", FRESH_ONLY.as_bytes())]);
-    let out = run(&["--format", "sarif", "."], dir.path());
+    let out = run(&["--format", "sarif", "--report-fresh", "."], dir.path());
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
@@ -236,6 +236,29 @@ fn sarif_report_is_sarif_2_1_0() {
     assert_eq!(fresh["ruleIndex"], 1);
     assert_eq!(fresh["level"], "note");
     assert!(fresh.get("suppressions").is_none());
+    assert_eq!(run0["invocations"][0]["executionSuccessful"], true);
+}
+
+/// Code scanning shows what needs attention: proven-safe (fresh) findings
+/// only when asked for.
+#[test]
+fn sarif_leaves_fresh_findings_out_unless_asked() {
+    let dir = tree(&[
+        ("f.c", TEMP_WRITE.as_bytes()),
+        ("g.c", FRESH_ONLY.as_bytes()),
+    ]);
+    let out = run(&["--format", "sarif", "."], dir.path());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = v["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["DF101"], "no rule for a result left out");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["ruleId"], "DF101");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Output: unified diffs of the planned changes, the findings report as
-//! text, JSON or SARIF, and the pages of the codes (`--explain`).
+//! text, JSON, SARIF or GitHub annotations, and the pages of the codes (`--explain`).
 
 pub mod diff;
 pub mod explain;
+pub mod github;
 pub mod report;
 pub mod sarif;
 pub mod text;

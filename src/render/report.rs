@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::analyze::{Class, Kind, Role};
-use crate::scan::Scan;
+use crate::edit::Edit;
+use crate::scan::{Scan, ScannedFile};
 
 pub const SCHEMA: u32 = 1;
 
@@ -39,6 +40,59 @@ pub struct FindingView {
     /// The unified diff of this finding's edits, when one is planned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// The planned edits as exact replacements (SARIF `fixes`), on the
+    /// first finding of each change only, so that applying every
+    /// finding's fix gives the dry run's result once.
+    #[serde(skip)]
+    pub fix: Vec<Replacement>,
+}
+
+/// One edit, positioned in the original text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    pub start_line: usize,
+    /// 1-based, in characters.
+    pub start_column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// 0-based, in characters.
+    pub char_offset: usize,
+    pub char_length: usize,
+    pub inserted: String,
+}
+
+impl Replacement {
+    fn of(file: &ScannedFile, edit: &Edit) -> Replacement {
+        let text = file.text.as_str();
+        let (start_line, start_column) = file.lines.line_col(text, edit.range.start);
+        let (end_line, end_column) = file.lines.line_col(text, edit.range.end);
+        let char_offset = text[..edit.range.start].chars().count();
+        Replacement {
+            start_line,
+            start_column,
+            end_line,
+            end_column,
+            char_offset,
+            char_length: text[edit.range.clone()].chars().count(),
+            inserted: edit.content.clone(),
+        }
+    }
+}
+
+/// A finding's planned change: its diff, and its edits when the finding
+/// is the first the change covers.
+pub struct Planned {
+    pub diff: String,
+    pub edits: Option<Vec<Edit>>,
+}
+
+/// Something the run wants said about a file beside the findings: why it
+/// was skipped, or could not be parsed (SARIF notifications, the
+/// verbose report).
+pub struct Notice {
+    pub file: String,
+    pub level: &'static str,
+    pub message: String,
 }
 
 #[derive(Serialize)]
@@ -63,8 +117,23 @@ pub struct SkipView {
     pub reason: String,
 }
 
-/// Build the report; `diff` gives a finding's planned diff, if any.
-pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Report {
+impl Report {
+    /// The notices of this report: one per skipped file (and per file that
+    /// could not be parsed, where the report lists them).
+    pub fn notices(&self) -> Vec<Notice> {
+        self.skipped
+            .iter()
+            .map(|s| Notice {
+                file: s.file.clone(),
+                level: "warning",
+                message: s.reason.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Build the report; `planned` gives a finding's planned change, if any.
+pub fn build(scan: &Scan, planned: &dyn Fn(usize, usize) -> Option<Planned>) -> Report {
     let mut findings = Vec::new();
     for (fi, file) in scan.files.iter().enumerate() {
         for (ni, f) in file.findings.iter().enumerate() {
@@ -85,6 +154,12 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
                     code: s.reason.code().id(),
                 })
                 .collect();
+            let planned = planned(fi, ni);
+            let fix = planned
+                .as_ref()
+                .and_then(|p| p.edits.as_ref())
+                .map(|edits| edits.iter().map(|e| Replacement::of(file, e)).collect())
+                .unwrap_or_default();
             findings.push(FindingView {
                 file: file.rel.clone(),
                 function: f.display.clone(),
@@ -95,7 +170,8 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
                 code: f.reason.code().id(),
                 acknowledged: f.acknowledged,
                 sites,
-                diff: diff(fi, ni),
+                diff: planned.map(|p| p.diff),
+                fix,
             });
         }
     }

@@ -11,6 +11,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::report::{counts, Report};
 use crate::analyze::Class;
+use crate::plan::ChangeKind;
 use crate::quote;
 
 /// A file name as the report shows it.
@@ -93,4 +94,44 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         report.skipped.len(),
         st.elapsed_ms
     )
+}
+
+/// What to do next, as the report's closing lines: the planned changes
+/// and the command that writes them (dry run), and the manual findings
+/// left to review.
+pub fn next_steps(dry_run: bool, changes: &[ChangeKind], report: &Report) -> Vec<String> {
+    let mut lines = Vec::new();
+    let count = |kind: ChangeKind| changes.iter().filter(|&&k| k == kind).count();
+    let parts: Vec<String> = [
+        (ChangeKind::Rewrite, "rewrite"),
+        (ChangeKind::LockTodo, "lock TODO"),
+        (ChangeKind::ManualTodo, "manual TODO"),
+    ]
+    .iter()
+    .filter_map(|&(kind, name)| {
+        let n = count(kind);
+        (n > 0).then(|| format!("{n} {name}{}", if n == 1 { "" } else { "s" }))
+    })
+    .collect();
+    if dry_run && !parts.is_empty() {
+        lines.push(format!(
+            "dims-fix: {} planned: run with --apply to write them, or --commit to commit them",
+            parts.join(", ")
+        ));
+    }
+    let manual: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.class == Class::Manual && !f.acknowledged)
+        .map(|f| f.code)
+        .collect();
+    if let Some(code) = manual.first() {
+        let n = manual.len();
+        lines.push(format!(
+            "dims-fix: {n} manual finding{} to review by hand (`dims-fix --explain {code}` says why); \
+             mark a reviewed site with /* dims-fix: allow(manual) why */",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    lines
 }

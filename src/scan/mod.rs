@@ -33,6 +33,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Follow symbolic links out of `paths` (`--follow`; read, never written).
     pub follow: bool,
+    /// Say for every file seen whether it was parsed (`--verbose`).
+    pub notes: bool,
 }
 
 impl ScanOptions {
@@ -70,10 +72,21 @@ pub struct Stats {
     pub elapsed_ms: u128,
 }
 
+/// What became of one file seen, for `--verbose`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileNote {
+    /// Relative to the root.
+    pub file: String,
+    pub note: String,
+}
+
 /// The outcome of a scan.
 pub struct Scan {
     pub files: Vec<ScannedFile>,
     pub skipped: Vec<Skip>,
+    /// Per file seen and not skipped, whether and how it was parsed; only
+    /// with [`ScanOptions::notes`], sorted by file.
+    pub notes: Vec<FileNote>,
     pub stats: Stats,
     /// Kept to re-analyse planned results with the same knowledge.
     pub summaries: Summaries,

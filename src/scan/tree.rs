@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::callees::merge_summaries;
 use super::classify::classify_file;
 use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
-use super::{shape_macros_in, Scan, ScanOptions, ScannedFile, Stats};
+use super::{shape_macros_in, FileNote, Scan, ScanOptions, ScannedFile, Stats};
 use crate::analyze::api::reserved;
 use crate::analyze::summary::{MacroSummary, Summaries};
 use crate::discover::{self, Prefilter, WalkOptions};
@@ -50,6 +50,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         ..Stats::default()
     };
     crate::testhook::pause("after-walk");
+    let seen = opts.notes.then(|| files.clone());
     let read = tree.read_and_prefilter(files);
     let cx = Context::new(opts, tree.summaries.macros.keys().cloned().collect());
     let mut processed = tree.first_parse(&cx, read.candidates);
@@ -59,6 +60,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     stats.files_parsed = processed.len();
     stats.parse_errors = processed.iter().map(|p| p.errors).sum();
     stats.files_with_parse_errors = processed.iter().filter(|p| p.errors > 0).count();
+    let notes = seen.map_or_else(Vec::new, |seen| file_notes(opts, &seen, &processed));
     let files = tree.classify(&cx, processed);
     let Tree {
         mut skipped,
@@ -68,12 +70,40 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.dedup();
     stats.elapsed_ms = started.elapsed().as_millis();
+    let notes = notes
+        .into_iter()
+        .filter(|n| skipped.iter().all(|s| s.path != Path::new(&n.file)))
+        .collect();
     Ok(Scan {
         files,
         skipped,
+        notes,
         stats,
         summaries,
     })
+}
+
+/// Whether and how each file seen was parsed (`--verbose`).
+fn file_notes(opts: &ScanOptions, seen: &[PathBuf], processed: &[Processed]) -> Vec<FileNote> {
+    let parsed: HashMap<&Path, usize> = processed
+        .iter()
+        .map(|p| (p.path.as_path(), p.errors))
+        .collect();
+    let mut names = discover::needles(&opts.dims_macros, opts.strides).join(", ");
+    names.push_str(", or a shape-writing macro of the tree");
+    seen.iter()
+        .map(|path| FileNote {
+            file: source::relative(path, &opts.root),
+            note: match parsed.get(path.as_path()) {
+                Some(0) => "parsed".to_string(),
+                Some(n) => format!(
+                    "parsed; {n} parse error{} (each one matters only where it overlaps a finding)",
+                    if *n == 1 { "" } else { "s" }
+                ),
+                None => format!("not parsed: names none of {names}"),
+            },
+        })
+        .collect()
 }
 
 impl Tree<'_> {

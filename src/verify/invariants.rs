@@ -32,6 +32,7 @@ fn options() -> ScanOptions {
         ignore_macros: Vec::new(),
         threads: 1,
         follow: false,
+        notes: false,
     }
 }
 
