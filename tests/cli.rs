@@ -261,6 +261,60 @@ fn sarif_leaves_fresh_findings_out_unless_asked() {
     assert_eq!(results[0]["ruleId"], "DF101");
 }
 
+/// One function defined twice, under `#if` and `#else`: two findings that
+/// GitHub must not merge, so two fingerprints; the same ones on every run.
+#[test]
+fn sarif_fingerprints_are_unique_and_stable() {
+    let body = "{\n    PyArray_DIMS(a)[0] = v;\n}\n";
+    let text = format!(
+        "#if defined(WIDE)\nvoid f(PyArrayObject *a, npy_intp v)\n{body}#else\n\
+         void f(PyArrayObject *a, npy_intp v)\n{body}#endif\n"
+    );
+    let dir = tree(&[("f.c", text.as_bytes())]);
+    let sarif = || {
+        let out = run(&["--format", "sarif", "."], dir.path());
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = sarif();
+    let results = first["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_unique_fingerprints(&first, "f.c");
+    let prints = |log: &Value| -> Vec<Value> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["partialFingerprints"].clone())
+            .collect()
+    };
+    assert_eq!(prints(&first), prints(&sarif()));
+}
+
+/// A skipped file is a notification of the run's invocation, so code
+/// scanning shows it.
+#[test]
+fn sarif_notifies_each_skipped_file() {
+    let dir = tree(&[
+        ("good.c", TEMP_WRITE.as_bytes()),
+        ("bad.c", b"\xff PyArray_DIMS"),
+    ]);
+    let out = run(&["--format", "sarif", "."], dir.path());
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let invocation = &v["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["level"], "warning");
+    assert_eq!(
+        notes[0]["message"]["text"],
+        "bad.c: not valid UTF-8 (line 1), skipped"
+    );
+    let artifact = &notes[0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["uri"], "bad.c");
+    assert_eq!(artifact["uriBaseId"], "%SRCROOT%");
+}
+
 #[test]
 fn colour_follows_the_flag_and_no_color() {
     let dir = tree(&[("f.c", TEMP_WRITE.as_bytes())]);

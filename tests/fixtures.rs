@@ -3,8 +3,11 @@
 //! `--apply` turns each `input*` file into its `expected*` twin (or leaves
 //! it alone when there is none) and a second run plans nothing
 //! (idempotence); the `--dry-run` diff of the pristine input applies with
-//! both `git apply` and `patch -p1`; and the findings report, as text,
-//! JSON and SARIF, matches its reviewed snapshot.
+//! both `git apply` and `patch -p1`; the findings report, as text,
+//! JSON and SARIF, matches its reviewed snapshot (the JSON follows
+//! `schema/report.schema.json`); and the SARIF log serves code scanning:
+//! unique fingerprints, help for every rule, and `fixes` that, applied,
+//! give what the dry run's diff gives.
 
 mod common;
 
@@ -23,10 +26,11 @@ fn main() {
     let mut trials = Vec::new();
     for dir in fixture_dirs() {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let checks: [(&str, Check); 3] = [
+        let checks: [(&str, Check); 4] = [
             ("apply", apply_gives_the_expected_files_and_is_idempotent),
             ("diff", dry_run_diff_applies_with_git_and_patch),
             ("report", reports_match_their_snapshots),
+            ("sarif", sarif_serves_code_scanning),
         ];
         for (what, check) in checks {
             let (name, dir) = (name.clone(), dir.clone());
@@ -153,6 +157,11 @@ fn reports_match_their_snapshots(name: &str, dir: &Path) {
 
     let json = report(dir, "json");
     let mut v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let errors = schema_errors(&report_schema(), &v);
+    assert!(
+        errors.is_empty(),
+        "{name}: JSON breaks the schema: {errors:?}"
+    );
     v["stats"]["elapsed_ms"] = 0.into();
     insta::assert_snapshot!(
         format!("{name}-json"),
@@ -166,4 +175,50 @@ fn reports_match_their_snapshots(name: &str, dir: &Path) {
         format!("{name}-sarif"),
         serde_json::to_string_pretty(&v).unwrap()
     );
+}
+
+fn sarif_serves_code_scanning(name: &str, dir: &Path) {
+    for fresh in [false, true] {
+        let mut args = vec!["--format", "sarif"];
+        args.extend(fresh.then_some("--report-fresh"));
+        let tmp = inputs(dir);
+        let out = dims_fix_in(tmp.path(), dir, &args);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_unique_fingerprints(&log, name);
+        assert_help_per_rule(&log, name);
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        if !fresh {
+            assert!(
+                results.iter().all(|r| r["properties"]["class"] != "fresh"),
+                "{name}: fresh results without --report-fresh"
+            );
+        }
+        // The fixes, applied, give what the dry run's diff gives.
+        let fixed = apply_sarif_fixes(&log, tmp.path());
+        let diff = dims_fix_in(tmp.path(), dir, &["--dry-run"]).stdout;
+        if !diff.is_empty() {
+            let patch_file = tempfile::NamedTempFile::new().unwrap();
+            fs::write(patch_file.path(), &diff).unwrap();
+            let git = git_command(tmp.path())
+                .args(["apply", "--whitespace=nowarn"])
+                .arg(patch_file.path())
+                .output()
+                .unwrap();
+            assert!(git.status.success(), "{name}: git apply: {}", stderr(&git));
+        }
+        let originals = inputs(dir);
+        for (file, bytes) in files_bytes(tmp.path()) {
+            let by_fixes = fixed
+                .iter()
+                .find(|(f, _)| *f == file)
+                .map(|(_, text)| text.clone().into_bytes())
+                .unwrap_or_else(|| fs::read(originals.path().join(&file)).unwrap());
+            assert!(
+                by_fixes == bytes,
+                "{name}/{file}: SARIF fixes give another result than the dry run:\n{}",
+                String::from_utf8_lossy(&by_fixes)
+            );
+        }
+    }
 }

@@ -656,3 +656,125 @@ fn numpy_2_2_1_results_are_pinned() {
         )
     );
 }
+
+/// Acceptance: from the root of an unpacked source release (no git),
+/// `dims-fix numpy/_core/src > fix.patch && git apply fix.patch` works.
+#[test]
+fn numpy_2_2_1_diff_applies_from_the_sdist_root() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let work = scratch_copy(&tree);
+    let out = dims_fix()
+        .arg("numpy/_core/src")
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("+++ b/numpy/_core/src/multiarray/item_selection.c"));
+    std::fs::write(work.path().join("fix.patch"), &out.stdout).unwrap();
+    let apply = git_command(work.path())
+        .args(["apply", "fix.patch"])
+        .output()
+        .unwrap();
+    assert!(apply.status.success(), "git apply: {}", stderr(&apply));
+    let fixed = std::fs::read_to_string(work.path().join(MA).join("item_selection.c")).unwrap();
+    assert!(fixed.contains("dims[axis] = total;"));
+}
+
+/// Acceptance: the SARIF log of NumPy 2.2.1 passes Microsoft's validator
+/// with its GitHub rules (no error, no warning), holds no fresh result,
+/// has unique fingerprints and help for every rule, and its fixes,
+/// applied, give what the dry run's diff gives; the JSON report follows
+/// the schema.
+#[test]
+fn numpy_2_2_1_sarif_passes_the_validator_with_github_rules() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let Some(validator) = cached_tool("sarif-multitool.sh", "Microsoft's SARIF validator (npm)")
+    else {
+        return;
+    };
+    let out = dims_fix()
+        .args(["--format", "sarif"])
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 8, "the rewrite and the seven lock findings");
+    assert!(
+        results.iter().all(|r| r["level"] != "note"),
+        "no fresh result"
+    );
+    assert_unique_fingerprints(&log, "numpy 2.2.1");
+    assert_help_per_rule(&log, "numpy 2.2.1");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let problems = |log: &Value, name: &str| -> Vec<String> {
+        let file = tmp.path().join(name);
+        std::fs::write(&file, serde_json::to_vec_pretty(log).unwrap()).unwrap();
+        let found = tmp.path().join(format!("{name}.out"));
+        let run = Command::new(&validator)
+            .arg("validate")
+            .arg(&file)
+            .args([
+                "--rule-kind",
+                "Gh;Sarif",
+                "--level",
+                "Error;Warning",
+                "--log",
+                "ForceOverwrite",
+                "-o",
+            ])
+            .arg(&found)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&std::fs::read(&found).unwrap_or_else(|e| {
+            panic!(
+                "the validator wrote no log ({e}): {}{}",
+                stdout(&run),
+                stderr(&run)
+            )
+        }))
+        .unwrap();
+        v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}: {}", r["level"], r["ruleId"], r["message"]))
+            .collect()
+    };
+    assert_eq!(problems(&log, "numpy.sarif"), Vec::<String>::new());
+    // The validator does check GitHub's rules: a rule without help fails.
+    let mut broken = log.clone();
+    broken["runs"][0]["tool"]["driver"]["rules"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("help");
+    let found = problems(&broken, "broken.sarif");
+    assert!(found.iter().any(|p| p.contains("GH")), "{found:?}");
+
+    // The fixes give the dry run's result.
+    let fixed = apply_sarif_fixes(&log, &tree);
+    assert_eq!(
+        fixed.len(),
+        5,
+        "item_selection.c and four files with lock TODOs"
+    );
+    let work = scratch_copy(&tree);
+    let dry = dims_fix().arg(work.path()).output().unwrap();
+    let patch_file = tmp.path().join("fix.patch");
+    std::fs::write(&patch_file, &dry.stdout).unwrap();
+    let apply = git_command(work.path())
+        .args(["apply", "--whitespace=nowarn"])
+        .arg(&patch_file)
+        .output()
+        .unwrap();
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    for (file, text) in &fixed {
+        let by_diff = std::fs::read_to_string(work.path().join(file)).unwrap();
+        assert!(*text == by_diff, "{file}: SARIF fixes differ from the diff");
+    }
+
+    let (_, json) = findings(&tree, &[]);
+    assert_eq!(schema_errors(&report_schema(), &json), Vec::<String>::new());
+}

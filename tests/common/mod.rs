@@ -490,3 +490,142 @@ pub fn commit_count(dir: &Path) -> usize {
         .parse()
         .unwrap()
 }
+
+/// `schema/report.schema.json`, compiled.
+pub fn report_schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(repo().join("schema/report.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).expect("the report schema is a valid JSON Schema")
+}
+
+/// Every way `report` breaks the schema (empty when it follows it).
+pub fn schema_errors(validator: &jsonschema::Validator, report: &serde_json::Value) -> Vec<String> {
+    validator
+        .iter_errors(report)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// The files a SARIF log's `fixes` change, with their contents after every
+/// replacement is applied to the originals under `root` (character
+/// offsets, as the log's `columnKind` says).
+pub fn apply_sarif_fixes(sarif: &serde_json::Value, root: &Path) -> Vec<(String, String)> {
+    use std::collections::BTreeMap;
+    let run = &sarif["runs"][0];
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    // File -> (offset, length, text), in characters.
+    let mut edits: BTreeMap<String, Vec<(u64, u64, String)>> = BTreeMap::new();
+    for result in run["results"].as_array().unwrap() {
+        for fix in result["fixes"].as_array().into_iter().flatten() {
+            for change in fix["artifactChanges"].as_array().unwrap() {
+                let uri = change["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                for r in change["replacements"].as_array().unwrap() {
+                    let region = &r["deletedRegion"];
+                    edits.entry(uri.clone()).or_default().push((
+                        region["charOffset"].as_u64().unwrap(),
+                        region["charLength"].as_u64().unwrap(),
+                        r["insertedContent"]["text"].as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    edits
+        .into_iter()
+        .map(|(uri, mut list)| {
+            let name = percent_encoding::percent_decode_str(&uri)
+                .decode_utf8()
+                .unwrap();
+            let text = std::fs::read_to_string(root.join(name.as_ref()))
+                .unwrap_or_else(|e| panic!("{uri}: {e}"));
+            let chars: Vec<char> = text.chars().collect();
+            list.sort_by_key(|e| (e.0, e.1));
+            let mut out = String::new();
+            let mut at = 0usize;
+            for (offset, len, inserted) in list {
+                let (offset, len) = (offset as usize, len as usize);
+                assert!(offset >= at, "{uri}: replacements overlap at {offset}");
+                out.extend(&chars[at..offset]);
+                out.push_str(&inserted);
+                at = offset + len;
+            }
+            out.extend(&chars[at..]);
+            (uri, out)
+        })
+        .collect()
+}
+
+/// The partial fingerprints of a SARIF log's results, each once: a
+/// repeated one (two findings GitHub would merge) fails.
+pub fn assert_unique_fingerprints(sarif: &serde_json::Value, what: &str) {
+    let mut seen = std::collections::BTreeSet::new();
+    for result in sarif["runs"][0]["results"].as_array().unwrap() {
+        let fp = result["partialFingerprints"].to_string();
+        assert!(seen.insert(fp.clone()), "{what}: fingerprint {fp} repeats");
+    }
+}
+
+/// Every rule of a SARIF log has help in text and Markdown.
+pub fn assert_help_per_rule(sarif: &serde_json::Value, what: &str) {
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+    {
+        for kind in ["text", "markdown"] {
+            assert!(
+                rule["help"][kind].as_str().is_some_and(|h| h.len() > 40),
+                "{what}: rule {} has no help {kind}",
+                rule["id"]
+            );
+        }
+    }
+}
+
+/// A check that cannot run here (no network, no npm): say so past the
+/// test harness's capture, and fail instead under CI=true, which must not
+/// pass without it.
+pub fn skip(msg: &str) {
+    let msg = format!("SKIPPED: {msg}");
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{msg}\n").as_bytes());
+}
+
+/// Run one of `scripts/` (it installs a tool into the cache) and take the
+/// path it prints; `None`, said visibly, when it exits 3 (the tool's
+/// installer is missing) or the registry cannot be reached.
+pub fn cached_tool(script: &str, what: &str) -> Option<PathBuf> {
+    let out = std::process::Command::new(repo().join("scripts").join(script))
+        .output()
+        .unwrap_or_else(|e| panic!("scripts/{script}: {e}"));
+    if out.status.success() {
+        return Some(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()));
+    }
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let offline = [
+        "ENOTFOUND",
+        "EAI_AGAIN",
+        "ETIMEDOUT",
+        "ECONNREFUSED",
+        "Network is unreachable",
+        "Temporary failure in name resolution",
+        "No matching distribution",
+    ];
+    if out.status.code() == Some(3) || offline.iter().any(|o| err.contains(o)) {
+        skip(&format!("{what} cannot be installed here: {}", err.trim()));
+        return None;
+    }
+    panic!("scripts/{script} failed:\n{err}");
+}
+
+/// The directory `cargo test` builds into (`CARGO_TARGET_DIR`, else
+/// `target/`): shared with the builds the tests start, so that they reuse
+/// what is built.
+pub fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
