@@ -279,3 +279,20 @@ pub enum ColorChoice {
     Always,
     Never,
 }
+
+/// The completion script for `shell` (`--completions`).
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "dims-fix", &mut script);
+    script
+}
+
+/// The manual page in roff (`--man`).
+pub fn man_page() -> Result<Vec<u8>, crate::error::Error> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+        .render(&mut page)
+        .map_err(|e| crate::error::Error::Usage(format!("cannot render the manual page: {e}")))?;
+    Ok(page)
+}

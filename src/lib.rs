@@ -56,10 +56,10 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         return explain(code);
     }
     if let Some(shell) = cli.completions {
-        return completions(shell);
+        return print(&cli::completions(shell));
     }
     if cli.man {
-        return man();
+        return print(&cli::man_page()?);
     }
     let settings = config::resolve(cli)?;
     if cli.show_settings {
@@ -443,23 +443,9 @@ fn report(
     out.write(b"")
 }
 
-/// `--completions SHELL`: the completion script on stdout.
-fn completions(shell: clap_complete::Shell) -> Result<i32, Error> {
-    let mut cmd = <Cli as clap::CommandFactory>::command();
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "dims-fix", &mut script);
-    let _ = std::io::stdout().write_all(&script);
-    Ok(exit::OK)
-}
-
-/// `--man`: the manual page (roff) on stdout.
-fn man() -> Result<i32, Error> {
-    let cmd = <Cli as clap::CommandFactory>::command();
-    let mut page = Vec::new();
-    clap_mangen::Man::new(cmd)
-        .render(&mut page)
-        .map_err(|e| Error::Usage(format!("cannot render the manual page: {e}")))?;
-    let _ = std::io::stdout().write_all(&page);
+/// `--completions SHELL` and `--man`: generated text on stdout.
+fn print(bytes: &[u8]) -> Result<i32, Error> {
+    let _ = std::io::stdout().write_all(bytes);
     Ok(exit::OK)
 }
 
