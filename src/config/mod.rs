@@ -41,6 +41,8 @@ pub struct Setting<T> {
 pub struct Settings {
     /// The paths to scan, canonical (default: the current directory).
     pub paths: Vec<PathBuf>,
+    /// Whether the paths were given (else the current directory).
+    pub paths_given: bool,
     /// Report and diff paths are relative to this directory.
     pub root: Setting<PathBuf>,
     /// The configuration file used, if any.
@@ -74,6 +76,7 @@ pub fn resolve(cli: &Cli) -> Result<Settings, Error> {
     };
     let mut settings = merge(cli, file, fs, searched_from)?;
     settings.paths = paths;
+    settings.paths_given = !cli.paths.is_empty();
     settings.root = root;
     Ok(settings)
 }
@@ -121,6 +124,7 @@ fn merge(
     let templates = fs.templates.map(|t| Some(base.join(t)));
     Ok(Settings {
         paths: Vec::new(),
+        paths_given: false,
         root: Setting {
             value: PathBuf::new(),
             origin: Origin::Default,
@@ -153,7 +157,12 @@ impl Settings {
     pub fn show(&self) -> String {
         let mut out = String::new();
         let paths: Vec<String> = self.paths.iter().map(|p| p.display().to_string()).collect();
-        line(&mut out, "paths", &paths, &Origin::Flag);
+        let origin = if self.paths_given {
+            Origin::Flag
+        } else {
+            Origin::Default
+        };
+        line(&mut out, "paths", &paths, &origin);
         let root = self.root.value.display().to_string();
         line(&mut out, "root", &root, &self.root.origin);
         let _ = match &self.file {
