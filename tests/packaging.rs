@@ -5,9 +5,9 @@
 //! `pre-commit`, blocks a commit with a shape write and lets the fixed one
 //! through.
 //!
-//! Builds share cargo's target directory (`CARGO_TARGET_DIR`), so a
-//! release build made once (here or by `cargo build --release`) serves
-//! the next. The Python tools come from PyPI into a cache outside the
+//! The release builds share cargo's target directory (`CARGO_TARGET_DIR`),
+//! so one made once (here or by `cargo build --release`) serves the next;
+//! the package check, a debug build, has a directory of its own in it. The Python tools come from PyPI into a cache outside the
 //! checkout (`scripts/python-tools.sh`); without the index these tests
 //! skip, saying so (and fail under CI=true).
 
@@ -161,10 +161,12 @@ fn cargo_publish_dry_run_passes() {
             "{left_out} packaged:\n{files}"
         );
     }
+    // Its own target directory: the package's check builds a debug
+    // `dims-fix`, which must not replace the one the other tests run.
     let publish = Command::new(env!("CARGO"))
         .args(["publish", "--dry-run"])
         .current_dir(export.path())
-        .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_TARGET_DIR", target_dir().join("package-check"))
         .output()
         .unwrap();
     let err = stderr(&publish);
