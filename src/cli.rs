@@ -264,7 +264,7 @@ pub enum Group {
 pub enum Format {
     /// One line per finding and one per site, for people.
     Text,
-    /// The stable JSON schema (see README).
+    /// The stable JSON schema (see docs/output.md).
     Json,
     /// SARIF 2.1.0, for code-scanning services.
     Sarif,

@@ -146,6 +146,7 @@ fn cargo_publish_dry_run_passes() {
         "Cargo.toml",
         "Cargo.lock",
         "README.md",
+        "docs/output.md",
         "src/main.rs",
         "src/lib.rs",
         "templates/commit.txt",

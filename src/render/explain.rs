@@ -1,5 +1,5 @@
 //! The pages of the codes: `dims-fix --explain CODE` (text), SARIF's
-//! `help` (text and Markdown), and README's table of codes.
+//! `help` (text and Markdown), and the table of codes in docs/output.md.
 
 use crate::analyze::reason::{Rule, RULES};
 
@@ -84,7 +84,7 @@ fn capitalised(s: &str) -> String {
 mod tests {
     use super::*;
 
-    /// README's table of codes (a test keeps README in step with it).
+    /// The table of codes in docs/output.md (a test keeps it in step).
     pub fn table() -> String {
         let mut out = String::from("| code | name | class | meaning |\n|---|---|---|---|\n");
         for r in RULES {
@@ -99,15 +99,15 @@ mod tests {
         out
     }
 
-    /// README lists every code: its table is this one, verbatim.
+    /// docs/output.md lists every code: its table is this one, verbatim.
     #[test]
-    fn readme_lists_every_code() {
-        let readme =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    fn docs_list_every_code() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/output.md"))
+            .unwrap();
         let table = table();
         assert!(
-            readme.contains(&table),
-            "README's table of codes is out of date; it should read:\n{table}"
+            doc.contains(&table),
+            "the table of codes in docs/output.md is out of date; it should read:\n{table}"
         );
     }
 

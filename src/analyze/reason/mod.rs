@@ -3,7 +3,7 @@
 //! is an enum value with a stable code (`DF101`) and its data (positions
 //! as byte offsets, names), never prose. `text.rs` (with `blocker_text.rs`
 //! for the blockers) is the one place that renders them; `rules.rs` is the catalogue of codes with their pages
-//! (`dims-fix --explain CODE`, SARIF `help`, README's table).
+//! (`dims-fix --explain CODE`, SARIF `help`, the table in docs/output.md).
 //!
 //! New knowledge is a new variant with a new code: families leave room
 //! (DF1xx why not rewritten, DF2xx lock evidence, DF3xx fresh, DF4xx

@@ -1,5 +1,5 @@
 //! The catalogue of codes: one rule per code, with the page
-//! `dims-fix --explain CODE` prints, SARIF's `help`, and README's table.
+//! `dims-fix --explain CODE` prints, SARIF's `help`, and the table in docs/output.md.
 //! A code is never renumbered or reused; a new kind of reason gets a new
 //! code in its family.
 
