@@ -28,8 +28,12 @@ fi
 export PATH="$venv/bin:$PATH"
 
 step "patched copy of numpy-$version"
-rm -rf "$work/src"
 mkdir -p "$work"
+# Two runs sharing the cache (two test runs at once) take turns: each
+# replaces the copy the other is compiling.
+exec 9>"$work.lock"
+flock 9
+rm -rf "$work/src"
 cp -a "$pristine" "$work/src"
 bin=$("$here/scripts/dims-fix-bin.sh")
 "$bin" --apply --color never "$work/src" 2>"$work/dims-fix.log" \
