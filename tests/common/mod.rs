@@ -593,6 +593,23 @@ pub fn skip(msg: &str) {
     let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{msg}\n").as_bytes());
 }
 
+/// Whether a package installer's (pip's, npm's) error output says the
+/// registry could not be reached.
+pub fn says_offline(err: &str) -> bool {
+    [
+        "ENOTFOUND",
+        "EAI_AGAIN",
+        "ETIMEDOUT",
+        "ECONNREFUSED",
+        "Network is unreachable",
+        "Temporary failure in name resolution",
+        "Failed to establish a new connection",
+        "No matching distribution",
+    ]
+    .iter()
+    .any(|o| err.contains(o))
+}
+
 /// Run one of `scripts/` (it installs a tool into the cache) and take the
 /// path it prints; `None`, said visibly, when it exits 3 (the tool's
 /// installer is missing) or the registry cannot be reached.
@@ -604,16 +621,7 @@ pub fn cached_tool(script: &str, what: &str) -> Option<PathBuf> {
         return Some(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()));
     }
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    let offline = [
-        "ENOTFOUND",
-        "EAI_AGAIN",
-        "ETIMEDOUT",
-        "ECONNREFUSED",
-        "Network is unreachable",
-        "Temporary failure in name resolution",
-        "No matching distribution",
-    ];
-    if out.status.code() == Some(3) || offline.iter().any(|o| err.contains(o)) {
+    if out.status.code() == Some(3) || says_offline(&err) {
         skip(&format!("{what} cannot be installed here: {}", err.trim()));
         return None;
     }
