@@ -25,6 +25,16 @@ pub struct Cli {
     #[arg(long, value_name = "FUNCTION|FILE:LINE")]
     pub only: Vec<String>,
 
+    /// Only edit findings of these classes (comma-separated: rewrite, lock,
+    /// fresh, manual). The report still lists every finding.
+    #[arg(
+        long = "class",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "CLASS,..."
+    )]
+    pub classes: Vec<ClassArg>,
+
     /// Also insert a TODO comment at manual findings.
     #[arg(long)]
     pub todo_manual: bool,
@@ -157,6 +167,15 @@ impl Cli {
             Action::DryRun
         }
     }
+}
+
+/// A finding class, as `--class` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassArg {
+    Rewrite,
+    Fresh,
+    Lock,
+    Manual,
 }
 
 /// How changes are grouped into commits.

@@ -55,6 +55,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     let templates = Templates::load(cli.templates.as_deref())?;
     let plan_opts = PlanOptions {
         only: cli.only.iter().map(|o| Only::parse(o)).collect(),
+        classes: cli.classes.iter().map(|&c| class_of(c)).collect(),
         todo_manual: cli.todo_manual,
         corrupt: testhook::corrupt_plan(),
     };
@@ -139,6 +140,16 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     let out = Output::new(color, changed);
     report(cli, &opts, &scan, &plans, &out, &mut stderr)?;
     Ok(exit_code(cli, &scan, &plans, &applied, failed))
+}
+
+/// The class a `--class` value names.
+fn class_of(c: cli::ClassArg) -> analyze::Class {
+    match c {
+        cli::ClassArg::Rewrite => analyze::Class::Rewrite,
+        cli::ClassArg::Fresh => analyze::Class::Fresh,
+        cli::ClassArg::Lock => analyze::Class::Lock,
+        cli::ClassArg::Manual => analyze::Class::Manual,
+    }
 }
 
 /// A name as messages show it: quoted like git when it needs it, control
@@ -227,7 +238,16 @@ fn write_patches(
     let date = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc2822)
         .unwrap_or_default();
-    let written = series::write_patch_dir(dir, series, &author.to_string(), &date, commit_ids)?;
+    // Blob names abbreviated like git's: 7 digits, more where the
+    // repository holds another object with the same prefix.
+    let abbrev = |oid: git2::Oid| {
+        repo.and_then(|r| r.find_object(oid, None).ok())
+            .and_then(|o| o.short_id().ok())
+            .and_then(|b| b.as_str().ok().map(str::to_string))
+            .unwrap_or_else(|| oid.to_string()[..7].to_string())
+    };
+    let written =
+        series::write_patch_dir(dir, series, &author.to_string(), &date, commit_ids, &abbrev)?;
     let _ = writeln!(
         stderr,
         "dims-fix: wrote {} patches to {}",

@@ -19,6 +19,8 @@ use crate::templates::Templates;
 pub struct PlanOptions {
     /// `--only FUNCTION` / `--only FILE:LINE`; empty means all.
     pub only: Vec<Only>,
+    /// `--class`: only findings of these classes; empty means all.
+    pub classes: Vec<Class>,
     /// `--todo-manual`: a TODO comment at manual findings too.
     pub todo_manual: bool,
     /// Test hook: plant a syntax error in every planned rewrite, so the
@@ -46,7 +48,7 @@ impl Only {
 }
 
 /// What a change does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
     Rewrite,
@@ -64,17 +66,19 @@ pub struct Change {
     pub edits: Vec<Edit>,
 }
 
-fn selected(file: &ScannedFile, f: &Finding, only: &[Only]) -> bool {
-    only.is_empty()
-        || only.iter().any(|o| match o {
-            Only::Function(name) => &f.display == name || &f.function == name,
-            Only::Line { file: path, line } => {
-                (file.rel == *path || file.rel.ends_with(&format!("/{path}")))
-                    && f.sites
-                        .iter()
-                        .any(|s| file.lines.line(s.span.start) == *line)
-            }
-        })
+fn selected(file: &ScannedFile, f: &Finding, opts: &PlanOptions) -> bool {
+    let only = &opts.only;
+    (opts.classes.is_empty() || opts.classes.contains(&f.class))
+        && (only.is_empty()
+            || only.iter().any(|o| match o {
+                Only::Function(name) => &f.display == name || &f.function == name,
+                Only::Line { file: path, line } => {
+                    (file.rel == *path || file.rel.ends_with(&format!("/{path}")))
+                        && f.sites
+                            .iter()
+                            .any(|s| file.lines.line(s.span.start) == *line)
+                }
+            }))
 }
 
 /// Plan every change for one file, in position order.
@@ -87,7 +91,7 @@ pub fn plan(
     let mut changes = Vec::new();
     let mut locked = Vec::new();
     for (i, f) in file.findings.iter().enumerate() {
-        if !selected(file, f, &opts.only) {
+        if !selected(file, f, opts) {
             continue;
         }
         match f.class {
@@ -195,7 +199,7 @@ fn lock_todo(
         .iter()
         .enumerate()
         .filter(|(_, f)| f.function_body == body_span && f.class == Class::Lock)
-        .filter(|(_, f)| selected(file, f, &opts.only) && !f.acknowledged)
+        .filter(|(_, f)| selected(file, f, opts) && !f.acknowledged)
         .map(|(i, _)| i)
         .collect();
     let group: Vec<&Finding> = members.iter().map(|&i| &file.findings[i]).collect();

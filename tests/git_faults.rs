@@ -192,7 +192,7 @@ fn sigkill_in_the_middle_of_a_series_leaves_a_clean_prefix() {
         subjects.lines().collect::<Vec<_>>(),
         [
             "BUG: avoid data race on the shape of src in tile_along_axis",
-            "MAINT: mark in-place shape change in retype_setter for locking",
+            "MAINT: mark the in-place shape change in retype_setter for locking",
         ]
     );
     assert_eq!(

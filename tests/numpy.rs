@@ -548,19 +548,30 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
     );
     let commits: Vec<(&str, &str)> = log.lines().map(|l| l.split_once(' ').unwrap()).collect();
     let subjects: Vec<&str> = commits.iter().map(|c| c.1).collect();
+    // The bug fix first (it is what gets backported), then the TODOs in
+    // file and position order; every subject within 72 characters.
     assert_eq!(
         subjects,
         [
-            "MAINT: mark in-place shape change in array_shape_set for locking",
-            "MAINT: mark in-place shape change in array_descr_set for locking",
             "BUG: avoid data race on the shape of aop in PyArray_Repeat",
-            "MAINT: mark in-place shape change in array_setstate for locking",
-            "MAINT: mark in-place shape change in PyArray_Resize for locking",
-            "MAINT: mark in-place shape change in PyArray_RemoveAxesInPlace for locking",
-            "MAINT: mark in-place shape change in swap_arrays for locking",
+            "MAINT: mark the in-place shape change in array_shape_set for locking",
+            "MAINT: mark the in-place shape change in array_descr_set for locking",
+            "MAINT: mark the in-place shape change in array_setstate for locking",
+            "MAINT: mark the in-place shape change in PyArray_Resize for locking",
+            "MAINT: add a locking TODO to PyArray_RemoveAxesInPlace",
+            "MAINT: mark the in-place shape change in swap_arrays for locking",
         ]
     );
+    let quoted = git(
+        dir,
+        &["log", "--reverse", "--oneline", &format!("{base}..HEAD")],
+    );
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("NumPy 2.2.1 --commit series:\n{quoted}").as_bytes(),
+    );
     for (id, subject) in &commits {
+        assert!(subject.chars().count() <= 72, "{subject}");
         let files = git(dir, &["show", "--format=", "--name-only", id]);
         assert_eq!(
             files.lines().count(),
@@ -569,15 +580,17 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
         );
         let body = git(dir, &["log", "-1", "--format=%B", id]);
         assert!(
-            body.contains("numpy#28197") && body.contains("Generated-by: dims-fix"),
+            body.contains("\n\nSee gh-28197.\n") && body.contains("Generated-by: dims-fix"),
             "{body}"
         );
+        assert!(!body.contains("Sites:") && !body.contains(".c:"), "{body}");
+        assert!(body.lines().all(|l| l.chars().count() <= 72), "{body}");
     }
-    let descr = git(dir, &["log", "-1", "--format=%B", commits[1].0]);
+    let descr = git(dir, &["log", "-1", "--format=%B", commits[2].0]);
     assert!(descr.contains("descr-set"), "{descr}");
 
     // The Repeat commit is the change --dry-run printed for item_selection.c.
-    let repeat = commits[2].0;
+    let repeat = commits[0].0;
     let shown = git(dir, &["show", "--format=", repeat]);
     let dry = stdout(&dry);
     let dry_repeat: String = dry
@@ -611,6 +624,53 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
     let am: Vec<&str> = am.iter().map(String::as_str).collect();
     git(dir, &am);
     assert_eq!(git(dir, &["rev-parse", "HEAD^{tree}"]), final_tree);
+
+    // `git am -3` applies the series onto a tree where unrelated lines
+    // moved: a header added to every file the series touches, and a line
+    // of the Repeat hunk's context edited, so that plain `git am` fails.
+    git(dir, &["checkout", "-q", "-b", "upstream", &base]);
+    let touched = git(dir, &["diff", "--name-only", &base, "replay"]);
+    for rel in touched.lines() {
+        let path = dir.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replacen(
+            "            total += counts[j];\n        }\n    }\n",
+            "            total += counts[j];\n        }\n    }  /* counts checked */\n",
+            1,
+        );
+        std::fs::write(&path, format!("/* Moved down by a header. */\n\n{text}")).unwrap();
+    }
+    git(dir, &["commit", "-qam", "upstream moved lines"]);
+    let plain = git_command(dir)
+        .args(["am", "-q"])
+        .args(&names)
+        .output()
+        .unwrap();
+    assert!(!plain.status.success(), "plain git am must fail here");
+    git(dir, &["am", "--abort"]);
+    let mut am3 = vec!["am".to_string(), "-q".to_string(), "-3".to_string()];
+    am3.extend(names.iter().map(|p| p.display().to_string()));
+    let am3: Vec<&str> = am3.iter().map(String::as_str).collect();
+    git(dir, &am3);
+    let moved = git(
+        dir,
+        &["log", "--reverse", "--format=%s", &format!("{base}..HEAD")],
+    );
+    assert_eq!(moved.lines().skip(1).collect::<Vec<_>>(), subjects);
+    assert_eq!(git(dir, &["status", "--porcelain"]), "");
+
+    // `--class rewrite --commit` makes only the bug fix.
+    git(dir, &["checkout", "-q", "-b", "bug-only", &base]);
+    let out = dims_fix()
+        .args(["--class", "rewrite", "--commit"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        git(dir, &["log", "--format=%s", &format!("{base}..HEAD")]),
+        "BUG: avoid data race on the shape of aop in PyArray_Repeat\n"
+    );
 }
 
 /// Results on NumPy 2.2.1 are pinned: the findings (with their planned
