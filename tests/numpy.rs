@@ -716,3 +716,96 @@ fn numpy_2_2_1_results_are_pinned() {
         )
     );
 }
+
+/// A lock that is added is recognised (DESIGN §3c): `array_shape_set`'s
+/// change wrapped in `Py_BEGIN_CRITICAL_SECTION(self)` (one section per
+/// branch) and `swap_arrays` in a two-object section are resolved — no
+/// TODO, `--check` passes for them — while `array_descr_set`, untouched,
+/// still gets its TODO.
+#[test]
+fn numpy_2_2_1_locks_added_in_the_code_are_resolved() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let edit = |from: &str, name: &str, pairs: &[(&str, &str)]| {
+        let mut text = std::fs::read_to_string(tree.join(from)).unwrap();
+        for (old, new) in pairs {
+            assert!(text.contains(old), "{from} holds {old:?}");
+            text = text.replacen(old, new, 1);
+        }
+        std::fs::write(dir.join(name), text).unwrap();
+    };
+    edit(
+        &format!("{MA}/getset.c"),
+        "getset.c",
+        &[
+            (
+                "        /* Free old dimensions and strides */\n        npy_free_cache_dim_array(self);\n        ((PyArrayObject_fields *)self)->nd = nd;",
+                "        Py_BEGIN_CRITICAL_SECTION(self);\n        /* Free old dimensions and strides */\n        npy_free_cache_dim_array(self);\n        ((PyArrayObject_fields *)self)->nd = nd;",
+            ),
+            (
+                "nd*sizeof(npy_intp));\n        }\n    }\n    else {\n",
+                "nd*sizeof(npy_intp));\n        }\n        Py_END_CRITICAL_SECTION();\n    }\n    else {\n        Py_BEGIN_CRITICAL_SECTION(self);\n",
+            ),
+            (
+                "        ((PyArrayObject_fields *)self)->strides = NULL;\n    }\n",
+                "        ((PyArrayObject_fields *)self)->strides = NULL;\n        Py_END_CRITICAL_SECTION();\n    }\n",
+            ),
+        ],
+    );
+    edit(
+        "numpy/f2py/src/fortranobject.c",
+        "fortranobject.c",
+        &[
+            (
+                "    SWAPTYPE(arr1->data, arr2->data, char *);",
+                "    Py_BEGIN_CRITICAL_SECTION2((PyObject *)obj1, (PyObject *)obj2);\n    SWAPTYPE(arr1->data, arr2->data, char *);",
+            ),
+            (
+                "    SWAPTYPE(arr1->flags, arr2->flags, int);\n",
+                "    SWAPTYPE(arr1->flags, arr2->flags, int);\n    Py_END_CRITICAL_SECTION2();\n",
+            ),
+        ],
+    );
+    let json = dims_fix()
+        .args(["--format", "json", "--check"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1), "array_descr_set is still open");
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let lock = |function: &str| -> Vec<&Value> {
+        findings
+            .iter()
+            .filter(|f| f["function"] == function && f["class"] == "lock")
+            .collect()
+    };
+    for f in lock("array_shape_set") {
+        assert_eq!(f["resolved"], "Py_BEGIN_CRITICAL_SECTION(self)", "{f}");
+        assert_eq!(f["acknowledged"], true);
+        assert!(f.get("diff").is_none(), "no TODO: {f}");
+    }
+    let swaps = lock("swap_arrays");
+    assert_eq!(swaps.len(), 2);
+    for f in swaps {
+        assert_eq!(
+            f["resolved"], "Py_BEGIN_CRITICAL_SECTION2((PyObject *)obj1, (PyObject *)obj2)",
+            "{f}"
+        );
+    }
+    let descr = lock("array_descr_set");
+    assert!(!descr.is_empty() && descr.iter().all(|f| f.get("resolved").is_none()));
+    // The only TODO planned is array_descr_set's.
+    let dry = dims_fix().arg(dir).output().unwrap();
+    let diff = stdout(&dry);
+    assert_eq!(diff.matches("TODO(dims-fix)").count(), 1, "{diff}");
+    assert!(!diff.contains("fortranobject.c"), "{diff}");
+    // --check passes for the swap (its file has nothing else).
+    let check = dims_fix()
+        .arg("--check")
+        .arg(dir.join("fortranobject.c"))
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+}

@@ -109,7 +109,10 @@ pub fn build(report: &Report, root: &Path) -> Value {
             if f.acknowledged {
                 result["suppressions"] = json!([{
                     "kind": "inSource",
-                    "justification": "acknowledged by a dims-fix TODO or allow comment",
+                    "justification": match &f.resolved {
+                        Some(how) => format!("resolved: held under {how}"),
+                        None => "acknowledged by a dims-fix TODO or allow comment".to_string(),
+                    },
                 }]);
             }
             result
