@@ -272,7 +272,7 @@ fn sigkill_during_a_slow_hook_leaves_a_clean_prefix() {
     );
     let edit = git(repo.path(), &["diff"]);
     assert!(
-        edit.contains("TODO(dims-fix): retype_setter changes the shape")
+        edit.contains("TODO(dims-fix): retype_setter changes self in place")
             && !edit
                 .lines()
                 .any(|l| l.starts_with('-') && !l.starts_with("---")),

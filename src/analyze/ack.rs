@@ -18,7 +18,7 @@ pub fn acknowledge(findings: &mut [Finding], text: &str, lines: &LineIndex) {
         if lock_acked.contains(&f.function_body) {
             continue;
         }
-        if let Some(anchor) = lock_anchor(findings, f.function_body) {
+        if let Some(anchor) = super::change::first_anchor(text, findings, f.function_body) {
             if comment_above(text, lines, anchor).contains(TODO_MARKER) {
                 lock_acked.insert(f.function_body);
             }
@@ -40,17 +40,6 @@ pub fn acknowledge(findings: &mut [Finding], text: &str, lines: &LineIndex) {
             Class::Rewrite | Class::Fresh => false,
         };
     }
-}
-
-/// Where a function's lock TODO goes: its first lock site's statement.
-pub fn lock_anchor(findings: &[Finding], function: Span) -> Option<usize> {
-    findings
-        .iter()
-        .filter(|f| f.function_body == function && f.class == Class::Lock)
-        .filter(|f| f.resolved.is_none())
-        .flat_map(|f| f.sites.iter())
-        .map(|s| s.stmt.start)
-        .min()
 }
 
 /// An allow comment on a site's line, or just above the first site.

@@ -3,6 +3,7 @@
 
 pub mod ack;
 pub mod api;
+pub mod change;
 pub mod classify;
 pub mod facts;
 pub mod held;
