@@ -35,6 +35,13 @@ pub struct Cli {
     )]
     pub classes: Vec<ClassArg>,
 
+    /// Review each planned change (its finding, reason and diff) and accept
+    /// (y), skip (n) or quit (q), like `git add -p`; the action then
+    /// writes only what was accepted, as `--only` of those findings would.
+    /// Needs a terminal on stdin.
+    #[arg(long, short = 'i')]
+    pub interactive: bool,
+
     /// Also insert a TODO comment at manual findings.
     #[arg(long)]
     pub todo_manual: bool,

@@ -22,6 +22,7 @@ pub(crate) mod owner;
 pub(crate) mod plan;
 pub mod quote;
 pub(crate) mod render;
+pub(crate) mod review;
 pub(crate) mod scan;
 pub(crate) mod series;
 pub mod source;
@@ -52,8 +53,14 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         return explain(code);
     }
     let opts = options(cli)?;
+    if cli.interactive && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(Error::Usage(
+            "--interactive needs a terminal on stdin (use --only to choose findings in scripts)"
+                .to_string(),
+        ));
+    }
     let templates = Templates::load(cli.templates.as_deref())?;
-    let plan_opts = PlanOptions {
+    let mut plan_opts = PlanOptions {
         only: cli.only.iter().map(|o| Only::parse(o)).collect(),
         classes: cli.classes.iter().map(|&c| class_of(c)).collect(),
         todo_manual: cli.todo_manual,
@@ -85,6 +92,22 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         let plans = verify::plan_and_check(&scan, &opts, &plan_opts, &templates)?;
         Ok((scan, plans))
     })?;
+    if cli.interactive {
+        let color = cli.color != cli::ColorChoice::Never && std::env::var_os("NO_COLOR").is_none();
+        let mut input = std::io::stdin().lock();
+        let accepted = review::review(&scan, &plans, &mut input, &mut std::io::stderr(), color)
+            .map_err(|e| Error::Usage(format!("--interactive: {e}")))?;
+        if accepted.is_empty() {
+            for plan in &mut plans {
+                plan.changes.clear();
+                plan.new_text = None;
+            }
+        } else {
+            plan_opts.only = accepted;
+            plans =
+                pool.install(|| verify::plan_and_check(&scan, &opts, &plan_opts, &templates))?;
+        }
+    }
     if let Some(repo) = &repo {
         leave_submodules(repo, &scan, &mut plans);
     }
