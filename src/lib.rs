@@ -258,9 +258,22 @@ fn write_patches(
         return Ok(());
     }
     let author = git::identity(repo, cli.author.as_deref(), "AUTHOR")?;
-    let date = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc2822)
-        .unwrap_or_default();
+    // The commits' author dates when committed (as git format-patch
+    // writes them), else now.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let dates: Vec<String> = (0..series.len())
+        .map(|i| {
+            let when = commit_ids
+                .and_then(|ids| ids.get(i))
+                .and_then(|id| git2::Oid::from_str(id).ok())
+                .and_then(|oid| repo?.find_commit(oid).ok())
+                .map(|c| c.author().when());
+            match when {
+                Some(t) => series::git_date(t.seconds(), t.offset_minutes()),
+                None => series::git_date(now, 0),
+            }
+        })
+        .collect();
     // Blob names abbreviated like git's: 7 digits, more where the
     // repository holds another object with the same prefix.
     let abbrev = |oid: git2::Oid| {
@@ -269,8 +282,14 @@ fn write_patches(
             .and_then(|b| b.as_str().ok().map(str::to_string))
             .unwrap_or_else(|| oid.to_string()[..7].to_string())
     };
-    let written =
-        series::write_patch_dir(dir, series, &author.to_string(), &date, commit_ids, &abbrev)?;
+    let written = series::write_patch_dir(
+        dir,
+        series,
+        &author.to_string(),
+        &dates,
+        commit_ids,
+        &abbrev,
+    )?;
     let _ = writeln!(
         stderr,
         "dims-fix: wrote {} patches to {}",

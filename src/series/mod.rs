@@ -20,7 +20,7 @@ use crate::verify::FilePlan;
 
 mod patch;
 
-pub use patch::{check_patch_dir, write_patch_dir};
+pub use patch::{check_patch_dir, git_date, write_patch_dir};
 
 /// A file as one step of the series leaves it.
 #[derive(Debug, Clone)]

@@ -29,6 +29,34 @@ fn patch_file_name(n: usize, subject: &str) -> String {
     format!("{n:04}-{slug}.patch")
 }
 
+/// A date as git writes it in a mail header (RFC 2822, the day not
+/// padded): `Tue, 1 Dec 2026 00:00:27 +0000`.
+pub fn git_date(unix: i64, offset_minutes: i32) -> String {
+    let offset =
+        time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
+    let t = time::OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(offset);
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let m = offset_minutes.abs();
+    format!(
+        "{}, {} {} {} {:02}:{:02}:{:02} {sign}{:02}{:02}",
+        DAYS[t.weekday().number_days_from_monday() as usize],
+        t.day(),
+        MONTHS[u8::from(t.month()) as usize - 1],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        m / 60,
+        m % 60
+    )
+}
+
 /// One file's part of a patch: its diff with git's `index` line, and the
 /// counts the diffstat shows.
 struct FileDiff {
@@ -255,7 +283,7 @@ pub fn write_patch_dir(
     dir: &Path,
     steps: &[Step],
     author: &str,
-    date: &str,
+    dates: &[String],
     ids: Option<&[String]>,
     abbrev: &dyn Fn(git2::Oid) -> String,
 ) -> Result<Vec<PathBuf>, Error> {
@@ -265,6 +293,7 @@ pub fn write_patch_dir(
     for (i, step) in steps.iter().enumerate() {
         let n = i + 1;
         let id = ids.map_or("0".repeat(40), |ids| ids[i].clone());
+        let date = &dates[i];
         let (subject, body) = step
             .message
             .split_once('\n')
@@ -327,6 +356,15 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_like_git() {
+        assert_eq!(git_date(1_796_083_227, 0), "Tue, 1 Dec 2026 00:00:27 +0000");
+        assert_eq!(
+            git_date(1_796_083_227, -330),
+            "Mon, 30 Nov 2026 18:30:27 -0530"
+        );
+    }
 
     #[test]
     fn file_names_follow_format_patch() {
