@@ -179,6 +179,28 @@ fn group_file_and_all_merge_commits() {
 }
 
 #[test]
+fn group_subjects_say_what_the_commit_does() {
+    let repo = Repo::empty();
+    repo.write("r.c", &fixture_source("repeat-temporary-axis"));
+    repo.write("m.c", &fixture_source("manual-blockers"));
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "initial"]);
+    let out = repo.dims_fix(&["--todo-manual", "--commit", "--group", "all", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        repo.subjects("HEAD~1..HEAD"),
+        ["BUG: avoid shape data races, flag writes for review in r.c and m.c"]
+    );
+    let out = repo.dims_fix(&["--todo-manual", "--commit", "--group", "file", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing to commit"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn author_and_signoff() {
     let repo = Repo::new();
     let out = repo.dims_fix(&[
