@@ -68,6 +68,23 @@ pub struct Cli {
     #[arg(long, value_name = "FUNCTION|FILE:LINE", value_parser = NonEmptyStringValueParser::new())]
     pub only: Vec<String>,
 
+    /// Only edit findings of these classes (comma-separated: rewrite, lock,
+    /// fresh, manual). The report still lists every finding.
+    #[arg(
+        long = "class",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "CLASS,..."
+    )]
+    pub classes: Vec<ClassArg>,
+
+    /// Review each planned change (its finding, reason and diff) and accept
+    /// (y), skip (n) or quit (q), like `git add -p`; the action then
+    /// writes only what was accepted, as `--only` of those findings would.
+    /// Needs a terminal on stdin.
+    #[arg(long, short = 'i')]
+    pub interactive: bool,
+
     /// Also insert a TODO comment at manual findings.
     #[arg(long)]
     pub todo_manual: bool,
@@ -245,6 +262,15 @@ impl Cli {
             Action::DryRun
         }
     }
+}
+
+/// A finding class, as `--class` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassArg {
+    Rewrite,
+    Fresh,
+    Lock,
+    Manual,
 }
 
 /// How changes are grouped into commits.

@@ -24,6 +24,7 @@ pub(crate) mod owner;
 pub(crate) mod plan;
 pub mod quote;
 pub(crate) mod render;
+pub(crate) mod review;
 pub(crate) mod scan;
 pub(crate) mod series;
 pub mod source;
@@ -67,9 +68,16 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         return Ok(exit::OK);
     }
     let opts = options(cli, &settings);
+    if cli.interactive && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(Error::Usage(
+            "--interactive needs a terminal on stdin (use --only to choose findings in scripts)"
+                .to_string(),
+        ));
+    }
     let templates = Templates::load(settings.templates.value.as_deref())?;
-    let plan_opts = PlanOptions {
+    let mut plan_opts = PlanOptions {
         only: cli.only.iter().map(|o| Only::parse(o)).collect(),
+        classes: cli.classes.iter().map(|&c| class_of(c)).collect(),
         todo_manual: settings.todo_manual.value,
         corrupt: testhook::corrupt_plan(),
     };
@@ -100,6 +108,22 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         let plans = verify::plan_and_check(&scan, &opts, &plan_opts, &templates)?;
         Ok((scan, plans))
     })?;
+    if cli.interactive {
+        let color = cli.color != cli::ColorChoice::Never && std::env::var_os("NO_COLOR").is_none();
+        let mut input = std::io::stdin().lock();
+        let accepted = review::review(&scan, &plans, &mut input, &mut std::io::stderr(), color)
+            .map_err(|e| Error::Usage(format!("--interactive: {e}")))?;
+        if accepted.is_empty() {
+            for plan in &mut plans {
+                plan.changes.clear();
+                plan.new_text = None;
+            }
+        } else {
+            plan_opts.only = accepted;
+            plans =
+                pool.install(|| verify::plan_and_check(&scan, &opts, &plan_opts, &templates))?;
+        }
+    }
     if let Some(repo) = &repo {
         leave_submodules(repo, &scan, &mut plans);
     }
@@ -155,6 +179,16 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     let out = Output::new(color, changed);
     report(cli, &opts, &scan, &plans, failed, &out, &mut stderr)?;
     Ok(exit_code(cli, &scan, &plans, &applied, failed))
+}
+
+/// The class a `--class` value names.
+fn class_of(c: cli::ClassArg) -> analyze::Class {
+    match c {
+        cli::ClassArg::Rewrite => analyze::Class::Rewrite,
+        cli::ClassArg::Fresh => analyze::Class::Fresh,
+        cli::ClassArg::Lock => analyze::Class::Lock,
+        cli::ClassArg::Manual => analyze::Class::Manual,
+    }
 }
 
 /// A name as messages show it: quoted like git when it needs it, control
@@ -240,10 +274,38 @@ fn write_patches(
         return Ok(());
     }
     let author = git::identity(repo, cli.author.as_deref(), "AUTHOR")?;
-    let date = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc2822)
-        .unwrap_or_default();
-    let written = series::write_patch_dir(dir, series, &author.to_string(), &date, commit_ids)?;
+    // The commits' author dates when committed (as git format-patch
+    // writes them), else now.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let dates: Vec<String> = (0..series.len())
+        .map(|i| {
+            let when = commit_ids
+                .and_then(|ids| ids.get(i))
+                .and_then(|id| git2::Oid::from_str(id).ok())
+                .and_then(|oid| repo?.find_commit(oid).ok())
+                .map(|c| c.author().when());
+            match when {
+                Some(t) => series::git_date(t.seconds(), t.offset_minutes()),
+                None => series::git_date(now, 0),
+            }
+        })
+        .collect();
+    // Blob names abbreviated like git's: 7 digits, more where the
+    // repository holds another object with the same prefix.
+    let abbrev = |oid: git2::Oid| {
+        repo.and_then(|r| r.find_object(oid, None).ok())
+            .and_then(|o| o.short_id().ok())
+            .and_then(|b| b.as_str().ok().map(str::to_string))
+            .unwrap_or_else(|| oid.to_string()[..7].to_string())
+    };
+    let written = series::write_patch_dir(
+        dir,
+        series,
+        &author.to_string(),
+        &dates,
+        commit_ids,
+        &abbrev,
+    )?;
     let _ = writeln!(
         stderr,
         "dims-fix: wrote {} patches to {}",

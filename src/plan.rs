@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 
-use crate::analyze::ack::{lock_anchor, TODO_MARKER};
+use crate::analyze::ack::TODO_MARKER;
+use crate::analyze::change::{self, Part};
 use crate::analyze::{Class, CopyPlan, Finding, Ndim, Rewrite, Span};
 use crate::edit::Edit;
 use crate::error::Error;
@@ -19,6 +20,8 @@ use crate::templates::Templates;
 pub struct PlanOptions {
     /// `--only FUNCTION` / `--only FILE:LINE`; empty means all.
     pub only: Vec<Only>,
+    /// `--class`: only findings of these classes; empty means all.
+    pub classes: Vec<Class>,
     /// `--todo-manual`: a TODO comment at manual findings too.
     pub todo_manual: bool,
     /// Test hook: plant a syntax error in every planned rewrite, so the
@@ -52,7 +55,7 @@ pub fn check_only(files: &[ScannedFile], only: &[Only]) -> Result<(), Error> {
         let hit = files.iter().any(|file| {
             file.findings
                 .iter()
-                .any(|f| selected(file, f, std::slice::from_ref(o)))
+                .any(|f| matches_only(file, f, std::slice::from_ref(o)))
         });
         if hit {
             continue;
@@ -83,7 +86,7 @@ pub fn check_only(files: &[ScannedFile], only: &[Only]) -> Result<(), Error> {
 }
 
 /// What a change does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
     Rewrite,
@@ -101,7 +104,13 @@ pub struct Change {
     pub edits: Vec<Edit>,
 }
 
-fn selected(file: &ScannedFile, f: &Finding, only: &[Only]) -> bool {
+fn selected(file: &ScannedFile, f: &Finding, opts: &PlanOptions) -> bool {
+    (opts.classes.is_empty() || opts.classes.contains(&f.class))
+        && matches_only(file, f, &opts.only)
+}
+
+/// Whether `--only` (empty: every finding) picks this finding.
+fn matches_only(file: &ScannedFile, f: &Finding, only: &[Only]) -> bool {
     only.is_empty()
         || only.iter().any(|o| match o {
             Only::Function(name) => &f.display == name || &f.function == name,
@@ -124,7 +133,7 @@ pub fn plan(
     let mut changes = Vec::new();
     let mut locked = Vec::new();
     for (i, f) in file.findings.iter().enumerate() {
-        if !selected(file, f, &opts.only) {
+        if !selected(file, f, opts) {
             continue;
         }
         match f.class {
@@ -142,7 +151,10 @@ pub fn plan(
             Class::Lock
                 if !f.acknowledged
                     && !locked.contains(&f.function_body)
-                    && can_insert_at(text, lock_anchor(&file.findings, f.function_body)) =>
+                    && can_insert_at(
+                        text,
+                        change::first_anchor(text, &file.findings, f.function_body),
+                    ) =>
             {
                 locked.push(f.function_body);
                 changes.push(lock_todo(file, i, opts, templates)?);
@@ -219,24 +231,58 @@ fn site_lines<'a>(
     lines
 }
 
-/// One TODO per function, above its first lock site, naming every array.
+/// What a lock TODO may use: the function, its arrays, the statements of
+/// the change that this TODO covers (no line numbers: they would be wrong
+/// once the TODO is in) and the fields they change.
+#[derive(Serialize)]
+struct LockContext<'a> {
+    file: &'a str,
+    function: String,
+    array: String,
+    arrays: Vec<String>,
+    /// The statements of this part of the change, as the code spells them.
+    statements: Vec<String>,
+    /// The metadata fields they change (`dimensions`, `nd`, `descr`, ...).
+    fields: Vec<String>,
+    descr_set: bool,
+    /// Two arrays change together (a swap): a two-object critical section.
+    swap: bool,
+    /// The file is built for Pythons before 3.13 without a compat header
+    /// that defines the critical-section macros.
+    guard: bool,
+    /// This TODO's branch (1-based) and how many the change has.
+    part: usize,
+    parts: usize,
+    issue: &'static str,
+    reason: String,
+    code: &'static str,
+    /// Kept for templates written before: the sites' lines, the evidence.
+    lines: Vec<usize>,
+    evidence: Vec<String>,
+}
+
+/// The upstream report TODOs cite.
+const ISSUE: &str = "gh-28197";
+
+/// A function's lock TODOs: above the first statement of its in-place
+/// change, and of every other branch that changes the arrays.
 fn lock_todo(
     file: &ScannedFile,
     first: usize,
     opts: &PlanOptions,
     templates: &Templates,
 ) -> Result<Change, Error> {
+    let text = file.text.as_str();
     let body_span = file.findings[first].function_body;
     let members: Vec<usize> = file
         .findings
         .iter()
         .enumerate()
         .filter(|(_, f)| f.function_body == body_span && f.class == Class::Lock)
-        .filter(|(_, f)| selected(file, f, &opts.only) && !f.acknowledged)
+        .filter(|(_, f)| selected(file, f, opts) && !f.acknowledged)
         .map(|(i, _)| i)
         .collect();
     let group: Vec<&Finding> = members.iter().map(|&i| &file.findings[i]).collect();
-    let anchor = lock_anchor(&file.findings, body_span).expect("a lock finding has sites");
     let mut evidence: Vec<String> = Vec::new();
     for f in &group {
         for e in f.evidence.iter().map(|e| e.text(f.cx(&file.lines))) {
@@ -245,24 +291,84 @@ fn lock_todo(
             }
         }
     }
+    let parts: Vec<Part> = change::parts(text, &group)
+        .into_iter()
+        .filter(|p| can_insert_at(text, Some(p.anchor)))
+        .collect();
     let lead = group[0];
-    let ctx = TodoContext {
-        file: &file.rel,
-        function: lead.display.clone(),
-        array: lead.array.clone(),
-        arrays: group.iter().map(|f| f.array.clone()).collect(),
-        lines: site_lines(file, group.iter().copied()),
-        descr_set: group.iter().any(|f| f.descr_set),
-        reason: lead.reason.text(lead.cx(&file.lines)),
-        code: lead.reason.code().id(),
-        evidence,
-    };
-    let body = templates.render("lock-todo.txt", &ctx)?;
+    let mut arrays: Vec<String> = group.iter().map(|f| f.array.clone()).collect();
+    arrays.dedup();
+    let mut edits = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let mut fields: Vec<String> = Vec::new();
+        for s in &part.steps {
+            if !fields.contains(&s.field) {
+                fields.push(s.field.clone());
+            }
+        }
+        let mut statements: Vec<String> = Vec::new();
+        for s in &part.steps {
+            if !statements.contains(&s.text) {
+                statements.push(s.text.clone());
+            }
+        }
+        let ctx = LockContext {
+            file: &file.rel,
+            function: lead.display.clone(),
+            array: lead.array.clone(),
+            arrays: arrays.clone(),
+            statements,
+            fields,
+            descr_set: group.iter().any(|f| f.descr_set),
+            swap: arrays.len() > 1,
+            guard: needs_version_guard(file),
+            part: i + 1,
+            parts: parts.len(),
+            issue: ISSUE,
+            reason: lead.reason.text(lead.cx(&file.lines)),
+            code: lead.reason.code().id(),
+            lines: site_lines(file, group.iter().copied()),
+            evidence: evidence.clone(),
+        };
+        let body = templates.render("lock-todo.txt", &ctx)?;
+        edits.push(todo_comment(text, above_comments(text, part.anchor), &body));
+    }
     Ok(Change {
         kind: ChangeKind::LockTodo,
         findings: members,
-        edits: vec![todo_comment(&file.text, anchor, &body)],
+        edits,
     })
+}
+
+/// Whether a critical section in this file needs a `PY_VERSION_HEX` guard:
+/// the macros exist from Python 3.13 on; NumPy's core (`_core/`) and files
+/// that include pythoncapi-compat get them for older Pythons too.
+fn needs_version_guard(file: &ScannedFile) -> bool {
+    let compat = ["npy_pycompat.h", "pythoncapi_compat.h"]
+        .iter()
+        .any(|h| file.text.contains(h));
+    let core = file.rel.split('/').any(|c| c == "_core");
+    !compat && !core
+}
+
+/// Where a comment goes above the line holding `anchor`: above the comment
+/// lines directly over it (a TODO must not part a comment from its code).
+fn above_comments(text: &str, anchor: usize) -> usize {
+    let mut at = line_start(text, anchor);
+    let mut best = at;
+    while at > 0 {
+        let prev = line_start(text, at - 1);
+        let t = text[prev..at].trim();
+        let comment = t.starts_with("/*") || t.starts_with('*') || t.starts_with("//");
+        if !comment || t.contains(';') && !t.ends_with("*/") {
+            break;
+        }
+        at = prev;
+        if lexical::in_code(text, at) {
+            best = at;
+        }
+    }
+    best
 }
 
 /// The edits of one rewrite (DESIGN §4).
@@ -315,7 +421,10 @@ fn todo_comment(text: &str, anchor: usize, body: &str) -> Edit {
             continue;
         }
         // Never split words (`descr-set`, identifiers) across lines.
+        // A list item's lines hang under its text.
+        let hang = if para.starts_with("- ") { "  " } else { "" };
         let options = textwrap::Options::new(width)
+            .subsequent_indent(hang)
             .word_splitter(textwrap::WordSplitter::NoHyphenation)
             .break_words(false);
         for line in textwrap::wrap(para, options) {

@@ -32,7 +32,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ("scan", &["scan"]),
     ("plan", &["plan"]),
     ("verify", &["verify"]),
-    ("render", &["render"]),
+    ("render", &["render", "review"]),
     ("apply", &["apply"]),
     ("series", &["series"]),
     ("git", &["git"]),

@@ -84,9 +84,9 @@ fn assert_refused(repo: &Repo, args: &[&str], message: &str) {
 
 const SERIES: [&str; 4] = [
     "BUG: avoid data race on the shape of src in tile_along_axis",
-    "MAINT: mark in-place shape change in retype_setter for locking",
-    "MAINT: mark in-place shape change in reshape_setter for locking",
-    "MAINT: mark in-place shape change in grow_in_place for locking",
+    "MAINT: mark the in-place shape change in retype_setter for locking",
+    "MAINT: mark the in-place shape change in reshape_setter for locking",
+    "MAINT: mark the in-place shape change in grow_in_place for locking",
 ];
 
 #[test]
@@ -110,11 +110,16 @@ fn commits_one_per_finding_and_leaves_a_clean_tree() {
         let files = repo.git(&["show", "--format=", "--name-only", &rev]);
         assert_eq!(files.trim(), *file, "commit {rev} touches only its file");
     }
-    // The message follows the template: race explained, sites, trailer.
+    // The message follows the template, in NumPy's style: what changes
+    // and why, the upstream reference, the trailer; no list of sites.
     let body = repo.git(&["log", "-1", "--format=%B", "main~3"]);
-    assert!(body.contains("numpy#28197"), "{body}");
+    assert!(body.contains("\n\nSee gh-28197.\n"), "{body}");
     assert!(
-        body.contains("- src/repeat.c:22 (rewrite, write):"),
+        body.contains("tile_along_axis wrote a temporary value"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Sites:") && !body.contains("repeat.c:"),
         "{body}"
     );
     assert!(body.trim_end().ends_with(&format!(
@@ -157,7 +162,7 @@ fn group_file_and_all_merge_commits() {
         repo.subjects("main~2..main"),
         [
             "BUG: avoid data race on the shape of src in tile_along_axis",
-            "MAINT: mark in-place shape changes for locking in src/setters.c",
+            "MAINT: add locking TODOs to setters.c",
         ]
     );
     let repo = Repo::new();
@@ -169,7 +174,29 @@ fn group_file_and_all_merge_commits() {
     );
     assert_eq!(
         repo.subjects("main~1..main"),
-        ["BUG: avoid data races on array shapes in src/repeat.c, src/setters.c"]
+        ["BUG: avoid shape data races, mark needed locks in repeat.c and setters.c"]
+    );
+}
+
+#[test]
+fn group_subjects_say_what_the_commit_does() {
+    let repo = Repo::empty();
+    repo.write("r.c", &fixture_source("repeat-temporary-axis"));
+    repo.write("m.c", &fixture_source("manual-blockers"));
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "initial"]);
+    let out = repo.dims_fix(&["--todo-manual", "--commit", "--group", "all", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        repo.subjects("HEAD~1..HEAD"),
+        ["BUG: avoid shape data races, flag writes for review in r.c and m.c"]
+    );
+    let out = repo.dims_fix(&["--todo-manual", "--commit", "--group", "file", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing to commit"),
+        "{}",
+        stderr(&out)
     );
 }
 
@@ -536,9 +563,9 @@ fn patch_dir_series_applies_with_git_am() {
         names,
         [
             "0001-BUG-avoid-data-race-on-the-shape-of-src-in-tile_alon.patch",
-            "0002-MAINT-mark-in-place-shape-change-in-retype_setter-fo.patch",
-            "0003-MAINT-mark-in-place-shape-change-in-reshape_setter-f.patch",
-            "0004-MAINT-mark-in-place-shape-change-in-grow_in_place-fo.patch",
+            "0002-MAINT-mark-the-in-place-shape-change-in-retype_sette.patch",
+            "0003-MAINT-mark-the-in-place-shape-change-in-reshape_sett.patch",
+            "0004-MAINT-mark-the-in-place-shape-change-in-grow_in_plac.patch",
         ]
     );
     let files: Vec<PathBuf> = names.iter().map(|n| patches.path().join(n)).collect();
@@ -553,6 +580,136 @@ fn patch_dir_series_applies_with_git_am() {
         repo.git(&["rev-parse", "HEAD^{tree}"]),
         direct.git(&["rev-parse", "HEAD^{tree}"])
     );
+}
+
+/// The patches are byte for byte what `git format-patch` makes of the
+/// committed series (index lines, diffstat, folded subjects), but for the
+/// signature's version line.
+#[test]
+fn patch_dir_files_are_what_git_format_patch_writes() {
+    for group in ["finding", "all"] {
+        let repo = Repo::new();
+        // A long path (the diffstat shortens it) and a long function name
+        // (the subject is folded).
+        let long = "tile_along_axis_with_a_name_long_enough_to_fold_the_subject";
+        repo.write(
+            "numpy/_core/src/multiarray/a_directory_with_a_long_name/tile.c",
+            &fixture_source("repeat-temporary-axis").replace("tile_along_axis", long),
+        );
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-qm", "more"]);
+        let patches = tempfile::tempdir().unwrap();
+        let out = repo.dims_fix(&[
+            "--commit",
+            "--group",
+            group,
+            "--patch-dir",
+            patches.path().to_str().unwrap(),
+            ".",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let n = fs::read_dir(patches.path()).unwrap().count();
+        let theirs = tempfile::tempdir().unwrap();
+        repo.git(&[
+            "format-patch",
+            "-q",
+            "-o",
+            theirs.path().to_str().unwrap(),
+            &format!("HEAD~{n}..HEAD"),
+        ]);
+        let mut names: Vec<_> = fs::read_dir(theirs.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), n);
+        let body = |text: String| {
+            let end = text.rfind("\n-- \n").unwrap();
+            text[..end].to_string()
+        };
+        for name in names {
+            let git_wrote = fs::read_to_string(theirs.path().join(&name)).unwrap();
+            let ours = fs::read_to_string(patches.path().join(&name))
+                .unwrap_or_else(|e| panic!("{name:?}: {e}"));
+            assert!(git_wrote.contains("\nindex "), "{git_wrote}");
+            assert_eq!(body(ours), body(git_wrote), "{name:?}");
+        }
+    }
+}
+
+/// `git am -3` applies the series onto a tree where unrelated lines moved:
+/// the index lines let it fall back to a three-way merge.
+#[test]
+fn patch_dir_series_applies_with_git_am_3_onto_moved_lines() {
+    let repo = Repo::new();
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let patches = tempfile::tempdir().unwrap();
+    let out = repo.dims_fix(&["--patch-dir", patches.path().to_str().unwrap(), "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Upstream moved on: lines added at the top of both files, and in
+    // repeat.c a context line of the hunk edited (two lines from the
+    // change), so that the patch no longer applies as it is.
+    for rel in ["src/repeat.c", "src/setters.c"] {
+        let text = fs::read_to_string(repo.path().join(rel)).unwrap();
+        let header = "/* A new header comment\n * spanning\n * several lines. */\n\n";
+        let text = text.replace(
+            "    old = PyArray_DIM(src, axis);\n",
+            "    old = PyArray_DIM(src, axis);  /* the axis length */\n",
+        );
+        repo.write(rel, &format!("{header}{text}"));
+    }
+    repo.git(&["commit", "-qam", "upstream moved lines"]);
+    let mut files: Vec<PathBuf> = fs::read_dir(patches.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let plain = git_command(repo.path())
+        .args(["am", "-q"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        !plain.status.success(),
+        "the context changed: plain am fails"
+    );
+    repo.git(&["am", "--abort"]);
+    let mut am = vec!["am", "-q", "-3"];
+    am.extend(files.iter().map(|f| f.to_str().unwrap()));
+    repo.git(&am);
+    assert_eq!(repo.subjects(&format!("{base}..HEAD"))[1..], SERIES);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    let again = repo.dims_fix(&["."]);
+    assert_eq!(stdout(&again), "", "nothing left to change");
+}
+
+/// `--class` selects the findings that get edits, for every action.
+#[test]
+fn class_selects_findings() {
+    let repo = Repo::new();
+    let out = repo.dims_fix(&["--class", "rewrite", "--commit", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(repo.subjects("main~1..main"), [SERIES[0]]);
+    assert_eq!(repo.git(&["rev-list", "--count", "main"]).trim(), "2");
+    let repo = Repo::new();
+    let dry = repo.dims_fix(&["--class", "lock,manual", "."]);
+    let diff = stdout(&dry);
+    assert!(
+        diff.contains("setters.c") && !diff.contains("repeat.c"),
+        "{diff}"
+    );
+    assert!(
+        stderr(&dry).contains("tile_along_axis"),
+        "the report lists all"
+    );
+    let out = repo.dims_fix(&["--class", "fresh", "--apply", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    let out = repo.dims_fix(&["--class", "lock", "--apply", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(repo.git(&["status", "--porcelain"]), " M src/setters.c\n");
+    let bad = repo.dims_fix(&["--class", "locks", "."]);
+    assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]

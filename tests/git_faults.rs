@@ -192,7 +192,7 @@ fn sigkill_in_the_middle_of_a_series_leaves_a_clean_prefix() {
         subjects.lines().collect::<Vec<_>>(),
         [
             "BUG: avoid data race on the shape of src in tile_along_axis",
-            "MAINT: mark in-place shape change in retype_setter for locking",
+            "MAINT: mark the in-place shape change in retype_setter for locking",
         ]
     );
     assert_eq!(
@@ -272,7 +272,7 @@ fn sigkill_during_a_slow_hook_leaves_a_clean_prefix() {
     );
     let edit = git(repo.path(), &["diff"]);
     assert!(
-        edit.contains("TODO(dims-fix): retype_setter changes the shape")
+        edit.contains("TODO(dims-fix): retype_setter changes self in place")
             && !edit
                 .lines()
                 .any(|l| l.starts_with('-') && !l.starts_with("---")),

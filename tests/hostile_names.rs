@@ -79,9 +79,6 @@ fn a_name_cannot_smuggle_a_patch_into_a_commit_message() {
             .any(|l| l.starts_with("diff --git") || l == "+PWNED"),
         "{message}"
     );
-    let quoted = "\"x\\n\\ndiff --git a/README b/README\\n--- a/README\\n+++ b/README\\n\
-                  @@ -1 +1 @@\\n-hello\\n+PWNED\\n/y.c\":4";
-    assert!(message.replace("\n  ", " ").contains(quoted), "{message}");
     // The commit, mailed and applied, changes its file and nothing else.
     let mail = tempfile::tempdir().unwrap();
     git(

@@ -389,7 +389,7 @@ fn numpy_2_2_1_dry_run_is_the_upstream_fix_plus_lock_todos() {
         .split("+++ b/")
         .find(|s| s.starts_with(&format!("{MA}/getset.c")))
         .unwrap();
-    assert!(getset_todo.contains("TODO(dims-fix): array_descr_set changes the shape of self"));
+    assert!(getset_todo.contains("TODO(dims-fix): array_descr_set changes self in place"));
     assert!(getset_todo.contains("descr-set"));
     let (lock_files, _) = findings(&tree, &[]);
     for f in &files {
@@ -493,19 +493,30 @@ fn tree_bytes(dir: &std::path::Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// Every patched file compiles in NumPy's build, and with -Wall -Wextra it
+/// has no warning the pristine file has not (DESIGN §4).
 #[test]
 fn numpy_2_2_1_patched_sources_compile() {
     // Fetches the release first so an unreachable index skips cleanly.
     if numpy("2.2.1").is_none() {
         return;
     }
-    let out = Command::new(repo().join("scripts/compile-patched.sh"))
+    // compare-warnings.sh runs compile-patched.sh first, then compiles
+    // every changed file pristine and patched with -Wall -Wextra.
+    let out = Command::new(repo().join("scripts/compare-warnings.sh"))
         .arg("2.2.1")
         .env("DIMS_FIX", bin())
         .output()
         .unwrap();
     let log = format!("{}{}", stdout(&out), stderr(&out));
     assert!(out.status.success(), "{log}");
+    assert!(log.contains("no new warnings in "), "{log}");
+    assert!(
+        log.contains(&format!(
+            "{MA}/item_selection.c: 0 warnings pristine, 0 patched, 0 new"
+        )),
+        "{log}"
+    );
     for file in ["item_selection.c", "getset.c"] {
         assert!(
             log.contains(&format!("{MA}/{file}: compiled (")),
@@ -548,19 +559,30 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
     );
     let commits: Vec<(&str, &str)> = log.lines().map(|l| l.split_once(' ').unwrap()).collect();
     let subjects: Vec<&str> = commits.iter().map(|c| c.1).collect();
+    // The bug fix first (it is what gets backported), then the TODOs in
+    // file and position order; every subject within 72 characters.
     assert_eq!(
         subjects,
         [
-            "MAINT: mark in-place shape change in array_shape_set for locking",
-            "MAINT: mark in-place shape change in array_descr_set for locking",
             "BUG: avoid data race on the shape of aop in PyArray_Repeat",
-            "MAINT: mark in-place shape change in array_setstate for locking",
-            "MAINT: mark in-place shape change in PyArray_Resize for locking",
-            "MAINT: mark in-place shape change in PyArray_RemoveAxesInPlace for locking",
-            "MAINT: mark in-place shape change in swap_arrays for locking",
+            "MAINT: mark the in-place shape change in array_shape_set for locking",
+            "MAINT: mark the in-place shape change in array_descr_set for locking",
+            "MAINT: mark the in-place shape change in array_setstate for locking",
+            "MAINT: mark the in-place shape change in PyArray_Resize for locking",
+            "MAINT: add a locking TODO to PyArray_RemoveAxesInPlace",
+            "MAINT: mark the in-place shape change in swap_arrays for locking",
         ]
     );
+    let quoted = git(
+        dir,
+        &["log", "--reverse", "--oneline", &format!("{base}..HEAD")],
+    );
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("NumPy 2.2.1 --commit series:\n{quoted}").as_bytes(),
+    );
     for (id, subject) in &commits {
+        assert!(subject.chars().count() <= 72, "{subject}");
         let files = git(dir, &["show", "--format=", "--name-only", id]);
         assert_eq!(
             files.lines().count(),
@@ -569,15 +591,17 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
         );
         let body = git(dir, &["log", "-1", "--format=%B", id]);
         assert!(
-            body.contains("numpy#28197") && body.contains("Generated-by: dims-fix"),
+            body.contains("\n\nSee gh-28197.\n") && body.contains("Generated-by: dims-fix"),
             "{body}"
         );
+        assert!(!body.contains("Sites:") && !body.contains(".c:"), "{body}");
+        assert!(body.lines().all(|l| l.chars().count() <= 72), "{body}");
     }
-    let descr = git(dir, &["log", "-1", "--format=%B", commits[1].0]);
+    let descr = git(dir, &["log", "-1", "--format=%B", commits[2].0]);
     assert!(descr.contains("descr-set"), "{descr}");
 
     // The Repeat commit is the change --dry-run printed for item_selection.c.
-    let repeat = commits[2].0;
+    let repeat = commits[0].0;
     let shown = git(dir, &["show", "--format=", repeat]);
     let dry = stdout(&dry);
     let dry_repeat: String = dry
@@ -611,13 +635,62 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
     let am: Vec<&str> = am.iter().map(String::as_str).collect();
     git(dir, &am);
     assert_eq!(git(dir, &["rev-parse", "HEAD^{tree}"]), final_tree);
+
+    // `git am -3` applies the series onto a tree where unrelated lines
+    // moved: a header added to every file the series touches, and a line
+    // of the Repeat hunk's context edited, so that plain `git am` fails.
+    git(dir, &["checkout", "-q", "-b", "upstream", &base]);
+    let touched = git(dir, &["diff", "--name-only", &base, "replay"]);
+    for rel in touched.lines() {
+        let path = dir.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replacen(
+            "            total += counts[j];\n        }\n    }\n",
+            "            total += counts[j];\n        }\n    }  /* counts checked */\n",
+            1,
+        );
+        std::fs::write(&path, format!("/* Moved down by a header. */\n\n{text}")).unwrap();
+    }
+    git(dir, &["commit", "-qam", "upstream moved lines"]);
+    let plain = git_command(dir)
+        .args(["am", "-q"])
+        .args(&names)
+        .output()
+        .unwrap();
+    assert!(!plain.status.success(), "plain git am must fail here");
+    git(dir, &["am", "--abort"]);
+    let mut am3 = vec!["am".to_string(), "-q".to_string(), "-3".to_string()];
+    am3.extend(names.iter().map(|p| p.display().to_string()));
+    let am3: Vec<&str> = am3.iter().map(String::as_str).collect();
+    git(dir, &am3);
+    let moved = git(
+        dir,
+        &["log", "--reverse", "--format=%s", &format!("{base}..HEAD")],
+    );
+    assert_eq!(moved.lines().skip(1).collect::<Vec<_>>(), subjects);
+    assert_eq!(git(dir, &["status", "--porcelain"]), "");
+
+    // `--class rewrite --commit` makes only the bug fix.
+    git(dir, &["checkout", "-q", "-b", "bug-only", &base]);
+    let out = dims_fix()
+        .args(["--class", "rewrite", "--commit"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        git(dir, &["log", "--format=%s", &format!("{base}..HEAD")]),
+        "BUG: avoid data race on the shape of aop in PyArray_Repeat\n"
+    );
 }
 
 /// Results on NumPy 2.2.1 are pinned: the findings (with their planned
 /// diffs) and the whole patch must stay byte-identical through speed work,
 /// with and without --strides. Hashes, so that no NumPy text is kept in
 /// this repository. The `code` fields (added to schema 1 after the pin)
-/// are left out of the hash: the rest must not change.
+/// are left out of the hash: the rest must not change. A deliberate change
+/// of the output re-pins them (last: lock TODOs naming statements, not
+/// lines, one per branch, DESIGN §3c).
 #[test]
 fn numpy_2_2_1_results_are_pinned() {
     use sha2::{Digest, Sha256};
@@ -644,15 +717,15 @@ fn numpy_2_2_1_results_are_pinned() {
     assert_eq!(
         hashes(&[]),
         (
-            "04a1388795e719973093f0d9d828c30c50331eb8c32943f4d53a97cd5aadb8a2".to_string(),
-            "8944549fc9a8b9a39ecc32f357f68c1d49c970e1d76c0ad42f0fd2c9dcb63048".to_string()
+            "7779b743651662eb76e441d3e17f29f00e3170ea35fb22097a536117de00a329".to_string(),
+            "25aa65de4a12d78e2c78dfa5f26afe0ef908ab5dd39edbef57b569b181c168dd".to_string()
         )
     );
     assert_eq!(
         hashes(&["--strides"]),
         (
-            "2496565efa5d5e51b30772da9f9dd8a3c34ccd1ab44e271856cb421c1d09ec0f".to_string(),
-            "caa357174b06579a49547a1c9b6803392fe651ead2060a755fe5d46e44c88807".to_string()
+            "1e1966ffaaa251fef6cdce98623c031fe50933e92cbabf8f55528de547b204f3".to_string(),
+            "f642b652aa8690dd35dd68fb10ad71da75c3bea4889fc40548032cfb5add8373".to_string()
         )
     );
 }
@@ -777,4 +850,240 @@ fn numpy_2_2_1_sarif_passes_the_validator_with_github_rules() {
 
     let (_, json) = findings(&tree, &[]);
     assert_eq!(schema_errors(&report_schema(), &json), Vec::<String>::new());
+}
+
+/// A lock that is added is recognised (DESIGN §3c): `array_shape_set`'s
+/// change wrapped in `Py_BEGIN_CRITICAL_SECTION(self)` (one section per
+/// branch) and `swap_arrays` in a two-object section are resolved — no
+/// TODO, `--check` passes for them — while `array_descr_set`, untouched,
+/// still gets its TODO.
+#[test]
+fn numpy_2_2_1_locks_added_in_the_code_are_resolved() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let edit = |from: &str, name: &str, pairs: &[(&str, &str)]| {
+        let mut text = std::fs::read_to_string(tree.join(from)).unwrap();
+        for (old, new) in pairs {
+            assert!(text.contains(old), "{from} holds {old:?}");
+            text = text.replacen(old, new, 1);
+        }
+        std::fs::write(dir.join(name), text).unwrap();
+    };
+    edit(
+        &format!("{MA}/getset.c"),
+        "getset.c",
+        &[
+            (
+                "        /* Free old dimensions and strides */\n        npy_free_cache_dim_array(self);\n        ((PyArrayObject_fields *)self)->nd = nd;",
+                "        Py_BEGIN_CRITICAL_SECTION(self);\n        /* Free old dimensions and strides */\n        npy_free_cache_dim_array(self);\n        ((PyArrayObject_fields *)self)->nd = nd;",
+            ),
+            (
+                "nd*sizeof(npy_intp));\n        }\n    }\n    else {\n",
+                "nd*sizeof(npy_intp));\n        }\n        Py_END_CRITICAL_SECTION();\n    }\n    else {\n        Py_BEGIN_CRITICAL_SECTION(self);\n",
+            ),
+            (
+                "        ((PyArrayObject_fields *)self)->strides = NULL;\n    }\n",
+                "        ((PyArrayObject_fields *)self)->strides = NULL;\n        Py_END_CRITICAL_SECTION();\n    }\n",
+            ),
+        ],
+    );
+    edit(
+        "numpy/f2py/src/fortranobject.c",
+        "fortranobject.c",
+        &[
+            (
+                "    SWAPTYPE(arr1->data, arr2->data, char *);",
+                "    Py_BEGIN_CRITICAL_SECTION2((PyObject *)obj1, (PyObject *)obj2);\n    SWAPTYPE(arr1->data, arr2->data, char *);",
+            ),
+            (
+                "    SWAPTYPE(arr1->flags, arr2->flags, int);\n",
+                "    SWAPTYPE(arr1->flags, arr2->flags, int);\n    Py_END_CRITICAL_SECTION2();\n",
+            ),
+        ],
+    );
+    let json = dims_fix()
+        .args(["--format", "json", "--check"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1), "array_descr_set is still open");
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let lock = |function: &str| -> Vec<&Value> {
+        findings
+            .iter()
+            .filter(|f| f["function"] == function && f["class"] == "lock")
+            .collect()
+    };
+    for f in lock("array_shape_set") {
+        assert_eq!(f["resolved"], "Py_BEGIN_CRITICAL_SECTION(self)", "{f}");
+        assert_eq!(f["acknowledged"], true);
+        assert!(f.get("diff").is_none(), "no TODO: {f}");
+    }
+    let swaps = lock("swap_arrays");
+    assert_eq!(swaps.len(), 2);
+    for f in swaps {
+        assert_eq!(
+            f["resolved"], "Py_BEGIN_CRITICAL_SECTION2((PyObject *)obj1, (PyObject *)obj2)",
+            "{f}"
+        );
+    }
+    let descr = lock("array_descr_set");
+    assert!(!descr.is_empty() && descr.iter().all(|f| f.get("resolved").is_none()));
+    // The only TODO planned is array_descr_set's.
+    let dry = dims_fix().arg(dir).output().unwrap();
+    let diff = stdout(&dry);
+    let todos = diff.matches("TODO(dims-fix)").count();
+    assert!(todos >= 1, "{diff}");
+    assert_eq!(
+        diff.matches("TODO(dims-fix): array_descr_set").count(),
+        todos,
+        "{diff}"
+    );
+    assert!(!diff.contains("fortranobject.c"), "{diff}");
+    // --check passes for the swap (its file has nothing else).
+    let check = dims_fix()
+        .arg("--check")
+        .arg(dir.join("fortranobject.c"))
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+}
+
+/// One lock TODO of a patched file: the function below it, its text
+/// (comment markers off, wrapped lines joined) and the code lines after it.
+struct Todo {
+    text: String,
+    below: Vec<String>,
+}
+
+fn todos(patched: &str) -> Vec<Todo> {
+    let lines: Vec<&str> = patched.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if !lines[i].trim_start().starts_with("* TODO(dims-fix):") {
+            i += 1;
+            continue;
+        }
+        let mut text = String::new();
+        while !lines[i].trim().starts_with("*/") {
+            let t = lines[i].trim().trim_start_matches('*').trim();
+            text.push_str(if t.is_empty() { "\n" } else { t });
+            text.push(' ');
+            i += 1;
+        }
+        i += 1;
+        // The code below, up to the end of the function, comments skipped.
+        let below = lines[i..]
+            .iter()
+            .take_while(|l| !l.starts_with('}'))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|l| !l.is_empty() && !l.starts_with("/*") && !l.starts_with('*'))
+            .collect();
+        out.push(Todo { text, below });
+    }
+    out
+}
+
+/// Acceptance of lock TODOs on NumPy 2.2.1: after --apply, each TODO names
+/// no line numbers, names statements that are in the code below it in that
+/// order, stands above the first of them (or above the loop holding it),
+/// gives the advice for its case, and there is one per branch that changes
+/// the array.
+#[test]
+fn numpy_2_2_1_lock_todos_describe_the_patched_code() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    let work = scratch_copy(&tree);
+    let out = dims_fix().arg("--apply").arg(work.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let line_number = regex_lite_line_number;
+    let mut count = std::collections::BTreeMap::new();
+    for (file, min) in [
+        (format!("{MA}/getset.c"), 5),
+        (format!("{MA}/methods.c"), 1),
+        (format!("{MA}/shape.c"), 2),
+        ("numpy/f2py/src/fortranobject.c".to_string(), 1),
+    ] {
+        let patched = std::fs::read_to_string(work.path().join(&file)).unwrap();
+        let found = todos(&patched);
+        assert!(found.len() >= min, "{file}: {} TODOs", found.len());
+        for todo in found {
+            let t = &todo.text;
+            assert!(!line_number(t), "{file}: a line number in {t}");
+            let function = t
+                .trim_start_matches("TODO(dims-fix): ")
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string();
+            *count.entry(function.clone()).or_insert(0) += 1;
+            let named: Vec<String> = t
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect();
+            assert!(!named.is_empty(), "{t}");
+            // In the code below, in order.
+            let mut at = 0;
+            for stmt in &named {
+                let Some(k) = todo.below[at..]
+                    .iter()
+                    .position(|l| l.starts_with(stmt.as_str()))
+                else {
+                    panic!("{file}: {stmt:?} not below its TODO:\n{t}");
+                };
+                at += k + 1;
+            }
+            // Directly above the first statement, or above the loop holding it.
+            let first = &todo.below[0];
+            assert!(
+                first.starts_with(named[0].as_str())
+                    || first.starts_with("for ")
+                    || first.starts_with("while "),
+                "{file}: the TODO stands above {first:?}, not {:?}",
+                named[0]
+            );
+            for advice in [
+                "Py_BEGIN_CRITICAL_SECTION",
+                "It does not protect readers",
+                "deprecate the mutator",
+                "WRITEBACKIFCOPY",
+                "gh-28197",
+            ] {
+                assert!(t.contains(advice), "{file}: no {advice:?} in {t}");
+            }
+            let swap = function == "swap_arrays";
+            assert_eq!(
+                t.contains("Py_BEGIN_CRITICAL_SECTION2(obj1, obj2)"),
+                swap,
+                "{t}"
+            );
+            assert_eq!(t.contains("PY_VERSION_HEX >= 0x030D0000"), swap, "{t}");
+            if function == "PyArray_RemoveAxesInPlace" {
+                assert!(first.starts_with("for "), "above the loop: {first}");
+            }
+        }
+    }
+    // One TODO per branch that changes the array.
+    assert_eq!(count["array_shape_set"], 2, "{count:?}");
+    assert!(count["array_descr_set"] >= 3, "{count:?}");
+    assert_eq!(count["swap_arrays"], 1, "{count:?}");
+    // And a second run finds nothing more to do.
+    let again = dims_fix().arg(work.path()).output().unwrap();
+    assert_eq!(stdout(&again), "");
+}
+
+/// Whether a text gives a line number ("line 88", "lines 88, 92").
+fn regex_lite_line_number(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.windows(2).any(|w| {
+        matches!(w[0].trim_start_matches('('), "line" | "lines")
+            && w[1]
+                .trim_end_matches([',', ')', '.'])
+                .parse::<u32>()
+                .is_ok()
+    })
 }

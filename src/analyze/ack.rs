@@ -9,15 +9,16 @@ use crate::span::LineIndex;
 /// The marker every TODO comment the tool writes starts with.
 pub const TODO_MARKER: &str = "TODO(dims-fix)";
 
-/// Mark findings acknowledged. Lock TODOs are one per function, above the
+/// Mark findings acknowledged (a resolved lock is). Lock TODOs are one per function, above the
 /// function's first lock site, and acknowledge all its lock findings.
 pub fn acknowledge(findings: &mut [Finding], text: &str, lines: &LineIndex) {
+    super::held::resolve(findings, text);
     let mut lock_acked: HashSet<Span> = HashSet::new();
     for f in findings.iter().filter(|f| f.class == Class::Lock) {
         if lock_acked.contains(&f.function_body) {
             continue;
         }
-        if let Some(anchor) = lock_anchor(findings, f.function_body) {
+        if let Some(anchor) = super::change::first_anchor(text, findings, f.function_body) {
             if comment_above(text, lines, anchor).contains(TODO_MARKER) {
                 lock_acked.insert(f.function_body);
             }
@@ -26,7 +27,11 @@ pub fn acknowledge(findings: &mut [Finding], text: &str, lines: &LineIndex) {
     for f in findings.iter_mut() {
         let allow = format!("dims-fix: allow({})", f.class.as_str());
         f.acknowledged = match f.class {
-            Class::Lock => lock_acked.contains(&f.function_body) || allowed(f, text, lines, &allow),
+            Class::Lock => {
+                f.resolved.is_some()
+                    || lock_acked.contains(&f.function_body)
+                    || allowed(f, text, lines, &allow)
+            }
             Class::Manual => {
                 let anchor = f.sites.first().map(|s| s.stmt.start).unwrap_or(0);
                 comment_above(text, lines, anchor).contains(TODO_MARKER)
@@ -35,16 +40,6 @@ pub fn acknowledge(findings: &mut [Finding], text: &str, lines: &LineIndex) {
             Class::Rewrite | Class::Fresh => false,
         };
     }
-}
-
-/// Where a function's lock TODO goes: its first lock site's statement.
-pub fn lock_anchor(findings: &[Finding], function: Span) -> Option<usize> {
-    findings
-        .iter()
-        .filter(|f| f.function_body == function && f.class == Class::Lock)
-        .flat_map(|f| f.sites.iter())
-        .map(|s| s.stmt.start)
-        .min()
 }
 
 /// An allow comment on a site's line, or just above the first site.

@@ -3,8 +3,10 @@
 
 pub mod ack;
 pub mod api;
+pub mod change;
 pub mod classify;
 pub mod facts;
+pub mod held;
 pub mod reason;
 pub mod summary;
 pub mod syntax;
@@ -171,8 +173,12 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// Sorted by position.
     pub sites: Vec<Site>,
-    /// Acknowledged by the tool's own TODO or a `dims-fix: allow(...)` comment.
+    /// Acknowledged by the tool's own TODO or a `dims-fix: allow(...)`
+    /// comment, or resolved.
     pub acknowledged: bool,
+    /// A lock finding whose every write is held under a lock on its array:
+    /// the lock, as the code takes it (`Py_BEGIN_CRITICAL_SECTION(self)`).
+    pub resolved: Option<String>,
     /// Demoted to manual by a parse error nearby: reported, never edited
     /// (not even a TODO: where a comment lands in code that does not parse
     /// is a guess).

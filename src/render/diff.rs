@@ -66,7 +66,8 @@ fn range(start: usize, len: usize) -> String {
 }
 
 /// git's default function context: the nearest line above the hunk that
-/// starts with a letter, `_` or `$`, cut to 80 bytes.
+/// starts with a letter, `_` or `$`, cut to 80 bytes, trailing blanks
+/// dropped (after the cut, as git does).
 fn funcname(lines: &[&str], hunk_start: usize) -> Option<String> {
     lines[..hunk_start]
         .iter()
@@ -78,7 +79,7 @@ fn funcname(lines: &[&str], hunk_start: usize) -> Option<String> {
             while !l.is_char_boundary(end) {
                 end -= 1;
             }
-            l[..end].to_string()
+            l[..end].trim_end().to_string()
         })
 }
 

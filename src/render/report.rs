@@ -36,6 +36,9 @@ pub struct FindingView {
     /// The reason's code (`DF101`; `dims-fix --explain CODE`).
     pub code: &'static str,
     pub acknowledged: bool,
+    /// For a lock held where it is made: the lock, as the code takes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<String>,
     pub sites: Vec<SiteView>,
     /// The unified diff of this finding's edits, when one is planned.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,6 +172,7 @@ pub fn build(scan: &Scan, planned: &dyn Fn(usize, usize) -> Option<Planned>) -> 
                 reason: f.reason.text(cx),
                 code: f.reason.code().id(),
                 acknowledged: f.acknowledged,
+                resolved: f.resolved.clone(),
                 sites,
                 diff: planned.map(|p| p.diff),
                 fix,

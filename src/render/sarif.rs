@@ -161,7 +161,10 @@ fn result(f: &FindingView, rule_index: usize, fingerprint: &str) -> Value {
     if f.acknowledged {
         result["suppressions"] = json!([{
             "kind": "inSource",
-            "justification": "acknowledged by a dims-fix TODO or allow comment",
+            "justification": match &f.resolved {
+                Some(how) => format!("resolved: held under {how}"),
+                None => "acknowledged by a dims-fix TODO or allow comment".to_string(),
+            },
         }]);
     }
     result

@@ -41,10 +41,10 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let bold = Style::new().bold();
     for f in &report.findings {
         let first = &f.sites[0];
-        let ack = if f.acknowledged {
-            " (acknowledged)"
-        } else {
-            ""
+        let ack = match (&f.resolved, f.acknowledged) {
+            (Some(how), _) => format!(" (resolved: held under {})", text(how)),
+            (None, true) => " (acknowledged)".to_string(),
+            (None, false) => String::new(),
         };
         let style = class_style(f.class);
         writeln!(

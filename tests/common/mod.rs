@@ -637,3 +637,36 @@ pub fn target_dir() -> PathBuf {
         .unwrap()
         .to_path_buf()
 }
+
+/// Runs dims-fix in a pseudo-terminal (Python's `pty`), answering each
+/// `[y,n,q,?]` prompt with the next of `answers` (end of input, Ctrl-D,
+/// once they run out); its terminal output is the run's stdout.
+pub fn in_terminal(answers: &[&str]) -> DimsFix {
+    const DRIVER: &str = r#"
+import os, pty, sys
+answers = [a for a in sys.argv[1].split(",") if a]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+out, asked = b"", 0
+while True:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    while out.count(b"[y,n,q,?]? ") > asked:
+        asked += 1
+        os.write(fd, (answers.pop(0) + "\n").encode() if answers else b"\x04")
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let mut c = std::process::Command::new("python3");
+    c.args(["-c", DRIVER, &answers.join(",")]).arg(bin());
+    let mut d = DimsFix::new(c, 4);
+    d.args(["--color", "never"]);
+    d
+}

@@ -168,6 +168,7 @@ impl<'a> ArrayCx<'a> {
             },
             sites,
             acknowledged: false,
+            resolved: None,
             parse_error,
             rewrite: rewrites,
             function_body: self.f.span,

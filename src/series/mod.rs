@@ -3,20 +3,24 @@
 //! content of every file it touches before and after it; written as git
 //! commits (`git`) or as numbered `git format-patch`-style files.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::analyze::Finding;
+use crate::analyze::{Finding, Kind};
 use crate::cli::Group;
 use crate::edit::Patch;
 use crate::error::Error;
 use crate::plan::ChangeKind;
 use crate::quote;
-use crate::render::{diff, report::tool};
+use crate::render::report::tool;
 use crate::scan::{Scan, ScannedFile};
 use crate::templates::Templates;
 use crate::verify::FilePlan;
+
+mod patch;
+
+pub use patch::{check_patch_dir, git_date, write_patch_dir};
 
 /// A file as one step of the series leaves it.
 #[derive(Debug, Clone)]
@@ -39,14 +43,6 @@ impl Step {
     pub fn subject(&self) -> &str {
         self.message.lines().next().unwrap_or("")
     }
-
-    /// The unified diff of this step.
-    pub fn diff(&self) -> String {
-        self.files
-            .iter()
-            .map(|f| diff::unified(&f.rel, &f.before, &f.after))
-            .collect()
-    }
 }
 
 #[derive(Serialize)]
@@ -65,6 +61,8 @@ struct ChangeCtx {
     file: String,
     function: String,
     arrays: Vec<String>,
+    /// "shape", "strides": the fields the change is about.
+    fields: Vec<&'static str>,
     descr_set: bool,
     sites: Vec<SiteCtx>,
 }
@@ -72,9 +70,18 @@ struct ChangeCtx {
 #[derive(Serialize)]
 struct MessageCtx {
     tool: String,
+    /// The upstream report the series refers to.
+    issue: &'static str,
     changes: Vec<ChangeCtx>,
+    /// The distinct kinds of the changes, in the order `ChangeKind` lists them.
+    kinds: Vec<ChangeKind>,
     files: Vec<String>,
+    /// The files' base names, as a subject names them.
+    names: Vec<String>,
 }
+
+/// The report the race is filed under upstream, as NumPy cites it.
+pub const ISSUE: &str = "gh-28197";
 
 /// Build the series from the checked plans, in file and position order.
 pub fn build(
@@ -83,13 +90,15 @@ pub fn build(
     group: Group,
     templates: &Templates,
 ) -> Result<Vec<Step>, Error> {
-    // (file, change) units of files whose plan passed its checks.
-    let units: Vec<(usize, usize)> = plans
+    // (file, change) units of files whose plan passed its checks; the bug
+    // fixes first (they are what gets backported), then the TODOs.
+    let mut units: Vec<(usize, usize)> = plans
         .iter()
         .enumerate()
         .filter(|(_, p)| p.new_text.is_some())
         .flat_map(|(fi, p)| (0..p.changes.len()).map(move |ci| (fi, ci)))
         .collect();
+    units.sort_by_key(|&(fi, ci)| plans[fi].changes[ci].kind != ChangeKind::Rewrite);
     let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
     for unit in units {
         let join = match (group, groups.last()) {
@@ -120,15 +129,30 @@ pub fn build(
                 after,
             });
         }
+        let mut kinds: Vec<ChangeKind> = members
+            .iter()
+            .map(|&(fi, ci)| plans[fi].changes[ci].kind)
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
         let ctx = MessageCtx {
             tool: tool(),
+            issue: ISSUE,
             changes: members
                 .iter()
                 .map(|&(fi, ci)| change_ctx(&scan.files[fi], &plans[fi], ci))
                 .collect(),
+            kinds,
             files: files
                 .iter()
                 .map(|&fi| quote::path(&scan.files[fi].rel).into_owned())
+                .collect(),
+            names: files
+                .iter()
+                .map(|&fi| {
+                    let rel = &scan.files[fi].rel;
+                    quote::path(rel.rsplit('/').next().unwrap_or(rel)).into_owned()
+                })
                 .collect(),
         };
         let message = tidy_message(&templates.render("commit.txt", &ctx)?);
@@ -169,6 +193,7 @@ fn change_ctx(file: &ScannedFile, plan: &FilePlan, ci: usize) -> ChangeCtx {
         file: name.clone(),
         function: findings[0].display.clone(),
         arrays: findings.iter().map(|f| f.array.clone()).collect(),
+        fields: fields(&findings),
         descr_set: findings.iter().any(|f| f.descr_set),
         sites: findings
             .iter()
@@ -183,6 +208,23 @@ fn change_ctx(file: &ScannedFile, plan: &FilePlan, ci: usize) -> ChangeCtx {
             })
             .collect(),
     }
+}
+
+/// The fields a change's sites write, as a message names them.
+fn fields(findings: &[&Finding]) -> Vec<&'static str> {
+    let mut kinds: Vec<Kind> = findings
+        .iter()
+        .flat_map(|f| f.sites.iter().map(|s| s.kind))
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .map(|k| match k {
+            Kind::Dims => "shape",
+            Kind::Strides => "strides",
+        })
+        .collect()
 }
 
 /// Lines `git am` (mailinfo) would take for the start of the patch.
@@ -244,151 +286,9 @@ pub fn sign_off(message: &str, who: &str) -> String {
     format!("{}\n{trailer}\n", message.trim_end())
 }
 
-/// The file name `git format-patch` would give a subject.
-fn patch_file_name(n: usize, subject: &str) -> String {
-    let mut slug = String::new();
-    for c in subject.chars() {
-        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-            slug.push(c);
-        } else if !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    // Like git: trim the ends, then cut to 52 characters (a cut may end in '-').
-    let slug: String = slug
-        .trim_matches(|c| c == '-' || c == '.')
-        .chars()
-        .take(52)
-        .collect();
-    format!("{n:04}-{slug}.patch")
-}
-
-/// Before anything is committed: the patch directory can be made and
-/// written, and no file the series would write is a symbolic link or a
-/// directory (a link planted there must not be followed).
-pub fn check_patch_dir(dir: &Path, steps: &[Step]) -> Result<(), Error> {
-    let io = |path: &Path, source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    for (i, step) in steps.iter().enumerate() {
-        let path = dir.join(patch_file_name(i + 1, step.subject()));
-        if let Ok(meta) = path.symlink_metadata() {
-            if !meta.is_file() {
-                return Err(Error::NotWritten {
-                    path,
-                    reason: format!(
-                        "is {}; dims-fix writes patches only as regular files",
-                        if meta.file_type().is_symlink() {
-                            "a symbolic link"
-                        } else {
-                            "not a regular file"
-                        }
-                    ),
-                });
-            }
-        }
-    }
-    let probe = dir.join(crate::owner::temp_name(".dims-fix-"));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-        .map_err(|e| io(dir, e))?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
-}
-
-/// Write the series as numbered mbox patches `git am` takes. `ids` are the
-/// commits' ids when the series was committed. Each file is written new
-/// (never through a link) and renamed into place.
-pub fn write_patch_dir(
-    dir: &Path,
-    steps: &[Step],
-    author: &str,
-    date: &str,
-    ids: Option<&[String]>,
-) -> Result<Vec<PathBuf>, Error> {
-    check_patch_dir(dir, steps)?;
-    let total = steps.len();
-    let mut written = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
-        let n = i + 1;
-        let id = ids.map_or("0".repeat(40), |ids| ids[i].clone());
-        let (subject, body) = step
-            .message
-            .split_once('\n')
-            .map_or((step.message.as_str(), ""), |(s, b)| {
-                (s, b.trim_start_matches('\n'))
-            });
-        let counter = if total > 1 {
-            format!("[PATCH {n}/{total}]")
-        } else {
-            "[PATCH]".to_string()
-        };
-        let mail = format!(
-            "From {id} Mon Sep 17 00:00:00 2001\nFrom: {author}\nDate: {date}\n\
-             Subject: {counter} {subject}\nMIME-Version: 1.0\n\
-             Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\n\
-             {body}---\n\n{}-- \n{}\n\n",
-            step.diff(),
-            tool()
-        );
-        let path = dir.join(patch_file_name(n, subject));
-        write_new(&path, mail.as_bytes())?;
-        written.push(path);
-    }
-    Ok(written)
-}
-
-/// Write `path` through a fresh temporary file (O_EXCL, so never through a
-/// link) renamed over it: a link planted at `path` is replaced, not followed.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(crate::owner::temp_name(".dims-fix-"));
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_names_follow_format_patch() {
-        assert_eq!(
-            patch_file_name(
-                1,
-                "BUG: avoid data race on the shape of aop in PyArray_Repeat"
-            ),
-            "0001-BUG-avoid-data-race-on-the-shape-of-aop-in-PyArray_R.patch"
-        );
-        assert_eq!(
-            patch_file_name(
-                7,
-                "MAINT: mark in-place shape change in swap_arrays for locking"
-            ),
-            "0007-MAINT-mark-in-place-shape-change-in-swap_arrays-for-.patch"
-        );
-        assert_eq!(patch_file_name(12, "MAINT: x"), "0012-MAINT-x.patch");
-    }
 
     #[test]
     fn a_body_line_cannot_start_a_patch() {
