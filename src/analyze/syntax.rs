@@ -189,6 +189,8 @@ pub fn is_block(kind: &str) -> bool {
 /// deeply nested input cannot overflow the stack).
 pub struct Preorder<'t> {
     cursor: TreeCursor<'t>,
+    /// The ancestors of the current node below the root's parent.
+    ancestors: Vec<Node<'t>>,
     root_id: usize,
     started: bool,
     done: bool,
@@ -199,6 +201,7 @@ impl<'t> Preorder<'t> {
     pub fn new(root: Node<'t>) -> Self {
         Preorder {
             cursor: root.walk(),
+            ancestors: Vec::new(),
             root_id: root.id(),
             started: false,
             done: false,
@@ -209,6 +212,12 @@ impl<'t> Preorder<'t> {
     /// Do not descend into the node returned last.
     pub fn skip_children(&mut self) {
         self.skip_children = true;
+    }
+
+    /// The parent of the node returned last, when it is under the root
+    /// (tree-sitter's `Node::parent` costs the node's depth; this, nothing).
+    pub fn parent(&self) -> Option<Node<'t>> {
+        self.ancestors.last().copied()
     }
 }
 
@@ -224,7 +233,9 @@ impl<'t> Iterator for Preorder<'t> {
             return Some(self.cursor.node());
         }
         let descend = !std::mem::take(&mut self.skip_children);
+        let current = self.cursor.node();
         if descend && self.cursor.goto_first_child() {
+            self.ancestors.push(current);
             return Some(self.cursor.node());
         }
         loop {
@@ -239,6 +250,7 @@ impl<'t> Iterator for Preorder<'t> {
                 self.done = true;
                 return None;
             }
+            self.ancestors.pop();
         }
     }
 }

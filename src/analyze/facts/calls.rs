@@ -8,13 +8,12 @@ use crate::analyze::api::{
 use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_parens, Preorder, F};
 use crate::span::Span;
 
-use super::context::{is_declared_name, placement, read_context};
 use super::shapes::norm;
 use super::{ArgInfo, CallSite, How, Read, Target, UseKind, Walker, Write};
 use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
-    pub(super) fn call(&mut self, node: Node) {
+    pub(super) fn call(&mut self, node: Node<'a>) {
         // A function pointer expression (`(*fp)(a)`) is unknown code: name
         // it by its text.
         let spelled;
@@ -39,7 +38,7 @@ impl<'a> Walker<'a> {
                         how: How::MemFn(name.to_string()),
                         expr: Span::of(node),
                         source,
-                        place: placement(node),
+                        place: self.anc.placement(node),
                     });
                 }
             }
@@ -66,7 +65,7 @@ impl<'a> Walker<'a> {
                 span: Span::of(node),
                 callee: name.to_string(),
                 args: infos,
-                place: placement(node),
+                place: self.anc.placement(node),
             });
         }
     }
@@ -75,10 +74,10 @@ impl<'a> Walker<'a> {
     /// what the tree's summaries may need to know about it.
     fn argument(
         &mut self,
-        call: Node,
+        call: Node<'a>,
         name: &str,
         index: usize,
-        arg: Node,
+        arg: Node<'a>,
         source_macro: bool,
     ) -> Option<ArgInfo> {
         let ctor_links = ctor_link_args(name);
@@ -153,39 +152,47 @@ impl<'a> Walker<'a> {
 
     /// An identifier naming a live alias, outside a write target, is a read
     /// of the storage it points at.
-    pub(super) fn alias_read(&mut self, node: Node) {
+    pub(super) fn alias_read(&mut self, node: Node<'a>) {
         let name = self.text(node);
         let Some(shape) = self.aliases.get(name) else {
             return;
         };
-        if self.consumed.contains(&node.start_byte()) || is_declared_name(node) {
+        if self.consumed.contains(&node.start_byte()) || self.anc.is_declared_name(node) {
             return;
         }
         let shape = shape.clone();
         self.facts.reads.push(Read {
             shape,
             span: Span::of(node),
-            context: read_context(node, self.src),
+            context: self.anc.read_context(node, self.src),
         });
     }
 
     /// The variables whose value an expression can evaluate to or point
     /// into (`c ? a : b`, `(x, a)`, `a + 1`, `&a[0]`), resolved: not those
     /// only passed to a call inside it, read through a field, or measured.
-    pub(super) fn exposed(&self, node: Node) -> Vec<String> {
+    pub(super) fn exposed(&self, node: Node<'a>) -> Vec<String> {
         let mut out = Vec::new();
         let mut walk = Preorder::new(node);
         while let Some(n) = walk.next() {
-            let operator = |n: Node, op: &str| {
+            let operator = |n: Node<'a>, op: &str| {
                 n.kind_name() == "pointer_expression"
                     && n.child_by_field_id(F.operator)
                         .is_some_and(|o| o.kind_name() == op)
             };
             let deref = n.kind_name() == "subscript_expression" || operator(n, "*");
-            // `parent()` walks down from the root: ask only when it matters.
-            let address_taken = deref && n.parent().is_some_and(|p| operator(p, "&"));
+            let address_taken = deref && walk.parent().is_some_and(|p| operator(p, "&"));
             match n.kind_name() {
                 "call_expression" | "field_expression" | "sizeof_expression" => {
+                    walk.skip_children()
+                }
+                // `x = (a = b)` gives `a`'s new value, which `a`'s own change
+                // records: one step, so a chain of assignments stays linear.
+                "assignment_expression" => {
+                    let left = n.child_by_field_id(F.left).map(strip_parens);
+                    if let Some(l) = left.filter(|l| l.kind_name() == "identifier") {
+                        out.push(self.resolve(self.text(l)));
+                    }
                     walk.skip_children()
                 }
                 // An element's value is not the pointer, unless `&` takes
@@ -199,7 +206,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Identifiers in an expression.
-    pub(super) fn identifiers(&self, node: Node) -> Vec<String> {
+    pub(super) fn identifiers(&self, node: Node<'a>) -> Vec<String> {
         let mut out = Vec::new();
         for n in Preorder::new(node) {
             if n.kind_name() == "identifier" {

@@ -387,6 +387,8 @@ impl Facts {
 /// Walk state: aliases and fields pointers as of the current position.
 struct Walker<'a> {
     src: &'a [u8],
+    /// Parents of the function's nodes, and answers climbed once.
+    anc: context::Ancestry<'a>,
     sources: Sources<'a>,
     facts: Facts,
     /// Live aliases: variable name to the storage it points at.
@@ -402,9 +404,10 @@ struct Walker<'a> {
 
 /// Collect the facts of a function definition. For an ERROR node holding
 /// code that did not parse as a function, pass the node itself.
-pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
+pub fn collect<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts {
     let mut w = Walker {
         src,
+        anc: context::Ancestry::new(),
         sources,
         facts: Facts {
             span: Span::of(func),
@@ -431,7 +434,12 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
     }
     let body = func.child_by_field_id(F.body).unwrap_or(func);
     w.facts.body = Span::of(body);
-    for node in Preorder::new(body) {
+    let mut walk = Preorder::new(body);
+    while let Some(node) = walk.next() {
+        // Climbs start at named nodes and go through named ones only.
+        if let Some(parent) = walk.parent().filter(|_| node.is_named()) {
+            w.anc.record(node, parent);
+        }
         w.visit(node);
     }
     w.facts

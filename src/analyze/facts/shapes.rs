@@ -15,7 +15,7 @@ impl<'a> Walker<'a> {
 
     /// A base shape source (not an alias): `PyArray_DIMS(X)`, `PyArray_SHAPE(X)`,
     /// `((PyArrayObject_fields *)X)->dimensions`, `F->dimensions`.
-    pub(super) fn source(&self, node: Node) -> Option<ShapeRef> {
+    pub(super) fn source(&self, node: Node<'a>) -> Option<ShapeRef> {
         match node.kind_name() {
             "call_expression" => {
                 if !callee_is_plain(node) {
@@ -69,7 +69,7 @@ impl<'a> Walker<'a> {
     /// The array behind `X->field` when `X` is an ndarray fields pointer
     /// (a cast to `PyArrayObject_fields *` or a variable of that type).
     /// Iterator fields such as `mit->dimensions` are not.
-    pub(super) fn fields_base(&self, field_expr: Node) -> Option<ArrayId> {
+    pub(super) fn fields_base(&self, field_expr: Node<'a>) -> Option<ArrayId> {
         if field_expr
             .child_by_field_id(F.operator)
             .map(|o| self.text(o))
@@ -99,7 +99,7 @@ impl<'a> Walker<'a> {
     }
 
     /// A shape reference: a source, a live alias, `S + k`, or `&S[k]`.
-    pub(super) fn shape_ref(&self, node: Node) -> Option<ShapeRef> {
+    pub(super) fn shape_ref(&self, node: Node<'a>) -> Option<ShapeRef> {
         let node = strip_casts(node);
         match node.kind_name() {
             "identifier" => self.aliases.get(self.text(node)).cloned(),
@@ -170,7 +170,7 @@ impl<'a> Walker<'a> {
 
     /// Mark the base of a shape reference as part of a write; return the
     /// direct source expression's span, if the reference is direct.
-    pub(super) fn consume(&mut self, node: Node) -> Option<Span> {
+    pub(super) fn consume(&mut self, node: Node<'a>) -> Option<Span> {
         let base = self.base_of(node)?;
         self.consumed.insert(base.start_byte());
         (base.kind_name() != "identifier").then(|| Span::of(base))
@@ -232,7 +232,7 @@ impl<'a> Walker<'a> {
     // ----- array identity --------------------------------------------------
 
     /// The array an expression denotes.
-    pub(super) fn array_id(&self, node: Node) -> ArrayId {
+    pub(super) fn array_id(&self, node: Node<'a>) -> ArrayId {
         let node = strip_casts(node);
         if node.kind_name() == "identifier" {
             self.resolve(self.text(node))
@@ -250,12 +250,12 @@ impl<'a> Walker<'a> {
     }
 
     /// The array variable an expression is, if it is one (casts stripped).
-    pub(super) fn object(&self, node: Node) -> Option<ArrayId> {
+    pub(super) fn object(&self, node: Node<'a>) -> Option<ArrayId> {
         let node = strip_casts(node);
         (node.kind_name() == "identifier").then(|| self.resolve(self.text(node)))
     }
 
-    pub(super) fn object_use(&mut self, node: Node, kind: UseKind) {
+    pub(super) fn object_use(&mut self, node: Node<'a>, kind: UseKind) {
         if let Some(array) = self.object(node) {
             self.push_use(array, kind, Span::of(node));
         }

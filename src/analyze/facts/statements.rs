@@ -7,7 +7,6 @@ use crate::analyze::syntax::{call_args, callee, declarator_name, strip_casts, st
 use crate::analyze::Kind;
 use crate::span::Span;
 
-use super::context::{placement, runs_with_statement};
 use super::shapes::norm;
 use super::{AliasDef, ArrayId, Decl, How, ShapeRef, Target, UseKind, VarMod, Via, Walker, Write};
 use crate::analyze::syntax::KindName;
@@ -15,7 +14,7 @@ use crate::analyze::syntax::KindName;
 impl<'a> Walker<'a> {
     // ----- statements and expressions -------------------------------------
 
-    pub(super) fn declaration(&mut self, node: Node) {
+    pub(super) fn declaration(&mut self, node: Node<'a>) {
         let type_text = node
             .child_by_field_id(F.r#type)
             .map(|t| self.text(t).to_string())
@@ -71,7 +70,7 @@ impl<'a> Walker<'a> {
 
     /// A variable gets a new value (`value` is `None` when unknown). A
     /// declaration without initialiser is not `record`ed as a change.
-    fn assign_var(&mut self, name: &str, node: Node, value: Option<Node>, record: bool) {
+    fn assign_var(&mut self, name: &str, node: Node<'a>, value: Option<Node>, record: bool) {
         let new_alias = value.and_then(|v| self.shape_ref(v));
         let slot_read = value.and_then(|v| self.slot_read(v));
         let fields_target = value
@@ -111,20 +110,20 @@ impl<'a> Walker<'a> {
         }
         let from = value.map_or(Vec::new(), |v| self.exposed(v));
         let value = value.map(|v| self.value(v));
-        let whole = node.kind_name() == "init_declarator" || runs_with_statement(node);
+        let whole = node.kind_name() == "init_declarator" || self.anc.runs_with_statement(node);
         self.facts.var_mods.push(VarMod {
             name: name.to_string(),
             span: Span::of(node),
             value,
             slot_read,
-            stmt: whole.then(|| placement(node)),
+            stmt: whole.then(|| self.anc.placement(node)),
             from,
         });
     }
 
     /// The slot a value reads: `PyArray_DIM(X, i)`, `PyArray_DIMS(X)[i]`,
     /// `d[i]` for an alias `d`, `*S`.
-    fn slot_read(&self, value: Node) -> Option<(ArrayId, Kind, String)> {
+    fn slot_read(&self, value: Node<'a>) -> Option<(ArrayId, Kind, String)> {
         let value = strip_casts(value);
         if value.kind_name() == "call_expression" {
             let kind = match callee(value, self.src)? {
@@ -144,7 +143,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub(super) fn assignment(&mut self, node: Node) {
+    pub(super) fn assignment(&mut self, node: Node<'a>) {
         let (Some(left), Some(right), Some(op)) = (
             node.child_by_field_id(F.left),
             node.child_by_field_id(F.right),
@@ -179,7 +178,7 @@ impl<'a> Walker<'a> {
                 how: How::Assign { op, value },
                 expr: Span::of(node),
                 source,
-                place: placement(node),
+                place: self.anc.placement(node),
             });
         }
         self.meta_write(left, node);
@@ -187,7 +186,7 @@ impl<'a> Walker<'a> {
 
     /// `X->nd = ...`, `X->descr = ...` on an ndarray: evidence of an
     /// in-place metadata change.
-    pub(super) fn meta_write(&mut self, lvalue: Node, node: Node) {
+    pub(super) fn meta_write(&mut self, lvalue: Node<'a>, node: Node<'a>) {
         let lvalue = strip_parens(lvalue);
         if lvalue.kind_name() != "field_expression" {
             return;
@@ -203,7 +202,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub(super) fn update(&mut self, node: Node) {
+    pub(super) fn update(&mut self, node: Node<'a>) {
         let Some(arg) = node.child_by_field_id(F.argument).map(strip_parens) else {
             return;
         };
@@ -221,7 +220,7 @@ impl<'a> Walker<'a> {
                 how: How::Update,
                 expr: Span::of(node),
                 source,
-                place: placement(node),
+                place: self.anc.placement(node),
             });
         }
     }
@@ -234,7 +233,7 @@ impl<'a> Walker<'a> {
     }
 
     /// A modification of a variable whose new value is not tracked.
-    fn var_mod(&mut self, name: &str, node: Node) {
+    fn var_mod(&mut self, name: &str, node: Node<'a>) {
         self.facts.var_mods.push(VarMod {
             name: name.to_string(),
             span: Span::of(node),
@@ -246,7 +245,7 @@ impl<'a> Walker<'a> {
     }
 
     /// `&v`: the variable may be changed through the pointer.
-    pub(super) fn address_of(&mut self, node: Node) {
+    pub(super) fn address_of(&mut self, node: Node<'a>) {
         let is_addr = node
             .child_by_field_id(F.operator)
             .is_some_and(|o| self.text(o) == "&");

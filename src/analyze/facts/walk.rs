@@ -9,7 +9,6 @@ use crate::analyze::syntax::{
 use crate::analyze::Kind;
 use crate::span::Span;
 
-use super::context::{jump_scope, read_context};
 use super::shapes::norm;
 use super::{
     Block, Jump, JumpKind, Param, ParseError, Read, Return, ShapeRef, UseKind, Value, Via, Walker,
@@ -17,25 +16,25 @@ use super::{
 use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
-    pub(super) fn text(&self, node: Node) -> &'a str {
+    pub(super) fn text(&self, node: Node<'a>) -> &'a str {
         text(node, self.src)
     }
 
-    pub(super) fn value(&self, node: Node) -> Value {
+    pub(super) fn value(&self, node: Node<'a>) -> Value {
         let stripped = strip_casts(node);
-        let t = norm(self.text(node));
+        let short = stripped.byte_range().len() <= 16;
         Value {
             span: Span::of(node),
-            is_null: matches!(norm(self.text(stripped)).as_str(), "NULL" | "0"),
+            is_null: short && matches!(norm(self.text(stripped)).as_str(), "NULL" | "0"),
             ident: (stripped.kind_name() == "identifier").then(|| self.text(stripped).to_string()),
             call: (stripped.kind_name() == "call_expression")
                 .then(|| callee(stripped, self.src).map(str::to_string))
                 .flatten(),
-            text: t,
+            text: shown(self.text(node)),
         }
     }
 
-    pub(super) fn params(&mut self, list: Node) {
+    pub(super) fn params(&mut self, list: Node<'a>) {
         let mut cursor = list.walk();
         let decls: Vec<Node> = list
             .named_children(&mut cursor)
@@ -85,7 +84,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub(super) fn visit(&mut self, node: Node) {
+    pub(super) fn visit(&mut self, node: Node<'a>) {
         // A macro call read as a type (`GUARD(a) PyArray_DIMS(a)[0] = k;`
         // parses as a declaration) is a parse error that tree-sitter does
         // not flag: count it as one, never read past it silently.
@@ -159,7 +158,7 @@ impl<'a> Walker<'a> {
                 self.facts.reads.push(Read {
                     shape,
                     span: Span::of(node),
-                    context: read_context(node, self.src),
+                    context: self.anc.read_context(node, self.src),
                 });
             } else if node.kind_name() == "field_expression" {
                 self.raw_field(node);
@@ -169,7 +168,7 @@ impl<'a> Walker<'a> {
 
     /// `X->dimensions` on a plain variable: not a source, but it reaches
     /// the same storage when `X` is an ndarray.
-    fn raw_field(&mut self, node: Node) {
+    fn raw_field(&mut self, node: Node<'a>) {
         let (Some(op), Some(field), Some(base)) = (
             node.child_by_field_id(F.operator),
             node.child_by_field_id(F.field),
@@ -191,11 +190,12 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn parse_error(&mut self, node: Node) {
-        let in_args_of = node
-            .parent()
+    fn parse_error(&mut self, node: Node<'a>) {
+        let in_args_of = self
+            .anc
+            .parent(node)
             .filter(|p| p.kind_name() == "argument_list")
-            .and_then(|p| p.parent())
+            .and_then(|p| self.anc.parent(p))
             .filter(|call| call.kind_name() == "call_expression" && callee_is_plain(*call))
             .and_then(|call| callee(call, self.src))
             .map(str::to_string);
@@ -205,9 +205,9 @@ impl<'a> Walker<'a> {
         });
     }
 
-    fn jump(&mut self, node: Node, kind: JumpKind, label: Option<String>) {
+    fn jump(&mut self, node: Node<'a>, kind: JumpKind, label: Option<String>) {
         let scope = matches!(kind, JumpKind::Break | JumpKind::Continue | JumpKind::Case)
-            .then(|| jump_scope(node, kind))
+            .then(|| self.anc.jump_scope(node, kind))
             .flatten();
         self.facts.jumps.push(Jump {
             kind,
@@ -217,7 +217,7 @@ impl<'a> Walker<'a> {
         });
     }
 
-    fn block(&mut self, node: Node) {
+    fn block(&mut self, node: Node<'a>) {
         let mut cursor = node.walk();
         let exits = node
             .named_children(&mut cursor)
@@ -240,4 +240,19 @@ impl<'a> Walker<'a> {
             exits,
         });
     }
+}
+
+/// An expression's text as reasons show it: normalised, and cut short
+/// (each value of a chain `a = b = ... = 0` holds the rest of the chain;
+/// copying it whole would be quadratic).
+fn shown(text: &str) -> String {
+    const MAX: usize = 120;
+    if text.len() <= MAX {
+        return norm(text);
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", norm(&text[..end]))
 }
