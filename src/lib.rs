@@ -27,6 +27,7 @@ pub(crate) mod templates;
 pub(crate) mod testhook;
 pub mod verify;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -242,18 +243,29 @@ fn report(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<(), Error> {
+    // Each finding's change, by finding (a file may have thousands).
+    let change_of: Vec<HashMap<usize, usize>> = plans
+        .iter()
+        .map(|plan| {
+            let mut by = HashMap::new();
+            for (ci, c) in plan.changes.iter().enumerate() {
+                for &ni in &c.findings {
+                    by.entry(ni).or_insert(ci);
+                }
+            }
+            by
+        })
+        .collect();
     let finding_diff = |fi: usize, ni: usize| -> Option<String> {
         let file = &scan.files[fi];
-        let change = plans[fi]
-            .changes
-            .iter()
-            .find(|c| c.findings.contains(&ni))?;
+        let change = &plans[fi].changes[*change_of[fi].get(&ni)?];
         plans[fi].new_text.as_ref()?;
         let patch = Patch::new(change.edits.clone()).ok()?;
-        Some(render::diff::unified(
+        Some(render::diff::unified_patch(
             &file.rel,
             &file.text,
-            &patch.apply(&file.text),
+            &patch,
+            &file.lines,
         ))
     };
     let report = render::report::build(scan, &finding_diff);
@@ -272,16 +284,12 @@ fn report(
         }
         Format::Json => {
             report_skips(stderr, scan);
-            serde_json::to_writer_pretty(&mut *stdout, &report)
-                .map_err(std::io::Error::other)
-                .and_then(|_| writeln!(stdout))
+            write_json(stdout, &report)
         }
         Format::Sarif => {
             report_skips(stderr, scan);
             let sarif = render::sarif::build(&report, &opts.root);
-            serde_json::to_writer_pretty(&mut *stdout, &sarif)
-                .map_err(std::io::Error::other)
-                .and_then(|_| writeln!(stdout))
+            write_json(stdout, &sarif)
         }
     };
     match written.and_then(|_| stdout.flush()) {
@@ -291,6 +299,14 @@ fn report(
         }),
         _ => Ok(()),
     }
+}
+
+/// A JSON document and a newline, in one write (the stream strips colour
+/// codes write by write: thousands of small writes cost more than the rest).
+fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    out.write_all(&bytes)
 }
 
 /// `--explain CODE`: the code's page on stdout.

@@ -99,12 +99,10 @@ impl<'a> ArrayCx<'a> {
             if ws.is_empty() {
                 continue;
             }
-            let why_shared = |w: &Write| {
-                shared
-                    .iter()
-                    .find(|(x, _)| x.expr == w.expr)
-                    .map(|(_, why)| why.clone())
-            };
+            // By write: a function may hold thousands of them.
+            let by_write: HashMap<Span, &Shared> =
+                shared.iter().map(|(w, why)| (w.expr, why)).collect();
+            let why_shared = |w: &Write| by_write.get(&w.expr).map(|&why| why.clone());
             let outcome = self.window(kind, &ws, taken);
             let result = outcome.result.clone().expect("window always decides");
             for w in ws {

@@ -276,7 +276,7 @@ impl<'a> ArrayCx<'a> {
         // As written, the window must be code: tree-sitter may parse on
         // through an unterminated comment that a compiler would not.
         let ls = line_start(self.text, span.start);
-        if !crate::source::lexical::in_code(self.text, ls) {
+        if !self.file.code().in_code(ls) {
             // Always overridden by the finding's own check of its sites
             // (the same line), which says more.
             return Err(Blocker::Limit(Limit::InComment {
