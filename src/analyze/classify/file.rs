@@ -4,6 +4,8 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::source::lexical::{self, CodeMap, Define};
+use crate::source::scope::FileScope;
+use crate::source::Masker;
 
 /// What the classifier reads from the file around its functions: the
 /// text, and, computed once per file when first needed, its macros and
@@ -12,6 +14,7 @@ pub struct FileCx<'a> {
     pub text: &'a str,
     macros: OnceCell<FileMacros>,
     code: OnceCell<CodeMap>,
+    scope: OnceCell<FileScope>,
 }
 
 /// A file's `#define`s, by name.
@@ -26,6 +29,7 @@ impl<'a> FileCx<'a> {
             text,
             macros: OnceCell::new(),
             code: OnceCell::new(),
+            scope: OnceCell::new(),
         }
     }
 
@@ -48,6 +52,23 @@ impl<'a> FileCx<'a> {
 
     pub fn code(&self) -> &CodeMap {
         self.code.get_or_init(|| CodeMap::new(self.text))
+    }
+
+    /// Whether the file is a NumPy template (`.c.src`): its `@name@`
+    /// tokens are masked for parsing.
+    pub fn is_template(&self) -> bool {
+        self.text.contains("/**begin repeat")
+    }
+
+    /// What the file declares outside its functions (read from the whole
+    /// text, masked as for parsing with the built-in attribute macros).
+    pub fn scope(&self) -> &FileScope {
+        self.scope.get_or_init(|| {
+            static MASKER: std::sync::LazyLock<Masker> =
+                std::sync::LazyLock::new(|| Masker::new(&[]));
+            let masked = MASKER.mask(self.text, self.is_template());
+            FileScope::of(std::str::from_utf8(&masked).unwrap_or(""))
+        })
     }
 }
 

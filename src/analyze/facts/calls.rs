@@ -2,10 +2,13 @@
 
 use tree_sitter::Node;
 
+use crate::analyze::api::is_allocator;
 use crate::analyze::api::{
     ctor_link_args, FREE_FNS, FREE_PTR_FNS, MEM_FNS, SAFE_ACCESSORS, SHAPE_READERS,
 };
-use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_parens, Preorder, F};
+use crate::analyze::syntax::{
+    call_args, callee, callee_is_plain, strip_casts, strip_parens, Preorder, F,
+};
 use crate::span::Span;
 
 use super::shapes::norm;
@@ -94,7 +97,9 @@ impl<'a> Walker<'a> {
             } else if SAFE_ACCESSORS.contains(&name) || source_macro {
                 None
             } else if SHAPE_READERS.contains(&name) {
-                Some(UseKind::ShapeReader(name.to_string()))
+                // The array is the first argument; the others are indexes
+                // and flags (`PyArray_UpdateFlags(a, NPY_ARRAY_UPDATE_ALL)`).
+                (index == 0).then(|| UseKind::ShapeReader(name.to_string()))
             } else if ctor_links.contains(&index) {
                 Some(UseKind::CtorLink {
                     callee: name.to_string(),
@@ -203,6 +208,63 @@ impl<'a> Walker<'a> {
             }
         }
         out
+    }
+
+    /// The variables an expression's value may have been read from: every
+    /// variable it names (the containers it reads an element or a field
+    /// of: `ops` in `ops[i]`, `ctx` in `ctx->arr`, `pa` in `*pa`), through
+    /// the arguments of calls (any call but an allocator may return one of
+    /// them, as `PyArray_CheckAxis` does); not a called function's name,
+    /// nor what `sizeof` measures. A nested assignment gives its variable.
+    pub(super) fn sources_of(&self, node: Node<'a>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut walk = Preorder::new(node);
+        while let Some(n) = walk.next() {
+            match n.kind_name() {
+                "identifier" => {
+                    // Not the function a call names.
+                    let called = walk.parent().is_some_and(|p| {
+                        p.kind_name() == "call_expression"
+                            && p.child_by_field_id(F.function)
+                                .is_some_and(|f| f.id() == n.id())
+                    });
+                    if !called {
+                        out.push(self.resolve(self.text(n)));
+                    }
+                }
+                "sizeof_expression" => walk.skip_children(),
+                "call_expression" if callee(n, self.src).is_some_and(is_allocator) => {
+                    walk.skip_children()
+                }
+                "assignment_expression" => {
+                    let left = n.child_by_field_id(F.left).map(strip_parens);
+                    if let Some(l) = left.filter(|l| l.kind_name() == "identifier") {
+                        out.push(self.resolve(self.text(l)));
+                    }
+                    walk.skip_children()
+                }
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The variable an lvalue's memory is reached from: `ctx` for
+    /// `ctx->arr`, `ops` for `ops[i]`, `pa` for `*pa` (casts and
+    /// parentheses aside).
+    pub(super) fn container(&self, lvalue: Node<'a>) -> Option<String> {
+        let mut n = strip_casts(lvalue);
+        loop {
+            n = match n.kind_name() {
+                "identifier" => return Some(self.resolve(self.text(n))),
+                "subscript_expression" | "field_expression" | "pointer_expression" => {
+                    strip_casts(n.child_by_field_id(F.argument)?)
+                }
+                _ => return None,
+            };
+        }
     }
 
     /// Identifiers in an expression.

@@ -254,6 +254,13 @@ impl<'t> Ancestry<'t> {
                     })
                 }
                 "init_declarator" if is(F.value) => Step::Answer(ReadCx::Alias),
+                "pointer_expression"
+                    if parent
+                        .child_by_field_id(F.operator)
+                        .is_some_and(|o| o.kind_name() == "&") =>
+                {
+                    Step::Answer(ReadCx::AddressOf)
+                }
                 "initializer_list" | "initializer_pair" | "return_statement" => {
                     Step::Answer(ReadCx::Stored)
                 }

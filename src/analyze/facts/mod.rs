@@ -164,6 +164,9 @@ pub enum ReadCx {
     /// Stored elsewhere: a field, an array element, an initialiser list,
     /// or returned.
     Stored,
+    /// Its address is taken (`&fa->dimensions`): the pointer can be copied
+    /// out through it (`memcpy(&s, &fa->dimensions, sizeof s)`).
+    AddressOf,
     /// Anything else (`sizeof`, a comparison, a conditional, ...).
     Other,
 }
@@ -212,6 +215,19 @@ pub struct VarMod {
     pub stmt: Option<Placement>,
     /// Variables the new value can be (or point into): see `exposed`.
     pub from: Vec<String>,
+    /// Variables the new value may have been read from: see `sources_of`.
+    pub sources: Vec<String>,
+}
+
+/// A value stored into memory reached from a variable: `ctx->arr = a`,
+/// `ops[0] = a`, `*pa = a`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// The variable the memory is reached from (`ctx`, `ops`, `pa`).
+    pub into: String,
+    /// The variables the stored value can be (`exposed`).
+    pub from: Vec<String>,
+    pub span: Span,
 }
 
 /// An argument of a call, as the summaries of the tree may need it.
@@ -276,6 +292,8 @@ pub struct Param {
     pub writable_ptr: bool,
     /// Declared as a pointer or an array.
     pub pointer: bool,
+    /// The declaration without the name (`PyArrayObject **`).
+    pub type_text: String,
 }
 
 /// A declared local variable.
@@ -333,6 +351,8 @@ pub struct Facts {
     pub reads: Vec<Read>,
     pub uses: Vec<Use>,
     pub var_mods: Vec<VarMod>,
+    /// Values stored into memory reached from a variable.
+    pub stores: Vec<Store>,
     pub calls: Vec<CallSite>,
     pub jumps: Vec<Jump>,
     pub blocks: Vec<Block>,

@@ -8,7 +8,9 @@ use crate::analyze::Kind;
 use crate::span::Span;
 
 use super::shapes::norm;
-use super::{AliasDef, ArrayId, Decl, How, ShapeRef, Target, UseKind, VarMod, Via, Walker, Write};
+use super::{
+    AliasDef, ArrayId, Decl, How, ShapeRef, Store, Target, UseKind, VarMod, Via, Walker, Write,
+};
 use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
@@ -109,6 +111,7 @@ impl<'a> Walker<'a> {
             return;
         }
         let from = value.map_or(Vec::new(), |v| self.exposed(v));
+        let sources = value.map_or(Vec::new(), |v| self.sources_of(v));
         let value = value.map(|v| self.value(v));
         let whole = node.kind_name() == "init_declarator" || self.anc.runs_with_statement(node);
         self.facts.var_mods.push(VarMod {
@@ -118,6 +121,7 @@ impl<'a> Walker<'a> {
             slot_read,
             stmt: whole.then(|| self.anc.placement(node)),
             from,
+            sources,
         });
     }
 
@@ -164,8 +168,16 @@ impl<'a> Walker<'a> {
             return;
         }
         // Storing an array anywhere but a local variable publishes it.
-        for array in self.exposed(right) {
-            self.push_use(array, UseKind::Store, Span::of(right));
+        let stored = self.exposed(right);
+        for array in &stored {
+            self.push_use(array.clone(), UseKind::Store, Span::of(right));
+        }
+        if let Some(into) = self.container(left) {
+            self.facts.stores.push(Store {
+                into,
+                from: stored,
+                span: Span::of(node),
+            });
         }
         if let Some((shape, target, base)) = self.target(left) {
             let source = self
@@ -241,6 +253,7 @@ impl<'a> Walker<'a> {
             slot_read: None,
             stmt: None,
             from: Vec::new(),
+            sources: Vec::new(),
         });
     }
 

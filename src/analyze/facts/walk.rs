@@ -44,10 +44,10 @@ impl<'a> Walker<'a> {
             let Some(declarator) = decl.child_by_field_id(F.declarator) else {
                 continue;
             };
-            let Some(name) = declarator_name(declarator) else {
+            let Some(name_node) = declarator_name(declarator) else {
                 continue;
             };
-            let name = self.text(name).to_string();
+            let name = self.text(name_node).to_string();
             let is_ptr = declarator.kind_name() == "pointer_declarator";
             let type_text = decl
                 .child_by_field_id(F.r#type)
@@ -60,6 +60,13 @@ impl<'a> Walker<'a> {
                 self.fields_vars.insert(name.clone());
             }
             let writable_ptr = is_ptr && !const_pointee;
+            let decl_text = self.text(decl);
+            let at = name_node.start_byte() - decl.start_byte();
+            let type_text = format!(
+                "{} {}",
+                &decl_text[..at],
+                &decl_text[at + name_node.byte_range().len()..]
+            );
             if writable_ptr {
                 // The parameter points at storage of its own: writes through
                 // it make the function's summary (DESIGN §2).
@@ -80,6 +87,7 @@ impl<'a> Walker<'a> {
                 index,
                 writable_ptr,
                 pointer: declarator.kind_name() != "identifier",
+                type_text,
             });
         }
     }
