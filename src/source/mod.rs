@@ -5,6 +5,7 @@
 pub mod lexical;
 mod mask;
 pub mod outline;
+pub mod scope;
 pub mod tokens;
 
 use std::cell::RefCell;

@@ -276,6 +276,8 @@ pub enum Blocker {
     },
     ShapePointerStored {
         at: Pos,
+        /// Its address is taken, so it can be copied out.
+        address: bool,
     },
     RawField {
         field: &'static str,
@@ -342,8 +344,64 @@ pub enum Blocker {
         /// `Py_RETURN_...`: it returns.
         returns: bool,
     },
+    /// A name that may denote the array is used in the window (issue 17).
+    OtherName {
+        name: String,
+        why: NameWhy,
+        at: Pos,
+    },
+    /// A function of the file called in the window reads a global that
+    /// may hold the array.
+    FileFunction {
+        callee: String,
+        global: String,
+        /// The function naming the global (the callee or one it calls).
+        through: String,
+        at: Pos,
+    },
+    /// An `#include` in the window: code the analysis does not see.
+    IncludeInWindow {
+        at: Pos,
+    },
+    /// A `.c.src` template token in the window that may expand to a name
+    /// of the array or to code, as written (`@arr@`).
+    TemplateToken {
+        token: String,
+        at: Pos,
+    },
+    /// A line continuation (`\`, or `??/` under trigraphs) would join a
+    /// line the rewrite inserts or removes to its neighbour.
+    LineContinuation {
+        at: Pos,
+    },
+    /// The saved value would be left set but unused, and its assignment
+    /// cannot be removed alone.
+    SavedLeftUnused {
+        saved: String,
+        at: Pos,
+    },
     /// An analysis limit met during the proof (its code is the limit's).
     Limit(Limit),
+}
+
+/// Why a name may denote the array (the data of `Blocker::OtherName`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameWhy {
+    /// `of` (the array or another of its names) is assigned a value read
+    /// from this name: `a = (PyArrayObject *)self`, `a = ops[i]`, `a =
+    /// ctx->arr`, `b = PyArray_CheckAxis(a, ...)`.
+    Source { of: String, at: Pos },
+    /// This name is assigned the value of `from` (the array or another
+    /// of its names), or the result of a call given it.
+    Copy { from: String, at: Pos },
+    /// The array (or another of its names) is stored in memory reached
+    /// from this name: `ctx->arr = a`.
+    Holds { at: Pos },
+    /// Another parameter that may hold an object: a caller may pass the
+    /// same array twice.
+    Param,
+    /// A global of the file that may hold an object.
+    Global { at: Pos },
 }
 
 impl Blocker {
@@ -384,6 +442,12 @@ impl Blocker {
             Blocker::AliasCopy { .. } => Code::AliasCopy,
             Blocker::FileMacro { .. } => Code::FileMacro,
             Blocker::HeaderMacro { .. } => Code::HeaderMacro,
+            Blocker::OtherName { .. } => Code::OtherNameInWindow,
+            Blocker::FileFunction { .. } => Code::FileFunctionReachesGlobal,
+            Blocker::IncludeInWindow { .. } => Code::IncludeInWindow,
+            Blocker::TemplateToken { .. } => Code::TemplateToken,
+            Blocker::LineContinuation { .. } => Code::LineContinuation,
+            Blocker::SavedLeftUnused { .. } => Code::SavedLeftUnused,
             Blocker::Limit(limit) => limit.code(),
         }
     }

@@ -43,6 +43,12 @@ pub enum Code {
     AliasCopy,
     FileMacro,
     HeaderMacro,
+    OtherNameInWindow,
+    FileFunctionReachesGlobal,
+    IncludeInWindow,
+    TemplateToken,
+    LineContinuation,
+    SavedLeftUnused,
     AssignsMetadata,
     FreesShape,
     FreshAllocation,
@@ -353,6 +359,55 @@ rules! {
      the copy; `Py_RETURN_...` returns.";
     "PyArray_DIMS(a)[0] = n;\nCHECK_OR_FAIL(x);\nPyArray_DIMS(a)[0] = old;";
     MANUAL_FIX;
+
+    OtherNameInWindow "DF170" "other-name-in-window" Manual
+    "a name that may denote the array is used between the write and the restore";
+    "The array can be reached by other names than its variable: what it was assigned or cast \
+     from (`a = (PyArrayObject *)self`, `a = ops[i]`, `a = ctx->arr`, `b = \
+     PyArray_CheckAxis(a, ...)`, which may return its input), the containers and structs it \
+     was stored in, what was assigned from it, other parameters and globals that may hold an \
+     object (a caller may pass one array twice). Code that reaches the array through such a \
+     name sees the changed shape; after a rewrite it would see the real one.";
+    "PyArrayObject *a = ops[0];\nnpy_intp n = PyArray_DIM(a, 0);\nPyArray_DIMS(a)[0] = v;\nseen = PyArray_DIM(ops[0], 0);   /* the same array */\nPyArray_DIMS(a)[0] = n;";
+    MANUAL_FIX;
+
+    FileFunctionReachesGlobal "DF171" "file-function-reaches-global" Manual
+    "a function of the file called in the window reads a global that may hold the array";
+    "The function (or one it calls) names a global of the file that may hold an object, which \
+     may be this array: through it the function sees the changed shape.";
+    "static PyArrayObject *current;\nstatic npy_intp rows(void) { return PyArray_DIM(current, 0); }\n...\nPyArray_DIMS(a)[0] = v;\nseen = rows();\nPyArray_DIMS(a)[0] = n;";
+    MANUAL_FIX;
+
+    IncludeInWindow "DF172" "include-in-window" Manual
+    "an `#include` between the write and the restore brings code the analysis cannot see";
+    "The included code may read the shape, name the array, or jump out; dims-fix reads only \
+     the file itself.";
+    "PyArray_DIMS(a)[0] = v;\n#include \"step.inc\"\nPyArray_DIMS(a)[0] = n;";
+    "Move the included code into a function or macro of the file, or check it by hand.";
+
+    TemplateToken "DF173" "template-token-in-window" Manual
+    "a `.c.src` template token in the window may expand to a name of the array or to code";
+    "A token such as `@arr@` or `@CHECK@(x)` that is a whole word can expand to anything: the \
+     array, another name of it, or a macro. Tokens inside a longer name (`NPY_@TYPE@`) that \
+     cannot spell a name of the array are fine.";
+    "PyArray_DIMS(a)[0] = v;\nseen = PyArray_DIM(@arr@, 0);\nPyArray_DIMS(a)[0] = n;";
+    MANUAL_FIX;
+
+    LineContinuation "DF174" "line-continuation" Manual
+    "a line continuation would join a line the rewrite inserts or removes";
+    "A line ending in a backslash (or in `??/`, a backslash under the trigraphs of -std=c99 \
+     and c11, even in a `//` comment) is joined to the next: a line inserted or removed after \
+     it would change what the compiler reads.";
+    "// a comment ??/\nPyArray_DIMS(a)[0] = v;";
+    "Remove the continuation (or the trigraph) from the line before the write.";
+
+    SavedLeftUnused "DF175" "saved-value-left-unused" Manual
+    "the saved value would be set but never used, and its assignment cannot go alone";
+    "Once the restore is removed nothing reads the saved value; its assignment shares a \
+     statement with other code (a label, a larger expression), so removing it is not a whole \
+     line's change, and keeping it adds a compiler warning.";
+    "again: n = PyArray_DIM(a, 0);\nPyArray_DIMS(a)[0] = v;\nPyArray_DIMS(a)[0] = n;";
+    "Put the read of the saved value in a statement of its own.";
 
     AssignsMetadata "DF201" "assigns-metadata" Lock
     "the function assigns the array's own metadata: an intended in-place change";

@@ -54,7 +54,10 @@ fn blockers() -> Vec<Blocker> {
         Blocker::ArrayAddressTaken { at: 0 },
         Blocker::SecondName { name: s(), at: 0 },
         Blocker::ArrayStored { at: 0 },
-        Blocker::ShapePointerStored { at: 0 },
+        Blocker::ShapePointerStored {
+            at: 0,
+            address: false,
+        },
         Blocker::RawField {
             field: "dimensions",
             at: 0,
@@ -97,6 +100,21 @@ fn blockers() -> Vec<Blocker> {
             place: Place::Window,
             returns: false,
         },
+        Blocker::OtherName {
+            name: s(),
+            why: NameWhy::Param,
+            at: 0,
+        },
+        Blocker::FileFunction {
+            callee: s(),
+            global: s(),
+            through: s(),
+            at: 0,
+        },
+        Blocker::IncludeInWindow { at: 0 },
+        Blocker::TemplateToken { token: s(), at: 0 },
+        Blocker::LineContinuation { at: 0 },
+        Blocker::SavedLeftUnused { saved: s(), at: 0 },
     ]
 }
 

@@ -10,14 +10,16 @@ use std::collections::HashSet;
 use super::api::copies_shape;
 use super::classify::{describe, is_identifier, ArrayCx, Outcome};
 use super::facts::{BlockKind, How, JumpKind, ReadCx, Target, UseKind, VarMod, Via, Write};
-use super::reason::{Blocker, Changed, Layout, Limit, Persist, Place, Reason};
+use super::reason::{Blocker, Changed, Layout, Limit, Persist, Reason};
 use super::{CopyPlan, CopySource, Kind, Rewrite, Span};
 use crate::span::{line_start, starts_line};
 
 mod alias;
 mod checks;
+mod hidden;
 mod macros;
 mod names;
+mod others;
 #[cfg(test)]
 mod tests;
 
@@ -72,6 +74,7 @@ impl<'a> ArrayCx<'a> {
             restores.push(restore);
         }
         let win = self.window_span(ws, restores)?;
+        self.check_hidden(win.span)?;
         self.check_array(kind, win.span)?;
         for s in &saved {
             self.check_saved(&s.name, s.read, win.first.expr, win.span)?;
@@ -80,7 +83,7 @@ impl<'a> ArrayCx<'a> {
             self.check_between(kind, s.read, win.first.expr, win.span)?;
         }
         self.check_macros(win.span)?;
-        self.check_unknown_macros(win.span, Place::Window)?;
+        self.check_unknown_names(win.span, true)?;
         self.check_jumps(&win)?;
         self.check_uses_in_window(win.span)?;
         let (copy, from) = self.copy_plan(kind, ws, &win, taken)?;
@@ -91,6 +94,8 @@ impl<'a> ArrayCx<'a> {
             .filter(|w| !out.restores.contains(&w.expr))
             .collect();
         let redirects = self.redirects(kind, &copy, &win, &temp)?;
+        self.check_unknown_names(win.span, false)?;
+        self.check_other_names(win.span)?;
         Ok(Rewrite {
             kind,
             deletes: self.deletes(&copy, &win.restores),
@@ -405,7 +410,7 @@ impl<'a> ArrayCx<'a> {
         // The copy's name is in scope to the end of the block: a header
         // macro used there could name it.
         let scope = Span::new(first.place.stmt.start, first.place.block.end);
-        self.check_unknown_macros(scope, Place::CopyScope)?;
+        self.check_copy_scope_macros(scope)?;
         let mut spelled = self.text[self.f.span.range()].to_string();
         for m in self.macros_used(self.f.span) {
             spelled.push('\n');
@@ -466,7 +471,7 @@ impl<'a> ArrayCx<'a> {
                         });
                     }
                 }
-                ReadCx::Alias | ReadCx::Stored => {
+                ReadCx::Alias | ReadCx::Stored | ReadCx::AddressOf => {
                     return Err(Blocker::ShapePointerInWindow { kept: true, at })
                 }
                 ReadCx::Other => return Err(Blocker::ShapePointerInWindow { kept: false, at }),

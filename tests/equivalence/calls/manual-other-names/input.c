@@ -1,5 +1,5 @@
 /*
- * tests/equivalence/fixtures/other-names: each function reaches its array by
+ * fixtures/manual-other-names: each function reaches its array by
  * another name in the window. The first calls of each make that name the
  * same array (the original sees the temporary shape); the others use a
  * different array, where the two agree.
