@@ -20,6 +20,7 @@ mod hidden;
 mod macros;
 mod names;
 mod others;
+mod saved;
 #[cfg(test)]
 mod tests;
 
@@ -96,9 +97,16 @@ impl<'a> ArrayCx<'a> {
         let redirects = self.redirects(kind, &copy, &win, &temp)?;
         self.check_unknown_names(win.span, false)?;
         self.check_other_names(win.span)?;
+        let mut deletes = self.deletes(&copy, &win.restores);
+        deletes.extend(self.unused_saved(&saved, &deletes)?);
+        let insert = match &copy {
+            CopyPlan::Insert { before, .. } => Some(*before),
+            CopyPlan::Alias { .. } => None,
+        };
+        self.check_continuations(insert, &deletes)?;
         Ok(Rewrite {
             kind,
-            deletes: self.deletes(&copy, &win.restores),
+            deletes,
             copy,
             from,
             redirects,
@@ -416,7 +424,10 @@ impl<'a> ArrayCx<'a> {
             spelled.push('\n');
             spelled.push_str(&m.body);
         }
-        let name = fresh_name(kind, self.array, &spelled, taken);
+        let scope = self.file.scope();
+        let macros = self.file.macros();
+        let in_scope = |n: &str| scope.names.contains(n) || macros.get(n).is_some();
+        let name = fresh_name(kind, self.array, &spelled, in_scope, taken);
         let copy = CopyPlan::Insert {
             before: first.place.stmt,
             name,
