@@ -94,6 +94,11 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
+    /// Also walk hidden files and directories (names starting with `.`;
+    /// `.git` never). Without it they are counted in the summary.
+    #[arg(long)]
+    pub hidden: bool,
+
     /// Skip (with a warning) files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_file_size: u64,

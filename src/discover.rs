@@ -2,7 +2,8 @@
 //! prefilter that keeps files which cannot contain a hit from being parsed.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use aho_corasick::AhoCorasick;
 use ignore::overrides::OverrideBuilder;
@@ -24,6 +25,9 @@ pub fn is_c_family(path: &Path) -> bool {
 pub struct Walked {
     pub files: Vec<PathBuf>,
     pub skipped: Vec<Skip>,
+    /// Hidden directories and C-family files left out (`--hidden` takes
+    /// them; `.git` is never walked nor counted).
+    pub hidden: usize,
 }
 
 /// Where to look and what to skip.
@@ -32,6 +36,8 @@ pub struct WalkOptions<'a> {
     pub include: &'a [String],
     pub exclude: &'a [String],
     pub threads: usize,
+    /// Walk hidden files and directories too (`--hidden`).
+    pub hidden: bool,
 }
 
 /// Walk `paths` in parallel. A path operand that is a file is taken whatever
@@ -63,14 +69,33 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
     }
     let found = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
+    let hidden = Arc::new(AtomicUsize::new(0));
     if let Some((first, rest)) = dirs.split_first() {
         let mut builder = WalkBuilder::new(first);
         for dir in rest {
             builder.add(dir);
         }
+        // Hidden entries are left out by this filter, not the walker's, so
+        // they can be counted: a skip the summary does not mention is a
+        // silent one.
+        let (counter, walk_hidden) = (Arc::clone(&hidden), opts.hidden);
         builder
             .follow_links(true)
-            .hidden(true)
+            .hidden(false)
+            .filter_entry(move |entry| {
+                let name = entry.file_name().to_string_lossy();
+                if entry.depth() == 0 || !name.starts_with('.') {
+                    return true;
+                }
+                if name == ".git" {
+                    return false;
+                }
+                let dir = entry.file_type().is_some_and(|t| t.is_dir());
+                if !walk_hidden && (dir || is_c_family(entry.path())) {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                walk_hidden
+            })
             .require_git(false)
             .overrides(overrides)
             .threads(opts.threads);
@@ -95,7 +120,11 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
     files.dedup();
     let mut skipped = skipped.into_inner().unwrap();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Walked { files, skipped })
+    Ok(Walked {
+        files,
+        skipped,
+        hidden: hidden.load(Ordering::Relaxed),
+    })
 }
 
 /// Turn a walk error into a skip naming the path (broken links, loops,

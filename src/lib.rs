@@ -382,6 +382,7 @@ fn options(cli: &Cli) -> Result<ScanOptions, Error> {
         dims_macros: cli.dims_macros.clone(),
         strides: cli.strides,
         ignore_macros: cli.ignore_macros.clone(),
+        hidden: cli.hidden,
         threads: cli
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),

@@ -8,6 +8,7 @@ pub mod facts;
 pub mod reason;
 pub mod summary;
 pub mod syntax;
+pub mod unreadable;
 mod window;
 
 use serde::Serialize;
@@ -181,6 +182,9 @@ pub struct Finding {
     pub rewrite: Vec<Rewrite>,
     /// The function's span (for hunk context and grouping).
     pub function_body: Span,
+    /// In a `.c.src` template, the tokens as masked and as written, for
+    /// reasons to show them as the file does.
+    pub spelled: Vec<(String, String)>,
 }
 
 /// What one walk over a parsed file yields.
@@ -283,6 +287,7 @@ impl Finding {
         reason::Cx {
             array: &self.array,
             lines,
+            spelled: &self.spelled,
         }
     }
 

@@ -67,10 +67,15 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let [fresh, rewrite, lock, manual] = counts(report);
     let st = &report.stats;
     let n = report.findings.len();
+    let hidden = match st.hidden {
+        0 => String::new(),
+        1 => ", 1 hidden path left out (--hidden)".to_string(),
+        h => format!(", {h} hidden paths left out (--hidden)"),
+    };
     writeln!(
         out,
         "dims-fix: {n} finding{} ({rewrite} rewrite, {lock} lock, {manual} manual, {fresh} fresh); \
-         {} file{} seen, {} parsed, {} skipped, {} ms",
+         {} file{} seen, {} parsed, {} skipped{hidden}, {} ms",
         if n == 1 { "" } else { "s" },
         st.files_seen,
         if st.files_seen == 1 { "" } else { "s" },

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::analyze::summary::{MacroSummary, Summaries};
 use crate::analyze::{self, ack, classify, Class, Facts, Finding, Sources};
+use crate::source::hazards::Unreadable;
 use crate::source::{self, Skip};
 use crate::span::LineIndex;
 
@@ -63,7 +64,7 @@ pub(super) fn classify_file(
 /// to write through it, parsed again (only they) with all their facts.
 fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) -> Vec<Finding> {
     let targets = targets(&p, summaries);
-    if targets.is_empty() {
+    if targets.is_empty() && p.unreadable.is_empty() {
         return Vec::new();
     }
     let names: HashSet<String> = targets.iter().map(|q| q.name.clone()).collect();
@@ -76,7 +77,7 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
         Keep::Only(&names)
     };
     let again = process(cx, p.path, text.to_string(), keep, Retain::All);
-    classify_targets(cx, again.functions, &at, text, summaries)
+    classify_targets(cx, again.functions, &at, text, summaries, &p.unreadable)
 }
 
 /// The functions of a processed file to classify: its writers, and those
@@ -99,6 +100,7 @@ fn classify_targets(
     at: &HashSet<usize>,
     text: &str,
     summaries: &Summaries,
+    unreadable: &[Unreadable],
 ) -> Vec<Finding> {
     let functions: Vec<Facts> = functions
         .into_iter()
@@ -111,7 +113,14 @@ fn classify_targets(
         })
         .collect();
     let lines = LineIndex::new(text);
-    findings(functions, summaries, cx.opts.sources(), text, &lines)
+    findings(
+        functions,
+        summaries,
+        cx.opts.sources(),
+        text,
+        &lines,
+        unreadable,
+    )
 }
 
 fn passes_storage_or_writes(f: &Facts, shape_macros: &HashSet<String>) -> bool {
@@ -125,6 +134,7 @@ pub fn findings(
     sources: Sources,
     text: &str,
     lines: &LineIndex,
+    unreadable: &[Unreadable],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let file = classify::FileCx::new(text);
@@ -132,6 +142,7 @@ pub fn findings(
         analyze::summary::apply(&mut f, summaries, sources);
         out.extend(classify::classify(&f, summaries, &file));
     }
+    let mut out = analyze::unreadable::merge(out, unreadable, text);
     out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
     ack::acknowledge(&mut out, text, lines);
     for f in &mut out {
@@ -207,7 +218,7 @@ pub fn reanalyze(
     let at: HashSet<usize> = targets(&p, summaries).iter().map(|q| q.at).collect();
     let functions = std::mem::take(&mut p.functions);
     (
-        classify_targets(&cx, functions, &at, text, summaries),
+        classify_targets(&cx, functions, &at, text, summaries, &p.unreadable),
         p.errors,
     )
 }

@@ -31,6 +31,8 @@ pub struct ScanOptions {
     pub strides: bool,
     pub ignore_macros: Vec<String>,
     pub threads: usize,
+    /// Walk hidden files and directories too (`--hidden`).
+    pub hidden: bool,
 }
 
 impl ScanOptions {
@@ -65,6 +67,10 @@ pub struct Stats {
     /// ERROR/MISSING nodes in parsed files (judged locally, never fatal).
     pub parse_errors: usize,
     pub files_with_parse_errors: usize,
+    /// Hidden directories and C-family files the walk left out (in JSON
+    /// as `hidden_paths`, when there are any).
+    #[serde(rename = "hidden_paths", skip_serializing_if = "is_zero")]
+    pub hidden: usize,
     pub elapsed_ms: u128,
 }
 
@@ -89,4 +95,8 @@ fn shape_macros_in(opts: &ScanOptions, rel: &str, text: &str) -> Vec<(String, Ma
             s.writes_shape.is_some().then_some((m.name, s))
         })
         .collect()
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

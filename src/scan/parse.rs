@@ -7,6 +7,7 @@ use aho_corasick::AhoCorasick;
 
 use crate::analyze::summary::FnSummary;
 use crate::analyze::{self, Facts};
+use crate::source::hazards::{self, Unreadable};
 use crate::source::lexical::Define;
 use crate::source::{self, Masker};
 use crate::span::LineIndex;
@@ -41,6 +42,9 @@ pub(super) struct Processed {
     pub(super) blanked: Vec<String>,
     pub(super) macros: Vec<(Define, String)>,
     pub(super) errors: usize,
+    /// Items the parser cannot read as a compiler does, which mention a
+    /// shape source: reported as not analysed.
+    pub(super) unreadable: Vec<Unreadable>,
 }
 
 /// A function to classify later (see `Processed::writers`, `potential`).
@@ -69,6 +73,8 @@ pub(super) struct Context<'a> {
     /// Shape sources and the tree's shape-writing macros: a function that
     /// mentions none of them cannot hit, and is not parsed.
     hits: AhoCorasick,
+    /// The names `hits` finds.
+    needles: Vec<String>,
     pub(super) shape_macros: HashSet<String>,
 }
 
@@ -80,6 +86,7 @@ impl<'a> Context<'a> {
             opts,
             masker: Masker::new(&opts.ignore_macros),
             hits: AhoCorasick::new(&names).expect("names form a valid automaton"),
+            needles: names,
             shape_macros,
         }
     }
@@ -187,6 +194,7 @@ pub(super) fn process(
         .collect();
     let errors = parsed.error_count;
     let hash = hash_of(&parsed.file.text);
+    let unreadable = unreadable_items(&parsed.file.text, &cx.needles);
     Processed {
         path,
         rel,
@@ -200,7 +208,19 @@ pub(super) fn process(
         blanked,
         macros,
         errors,
+        unreadable,
     }
+}
+
+/// The items of a file that are not analysed (lines ending in `\r` alone
+/// read as a compiler reads them).
+fn unreadable_items(text: &str, needles: &[String]) -> Vec<Unreadable> {
+    if !crate::span::has_lone_cr(text) {
+        return hazards::scan(text, needles);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    source::lone_cr_to_lf(&mut bytes);
+    hazards::scan(&String::from_utf8_lossy(&bytes), needles)
 }
 
 /// Everything the first pass needs summaries of.

@@ -44,9 +44,10 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         skipped: Vec::new(),
         summaries: Summaries::default(),
     };
-    let files = tree.walk()?;
+    let (files, hidden) = tree.walk()?;
     let mut stats = Stats {
         files_seen: files.len(),
+        hidden,
         ..Stats::default()
     };
     crate::testhook::pause("after-walk");
@@ -82,8 +83,9 @@ impl Tree<'_> {
         source::decode(Path::new(rel), bytes)
     }
 
-    /// Step 1: the C-family files, sorted; walk errors are skips.
-    fn walk(&mut self) -> Result<Vec<PathBuf>, Error> {
+    /// Step 1: the C-family files, sorted, and how many hidden paths were
+    /// left out; walk errors are skips.
+    fn walk(&mut self) -> Result<(Vec<PathBuf>, usize), Error> {
         let opts = self.opts;
         let walked = discover::walk(
             &opts.paths,
@@ -92,6 +94,7 @@ impl Tree<'_> {
                 include: &opts.include,
                 exclude: &opts.exclude,
                 threads: opts.threads,
+                hidden: opts.hidden,
             },
         )?;
         self.skipped
@@ -99,7 +102,7 @@ impl Tree<'_> {
                 path: PathBuf::from(source::relative(&s.path, &opts.root)),
                 reason: s.reason,
             }));
-        Ok(walked.files)
+        Ok((walked.files, walked.hidden))
     }
 
     /// Step 2: read and prefilter; only files that can hit go on. Their
@@ -129,6 +132,12 @@ impl Tree<'_> {
                             }
                             Err(skip) => One::Skipped(skip),
                         }
+                    }
+                    Ok(bytes)
+                        if source::utf16_text(&bytes)
+                            .is_some_and(|t| prefilter.may_hit(t.as_bytes())) =>
+                    {
+                        One::Skipped(source::utf16_skip(Path::new(&rel)))
                     }
                     Ok(_) => One::Other(path),
                 }
@@ -325,7 +334,9 @@ impl Tree<'_> {
         let summaries = &self.summaries;
         let classified: Vec<Result<Option<ScannedFile>, Skip>> = processed
             .into_par_iter()
-            .filter(|p| !p.writers.is_empty() || !p.potential.is_empty())
+            .filter(|p| {
+                !p.writers.is_empty() || !p.potential.is_empty() || !p.unreadable.is_empty()
+            })
             .map(|p| classify_file(cx, p, summaries))
             .collect();
         let mut files = Vec::new();

@@ -2,6 +2,7 @@
 //! tokenizer and the lexical scans on it, the outline of top-level
 //! functions, and parsing (only the functions wanted) with tree-sitter-c.
 
+pub mod hazards;
 pub mod lexical;
 mod mask;
 pub mod outline;
@@ -15,7 +16,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 use crate::span::line_of;
 
-pub use mask::Masker;
+pub use mask::{lone_cr_to_lf, Masker};
 
 /// A C-family file read from disk, with its masked twin for parsing.
 pub struct SourceFile {
@@ -67,6 +68,47 @@ pub fn is_template(path: &Path) -> bool {
     path.to_str().is_some_and(|p| p.ends_with(".src"))
 }
 
+/// The text of a UTF-16 file (a byte order mark, or the NUL byte of every
+/// ASCII character on one side), decoded; `None` for anything else.
+pub fn utf16_text(bytes: &[u8]) -> Option<String> {
+    let (little, body) = match bytes {
+        [0xFF, 0xFE, rest @ ..] => (true, rest),
+        [0xFE, 0xFF, rest @ ..] => (false, rest),
+        _ => {
+            let head = &bytes[..bytes.len().min(256) & !1];
+            let nul = |odd: bool| {
+                head.chunks(2)
+                    .all(|c| (c[usize::from(odd)] == 0) && c[usize::from(!odd)] != 0)
+            };
+            match (head.len() >= 4, nul(true), nul(false)) {
+                (true, true, _) => (true, bytes),
+                (true, _, true) => (false, bytes),
+                _ => return None,
+            }
+        }
+    };
+    let units = body.chunks_exact(2).map(|c| match little {
+        true => u16::from_le_bytes([c[0], c[1]]),
+        false => u16::from_be_bytes([c[0], c[1]]),
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or('\u{fffd}'))
+            .collect(),
+    )
+}
+
+/// The skip of a UTF-16 file that may hold a hit: it is not analysed (the
+/// edits, the diff and git all work on its bytes), and the run says so.
+pub fn utf16_skip(path: &Path) -> Skip {
+    Skip {
+        path: path.to_path_buf(),
+        reason: "UTF-16 text that mentions a shape source, not analysed (convert it to UTF-8 \
+                 to scan it), skipped"
+            .to_string(),
+    }
+}
+
 /// Decode bytes that passed the prefilter. Binary (NUL bytes) and non-UTF-8
 /// files are refused with a reason naming the line.
 pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Skip> {
@@ -74,6 +116,9 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Skip> {
         path: path.to_path_buf(),
         reason,
     };
+    if utf16_text(&bytes).is_some() {
+        return Err(utf16_skip(path));
+    }
     if let Some(pos) = memchr::memchr(0, &bytes) {
         let line = line_of(&bytes, pos);
         return Err(skip(format!(

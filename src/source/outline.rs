@@ -101,6 +101,14 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
                         last_sig = None;
                         continue;
                     }
+                    // A block that no header came before as the outline
+                    // reads it (a K&R definition, whose header ends in
+                    // `;`): the next item starts after it, not with it.
+                    if last_sig.is_none() {
+                        item_start = i + 1;
+                        last_sig = None;
+                        continue;
+                    }
                 }
             }
             Tok::Punct(b';') if depth == 0 => {
@@ -325,6 +333,14 @@ mod tests {
         assert_eq!(names(src), None);
         assert_eq!(names("int f(void) { {"), None);
         assert_eq!(names("int f(void) } }"), None);
+    }
+
+    #[test]
+    fn a_kr_definition_does_not_swallow_the_next_function() {
+        let src = "void\nf(a)\n    int a;\n{\n    g(a);\n}\n\nvoid h(int b)\n{\n}\n";
+        assert_eq!(names(src).unwrap(), ["h"]);
+        let h = &functions(src.as_bytes()).unwrap()[0];
+        assert!(!src[h.start..h.end].contains("g(a)"));
     }
 
     #[test]

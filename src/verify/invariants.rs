@@ -31,6 +31,7 @@ fn options() -> ScanOptions {
         strides: true,
         ignore_macros: Vec::new(),
         threads: 1,
+        hidden: false,
     }
 }
 

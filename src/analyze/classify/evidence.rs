@@ -53,6 +53,11 @@ impl<'a> ArrayCx<'a> {
                 at: self.f.span.start,
             });
         }
+        if self.f.knr {
+            return Some(Limit::KnR {
+                at: self.f.name_span.start,
+            });
+        }
         let err = self.f.errors.iter().find(|e| {
             let expected = e
                 .in_args_of

@@ -1,5 +1,6 @@
 //! The file around the functions: its text, lines, macros and where its code is.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
@@ -11,7 +12,11 @@ use crate::source::Masker;
 /// text, and, computed once per file when first needed, its macros and
 /// where its comments and strings are.
 pub struct FileCx<'a> {
-    pub text: &'a str,
+    /// The text as a compiler reads its lines: a line ending in `\r`
+    /// alone ends in `\n` here (same length, so every offset holds).
+    pub text: Cow<'a, str>,
+    /// Where the first line ending in `\r` alone is, if one does.
+    pub lone_cr: Option<usize>,
     macros: OnceCell<FileMacros>,
     code: OnceCell<CodeMap>,
     scope: OnceCell<FileScope>,
@@ -25,8 +30,20 @@ pub struct FileMacros {
 
 impl<'a> FileCx<'a> {
     pub fn new(text: &'a str) -> Self {
+        let lone_cr = crate::span::has_lone_cr(text)
+            .then(|| text.find('\r'))
+            .flatten();
+        let text = match lone_cr {
+            None => Cow::Borrowed(text),
+            Some(_) => {
+                let mut bytes = text.as_bytes().to_vec();
+                crate::source::lone_cr_to_lf(&mut bytes);
+                Cow::Owned(String::from_utf8(bytes).expect("ASCII replaced ASCII"))
+            }
+        };
         FileCx {
             text,
+            lone_cr,
             macros: OnceCell::new(),
             code: OnceCell::new(),
             scope: OnceCell::new(),
@@ -37,7 +54,7 @@ impl<'a> FileCx<'a> {
     pub fn macros(&self) -> &FileMacros {
         self.macros.get_or_init(|| {
             let code = self.code();
-            let defs: Vec<Define> = lexical::defines_in(self.text)
+            let defs: Vec<Define> = lexical::defines_in(&self.text)
                 .into_iter()
                 .filter(|d| code.in_code(d.at))
                 .collect();
@@ -51,7 +68,7 @@ impl<'a> FileCx<'a> {
     }
 
     pub fn code(&self) -> &CodeMap {
-        self.code.get_or_init(|| CodeMap::new(self.text))
+        self.code.get_or_init(|| CodeMap::new(&self.text))
     }
 
     /// Whether the file is a NumPy template (`.c.src`): its `@name@`
@@ -66,7 +83,7 @@ impl<'a> FileCx<'a> {
         self.scope.get_or_init(|| {
             static MASKER: std::sync::LazyLock<Masker> =
                 std::sync::LazyLock::new(|| Masker::new(&[]));
-            let masked = MASKER.mask(self.text, self.is_template());
+            let masked = MASKER.mask(&self.text, self.is_template());
             FileScope::of(std::str::from_utf8(&masked).unwrap_or(""))
         })
     }

@@ -36,7 +36,7 @@ pub fn classify(f: &Facts, summaries: &Summaries, file: &FileCx) -> Vec<Finding>
             let cx = ArrayCx {
                 f,
                 summaries,
-                text: file.text,
+                text: &file.text,
                 array,
                 file,
             };
@@ -169,6 +169,7 @@ impl<'a> ArrayCx<'a> {
             parse_error,
             rewrite: rewrites,
             function_body: self.f.span,
+            spelled: self.spelled_tokens(),
         }
     }
 
@@ -248,6 +249,15 @@ impl<'a> ArrayCx<'a> {
                 window: false,
             })
         });
+        // Lines ending in `\r` alone are one line to git and patch: no edit
+        // there could be shown or applied as a diff, so none is planned.
+        let limit = limit.or_else(|| {
+            let edited = sites.iter().any(|s| s.class != Class::Fresh);
+            self.file
+                .lone_cr
+                .filter(|_| edited)
+                .map(|at| Limit::LoneCr { at })
+        });
         let Some(limit) = limit else {
             return false;
         };
@@ -288,6 +298,38 @@ impl<'a> ArrayCx<'a> {
                 .map(|s| s.reason.clone())
                 .expect("the finding's class is one of its sites'"),
         }
+    }
+}
+
+impl<'a> ArrayCx<'a> {
+    /// The template tokens of the function as masked and as written
+    /// (`_arr_`, `@arr@`), when the masked form is not also a name the
+    /// file spells itself.
+    fn spelled_tokens(&self) -> Vec<(String, String)> {
+        if !self.file.is_template() {
+            return Vec::new();
+        }
+        let code = &self.text[self.f.span.range()];
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut rest = code;
+        while let Some(s) = rest.find('@') {
+            let after = &rest[s + 1..];
+            let n = after
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                .count();
+            if n > 0 && after.as_bytes().get(n) == Some(&b'@') {
+                let name = &after[..n];
+                let masked = format!("_{name}_");
+                if !out.iter().any(|(m, _)| *m == masked) && !self.text.contains(&masked) {
+                    out.push((masked, format!("@{name}@")));
+                }
+                rest = &after[n + 1..];
+            } else {
+                rest = after;
+            }
+        }
+        out
     }
 }
 

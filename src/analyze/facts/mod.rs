@@ -345,6 +345,9 @@ pub struct Facts {
     pub body: Span,
     /// Set when the code could not be parsed as a function (ERROR node).
     pub unparsed: bool,
+    /// A K&R definition (`f(a) int a; { ... }`): its parameters' types
+    /// are declared apart, which the analysis does not follow.
+    pub knr: bool,
     pub params: Vec<Param>,
     pub decls: Vec<Decl>,
     pub writes: Vec<Write>,

@@ -36,6 +36,9 @@ impl<'a> Walker<'a> {
 
     pub(super) fn params(&mut self, list: Node<'a>) {
         let mut cursor = list.walk();
+        self.facts.knr = list
+            .named_children(&mut cursor)
+            .any(|c| c.kind_name() == "identifier");
         let decls: Vec<Node> = list
             .named_children(&mut cursor)
             .filter(|c| c.kind_name() == "parameter_declaration")

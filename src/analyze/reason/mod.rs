@@ -115,7 +115,19 @@ pub enum Limit {
     /// As written, the line is inside a comment or a string; `window`
     /// when the rewrite proof saw it (a shorter message).
     InComment { at: Pos, window: bool },
+    /// A K&R definition, whose parameters are declared apart.
+    KnR { at: Pos },
+    /// The file ends lines in `\r` alone: analysed, never edited.
+    LoneCr { at: Pos },
+    /// Code the analysis cannot read as a compiler would: digraph or
+    /// trigraph brackets, braces that come from a macro, an unterminated
+    /// literal before it. The sites are the shape sources it mentions.
+    NotAnalysed { what: Hazard, at: Pos },
 }
+
+/// What keeps code from being analysed (the data of `Limit::NotAnalysed`),
+/// as the lexical scan of the source stage finds it.
+pub use crate::source::hazards::Hazard;
 
 impl Limit {
     pub fn code(&self) -> Code {
@@ -123,6 +135,13 @@ impl Limit {
             Limit::Unparsed { .. } => Code::Unparsed,
             Limit::ParseError { .. } => Code::ParseError,
             Limit::InComment { .. } => Code::InComment,
+            Limit::KnR { .. } => Code::KnR,
+            Limit::LoneCr { .. } => Code::LoneCr,
+            Limit::NotAnalysed { what, .. } => match what {
+                Hazard::Graph { .. } => Code::Graph,
+                Hazard::MacroBrace { .. } => Code::MacroBrace,
+                Hazard::Unterminated => Code::Unterminated,
+            },
         }
     }
 }

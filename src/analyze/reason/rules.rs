@@ -59,6 +59,11 @@ pub enum Code {
     Unparsed,
     ParseError,
     InComment,
+    KnR,
+    LoneCr,
+    Graph,
+    MacroBrace,
+    Unterminated,
 }
 
 /// A code's page.
@@ -480,6 +485,46 @@ rules! {
     "tree-sitter may parse on through an unterminated comment that a compiler would not.";
     "/* never closed\nPyArray_DIMS(a)[0] = n;";
     "Check it by hand; close the comment.";
+
+    KnR "DF570" "knr-definition" Manual
+    "K&R definitions are not analysed";
+    "An old-style definition declares its parameters' types between the parameter list and \
+     the body (`f(a) PyArrayObject *a; { ... }`); the analysis does not follow them, so it \
+     cannot tell what a parameter is. The writes are reported, never edited.";
+    "static void\nf(a, n)\n    PyArrayObject *a;\n    npy_intp n;\n{\n    PyArray_DIMS(a)[0] = n;\n}";
+    "Check it by hand, or give the function a prototype-style definition.";
+
+    Graph "DF571" "digraph-or-trigraph" Manual
+    "the function uses digraph or trigraph brackets, which are not analysed";
+    "`<%`, `%>`, `<:`, `:>`, `%:` and trigraphs (`??<`, `??(`, `??=`, ...) spell braces, \
+     brackets and `#` for a compiler; the parser reads them as other tokens. Every shape \
+     source the function mentions is reported, none is analysed or edited.";
+    "void f(PyArrayObject *a)\n<%\n    PyArray_DIMS(a)<:0:> = 1;\n%>";
+    "Spell the brackets plainly, or check the function by hand.";
+
+    MacroBrace "DF572" "braces-from-macro" Manual
+    "a brace of the function comes from a macro, so it is not analysed";
+    "A macro of the file expands to an unbalanced `{` or `}` (`#define BEGIN {`); the parser \
+     does not expand macros, so it cannot tell where the function's blocks are. Every shape \
+     source the function mentions is reported, none is analysed or edited.";
+    "#define BEGIN {\n#define END }\nvoid f(PyArrayObject *a)\nBEGIN\n    PyArray_DIMS(a)[0] = 1;\nEND";
+    "Write the braces out, or check the function by hand.";
+
+    Unterminated "DF573" "unterminated-literal" Manual
+    "an unterminated string or character literal comes before, so the code is not analysed";
+    "A literal that its line ends before closing is an error for a compiler, and after it the \
+     parser's reading of the file is a guess. Every shape source that follows is reported, \
+     none is analysed or edited.";
+    "static const char *msg = \"never closed;\n\nvoid f(PyArrayObject *a) { PyArray_DIMS(a)[0] = 1; }";
+    "Close the literal.";
+
+    LoneCr "DF574" "lone-cr-line-endings" Manual
+    "the file ends lines in a carriage return alone: analysed, never edited";
+    "Old Mac line endings (`\\r` without `\\n`) end lines for a compiler, so the analysis \
+     reads them so and reports true line numbers; but git and patch see the whole file as one \
+     line, so no diff of it could be applied. The finding is reported and left for a person.";
+    "/* every line of the file ends in \\r alone */";
+    "Convert the file's line endings (to \\n or \\r\\n), then run dims-fix again.";
 }
 
 #[cfg(test)]

@@ -140,6 +140,20 @@ fn samples() -> Vec<Code> {
                 at: 0,
                 window: false,
             },
+            Limit::KnR { at: 0 },
+            Limit::LoneCr { at: 0 },
+            Limit::NotAnalysed {
+                what: Hazard::Graph { spelled: s() },
+                at: 0,
+            },
+            Limit::NotAnalysed {
+                what: Hazard::MacroBrace { name: s() },
+                at: 0,
+            },
+            Limit::NotAnalysed {
+                what: Hazard::Unterminated,
+                at: 0,
+            },
         ]
         .iter()
         .map(Limit::code),

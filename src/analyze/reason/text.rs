@@ -2,7 +2,7 @@
 //! comments and commit messages all show what these functions write.
 //! Lines are computed here, from byte offsets, with the file's line index.
 
-use super::{Escape, Evidence, Limit, Pos, Reason, Shared};
+use super::{Escape, Evidence, Hazard, Limit, Pos, Reason, Shared};
 use crate::analyze::{Kind, Role};
 use crate::span::LineIndex;
 
@@ -12,16 +12,33 @@ use crate::span::LineIndex;
 pub struct Cx<'a> {
     pub array: &'a str,
     pub lines: &'a LineIndex,
+    /// Template tokens as the analysis saw them and as the file spells
+    /// them (`_arr_`, `@arr@`): a `.c.src` file's reasons show the latter.
+    pub spelled: &'a [(String, String)],
 }
 
 impl Cx<'_> {
     pub(super) fn line(&self, pos: Pos) -> usize {
         self.lines.line(pos)
     }
+
+    /// `text` with masked template tokens spelled as written.
+    fn unmask(&self, mut text: String) -> String {
+        for (masked, written) in self.spelled {
+            if text.contains(masked.as_str()) {
+                text = text.replace(masked.as_str(), written);
+            }
+        }
+        text
+    }
 }
 
 impl Reason {
     pub fn text(&self, cx: Cx<'_>) -> String {
+        cx.unmask(self.spell(cx))
+    }
+
+    fn spell(&self, cx: Cx<'_>) -> String {
         let array = cx.array;
         let line = |p: Pos| cx.line(p);
         match self {
@@ -114,14 +131,14 @@ impl Reason {
 
 impl Evidence {
     pub fn text(&self, cx: Cx<'_>) -> String {
-        match self {
+        cx.unmask(match self {
             Evidence::AssignsField { field, at } => {
                 format!("assigns {}->{field} at line {}", cx.array, cx.line(*at))
             }
             Evidence::FreesShape { how, at } => {
                 format!("frees its shape with {how}() at line {}", cx.line(*at))
             }
-        }
+        })
     }
 }
 
@@ -147,6 +164,34 @@ impl Limit {
                 "line {} lies inside a comment or string as the file is written",
                 cx.line(*at)
             ),
+            Limit::KnR { at } => format!(
+                "K&R definitions are not analysed (the definition at line {} declares its \
+                 parameters apart); check it by hand",
+                cx.line(*at)
+            ),
+            Limit::LoneCr { at } => format!(
+                "the file ends lines in a carriage return alone (line {}), which git and patch \
+                 read as one line; reported, not edited",
+                cx.line(*at)
+            ),
+            Limit::NotAnalysed { what, at } => {
+                let why = match what {
+                    Hazard::Graph { spelled } => format!(
+                        "the function uses `{spelled}` at line {}, a digraph or trigraph \
+                         bracket",
+                        cx.line(*at)
+                    ),
+                    Hazard::MacroBrace { name } => format!(
+                        "a brace of the function comes from the macro {name} (line {})",
+                        cx.line(*at)
+                    ),
+                    Hazard::Unterminated => format!(
+                        "a string or character literal at line {} is never closed",
+                        cx.line(*at)
+                    ),
+                };
+                format!("not analysed: {why}; check it by hand")
+            }
         }
     }
 }
