@@ -431,6 +431,67 @@ fn rewritten_functions_behave_as_the_originals() {
     judge(&targets, outcomes);
 }
 
+/// The warnings a rewrite adds to its file: those of the rewritten file that
+/// the original does not have (as multisets of messages).
+fn added_warnings(py: &Python, target: &Target, spec: &Spec) -> Result<Vec<String>, String> {
+    let name = target.name();
+    let original = c_source(py, &target.original, &target.file)?;
+    let before = toolchain::warnings(py, spec, &original)
+        .map_err(|e| format!("{name}: the original does not compile:\n{e}"))?;
+    let rewritten = c_source(py, &target.rewritten, &target.file)?;
+    let mut after = toolchain::warnings(py, spec, &rewritten)
+        .map_err(|e| format!("{name}: the rewritten file does not compile:\n{e}"))?;
+    for w in &before {
+        if let Some(i) = after.iter().position(|a| a == w) {
+            after.remove(i);
+        }
+    }
+    Ok(after)
+}
+
+/// DESIGN §4.5: a rewrite adds no compiler warning. Every file the tool
+/// rewrites in a fixture compiles with `-std=c11 -Wall -Wextra` against
+/// NumPy's and Python's headers after the rewrite with no warning the
+/// original did not have (a warning-free original: with -Werror).
+#[test]
+fn rewritten_files_add_no_warnings() {
+    let targets: Vec<Target> = all_fixture_dirs()
+        .par_iter()
+        .map(|d| targets_of(d))
+        .flatten()
+        .collect();
+    let specs = check_specs(&targets);
+    let Some(py) = numpy_env() else { return };
+    let results: Vec<Option<Result<Vec<String>, String>>> = targets
+        .par_iter()
+        .zip(&specs)
+        .map(|(t, spec)| {
+            spec.does_not_compile
+                .is_none()
+                .then(|| added_warnings(&py, t, spec))
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for (t, r) in targets.iter().zip(&results) {
+        match r {
+            None => {}
+            Some(Ok(added)) if added.is_empty() => {}
+            Some(Ok(added)) => failures.push(format!(
+                "{}: the rewrite adds: {}",
+                t.name(),
+                added.join("; ")
+            )),
+            Some(Err(e)) => failures.push(e.clone()),
+        }
+    }
+    say(&format!(
+        "warnings: {} rewritten files compiled with -std=c11 -Wall -Wextra, {} add a warning\n",
+        results.iter().flatten().count(),
+        failures.len()
+    ));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn template_names_cover_their_expansions() {
     assert!(covers("@TYPE@_widen", "BYTE_widen"));

@@ -165,6 +165,32 @@ pub fn gcc(py: &Python, spec: &Spec, dir: &Path) -> Command {
     cmd
 }
 
+/// The warnings of `gcc -fsyntax-only -std=c11 -Wall -Wextra` on `source`
+/// (NumPy's and Python's headers as system headers), each without its
+/// position: the rewrite moves lines, not messages. `Err` when it does not
+/// compile.
+pub fn warnings(py: &Python, spec: &Spec, source: &Path) -> Result<Vec<String>, String> {
+    let dir = source.parent().unwrap();
+    let out = Command::new("gcc")
+        .args(["-fsyntax-only", "-std=c11", "-Wall", "-Wextra"])
+        .arg(format!("-isystem{}", py.numpy_include))
+        .arg(format!("-isystem{}", py.python_include))
+        .arg(format!("-I{}", dir.display()))
+        .args(&spec.cflags)
+        .arg(source)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return Err(stderr(&out));
+    }
+    let mut found: Vec<String> = stderr(&out)
+        .lines()
+        .filter_map(|l| l.split_once(": warning: ").map(|(_, w)| w.to_string()))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
 /// Build the harness with `source` and the spec into a shared object, kept
 /// in the cache under a hash of everything that goes into it.
 pub fn compile(py: &Python, spec: &Spec, source: &Path) -> Result<PathBuf, String> {
