@@ -69,6 +69,10 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
     }
     let names: HashSet<String> = targets.iter().map(|q| q.name.clone()).collect();
     let at: HashSet<usize> = targets.iter().map(|q| q.at).collect();
+    // Facts kept from a clean first parse are what parsing again would give.
+    if p.errors == 0 && !p.functions.is_empty() {
+        return classify_targets(cx, p.functions, &at, text, summaries, &p.unreadable);
+    }
     // Code that did not parse as a function has no name the outline knows:
     // parse what the first pass parsed, so the same ERROR nodes come back.
     let keep = if at.contains(&UNPARSED) {

@@ -23,6 +23,10 @@ use crate::error::Error;
 use crate::source::lexical::{self, Define};
 use crate::source::{self, Skip};
 
+/// Candidate bytes up to which the first parse keeps the facts of the
+/// functions to classify (NumPy's candidates are about 4 MB).
+const FACTS_BUDGET: usize = 32 << 20;
+
 /// What the steps learn about the tree as they go.
 struct Tree<'o> {
     opts: &'o ScanOptions,
@@ -169,18 +173,20 @@ impl Tree<'_> {
         // Largest first, so no core is left parsing one big file at the end.
         candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let none = HashSet::new();
+        // A small tree keeps the facts of the functions to classify, which
+        // saves parsing them again; a large one parses again, to bound memory.
+        let total: usize = candidates.iter().map(|c| c.1).sum();
+        let retain = if total <= FACTS_BUDGET {
+            Retain::WritersWithFacts
+        } else {
+            Retain::Writers
+        };
         let first: Vec<Result<Processed, Skip>> = candidates
             .par_iter()
             .map(|(path, _)| {
                 let rel = source::relative(path, &self.opts.root);
                 let text = self.read(path, &rel)?;
-                Ok(process(
-                    cx,
-                    path.clone(),
-                    text,
-                    Keep::Hits(&none),
-                    Retain::Writers,
-                ))
+                Ok(process(cx, path.clone(), text, Keep::Hits(&none), retain))
             })
             .collect();
         self.keep(first)

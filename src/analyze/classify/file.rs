@@ -17,6 +17,7 @@ pub struct FileCx<'a> {
     pub text: Cow<'a, str>,
     /// Where the first line ending in `\r` alone is, if one does.
     pub lone_cr: Option<usize>,
+    template: bool,
     macros: OnceCell<FileMacros>,
     code: OnceCell<CodeMap>,
     scope: OnceCell<FileScope>,
@@ -42,6 +43,7 @@ impl<'a> FileCx<'a> {
             }
         };
         FileCx {
+            template: text.contains("/**begin repeat"),
             text,
             lone_cr,
             macros: OnceCell::new(),
@@ -74,7 +76,7 @@ impl<'a> FileCx<'a> {
     /// Whether the file is a NumPy template (`.c.src`): its `@name@`
     /// tokens are masked for parsing.
     pub fn is_template(&self) -> bool {
-        self.text.contains("/**begin repeat")
+        self.template
     }
 
     /// What the file declares outside its functions (read from the whole
