@@ -110,4 +110,9 @@ equiv_calls(void)
 
     EQ_CALL { EQ_INT(f_header_macro(EQ_ARRAY(3, 4), 1)); }
     EQ_CALL { EQ_INT(f_include(EQ_ARRAY(2, 3, 4), 1)); }
+
+    EQ_CALL {
+        PyArrayObject *ops[1] = {EQ_ARRAY(3, 4)};
+        EQ_OBJ(f_return_ops(ops, 1));
+    }
 }
