@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{verify, Refusal};
+use crate::analyze::Class;
 use crate::edit::{Edit, Patch};
 use crate::plan::{plan, PlanOptions};
 use crate::scan::{scan_text, ScanOptions};
@@ -33,6 +34,20 @@ fn options() -> ScanOptions {
         threads: 1,
         hidden: false,
     }
+}
+
+/// The findings of `text` the tool would rewrite, as `function: array`.
+pub fn rewrites(text: &str) -> Vec<String> {
+    let (report, _) = scan_text(&options(), Path::new("/input.c"), text);
+    report
+        .map(|file| {
+            file.findings
+                .iter()
+                .filter(|f| f.class == Class::Rewrite)
+                .map(|f| format!("{}: {}", f.function, f.array))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Analyse, plan (TODOs at manual findings too), apply and re-check `text`.
