@@ -14,6 +14,8 @@ impl<'a> ArrayCx<'a> {
         let mut name = array.to_string();
         let mut pos = pos;
         let mut names = vec![name.clone()];
+        // The last copy followed: `name` was assigned the plain `value` here.
+        let mut copied: Option<(String, String, usize)> = None;
         for _ in 0..8 {
             let last = self
                 .f
@@ -27,6 +29,10 @@ impl<'a> ArrayCx<'a> {
                     } else {
                         Shared::FromParam { param: name }
                     }
+                } else if let Some((name, value, at)) = copied {
+                    // A copy of something this function does not assign
+                    // (a global, say): say what it was assigned.
+                    Shared::Assigned { name, value, at }
                 } else {
                     Shared::NotAssigned
                 });
@@ -52,6 +58,7 @@ impl<'a> ArrayCx<'a> {
             }
             match &value.ident {
                 Some(next) if !names.contains(next) => {
+                    copied = Some((name, value.text.clone(), at));
                     name = next.clone();
                     pos = m.span.start;
                     names.push(name.clone());
@@ -191,5 +198,63 @@ impl<'a> ArrayCx<'a> {
             .fresh
             .as_ref()
             .map(|_| Some(summary.location.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::classify::FileCx;
+    use crate::analyze::facts::{self, Sources};
+    use crate::analyze::summary::Summaries;
+    use crate::analyze::syntax::{KindName, Preorder};
+
+    /// The origin of `a` at the end of the only function of `text`.
+    fn origin_of(text: &str) -> Shared {
+        let tree = crate::source::parse_c(text.as_bytes());
+        let func = Preorder::new(tree.root_node())
+            .find(|n| n.kind_name() == "function_definition")
+            .expect("a function");
+        let sources = Sources {
+            dims_macros: &[],
+            strides: false,
+        };
+        let f = facts::collect(func, text.as_bytes(), sources);
+        let file = FileCx::new(text);
+        let summaries = Summaries::default();
+        let cx = ArrayCx {
+            f: &f,
+            summaries: &summaries,
+            text,
+            array: "a",
+            file: &file,
+        };
+        match cx.origin(text.len()) {
+            Origin::Shared(s) => s,
+            _ => panic!("not shared"),
+        }
+    }
+
+    #[test]
+    fn a_copy_of_a_name_the_function_does_not_assign_says_what_it_was() {
+        let text = "static PyArrayObject *current;\n\
+                    void f(void)\n{\n    PyArrayObject *b = current;\n    \
+                    PyArrayObject *a = b;\n    PyArray_DIMS(a)[0] = 1;\n}\n";
+        let at = text.find("PyArrayObject *b").unwrap();
+        assert!(matches!(
+            origin_of(text),
+            Shared::Assigned { name, value, at: p } if name == "b" && value == "current" && p >= at
+        ));
+        let text = "void f(PyObject *sa)\n{\n    PyArrayObject *a = sa;\n}\n";
+        assert_eq!(
+            origin_of(text),
+            Shared::FromParam {
+                param: "sa".to_string()
+            }
+        );
+        assert_eq!(
+            origin_of("void f(void)\n{\n    g(a);\n}\n"),
+            Shared::NotAssigned
+        );
     }
 }
