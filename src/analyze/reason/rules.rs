@@ -365,7 +365,7 @@ rules! {
     "PyArray_DIMS(a)[0] = n;\nCHECK_OR_FAIL(x);\nPyArray_DIMS(a)[0] = old;";
     MANUAL_FIX;
 
-    OtherNameInWindow "DF170" "other-name-in-window" Manual
+    OtherNameInWindow "DF180" "other-name-in-window" Manual
     "a name that may denote the array is used between the write and the restore";
     "The array can be reached by other names than its variable: what it was assigned or cast \
      from (`a = (PyArrayObject *)self`, `a = ops[i]`, `a = ctx->arr`, `b = \
@@ -376,21 +376,21 @@ rules! {
     "PyArrayObject *a = ops[0];\nnpy_intp n = PyArray_DIM(a, 0);\nPyArray_DIMS(a)[0] = v;\nseen = PyArray_DIM(ops[0], 0);   /* the same array */\nPyArray_DIMS(a)[0] = n;";
     MANUAL_FIX;
 
-    FileFunctionReachesGlobal "DF171" "file-function-reaches-global" Manual
+    FileFunctionReachesGlobal "DF181" "file-function-reaches-global" Manual
     "a function of the file called in the window reads a global that may hold the array";
     "The function (or one it calls) names a global of the file that may hold an object, which \
      may be this array: through it the function sees the changed shape.";
     "static PyArrayObject *current;\nstatic npy_intp rows(void) { return PyArray_DIM(current, 0); }\n...\nPyArray_DIMS(a)[0] = v;\nseen = rows();\nPyArray_DIMS(a)[0] = n;";
     MANUAL_FIX;
 
-    IncludeInWindow "DF172" "include-in-window" Manual
+    IncludeInWindow "DF182" "include-in-window" Manual
     "an `#include` between the write and the restore brings code the analysis cannot see";
     "The included code may read the shape, name the array, or jump out; dims-fix reads only \
      the file itself.";
     "PyArray_DIMS(a)[0] = v;\n#include \"step.inc\"\nPyArray_DIMS(a)[0] = n;";
     "Move the included code into a function or macro of the file, or check it by hand.";
 
-    TemplateToken "DF173" "template-token-in-window" Manual
+    TemplateToken "DF183" "template-token-in-window" Manual
     "a `.c.src` template token in the window may expand to a name of the array or to code";
     "A token such as `@arr@` or `@CHECK@(x)` that is a whole word can expand to anything: the \
      array, another name of it, or a macro. Tokens inside a longer name (`NPY_@TYPE@`) that \
@@ -398,7 +398,7 @@ rules! {
     "PyArray_DIMS(a)[0] = v;\nseen = PyArray_DIM(@arr@, 0);\nPyArray_DIMS(a)[0] = n;";
     MANUAL_FIX;
 
-    LineContinuation "DF174" "line-continuation" Manual
+    LineContinuation "DF184" "line-continuation" Manual
     "a line continuation would join a line the rewrite inserts or removes";
     "A line ending in a backslash (or in `??/`, a backslash under the trigraphs of -std=c99 \
      and c11, even in a `//` comment) is joined to the next: a line inserted or removed after \
@@ -406,7 +406,7 @@ rules! {
     "// a comment ??/\nPyArray_DIMS(a)[0] = v;";
     "Remove the continuation (or the trigraph) from the line before the write.";
 
-    SavedLeftUnused "DF175" "saved-value-left-unused" Manual
+    SavedLeftUnused "DF185" "saved-value-left-unused" Manual
     "the saved value would be set but never used, and its assignment cannot go alone";
     "Once the restore is removed nothing reads the saved value; its assignment shares a \
      statement with other code (a label, a larger expression), so removing it is not a whole \
