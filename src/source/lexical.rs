@@ -185,9 +185,27 @@ impl CodeMap {
     }
 }
 
+/// Whether a line (without its newline) ends in a line continuation: a
+/// backslash, or `??/`, which is one under the trigraphs of -std=c99 and
+/// c11 (even at the end of a `//` comment). A line inserted after it, or
+/// removed from after it, would change what the compiler reads.
+pub fn continues(line: &str) -> bool {
+    let l = line.trim_end_matches(['\r', ' ', '\t']);
+    l.ends_with('\\') || l.ends_with("??/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn continuations_as_a_compiler_reads_them() {
+        assert!(continues("#define X \\"));
+        assert!(continues("    // a comment ??/"));
+        assert!(continues("x = 1; \\ \r"));
+        assert!(!continues("    // plain"));
+        assert!(!continues("a = b / c;"));
+    }
 
     #[test]
     fn code_positions() {

@@ -126,7 +126,7 @@ impl<'a> ArrayCx<'a> {
             let start = line_start(self.text, s.start);
             if start > 0 {
                 let prev = line_start(self.text, start - 1);
-                if continues(&self.text[prev..start - 1]) {
+                if lexical::continues(&self.text[prev..start - 1]) {
                     return Err(Blocker::LineContinuation { at: prev });
                 }
             }
@@ -135,32 +135,12 @@ impl<'a> ArrayCx<'a> {
             let end = self.text[s.end..]
                 .find('\n')
                 .map_or(self.text.len(), |i| s.end + i);
-            if continues(&self.text[line_start(self.text, s.end.max(1) - 1)..end]) {
+            if lexical::continues(&self.text[line_start(self.text, s.end.max(1) - 1)..end]) {
                 return Err(Blocker::LineContinuation {
                     at: line_start(self.text, s.start),
                 });
             }
         }
         Ok(())
-    }
-}
-
-/// Whether a line (without its newline) ends in a line continuation.
-fn continues(line: &str) -> bool {
-    let l = line.trim_end_matches(['\r', ' ', '\t']);
-    l.ends_with('\\') || l.ends_with("??/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::continues;
-
-    #[test]
-    fn continuations_as_a_compiler_reads_them() {
-        assert!(continues("#define X \\"));
-        assert!(continues("    // a comment ??/"));
-        assert!(continues("x = 1; \\ \r"));
-        assert!(!continues("    // plain"));
-        assert!(!continues("a = b / c;"));
     }
 }
