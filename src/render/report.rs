@@ -55,6 +55,10 @@ pub struct SiteView {
     pub text: String,
     pub reason: String,
     pub code: &'static str,
+    /// For a function read once per preprocessor branch configuration:
+    /// the branch the site was seen with ("`#else` at line 12").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_with: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -83,6 +87,7 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
                     text: s.shown.text.clone(),
                     reason: s.reason.text(cx),
                     code: s.reason.code().id(),
+                    seen_with: s.shown.branch.clone(),
                 })
                 .collect();
             findings.push(FindingView {

@@ -89,7 +89,8 @@ pub fn build(report: &Report, root: &Path) -> Value {
                 .map(|(i, s)| {
                     let mut loc = location(s);
                     loc["id"] = json!(i);
-                    loc["message"] = json!({ "text": format!("{:?}: {}", s.role, s.reason).to_lowercase() });
+                    let seen = s.seen_with.as_ref().map(|b| format!(" (seen with {b})")).unwrap_or_default();
+                    loc["message"] = json!({ "text": format!("{:?}: {}{seen}", s.role, s.reason).to_lowercase() });
                     loc
                 })
                 .collect();

@@ -45,11 +45,14 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         )?;
         for s in &f.sites {
             // A site's reason is shown when it adds to the finding's.
-            let reason = if s.reason == f.reason {
+            let mut reason = if s.reason == f.reason {
                 String::new()
             } else {
                 format!("  {dim}-- {}{dim:#}", s.reason)
             };
+            if let Some(b) = &s.seen_with {
+                reason.push_str(&format!("  {dim}(seen with {b}){dim:#}"));
+            }
             writeln!(
                 out,
                 "    {}:{} {:<7} {:<7} {}{reason}",

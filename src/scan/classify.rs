@@ -132,10 +132,48 @@ pub fn findings(
         analyze::summary::apply(&mut f, summaries, sources);
         out.extend(classify::classify(&f, summaries, &file));
     }
+    let mut out = merge_readings(out);
     out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
     ack::acknowledge(&mut out, text, lines);
     for f in &mut out {
         f.render(text, lines);
+    }
+    out
+}
+
+/// The findings of one function read once per branch configuration, one
+/// per reading, made one: every site of every reading (by span; where two
+/// readings classify a site differently, the class needing more
+/// attention), and the finding's class and reason from the reading that
+/// needs most attention.
+fn merge_readings(found: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(found.len());
+    for f in found {
+        let same = |m: &Finding| {
+            m.per_config
+                && m.function == f.function
+                && m.array == f.array
+                && m.function_body.overlaps(f.function_body)
+        };
+        let Some(into) = out.iter_mut().find(|m| f.per_config && same(m)) else {
+            out.push(f);
+            continue;
+        };
+        for s in f.sites.iter() {
+            match into.sites.iter_mut().find(|t| t.span == s.span) {
+                Some(t) if s.class > t.class => *t = s.clone(),
+                Some(_) => {}
+                None => into.sites.push(s.clone()),
+            }
+        }
+        into.sites.sort_by_key(|s| (s.span.start, s.span.end));
+        into.parse_error |= f.parse_error;
+        into.descr_set |= f.descr_set;
+        if f.class > into.class {
+            into.class = f.class;
+            into.reason = f.reason;
+            into.evidence = f.evidence;
+        }
     }
     out
 }

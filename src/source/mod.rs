@@ -2,6 +2,7 @@
 //! tokenizer and the lexical scans on it, the outline of top-level
 //! functions, and parsing (only the functions wanted) with tree-sitter-c.
 
+pub mod branches;
 pub mod lexical;
 mod mask;
 pub mod outline;
@@ -28,12 +29,43 @@ pub struct SourceFile {
     pub masked: Vec<u8>,
 }
 
-/// A parsed source file.
-pub struct Parsed {
-    pub file: SourceFile,
+/// A piece of a file parsed on its own: one top-level function (or the
+/// whole file, when its outline is unsure), in one branch configuration.
+/// A broken neighbour cannot swallow it: nothing outside `range` is read.
+pub struct Unit {
     pub tree: Tree,
-    /// ERROR and MISSING nodes in the file (reported in the stats).
+    /// Which masked text it was parsed from (see [`Parsed::masked`]).
+    pub config: usize,
+    pub range: std::ops::Range<usize>,
+    /// The function reads differently from one configuration to the next.
+    pub per_config: bool,
+}
+
+/// A parsed source file: its functions, each parsed alone.
+pub struct Parsed {
+    /// `file.masked` is the text of configuration 0.
+    pub file: SourceFile,
+    /// Masked texts of configurations 1, 2, ... (see `branches`).
+    pub configs: Vec<Vec<u8>>,
+    pub units: Vec<Unit>,
+    /// The conditionals read per configuration, if any.
+    pub layout: Option<branches::Layout>,
+    /// Ranges of every top-level function the outline found (wanted or
+    /// not), in every configuration read; code outside them (and outside a
+    /// configuration parsed whole) is not in a function.
+    pub functions: Vec<std::ops::Range<usize>>,
+    /// ERROR and MISSING nodes in the units (reported in the stats).
     pub error_count: usize,
+}
+
+impl Parsed {
+    /// The masked text configuration `config` was parsed from.
+    pub fn masked(&self, config: usize) -> &[u8] {
+        match config {
+            0 => &self.file.masked,
+            k => &self.configs[k - 1],
+        }
+    }
 }
 
 pub use crate::error::Skip;
@@ -147,34 +179,12 @@ pub fn parse_ranges(masked: &[u8], ranges: &[std::ops::Range<usize>]) -> Tree {
     })
 }
 
-impl SourceFile {
-    /// Parse this file, skipping `skip` (sorted, disjoint byte ranges).
-    pub fn parse_skipping(self, skip: &[std::ops::Range<usize>]) -> Parsed {
-        let tree = if skip.is_empty() {
-            parse_c(&self.masked)
-        } else {
-            let mut keep = Vec::with_capacity(skip.len() + 1);
-            let mut at = 0;
-            for r in skip {
-                keep.push(at..r.start);
-                at = r.end;
-            }
-            keep.push(at..self.masked.len());
-            parse_ranges(&self.masked, &keep)
-        };
-        let error_count = count_errors(tree.root_node());
-        Parsed {
-            file: self,
-            tree,
-            error_count,
-        }
-    }
-}
-
-/// Read a file as the analysis needs it: mask it, and parse only the
-/// top-level functions `wanted` accepts (by name and masked code) — all of
-/// them when the outline is unsure. The others are blanked as well as
-/// skipped, so no text lookup can see them; their names come back too.
+/// Read a file as the analysis needs it: mask it, find its top-level
+/// functions, and parse each one `wanted` accepts (by name and masked
+/// code) on its own, once per branch configuration where preprocessor
+/// branches make it read differently. A configuration whose outline is
+/// unsure (unbalanced braces) is parsed whole. The names of the functions
+/// left out come back too.
 pub fn parse_functions(
     masker: &Masker,
     path: PathBuf,
@@ -182,25 +192,78 @@ pub fn parse_functions(
     text: String,
     wanted: impl Fn(&str, &[u8]) -> bool,
 ) -> (Parsed, Vec<String>) {
-    let mut masked = masker.mask(&text, is_template(&path));
+    let base = masker.mask(&text, is_template(&path));
+    let layout = branches::Layout::of(&base);
+    let texts: Vec<Vec<u8>> = match &layout {
+        None => vec![base],
+        Some(l) => (0..l.len())
+            .map(|k| {
+                let mut masked = base.clone();
+                l.blank(&mut masked, k);
+                masked
+            })
+            .collect(),
+    };
+    let touches = |r: &std::ops::Range<usize>| layout.as_ref().is_some_and(|l| l.touches(r));
+    let mut units = Vec::new();
     let mut blanked = Vec::new();
-    let mut skip = Vec::new();
-    if let Some(functions) = outline::functions(&masked) {
-        for f in functions {
-            if !wanted(&f.name, &masked[f.start..f.end]) {
-                outline::blank(&mut masked, f.start, f.end);
-                skip.push(f.start..f.end);
+    let mut functions = Vec::new();
+    for (k, masked) in texts.iter().enumerate() {
+        let Some(found) = outline::functions(masked) else {
+            units.push(parse_unit(masked, k, 0..masked.len(), layout.is_some()));
+            functions.push(0..masked.len());
+            continue;
+        };
+        for f in found {
+            let range = f.start..f.end;
+            // Beyond configuration 0, only what reads differently.
+            if k > 0 && !touches(&range) {
+                continue;
+            }
+            if wanted(&f.name, &masked[range.clone()]) {
+                units.push(parse_unit(masked, k, range.clone(), touches(&range)));
+            } else if k == 0 {
                 blanked.push(f.name);
             }
+            functions.push(range);
         }
     }
+    let error_count = units.iter().map(|u| count_errors(u.tree.root_node())).sum();
+    let mut texts = texts.into_iter();
     let file = SourceFile {
         path,
         rel,
         text,
-        masked,
+        masked: texts.next().unwrap_or_default(),
     };
-    (file.parse_skipping(&skip), blanked)
+    let parsed = Parsed {
+        file,
+        configs: texts.collect(),
+        units,
+        layout,
+        functions,
+        error_count,
+    };
+    (parsed, blanked)
+}
+
+fn parse_unit(
+    masked: &[u8],
+    config: usize,
+    range: std::ops::Range<usize>,
+    per_config: bool,
+) -> Unit {
+    let tree = if range.start == 0 && range.end == masked.len() {
+        parse_c(masked)
+    } else {
+        parse_ranges(masked, std::slice::from_ref(&range))
+    };
+    Unit {
+        tree,
+        config,
+        range,
+        per_config,
+    }
 }
 
 /// Count ERROR and MISSING nodes under `root`, descending only into subtrees

@@ -147,6 +147,23 @@ impl<'a> ArrayCx<'a> {
             class = Class::Manual;
             rewrites.clear();
         }
+        if self.f.per_config {
+            self.tag_branches(&mut sites);
+            if class == Class::Rewrite {
+                // A proof on one reading may not hold on another.
+                let at = self
+                    .f
+                    .branches
+                    .first()
+                    .map_or(self.f.span.start, |b| b.directive.start);
+                for s in &mut sites {
+                    s.class = Class::Manual;
+                    s.reason = Reason::Limit(Limit::PerBranch { at });
+                }
+                class = Class::Manual;
+                rewrites.clear();
+            }
+        }
         let origin_why = shared.first().map(|(_, why)| why.clone());
         let reason =
             self.finding_reason(class, &sites, &rewrites, &evidence, descr_set, origin_why);
@@ -171,6 +188,21 @@ impl<'a> ArrayCx<'a> {
             parse_error,
             rewrite: rewrites,
             function_body: self.f.span,
+            per_config: self.f.per_config,
+        }
+    }
+
+    /// For a function read per branch configuration: the innermost such
+    /// branch holding each site.
+    fn tag_branches(&self, sites: &mut [Site]) {
+        for s in sites {
+            s.branch = self
+                .f
+                .branches
+                .iter()
+                .filter(|b| b.body.contains(s.span))
+                .min_by_key(|b| b.body.end - b.body.start)
+                .map(|b| b.directive);
         }
     }
 
@@ -296,6 +328,7 @@ impl<'a> ArrayCx<'a> {
 fn site(w: &Write, class: Class, reason: Reason) -> Site {
     Site {
         shown: Default::default(),
+        branch: None,
         span: w.expr,
         stmt: w.place.stmt,
         kind: w.shape.kind,

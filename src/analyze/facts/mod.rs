@@ -317,6 +317,15 @@ pub struct Return {
     pub value: Option<Value>,
 }
 
+/// A preprocessor branch a function was read with, in one configuration
+/// of the file (see `source::branches`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchSeen {
+    /// The directive line (`#else`).
+    pub directive: Span,
+    pub body: Span,
+}
+
 /// Everything one walk learns about a function.
 #[derive(Debug, Default, Clone)]
 pub struct Facts {
@@ -349,6 +358,12 @@ pub struct Facts {
     /// an ndarray fields pointer (so not a shape source): the variable,
     /// the field and where.
     pub raw_fields: Vec<(String, String, Span)>,
+    /// Read once per branch configuration (`source::branches`); this is
+    /// one of the readings.
+    pub per_config: bool,
+    pub config: usize,
+    /// The branches read per configuration that overlap the function.
+    pub branches: Vec<BranchSeen>,
 }
 
 /// How a name is declared in a function.

@@ -115,6 +115,25 @@ pub enum Limit {
     /// As written, the line is inside a comment or a string; `window`
     /// when the rewrite proof saw it (a shorter message).
     InComment { at: Pos, window: bool },
+    /// Preprocessor branches make the function read differently (`at`:
+    /// the first such directive): it was analysed once per branch
+    /// configuration, and is not rewritten.
+    PerBranch { at: Pos },
+    /// A mention of a shape source (`name`) in code outside any function
+    /// the outline found.
+    OutsideFunction { at: Pos, name: String },
+    /// A mention inside a function that the analysis could not place as a
+    /// read or a write; `error` when it sits in code tree-sitter could not
+    /// parse (an ERROR node from `error`).
+    Unrecognised {
+        at: Pos,
+        name: String,
+        error: Option<Pos>,
+    },
+    /// The code nests deeper than the analysis follows.
+    TooDeep { at: Pos, limit: usize },
+    /// A preprocessor branch beyond the number of readings of one file.
+    BranchNotRead { at: Pos, name: String },
 }
 
 impl Limit {
@@ -123,6 +142,11 @@ impl Limit {
             Limit::Unparsed { .. } => Code::Unparsed,
             Limit::ParseError { .. } => Code::ParseError,
             Limit::InComment { .. } => Code::InComment,
+            Limit::PerBranch { .. } => Code::PerBranch,
+            Limit::OutsideFunction { .. } => Code::OutsideFunction,
+            Limit::Unrecognised { .. } => Code::Unrecognised,
+            Limit::TooDeep { .. } => Code::TooDeep,
+            Limit::BranchNotRead { .. } => Code::BranchNotRead,
         }
     }
 }

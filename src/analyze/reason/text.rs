@@ -147,6 +147,48 @@ impl Limit {
                 "line {} lies inside a comment or string as the file is written",
                 cx.line(*at)
             ),
+            Limit::PerBranch { at } => format!(
+                "preprocessor branches (from line {}) make this function read differently; it \
+                 was analysed once per branch, so it is not rewritten; check it by hand",
+                cx.line(*at)
+            ),
+            Limit::OutsideFunction { at, name } => format!(
+                "`{name}` at line {} is outside any function dims-fix could find (a macro \
+                 that defines or opens a function?), so it could not be analysed; check it by \
+                 hand, or blank the macro with --ignore-macro",
+                cx.line(*at)
+            ),
+            Limit::Unrecognised {
+                at,
+                name,
+                error: Some(e),
+            } => format!(
+                "`{name}` at line {} sits in code tree-sitter could not parse (from line {}), \
+                 so whether it is written is unknown; check it by hand, or blank an unknown \
+                 macro with --ignore-macro",
+                cx.line(*at),
+                cx.line(*e)
+            ),
+            Limit::Unrecognised {
+                at,
+                name,
+                error: None,
+            } => format!(
+                "`{name}` at line {} is used in a way dims-fix does not analyse (not called \
+                 with one array), so whether it is written is unknown; check it by hand",
+                cx.line(*at)
+            ),
+            Limit::TooDeep { at, limit } => format!(
+                "the code at line {} nests more than {limit} levels deep, beyond what \
+                 dims-fix follows; check it by hand",
+                cx.line(*at)
+            ),
+            Limit::BranchNotRead { at, name } => format!(
+                "`{name}` sits in a preprocessor branch (line {}) beyond the {} readings \
+                 dims-fix makes of one file, so it was not analysed; check it by hand",
+                cx.line(*at),
+                crate::source::branches::MAX_CONFIGS
+            ),
         }
     }
 }
