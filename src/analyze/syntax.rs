@@ -22,6 +22,8 @@ pub struct Fields {
     pub arguments: u16,
     pub condition: u16,
     pub initializer: u16,
+    pub consequence: u16,
+    pub alternative: u16,
 }
 
 pub static F: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
@@ -50,6 +52,8 @@ pub static F: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
         arguments: id("arguments"),
         condition: id("condition"),
         initializer: id("initializer"),
+        consequence: id("consequence"),
+        alternative: id("alternative"),
     }
 });
 

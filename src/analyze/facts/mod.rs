@@ -267,6 +267,14 @@ pub struct Block {
     pub exits: Vec<Jump>,
 }
 
+/// An `if` with an `else`.
+#[derive(Debug, Clone)]
+pub struct IfElse {
+    pub place: Placement,
+    pub then: Span,
+    pub otherwise: Span,
+}
+
 /// A parameter of the function.
 #[derive(Debug, Clone)]
 pub struct Param {
@@ -352,6 +360,9 @@ pub struct Facts {
     pub sizeof_names: HashSet<String>,
     /// `for`, `while` and `do` statements.
     pub loops: Vec<Span>,
+    /// `if` statements with an `else`: where each sits and its two bodies
+    /// (to tell whether both branches allocate).
+    pub if_else: Vec<IfElse>,
     /// Enumeration constants declared in the function.
     pub enumerators: Vec<String>,
     /// `X->dimensions` / `X->strides` on a variable that is not known to be

@@ -9,10 +9,11 @@ use crate::analyze::syntax::{
 use crate::analyze::Kind;
 use crate::span::Span;
 
-use super::context::{jump_scope, read_context};
+use super::context::{jump_scope, placement, read_context};
 use super::shapes::norm;
 use super::{
-    Block, Jump, JumpKind, Param, ParseError, Read, Return, ShapeRef, UseKind, Value, Via, Walker,
+    Block, IfElse, Jump, JumpKind, Param, ParseError, Read, Return, ShapeRef, UseKind, Value, Via,
+    Walker,
 };
 use crate::analyze::syntax::KindName;
 
@@ -145,6 +146,7 @@ impl<'a> Walker<'a> {
             "for_statement" | "while_statement" | "do_statement" => {
                 self.facts.loops.push(Span::of(node))
             }
+            "if_statement" => self.if_else(node),
             "enumerator" => {
                 if let Some(name) = node.child_by_field_id(F.name) {
                     self.facts.enumerators.push(self.text(name).to_string());
@@ -188,6 +190,18 @@ impl<'a> Walker<'a> {
                 field.to_string(),
                 Span::of(node),
             ));
+        }
+    }
+
+    fn if_else(&mut self, node: Node) {
+        let then = node.child_by_field_id(F.consequence);
+        let otherwise = node.child_by_field_id(F.alternative).and_then(first_named);
+        if let (Some(then), Some(otherwise)) = (then, otherwise) {
+            self.facts.if_else.push(IfElse {
+                place: placement(node),
+                then: Span::of(then),
+                otherwise: Span::of(otherwise),
+            });
         }
     }
 

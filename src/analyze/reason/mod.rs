@@ -222,6 +222,15 @@ pub enum Escape {
         name: String,
         at: Pos,
     },
+    /// The allocation does not reach the write on every path: it sits in a
+    /// branch (from `branch`) that does not hold the write; on the other
+    /// paths the variable holds what `before` says.
+    NotOnEveryPath {
+        branch: Pos,
+        /// `if`, `else`, `case`, `#if`, ... or `{` for a block.
+        construct: String,
+        before: Box<Shared>,
+    },
 }
 
 /// Why a temporary write could not be proven safe to rewrite (DF1xx).

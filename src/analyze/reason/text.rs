@@ -226,6 +226,23 @@ impl Shared {
             Shared::Escaped {
                 alloc,
                 callee,
+                escape:
+                    Escape::NotOnEveryPath {
+                        branch,
+                        construct,
+                        before,
+                    },
+            } => format!(
+                "{array} is allocated at line {} by {callee}() only on some paths to this \
+                 write (inside {} at line {}); on the others {}",
+                line(*alloc),
+                construct_name(construct),
+                line(*branch),
+                before.text(cx)
+            ),
+            Shared::Escaped {
+                alloc,
+                callee,
                 escape,
             } => format!(
                 "{array} is allocated at line {} by {callee}() but {} before this write",
@@ -233,6 +250,14 @@ impl Shared {
                 escape.text(cx)
             ),
         }
+    }
+}
+
+/// How a branching construct is named: "the `if`", "a block".
+fn construct_name(construct: &str) -> String {
+    match construct {
+        "{" => "a block the write is not in".to_string(),
+        c => format!("the `{c}`"),
     }
 }
 
@@ -269,6 +294,13 @@ impl Escape {
             Escape::AddressTaken { name, at } => {
                 format!("the address of {name} is taken at line {}", line(*at))
             }
+            Escape::NotOnEveryPath {
+                branch, construct, ..
+            } => format!(
+                "it is allocated only inside {} at line {}, not on every path",
+                construct_name(construct),
+                line(*branch)
+            ),
         }
     }
 }
