@@ -76,6 +76,11 @@ pub struct Cli {
     #[arg(long = "dims-macro", value_name = "NAME")]
     pub dims_macros: Vec<String>,
 
+    /// Treat another macro like `PyArray_STRIDES` (a strides source, with
+    /// --strides). Repeatable.
+    #[arg(long = "strides-macro", value_name = "NAME")]
+    pub strides_macros: Vec<String>,
+
     /// Blank another attribute-like macro before parsing. Repeatable.
     #[arg(long = "ignore-macro", value_name = "NAME")]
     pub ignore_macros: Vec<String>,

@@ -145,10 +145,11 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    /// The [`needles`] for `extra` (`--dims-macro`) names and `strides`.
-    pub fn new(extra: &[String], strides: bool) -> Prefilter {
+    /// The [`needles`] for the `--dims-macro` and `--strides-macro` names
+    /// and `strides`.
+    pub fn new(dims: &[String], strides_macros: &[String], strides: bool) -> Prefilter {
         Prefilter {
-            finder: AhoCorasick::new(needles(extra, strides))
+            finder: AhoCorasick::new(needles(dims, strides_macros, strides))
                 .expect("needles form a valid automaton"),
         }
     }
@@ -164,20 +165,28 @@ impl Prefilter {
 pub const DIMS_SOURCES: &[&str] = &["PyArray_DIMS", "PyArray_SHAPE"];
 /// The macro that gives an array's strides storage (`--strides`).
 pub const STRIDES_SOURCE: &str = "PyArray_STRIDES";
-/// The type through which every `->dimensions` write on an ndarray goes.
+/// The type of an ndarray's fields: `->dimensions` through a cast or a
+/// variable of this type reaches its shape.
 pub const FIELDS_TYPE: &str = "PyArrayObject_fields";
+/// The ndarray type; with NumPy's pre-1.7 API (and in Cython 0.29's
+/// output) `X->dimensions` on a `PyArrayObject *` is the shape too.
+pub const ARRAY_TYPE: &str = "PyArrayObject";
 
 /// The names a file (or a function) must mention to hold a hit: the shape
-/// sources, `PyArray_STRIDES` with `--strides`, and `extra` macro names.
-/// `PyArrayObject_fields` covers every `->dimensions` write on an ndarray:
-/// it goes through a cast or a variable of that type. The one list the
-/// prefilter, the outline and the macro scan share.
-pub fn needles(extra: &[String], strides: bool) -> Vec<String> {
+/// sources, `PyArray_STRIDES` with `--strides`, the `--dims-macro` and
+/// `--strides-macro` names, `PyArrayObject_fields` (a cast or a variable of
+/// that type reaches `->dimensions`) and `->dimensions` itself (on a
+/// `PyArrayObject *`, NumPy's pre-1.7 API and Cython 0.29's output). The
+/// one list the prefilter, the outline and the macro scan share.
+pub fn needles(dims: &[String], strides_macros: &[String], strides: bool) -> Vec<String> {
     let mut needles: Vec<String> = DIMS_SOURCES.iter().map(|s| s.to_string()).collect();
     needles.push(FIELDS_TYPE.to_string());
+    needles.push("->dimensions".to_string());
     if strides {
         needles.push(STRIDES_SOURCE.to_string());
+        needles.push("->strides".to_string());
+        needles.extend(strides_macros.iter().cloned());
     }
-    needles.extend(extra.iter().cloned());
+    needles.extend(dims.iter().cloned());
     needles
 }

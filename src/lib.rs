@@ -364,6 +364,7 @@ fn options(cli: &Cli) -> Result<ScanOptions, Error> {
         exclude: cli.exclude.clone(),
         max_file_size: cli.max_file_size,
         dims_macros: cli.dims_macros.clone(),
+        strides_macros: cli.strides_macros.clone(),
         strides: cli.strides,
         ignore_macros: cli.ignore_macros.clone(),
         threads: cli

@@ -5,7 +5,7 @@
 
 /// Shape sources and the ndarray fields type: defined with the prefilter
 /// that searches for them (the earlier stage), known here like the rest.
-pub use crate::discover::{DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
+pub use crate::discover::{ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
 
 /// Accessors that read one slot of the shape (`PyArray_DIM(X, i)`) and of
 /// the strides.

@@ -10,7 +10,9 @@ use crate::span::LineIndex;
 
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
 use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
-use super::{shape_macros_in, ScanOptions, ScannedFile};
+use super::tree::is_source_name;
+use super::{tree_macros_in, ScanOptions, ScannedFile};
+use crate::analyze::facts::Giver;
 
 /// Read a file again for classification: it must be what was parsed.
 fn reread(p: &Processed, opts: &ScanOptions) -> Result<String, Skip> {
@@ -183,15 +185,40 @@ fn merge_readings(found: Vec<Finding>) -> Vec<Finding> {
 pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<ScannedFile>, Summaries) {
     let rel = source::relative(path, &opts.root);
     let mut summaries = Summaries::default();
-    summaries.macros.extend(shape_macros_in(opts, &rel, text));
-    let cx = Context::new(opts, summaries.macros.keys().cloned().collect());
+    let macros = tree_macros_in(opts, &rel, text);
+    summaries.macros.extend(macros.writers);
+    summaries.givers.extend(macros.givers);
+    let mut cx = Context::new(
+        opts,
+        summaries.macros.keys().cloned().collect(),
+        summaries.givers.clone(),
+    );
+    let none = HashSet::new();
     let mut p = process(
         &cx,
         path.to_path_buf(),
         text.to_string(),
-        Keep::Hits(&HashSet::new()),
+        Keep::Hits(&none),
         Retain::Writers,
     );
+    // Accessor functions of the text make their uses sources: read again.
+    let new: Vec<(String, Giver)> = p
+        .summaries
+        .iter()
+        .filter_map(|(name, s)| Some((name.clone(), s.gives.clone()?)))
+        .filter(|(name, _)| !summaries.givers.contains_key(name) && !is_source_name(opts, name))
+        .collect();
+    if !new.is_empty() {
+        summaries.givers.extend(new);
+        cx = Context::new(opts, cx.shape_macros, summaries.givers.clone());
+        p = process(
+            &cx,
+            path.to_path_buf(),
+            text.to_string(),
+            Keep::Hits(&none),
+            Retain::Writers,
+        );
+    }
     merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
     for (m, loc) in p.macros.drain(..) {
         if let Some(s) = MacroSummary::of(&m, loc, opts.sources()) {
@@ -226,7 +253,7 @@ pub fn reanalyze(
         .filter(|(_, m)| m.writes_shape.is_some())
         .map(|(name, _)| name.clone())
         .collect();
-    let cx = Context::new(opts, shape_macros);
+    let cx = Context::new(opts, shape_macros, summaries.givers.clone());
     // One parse for a clean file: the summaries of every other file are
     // known by now.
     let mut p = process(

@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use crate::analyze::summary::{MacroSummary, Summaries};
+use crate::analyze::facts::Giver;
+use crate::analyze::summary::{macro_giver, MacroSummary, Summaries};
 use crate::analyze::{Finding, Sources};
 use crate::discover;
 use crate::source::{lexical, Skip};
@@ -28,17 +29,25 @@ pub struct ScanOptions {
     pub exclude: Vec<String>,
     pub max_file_size: u64,
     pub dims_macros: Vec<String>,
+    pub strides_macros: Vec<String>,
     pub strides: bool,
     pub ignore_macros: Vec<String>,
     pub threads: usize,
 }
 
 impl ScanOptions {
+    /// The sources the flags name (no knowledge of the tree yet).
     pub fn sources(&self) -> Sources<'_> {
         Sources {
             dims_macros: &self.dims_macros,
-            strides: self.strides,
+            strides_macros: &self.strides_macros,
+            ..Sources::plain(self.strides)
         }
+    }
+
+    /// The names the prefilter and the outline look for.
+    pub fn needles(&self) -> Vec<String> {
+        discover::needles(&self.dims_macros, &self.strides_macros, self.strides)
     }
 }
 
@@ -77,16 +86,33 @@ pub struct Scan {
     pub summaries: Summaries,
 }
 
-/// Shape-writing macros among lexically found `#define`s of one text.
-fn shape_macros_in(opts: &ScanOptions, rel: &str, text: &str) -> Vec<(String, MacroSummary)> {
-    let needles = discover::needles(&opts.dims_macros, opts.strides);
+/// What the `#define`s of one text tell about the tree, found lexically:
+/// its shape-writing macros and its accessor macros.
+#[derive(Default)]
+struct TreeMacros {
+    writers: Vec<(String, MacroSummary)>,
+    givers: Vec<(String, Giver)>,
+}
+
+/// Shape-writing and accessor macros among the `#define`s of one text.
+fn tree_macros_in(opts: &ScanOptions, rel: &str, text: &str) -> TreeMacros {
+    let needles = opts.needles();
     let refs: Vec<&str> = needles.iter().map(String::as_str).collect();
-    lexical::writing_macros(text, &refs)
-        .into_iter()
-        .filter_map(|m| {
-            let line = crate::span::line_of(text.as_bytes(), m.at);
-            let s = MacroSummary::of(&m, format!("{rel}:{line}"), opts.sources())?;
-            s.writes_shape.is_some().then_some((m.name, s))
-        })
-        .collect()
+    let mut out = TreeMacros::default();
+    for m in lexical::macros_mentioning(text, &refs) {
+        let line = crate::span::line_of(text.as_bytes(), m.at);
+        let location = format!("{rel}:{line}");
+        if m.params.is_some() && m.may_write() {
+            if let Some(s) = MacroSummary::of(&m, location.clone(), opts.sources()) {
+                if s.writes_shape.is_some() {
+                    out.writers.push((m.name.clone(), s));
+                    continue;
+                }
+            }
+        }
+        if let Some(g) = macro_giver(&m, location, opts.sources()) {
+            out.givers.push((m.name, g));
+        }
+    }
+    out
 }

@@ -5,15 +5,16 @@ use std::path::PathBuf;
 
 use aho_corasick::AhoCorasick;
 
+use crate::analyze::api::ARRAY_TYPE;
+use crate::analyze::facts::{Givers, Sources};
 use crate::analyze::summary::FnSummary;
 use crate::analyze::{self, Facts};
-use crate::source::lexical::Define;
+use crate::source::lexical::{self, Define};
 use crate::source::{self, Masker};
 use crate::span::LineIndex;
 
 use super::callees::{needed_by, passes_storage, storage_callees, writes_itself};
 use super::ScanOptions;
-use crate::discover;
 
 /// One parsed file: the functions worth classifying and what it tells
 /// about the tree (summaries, macros). The text itself is not kept: files
@@ -66,21 +67,39 @@ pub(super) fn hash_of(text: &str) -> u64 {
 pub(super) struct Context<'a> {
     pub(super) opts: &'a ScanOptions,
     masker: Masker,
-    /// Shape sources and the tree's shape-writing macros: a function that
-    /// mentions none of them cannot hit, and is not parsed.
+    /// Shape sources, the tree's shape-writing macros and its accessors: a
+    /// function that mentions none of them cannot hit, and is not parsed.
     hits: AhoCorasick,
     pub(super) shape_macros: HashSet<String>,
+    /// The tree's accessors (functions and macros).
+    pub(super) givers: Givers,
 }
 
 impl<'a> Context<'a> {
-    pub(super) fn new(opts: &'a ScanOptions, shape_macros: HashSet<String>) -> Context<'a> {
-        let mut names = discover::needles(&opts.dims_macros, opts.strides);
+    pub(super) fn new(
+        opts: &'a ScanOptions,
+        shape_macros: HashSet<String>,
+        givers: Givers,
+    ) -> Context<'a> {
+        let mut names = opts.needles();
         names.extend(shape_macros.iter().cloned());
+        names.extend(givers.keys().cloned());
         Context {
             opts,
             masker: Masker::new(&opts.ignore_macros),
             hits: AhoCorasick::new(&names).expect("names form a valid automaton"),
             shape_macros,
+            givers,
+        }
+    }
+
+    /// The sources for one file: the flags', the tree's accessors, and the
+    /// file's names of `PyArrayObject *`.
+    pub(super) fn sources<'s>(&'s self, array_names: &'s HashSet<String>) -> Sources<'s> {
+        Sources {
+            givers: &self.givers,
+            array_names,
+            ..self.opts.sources()
         }
     }
 }
@@ -127,7 +146,8 @@ pub(super) fn process(
     };
     let (parsed, blanked) =
         source::parse_functions(&cx.masker, path.clone(), rel.clone(), text, wanted);
-    let facts = analyze::file_facts(&parsed, opts.sources());
+    let array_names = lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE);
+    let facts = analyze::file_facts(&parsed, cx.sources(&array_names));
     let lines = LineIndex::new(&parsed.file.text);
     let mut summaries = Vec::new();
     let mut defined = Vec::new();

@@ -15,8 +15,9 @@ use rayon::prelude::*;
 use super::callees::merge_summaries;
 use super::classify::classify_file;
 use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
-use super::{shape_macros_in, Scan, ScanOptions, ScannedFile, Stats};
+use super::{tree_macros_in, Scan, ScanOptions, ScannedFile, Stats, TreeMacros};
 use crate::analyze::api::reserved;
+use crate::analyze::facts::Giver;
 use crate::analyze::summary::{MacroSummary, Summaries};
 use crate::discover::{self, Prefilter, WalkOptions};
 use crate::error::Error;
@@ -51,8 +52,13 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     };
     crate::testhook::pause("after-walk");
     let read = tree.read_and_prefilter(files);
-    let cx = Context::new(opts, tree.summaries.macros.keys().cloned().collect());
+    let cx = Context::new(
+        opts,
+        tree.summaries.macros.keys().cloned().collect(),
+        tree.summaries.givers.clone(),
+    );
     let mut processed = tree.first_parse(&cx, read.candidates);
+    let cx = tree.learn_givers(cx, &mut processed);
     let unresolved = tree.summarise_callees(&cx, &mut processed);
     tree.second_look(&cx, read.others, &unresolved, &mut processed);
 
@@ -76,7 +82,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     })
 }
 
-impl Tree<'_> {
+impl<'o> Tree<'o> {
     fn read(&self, path: &Path, rel: &str) -> Result<String, Skip> {
         let bytes = source::read(path, self.opts.max_file_size, rel)?;
         source::decode(Path::new(rel), bytes)
@@ -108,12 +114,12 @@ impl Tree<'_> {
     /// parsed, so no stage holds every file at once.
     fn read_and_prefilter(&mut self, files: Vec<PathBuf>) -> Read {
         enum One {
-            Candidate(PathBuf, usize, Vec<(String, MacroSummary)>),
+            Candidate(PathBuf, usize, TreeMacros),
             Other(PathBuf),
             Skipped(Skip),
         }
         let opts = self.opts;
-        let prefilter = Prefilter::new(&opts.dims_macros, opts.strides);
+        let prefilter = Prefilter::new(&opts.dims_macros, &opts.strides_macros, opts.strides);
         let all: Vec<One> = files
             .into_par_iter()
             .map(|path| {
@@ -124,7 +130,7 @@ impl Tree<'_> {
                         let size = bytes.len();
                         match source::decode(Path::new(&rel), bytes) {
                             Ok(text) => {
-                                let macros = shape_macros_in(opts, &rel, &text);
+                                let macros = tree_macros_in(opts, &rel, &text);
                                 One::Candidate(path, size, macros)
                             }
                             Err(skip) => One::Skipped(skip),
@@ -141,7 +147,8 @@ impl Tree<'_> {
         for one in all {
             match one {
                 One::Candidate(p, size, macros) => {
-                    self.summaries.macros.extend(macros);
+                    self.summaries.macros.extend(macros.writers);
+                    self.summaries.givers.extend(macros.givers);
                     read.candidates.push((p, size));
                 }
                 One::Other(p) => read.others.push(p),
@@ -175,6 +182,61 @@ impl Tree<'_> {
             })
             .collect();
         self.keep(first)
+    }
+
+    /// Step 3b: accessor functions the first parse found (Cython 3's
+    /// `__pyx_f_5numpy_7ndarray_5shape_shape`, a function storing a shape
+    /// through an out-parameter) make their callers' uses shape sources:
+    /// the files that name a new one are parsed again knowing it. The
+    /// context to go on with.
+    fn learn_givers(&mut self, cx: Context<'o>, processed: &mut [Processed]) -> Context<'o> {
+        let opts = self.opts;
+        let mut new: Vec<(String, Giver)> = processed
+            .iter()
+            .flat_map(|p| &p.summaries)
+            .filter_map(|(name, s)| Some((name.clone(), s.gives.clone()?)))
+            .filter(|(name, _)| !cx.givers.contains_key(name) && !is_source_name(opts, name))
+            .collect();
+        if new.is_empty() {
+            return cx;
+        }
+        new.sort_by(|a, b| a.0.cmp(&b.0));
+        new.dedup_by(|a, b| a.0 == b.0);
+        let names: Vec<String> = new.iter().map(|(n, _)| n.clone()).collect();
+        self.summaries.givers.extend(new);
+        let cx = Context::new(opts, cx.shape_macros, self.summaries.givers.clone());
+        let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
+        let none = HashSet::new();
+        let again: Vec<(usize, Result<Processed, Skip>)> = processed
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let text = match self.read(&p.path, &p.rel) {
+                    Ok(t) => t,
+                    Err(skip) => return Some((i, Err(skip))),
+                };
+                finder.is_match(&text).then(|| {
+                    let retain = Retain::Writers;
+                    (
+                        i,
+                        Ok(process(
+                            &cx,
+                            p.path.clone(),
+                            text,
+                            Keep::Hits(&none),
+                            retain,
+                        )),
+                    )
+                })
+            })
+            .collect();
+        for (i, r) in again {
+            match r {
+                Ok(p) => processed[i] = p,
+                Err(skip) => self.skipped.push(skip),
+            }
+        }
+        cx
     }
 
     fn keep(&mut self, results: Vec<Result<Processed, Skip>>) -> Vec<Processed> {
@@ -254,7 +316,14 @@ impl Tree<'_> {
         unresolved: &HashSet<String>,
         processed: &mut Vec<Processed>,
     ) {
-        let shape_macro_names = &cx.shape_macros;
+        // Uses of the tree's shape-writing macros and accessors make hits.
+        let shape_macro_names: HashSet<String> = cx
+            .shape_macros
+            .iter()
+            .chain(cx.givers.keys())
+            .cloned()
+            .collect();
+        let shape_macro_names = &shape_macro_names;
         if unresolved.is_empty() && shape_macro_names.is_empty() {
             return;
         }
@@ -339,4 +408,15 @@ impl Tree<'_> {
         files.sort_by(|a, b| a.rel.cmp(&b.rel));
         files
     }
+}
+
+/// Whether `name` is a shape source already (built in, or by a flag).
+pub(super) fn is_source_name(opts: &ScanOptions, name: &str) -> bool {
+    crate::analyze::api::DIMS_SOURCES.contains(&name)
+        || name == crate::analyze::api::STRIDES_SOURCE
+        || opts
+            .dims_macros
+            .iter()
+            .chain(&opts.strides_macros)
+            .any(|m| m == name)
 }

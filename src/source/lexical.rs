@@ -113,6 +113,47 @@ pub fn defines_in(text: &str) -> Vec<Define> {
     out
 }
 
+/// Macros (function-like or not) whose body mentions one of `needles`:
+/// candidates for shape-writing macros and accessors.
+pub fn macros_mentioning(text: &str, needles: &[&str]) -> Vec<Define> {
+    if !needles.iter().any(|n| text.contains(n)) {
+        return Vec::new();
+    }
+    defines_in(text)
+        .into_iter()
+        .filter(|d| needles.iter().any(|n| d.body.contains(n)))
+        .collect()
+}
+
+/// Names declared with type `ty *` anywhere in `text` (globals, struct
+/// fields, parameters, locals): `PyArrayObject *buf;`.
+pub fn pointer_names(text: &[u8], ty: &str) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for pos in memchr::memmem::find_iter(text, ty.as_bytes()) {
+        let end = pos + ty.len();
+        if (pos > 0 && is_ident(text[pos - 1])) || text.get(end).is_some_and(|&b| is_ident(b)) {
+            continue;
+        }
+        let mut lexer = Lexer::at(text, end);
+        let mut stars = 0;
+        let name = loop {
+            match lexer.next_code() {
+                Some(t) if t.kind == Tok::Punct(b'*') => stars += 1,
+                Some(t) if t.kind == Tok::Word && stars > 0 => break Some(t),
+                _ => break None,
+            }
+        };
+        let Some(name) = name else { continue };
+        let after = lexer.next_code().map(|t| t.kind);
+        if matches!(after, Some(Tok::Punct(b';' | b',' | b'=' | b')' | b'[')))
+            && !text[name.start].is_ascii_digit()
+        {
+            out.insert(String::from_utf8_lossy(&text[name.start..name.end]).into_owned());
+        }
+    }
+    out
+}
+
 /// Function-like macros whose body mentions one of `needles` and may write
 /// (`=`, `++`, `--`, `mem*`): candidates for shape-writing macros.
 pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<Define> {

@@ -28,6 +28,7 @@ fn options() -> ScanOptions {
         exclude: Vec::new(),
         max_file_size: u64::MAX,
         dims_macros: Vec::new(),
+        strides_macros: Vec::new(),
         strides: true,
         ignore_macros: Vec::new(),
         threads: 1,

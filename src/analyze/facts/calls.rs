@@ -10,8 +10,11 @@ use crate::span::Span;
 
 use super::context::{is_declared_name, placement, read_context};
 use super::shapes::norm;
-use super::{ArgInfo, CallSite, How, Read, Target, UseKind, Walker, Write};
+use super::{
+    AliasDef, ArgInfo, CallSite, Giver, How, Read, ShapeRef, Target, UseKind, Via, Walker, Write,
+};
 use crate::analyze::syntax::KindName;
+use crate::analyze::{Kind, Ndim};
 
 impl<'a> Walker<'a> {
     pub(super) fn call(&mut self, node: Node) {
@@ -44,6 +47,9 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        if plain {
+            self.out_param_call(name, &args);
+        }
         // `Py_SETREF(fa->descr, d)` assigns the field.
         if plain && matches!(name, "Py_SETREF" | "Py_XSETREF") {
             if let Some(first) = args.first().copied() {
@@ -69,6 +75,51 @@ impl<'a> Walker<'a> {
                 place: placement(node),
             });
         }
+    }
+
+    /// A call to a function of the tree that stores an argument's shape
+    /// storage through its pointer parameter: `get_shape(self, &d)` makes
+    /// `d` an alias of `self`'s shape.
+    fn out_param_call(&mut self, name: &str, args: &[Node]) {
+        let Some(Giver::OutParam {
+            out, param, kind, ..
+        }) = self.sources.givers.get(name)
+        else {
+            return;
+        };
+        let (Some(&target), Some(&array)) = (args.get(*out), args.get(*param)) else {
+            return;
+        };
+        let target = strip_parens(target);
+        let var = (target.kind_name() == "pointer_expression"
+            && target.child_by_field_id(F.operator).map(|o| self.text(o)) == Some("&"))
+        .then(|| target.child_by_field_id(F.argument).map(strip_parens))
+        .flatten()
+        .filter(|v| v.kind_name() == "identifier");
+        let (Some(var), true) = (var, *kind == Kind::Dims || self.sources.strides) else {
+            return;
+        };
+        let name = self.text(var).to_string();
+        let shape = ShapeRef {
+            array: self.array_id(array),
+            kind: *kind,
+            param: false,
+            via: Via::Source(Span::of(target)),
+            offset: None,
+            ndim: Some(Ndim::Array(Span::of(array))),
+        };
+        self.facts.alias_defs.push(AliasDef {
+            name: name.clone(),
+            shape: shape.clone(),
+            span: Span::of(target),
+        });
+        self.aliases.insert(
+            name.clone(),
+            ShapeRef {
+                via: Via::Alias(name),
+                ..shape
+            },
+        );
     }
 
     /// One argument of a call to `name`: the uses of arrays it passes, and

@@ -15,6 +15,7 @@ use crate::span::Span;
 mod calls;
 mod context;
 mod shapes;
+pub use shapes::norm;
 mod statements;
 mod walk;
 
@@ -27,8 +28,58 @@ pub type ArrayId = String;
 pub struct Sources<'a> {
     /// Extra `PyArray_DIMS`-like macros (`--dims-macro`).
     pub dims_macros: &'a [String],
+    /// Extra `PyArray_STRIDES`-like macros (`--strides-macro`).
+    pub strides_macros: &'a [String],
     /// Analyse strides too (`--strides`).
     pub strides: bool,
+    /// Functions and macros of the tree whose value (or out-parameter) is
+    /// a shape source: accessors (DESIGN §2).
+    pub givers: &'a Givers,
+    /// Names declared `PyArrayObject *` in the file outside functions
+    /// (globals, struct fields such as Cython's `self->buf`).
+    pub array_names: &'a HashSet<String>,
+}
+
+impl Sources<'static> {
+    /// The built-in sources only (no flags, no tree knowledge).
+    pub fn plain(strides: bool) -> Sources<'static> {
+        static GIVERS: std::sync::LazyLock<Givers> = std::sync::LazyLock::new(Givers::new);
+        static NAMES: std::sync::LazyLock<HashSet<String>> = std::sync::LazyLock::new(HashSet::new);
+        Sources {
+            dims_macros: &[],
+            strides_macros: &[],
+            strides,
+            givers: &GIVERS,
+            array_names: &NAMES,
+        }
+    }
+}
+
+/// Accessors of the tree, by name.
+pub type Givers = HashMap<String, Giver>;
+
+/// How a function or macro of the tree hands out shape storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Giver {
+    /// Its value is the storage of argument `param` (a function-like macro
+    /// or function), or of the array `array` (an object-like macro).
+    /// `typed`: the body reads `(p)->dimensions` on the argument itself,
+    /// so only an ndarray argument makes it a source.
+    Returns {
+        param: Option<usize>,
+        array: Option<String>,
+        kind: Kind,
+        typed: bool,
+        location: String,
+    },
+    /// It stores the storage of argument `param` through its pointer
+    /// parameter `out` (`*out = PyArray_DIMS(self)`).
+    OutParam {
+        out: usize,
+        param: usize,
+        kind: Kind,
+        location: String,
+    },
 }
 
 /// How a shape reference reaches the storage.
@@ -323,6 +374,8 @@ pub struct ParseError {
 pub struct Return {
     pub span: Span,
     pub value: Option<Value>,
+    /// The shape storage it returns, if its value is a shape reference.
+    pub shape: Option<ShapeRef>,
 }
 
 /// A preprocessor branch a function was read with, in one configuration
@@ -375,6 +428,8 @@ pub struct Facts {
     pub config: usize,
     /// The branches read per configuration that overlap the function.
     pub branches: Vec<BranchSeen>,
+    /// `*p = S`: shape storage handed out through pointer `p`.
+    pub out_stores: Vec<(String, ShapeRef)>,
 }
 
 /// How a name is declared in a function.
@@ -419,6 +474,11 @@ struct Walker<'a> {
     aliases: HashMap<String, ShapeRef>,
     /// Variables declared `PyArrayObject_fields *`.
     fields_vars: HashSet<String>,
+    /// Variables declared `PyArrayObject *`.
+    array_vars: HashSet<String>,
+    /// Variables of this function declared with any other type (they hide
+    /// the file's names of `PyArrayObject *` globals).
+    other_vars: HashSet<String>,
     /// Fields pointers viewing another array variable (`fa = (...)self`).
     fields_of: HashMap<String, ArrayId>,
     /// Start bytes of source expressions and alias identifiers that are part
@@ -439,6 +499,8 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
         },
         aliases: HashMap::new(),
         fields_vars: HashSet::new(),
+        array_vars: HashSet::new(),
+        other_vars: HashSet::new(),
         fields_of: HashMap::new(),
         consumed: HashSet::new(),
     };

@@ -2,37 +2,55 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::api::{DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
+use crate::analyze::api::{ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
 use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_casts, strip_parens, F};
 use crate::analyze::{Kind, Ndim};
 use crate::span::Span;
 
-use super::{ArrayId, ShapeRef, Target, Use, UseKind, Via, Walker};
+use super::{ArrayId, Giver, ShapeRef, Target, Use, UseKind, Via, Walker};
 use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
     // ----- shape sources ---------------------------------------------------
 
     /// A base shape source (not an alias): `PyArray_DIMS(X)`, `PyArray_SHAPE(X)`,
-    /// `((PyArrayObject_fields *)X)->dimensions`, `F->dimensions`.
+    /// `((PyArrayObject_fields *)X)->dimensions`, `F->dimensions`, `A->dimensions`
+    /// for an `A` declared `PyArrayObject *`, and an accessor of the tree
+    /// (`shape_of(X)`, `MY_DIMS(X)`, an object-like `DIMS`).
     pub(super) fn source(&self, node: Node) -> Option<ShapeRef> {
         match node.kind_name() {
             "call_expression" => {
                 if !callee_is_plain(node) {
                     return None;
                 }
-                let kind = self.source_macro(callee(node, self.src)?)?;
+                let name = callee(node, self.src)?;
                 let args = call_args(node);
-                if args.len() != 1 {
-                    return None;
-                }
+                let (kind, arg) = match self.source_macro(name) {
+                    Some(kind) if args.len() == 1 => (kind, args[0]),
+                    Some(_) => return None,
+                    None => match self.sources.givers.get(name)? {
+                        Giver::Returns {
+                            param: Some(p),
+                            kind,
+                            typed,
+                            ..
+                        } => {
+                            let arg = *args.get(*p)?;
+                            if !self.kind_on(*kind) || (*typed && !self.is_ndarray(arg)) {
+                                return None;
+                            }
+                            (*kind, arg)
+                        }
+                        _ => return None,
+                    },
+                };
                 Some(ShapeRef {
-                    array: self.array_id(args[0]),
+                    array: self.array_id(arg),
                     kind,
                     param: false,
                     via: Via::Source(Span::of(node)),
                     offset: None,
-                    ndim: Some(Ndim::Array(Span::of(args[0]))),
+                    ndim: Some(Ndim::Array(Span::of(arg))),
                 })
             }
             "field_expression" => {
@@ -52,8 +70,31 @@ impl<'a> Walker<'a> {
                     ndim: Some(Ndim::Fields(Span::of(base))),
                 })
             }
+            "identifier" => match self.sources.givers.get(self.text(node))? {
+                Giver::Returns {
+                    param: None,
+                    array: Some(array),
+                    kind,
+                    ..
+                } if self.kind_on(*kind) && !self.aliases.contains_key(self.text(node)) => {
+                    Some(ShapeRef {
+                        array: array.clone(),
+                        kind: *kind,
+                        param: false,
+                        via: Via::Source(Span::of(node)),
+                        offset: None,
+                        ndim: None,
+                    })
+                }
+                _ => None,
+            },
             _ => None,
         }
+    }
+
+    /// Whether storage of this kind is analysed.
+    fn kind_on(&self, kind: Kind) -> bool {
+        kind == Kind::Dims || self.sources.strides
     }
 
     /// The kind of storage a source macro returns, if `name` is one.
@@ -62,13 +103,55 @@ impl<'a> Walker<'a> {
             _ if DIMS_SOURCES.contains(&name) => Some(Kind::Dims),
             STRIDES_SOURCE if self.sources.strides => Some(Kind::Strides),
             _ if self.sources.dims_macros.iter().any(|m| m == name) => Some(Kind::Dims),
+            _ if self.sources.strides && self.sources.strides_macros.iter().any(|m| m == name) => {
+                Some(Kind::Strides)
+            }
             _ => None,
         }
     }
 
-    /// The array behind `X->field` when `X` is an ndarray fields pointer
-    /// (a cast to `PyArrayObject_fields *` or a variable of that type).
-    /// Iterator fields such as `mit->dimensions` are not.
+    /// A variable's declared type: `PyArrayObject_fields *` and
+    /// `PyArrayObject *` variables reach an ndarray's fields.
+    pub(super) fn typed_var(&mut self, name: &str, type_text: &str, is_ptr: bool) {
+        self.fields_vars.remove(name);
+        self.array_vars.remove(name);
+        self.other_vars.remove(name);
+        match type_text {
+            FIELDS_TYPE if is_ptr => self.fields_vars.insert(name.to_string()),
+            ARRAY_TYPE if is_ptr => self.array_vars.insert(name.to_string()),
+            _ => self.other_vars.insert(name.to_string()),
+        };
+    }
+
+    /// Whether an expression is an ndarray pointer: a cast to
+    /// `PyArrayObject *` (or its fields), a variable of that type (or a
+    /// global of the file), or a struct field the file declares so.
+    pub(super) fn is_ndarray(&self, node: Node) -> bool {
+        let node = strip_parens(node);
+        match node.kind_name() {
+            "cast_expression" => node
+                .child_by_field_id(F.r#type)
+                .map(|t| self.text(t).split_whitespace().collect::<String>())
+                .is_some_and(|ty| {
+                    matches!(ty.strip_suffix('*'), Some(FIELDS_TYPE) | Some(ARRAY_TYPE))
+                }),
+            "identifier" => {
+                let name = self.text(node);
+                self.fields_vars.contains(name)
+                    || self.array_vars.contains(name)
+                    || (!self.other_vars.contains(name) && self.sources.array_names.contains(name))
+            }
+            "field_expression" => node
+                .child_by_field_id(F.field)
+                .is_some_and(|f| self.sources.array_names.contains(self.text(f))),
+            _ => false,
+        }
+    }
+
+    /// The array behind `X->field` when `X` is an ndarray pointer (a cast
+    /// to `PyArrayObject_fields *` or `PyArrayObject *`, a variable or
+    /// struct field of that type). Iterator fields such as
+    /// `mit->dimensions` are not.
     pub(super) fn fields_base(&self, field_expr: Node) -> Option<ArrayId> {
         if field_expr
             .child_by_field_id(F.operator)
@@ -78,24 +161,14 @@ impl<'a> Walker<'a> {
             return None;
         }
         let base = strip_parens(field_expr.child_by_field_id(F.argument)?);
-        match base.kind_name() {
-            "cast_expression" => {
-                let ty: String = self
-                    .text(base.child_by_field_id(F.r#type)?)
-                    .split_whitespace()
-                    .collect();
-                if ty.strip_suffix('*') == Some(FIELDS_TYPE) {
-                    Some(self.array_id(base.child_by_field_id(F.value)?))
-                } else {
-                    None
-                }
-            }
-            "identifier" => {
-                let name = self.text(base);
-                self.fields_vars.contains(name).then(|| self.resolve(name))
-            }
-            _ => None,
+        if !self.is_ndarray(base) {
+            return None;
         }
+        Some(match base.kind_name() {
+            "cast_expression" => self.array_id(base.child_by_field_id(F.value)?),
+            "identifier" => self.resolve(self.text(base)),
+            _ => self.array_id(base),
+        })
     }
 
     /// A shape reference: a source, a live alias, `S + k`, or `&S[k]`.
@@ -140,7 +213,11 @@ impl<'a> Walker<'a> {
                 steps.len() - 1
             }
             let found = match node.kind_name() {
-                "identifier" => self.aliases.get(self.text(node)).cloned(),
+                "identifier" => self
+                    .aliases
+                    .get(self.text(node))
+                    .cloned()
+                    .or_else(|| self.source(node)),
                 "binary_expression" => {
                     let (Some(op), Some(left), Some(right)) = (
                         node.child_by_field_id(F.operator),
@@ -163,6 +240,10 @@ impl<'a> Walker<'a> {
                         _ => {}
                     }
                     continue;
+                }
+                // `*out`, where `*out = S` handed out the storage.
+                "pointer_expression" if self.deref_alias(node).is_some() => {
+                    self.deref_alias(node).cloned()
                 }
                 "pointer_expression" => {
                     // `&S[k]` is `S + k`.
@@ -216,7 +297,13 @@ impl<'a> Walker<'a> {
         while let Some(node) = todo.pop() {
             let node = strip_casts(node);
             match node.kind_name() {
-                "identifier" if self.aliases.contains_key(self.text(node)) => return Some(node),
+                "identifier"
+                    if self.aliases.contains_key(self.text(node))
+                        || self.source(node).is_some() =>
+                {
+                    return Some(node)
+                }
+                "pointer_expression" if self.deref_alias(node).is_some() => return Some(node),
                 "call_expression" | "field_expression" if self.source(node).is_some() => {
                     return Some(node)
                 }
@@ -235,12 +322,31 @@ impl<'a> Walker<'a> {
         None
     }
 
+    /// The storage `*p` points at, when `*p = S` handed it out.
+    pub(super) fn deref_alias(&self, node: Node) -> Option<&ShapeRef> {
+        if node.kind_name() != "pointer_expression"
+            || node.child_by_field_id(F.operator).map(|o| self.text(o)) != Some("*")
+        {
+            return None;
+        }
+        let arg = strip_parens(node.child_by_field_id(F.argument)?);
+        if arg.kind_name() != "identifier" {
+            return None;
+        }
+        self.aliases.get(&deref_key(self.text(arg)))
+    }
+
     /// Mark the base of a shape reference as part of a write; return the
     /// direct source expression's span, if the reference is direct.
     pub(super) fn consume(&mut self, node: Node) -> Option<Span> {
         let base = self.base_of(node)?;
         self.consumed.insert(base.start_byte());
-        (base.kind_name() != "identifier").then(|| Span::of(base))
+        let through_alias = match base.kind_name() {
+            "identifier" => self.aliases.contains_key(self.text(base)),
+            "pointer_expression" => true,
+            _ => false,
+        };
+        (!through_alias).then(|| Span::of(base))
     }
 
     /// `S[i]` or `*S` (with `S` a shape reference) as an element of storage.
@@ -374,4 +480,9 @@ fn with_offset(mut shape: ShapeRef, add: &str) -> ShapeRef {
         None => add.to_string(),
     });
     shape
+}
+
+/// The key under which `*p` is a live alias in the walker.
+pub(super) fn deref_key(name: &str) -> String {
+    format!("*{name}")
 }

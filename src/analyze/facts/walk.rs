@@ -2,7 +2,6 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::api::FIELDS_TYPE;
 use crate::analyze::syntax::{
     callee, callee_is_plain, declarator_name, first_named, strip_casts, text, Preorder, F,
 };
@@ -58,9 +57,7 @@ impl<'a> Walker<'a> {
             // `const npy_intp *p` and `npy_intp const *p`: the pointee is const.
             let before = &self.text(decl)[..declarator.start_byte() - decl.start_byte()];
             let const_pointee = before.split_whitespace().any(|t| t == "const");
-            if type_text == FIELDS_TYPE && is_ptr {
-                self.fields_vars.insert(name.clone());
-            }
+            self.typed_var(&name, type_text, is_ptr);
             let writable_ptr = is_ptr && !const_pointee;
             if writable_ptr {
                 // The parameter points at storage of its own: writes through
@@ -102,12 +99,14 @@ impl<'a> Walker<'a> {
             "compound_statement" => self.block(node),
             "return_statement" => {
                 let value = first_named(node).map(|v| self.value(v));
+                let shape = first_named(node).and_then(|v| self.shape_ref(v));
                 if let Some(v) = first_named(node) {
                     self.object_use(v, UseKind::Return);
                 }
                 self.facts.returns.push(Return {
                     span: Span::of(node),
                     value,
+                    shape,
                 });
                 self.jump(node, JumpKind::Return, None);
             }

@@ -15,10 +15,7 @@ fn facts_of(text: &str) -> Facts {
     let func = Preorder::new(tree.root_node())
         .find(|n| n.kind_name() == "function_definition")
         .expect("a function");
-    let sources = Sources {
-        dims_macros: &[],
-        strides: false,
-    };
+    let sources = Sources::plain(false);
     facts::collect(func, text.as_bytes(), sources)
 }
 
