@@ -51,6 +51,48 @@ pub struct Summaries {
     /// Accessors of the tree (functions and macros), found before the
     /// functions that use them are analysed.
     pub givers: Givers,
+    /// Functions the tree declares but does not define, given shape
+    /// storage somewhere.
+    pub prototypes: HashMap<String, Prototype>,
+}
+
+/// A function declared in the tree (a prototype) whose body is not there.
+#[derive(Debug, Clone, Default)]
+pub struct Prototype {
+    /// `file:line` of the declaration.
+    pub location: String,
+    /// The declaration's text (to tell which parameters are `const`).
+    pub text: String,
+}
+
+impl Prototype {
+    /// Whether the function may write through parameter `index`.
+    pub fn may_write(&self, index: usize) -> bool {
+        crate::source::lexical::writable_param(self.text.as_bytes(), index)
+    }
+}
+
+/// The summary of function `name` defined by the expansion of a macro of
+/// the tree (`MEDIAN_FILTER_2D(d_medfilt2, double, d_quick_select)`):
+/// `Some` with what it does (possibly nothing) when the expansion defines
+/// it, `None` when it does not parse as its definition.
+pub fn expanded_function(
+    expansion: &str,
+    name: &str,
+    location: String,
+    sources: Sources,
+) -> Option<Option<FnSummary>> {
+    let tree = parse_c(expansion.as_bytes());
+    let func = super::syntax::Preorder::new(tree.root_node()).find(|n| {
+        n.kind_name() == "function_definition"
+            && n.child_by_field_id(super::syntax::F.declarator)
+                .and_then(facts::find_function_declarator)
+                .and_then(|d| d.child_by_field_id(super::syntax::F.declarator))
+                .and_then(super::syntax::declarator_name)
+                .is_some_and(|id| super::syntax::text(id, expansion.as_bytes()) == name)
+    })?;
+    let f = facts::collect(func, expansion.as_bytes(), sources);
+    Some(FnSummary::of(&f, location))
 }
 
 impl FnSummary {
@@ -291,6 +333,7 @@ pub fn macro_giver(m: &Define, location: String, sources: Sources) -> Option<Giv
 /// write at the call; so is a macro assigning `->dimensions` or an element.
 pub fn apply(f: &mut Facts, summaries: &Summaries, sources: Sources) {
     let mut writes = Vec::new();
+    let mut may_write = Vec::new();
     let mut uses = Vec::new();
     for call in &f.calls {
         let name = call.callee.as_str();
@@ -357,6 +400,18 @@ pub fn apply(f: &mut Facts, summaries: &Summaries, sources: Sources) {
                     }
                 }
             }
+        } else if let Some(p) = summaries.prototypes.get(name) {
+            for arg in &call.args {
+                if let Some(shape) = arg.shape.as_ref().filter(|s| !s.param) {
+                    if p.may_write(arg.index) {
+                        let how = How::MayWrite {
+                            callee: name.to_string(),
+                            location: Some(p.location.clone()),
+                        };
+                        may_write.push(write(shape.clone(), Target::Whole, how, None));
+                    }
+                }
+            }
         } else if let Some(s) = summaries.functions.get(name) {
             for arg in &call.args {
                 if let (true, Some(shape)) = (s.writes.contains(&arg.index), &arg.shape) {
@@ -380,6 +435,8 @@ pub fn apply(f: &mut Facts, summaries: &Summaries, sources: Sources) {
     f.reads
         .retain(|r| !writes.iter().any(|w: &Write| w.source == Some(r.span)));
     f.writes.extend(writes);
+    // The storage passed to code that may write it is also read there.
+    f.writes.extend(may_write);
     f.writes.sort_by_key(|w| (w.expr.start, w.expr.end));
     f.uses.extend(
         uses.into_iter()

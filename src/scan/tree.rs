@@ -18,7 +18,7 @@ use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
 use super::{tree_macros_in, Scan, ScanOptions, ScannedFile, Stats, TreeMacros};
 use crate::analyze::api::reserved;
 use crate::analyze::facts::Giver;
-use crate::analyze::summary::{MacroSummary, Summaries};
+use crate::analyze::summary::{expanded_function, FnSummary, MacroSummary, Prototype, Summaries};
 use crate::discover::{self, Prefilter, WalkOptions};
 use crate::error::Error;
 use crate::source::lexical::{self, Define};
@@ -60,7 +60,11 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     let mut processed = tree.first_parse(&cx, read.candidates);
     let cx = tree.learn_givers(cx, &mut processed);
     let unresolved = tree.summarise_callees(&cx, &mut processed);
-    tree.second_look(&cx, read.others, &unresolved, &mut processed);
+    let mut files: Vec<PathBuf> = processed.iter().map(|p| p.path.clone()).collect();
+    let (defined, mentions) = tree.second_look(&cx, read.others, &unresolved, &mut processed);
+    let still: HashSet<String> = unresolved.difference(&defined).cloned().collect();
+    files.extend(mentions);
+    tree.declarations(&still, files);
 
     stats.files_parsed = processed.len();
     stats.parse_errors = processed.iter().map(|p| p.errors).sum();
@@ -308,14 +312,20 @@ impl<'o> Tree<'o> {
 
     /// Step 5: a second look at the files the prefilter let go, only for
     /// names learned from the first: definitions of called functions and
-    /// macros, and uses of the tree's shape-writing macros.
+    /// macros, and uses of the tree's shape-writing macros and accessors.
+    /// The names it found defined, and the files that mention a name still
+    /// unresolved.
     fn second_look(
         &mut self,
         cx: &Context,
         others: Vec<PathBuf>,
         unresolved: &HashSet<String>,
         processed: &mut Vec<Processed>,
-    ) {
+    ) -> (HashSet<String>, Vec<PathBuf>) {
+        enum Looked {
+            Parsed(Box<Processed>),
+            Mentions(PathBuf),
+        }
         // Uses of the tree's shape-writing macros and accessors make hits.
         let shape_macro_names: HashSet<String> = cx
             .shape_macros
@@ -324,17 +334,19 @@ impl<'o> Tree<'o> {
             .cloned()
             .collect();
         let shape_macro_names = &shape_macro_names;
+        let mut defined = HashSet::new();
+        let mut mentions = Vec::new();
         if unresolved.is_empty() && shape_macro_names.is_empty() {
-            return;
+            return (defined, mentions);
         }
         let opts = self.opts;
         let mut names: Vec<String> = unresolved.iter().cloned().collect();
         names.extend(shape_macro_names.iter().cloned());
         names.sort();
         let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
-        let second: Vec<Result<Option<Processed>, Skip>> = others
+        let second: Vec<Result<Option<Looked>, Skip>> = others
             .into_par_iter()
-            .map(|path| -> Result<Option<Processed>, Skip> {
+            .map(|path| -> Result<Option<Looked>, Skip> {
                 let rel = source::relative(&path, &opts.root);
                 let bytes = source::read(&path, opts.max_file_size, &rel)?;
                 let mut hits: HashSet<&str> = HashSet::new();
@@ -351,7 +363,7 @@ impl<'o> Tree<'o> {
                         .any(|h| unresolved.contains(*h) && lexical::defines(&lossy, h))
                 };
                 if !uses_macro && !defines_needed {
-                    return Ok(None);
+                    return Ok(Some(Looked::Mentions(path)));
                 }
                 let text = source::decode(Path::new(&rel), bytes)?;
                 let retain = if uses_macro {
@@ -359,20 +371,15 @@ impl<'o> Tree<'o> {
                 } else {
                     Retain::No
                 };
-                Ok(Some(process(
-                    cx,
-                    path,
-                    text,
-                    Keep::Hits(unresolved),
-                    retain,
-                )))
+                let p = process(cx, path, text, Keep::Hits(unresolved), retain);
+                Ok(Some(Looked::Parsed(Box::new(p))))
             })
             // Nothing for most files: collect only what there is.
             .filter(|r| !matches!(r, Ok(None)))
             .collect();
         for r in second {
             match r {
-                Ok(Some(mut p)) => {
+                Ok(Some(Looked::Parsed(mut p))) => {
                     merge_summaries(&mut self.summaries, std::mem::take(&mut p.summaries));
                     for (m, loc) in p.macros.drain(..) {
                         if unresolved.contains(&m.name) {
@@ -381,10 +388,93 @@ impl<'o> Tree<'o> {
                             }
                         }
                     }
-                    processed.push(p);
+                    defined.extend(p.defined.iter().cloned());
+                    processed.push(*p);
                 }
+                Ok(Some(Looked::Mentions(path))) => mentions.push(path),
                 Ok(None) => {}
                 Err(skip) => self.skipped.push(skip),
+            }
+        }
+        (defined, mentions)
+    }
+
+    /// Step 5b: the called functions given shape storage that the tree
+    /// still does not define. A macro of the tree may define one
+    /// (`MEDIAN_FILTER_2D(d_medfilt2, ...)`: its expansion is summarised);
+    /// otherwise a declaration of it in the tree with a non-`const` pointer
+    /// parameter means the call may write (DF170). Without either it is
+    /// code from elsewhere (a library's API), read as documented.
+    fn declarations(&mut self, still: &HashSet<String>, files: Vec<PathBuf>) {
+        if still.is_empty() {
+            return;
+        }
+        enum Found {
+            Defined(String, Option<FnSummary>),
+            Declared(String, Prototype),
+        }
+        let opts = self.opts;
+        let names: Vec<&String> = still.iter().collect();
+        let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
+        let mut files = files;
+        files.sort();
+        files.dedup();
+        let found: Vec<Result<Vec<Found>, Skip>> = files
+            .par_iter()
+            .map(|path| {
+                let rel = source::relative(path, &opts.root);
+                let bytes = source::read(path, opts.max_file_size, &rel)?;
+                let mut hits: Vec<&String> = finder
+                    .find_iter(&bytes)
+                    .map(|m| names[m.pattern().as_usize()])
+                    .collect();
+                hits.sort();
+                hits.dedup();
+                let text = String::from_utf8_lossy(&bytes);
+                let line = |at: usize| crate::span::line_of(text.as_bytes(), at);
+                let mut out = Vec::new();
+                for name in hits {
+                    if let Some((at, expansion)) = lexical::macro_defining(&text, name) {
+                        let loc = format!("{rel}:{}", line(at));
+                        if let Some(s) = expanded_function(&expansion, name, loc, opts.sources()) {
+                            out.push(Found::Defined(name.clone(), s));
+                            continue;
+                        }
+                    }
+                    if let Some((at, decl)) = lexical::prototype_of(&text, name) {
+                        let proto = Prototype {
+                            location: format!("{rel}:{}", line(at)),
+                            text: decl.to_string(),
+                        };
+                        out.push(Found::Declared(name.clone(), proto));
+                    }
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut defined = HashSet::new();
+        let mut declared = Vec::new();
+        for r in found {
+            match r {
+                Ok(all) => {
+                    for f in all {
+                        match f {
+                            Found::Defined(name, summary) => {
+                                if let Some(s) = summary {
+                                    merge_summaries(&mut self.summaries, vec![(name.clone(), s)]);
+                                }
+                                defined.insert(name);
+                            }
+                            Found::Declared(name, p) => declared.push((name, p)),
+                        }
+                    }
+                }
+                Err(skip) => self.skipped.push(skip),
+            }
+        }
+        for (name, p) in declared {
+            if !defined.contains(&name) {
+                self.summaries.prototypes.entry(name).or_insert(p);
             }
         }
     }

@@ -213,6 +213,37 @@ impl<'a> ArrayCx<'a> {
         let mut sites = Vec::new();
         let mut shared = Vec::new();
         for &w in writes {
+            if let How::MayWrite { callee, location } = &w.how {
+                // Fresh if the array is new here; otherwise a person decides.
+                let fresh = match self.origin(w.expr.start) {
+                    Origin::Alloc {
+                        callee: alloc,
+                        at,
+                        tree,
+                        names,
+                    } if self.first_escape(&names, at, w.expr).is_none() => Some(Reason::Fresh {
+                        alloc: at.start,
+                        callee: alloc,
+                        location: tree,
+                    }),
+                    _ => None,
+                };
+                let (class, reason) = match fresh {
+                    Some(reason) => (Class::Fresh, reason),
+                    None => (
+                        Class::Manual,
+                        Reason::Manual {
+                            blocker: Blocker::MayWrite {
+                                callee: callee.clone(),
+                                location: location.clone(),
+                            },
+                            shared: None,
+                        },
+                    ),
+                };
+                sites.push(site(w, class, reason));
+                continue;
+            }
             if let How::MacroBody { name } = &w.how {
                 let location = self.summaries.macros.get(name).map(|m| m.location.clone());
                 let blocker = Blocker::TreeMacro {
@@ -355,6 +386,7 @@ pub(super) fn describe(how: &How) -> String {
             )
         }
         How::MacroAssign { name } | How::MacroBody { name } => format!("{name}()"),
+        How::MayWrite { callee, .. } => format!("{callee}()"),
     }
 }
 

@@ -50,6 +50,7 @@ impl<'a> Walker<'a> {
         if plain {
             self.out_param_call(name, &args);
         }
+        self.pointer_call(node, name, plain, &args);
         // `Py_SETREF(fa->descr, d)` assigns the field.
         if plain && matches!(name, "Py_SETREF" | "Py_XSETREF") {
             if let Some(first) = args.first().copied() {
@@ -72,6 +73,51 @@ impl<'a> Walker<'a> {
                 span: Span::of(node),
                 callee: name.to_string(),
                 args: infos,
+                place: placement(node),
+            });
+        }
+    }
+
+    /// A call through a function pointer (an expression, or a variable of
+    /// this function) given live shape storage: it may write through it,
+    /// unless the variable's declaration makes that parameter `const`.
+    fn pointer_call(&mut self, node: Node, name: &str, plain: bool, args: &[Node]) {
+        let local = plain
+            && (self.facts.params.iter().any(|p| p.name == name)
+                || self.facts.decls.iter().any(|d| d.name == name));
+        if plain && !local {
+            return;
+        }
+        let callee = node
+            .child_by_field_id(F.function)
+            .map_or(String::new(), |f| {
+                self.text(f)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+        let declared = self
+            .facts
+            .decls
+            .iter()
+            .rfind(|d| d.name == name)
+            .map(|d| &self.src[d.declarator.range()]);
+        for (i, &arg) in args.iter().enumerate() {
+            let Some(shape) = self.shape_ref(arg).filter(|s| !s.param) else {
+                continue;
+            };
+            if local && declared.is_some_and(|d| !crate::source::lexical::writable_param(d, i)) {
+                continue;
+            }
+            self.facts.writes.push(Write {
+                shape,
+                target: Target::Whole,
+                how: How::MayWrite {
+                    callee: callee.clone(),
+                    location: None,
+                },
+                expr: Span::of(node),
+                source: None,
                 place: placement(node),
             });
         }

@@ -155,6 +155,14 @@ pub enum How {
     MacroBody {
         name: String,
     },
+    /// The live storage passed as a non-`const` pointer to code that may
+    /// write through it: a function pointer (`callee` as written, no
+    /// `location`), or a function the tree declares (`location`) but
+    /// does not define.
+    MayWrite {
+        callee: String,
+        location: Option<String>,
+    },
 }
 
 /// Where a statement sits: the block item holding it and that block.

@@ -375,6 +375,13 @@ pub enum Blocker {
         /// `Py_RETURN_...`: it returns.
         returns: bool,
     },
+    /// The live storage is passed as a non-`const` pointer to code that
+    /// may write through it: a function pointer (no `location`) or a
+    /// function declared in the tree (at `location`) with no body there.
+    MayWrite {
+        callee: String,
+        location: Option<String>,
+    },
     /// An analysis limit met during the proof (its code is the limit's).
     Limit(Limit),
 }
@@ -417,6 +424,8 @@ impl Blocker {
             Blocker::AliasCopy { .. } => Code::AliasCopy,
             Blocker::FileMacro { .. } => Code::FileMacro,
             Blocker::HeaderMacro { .. } => Code::HeaderMacro,
+            Blocker::MayWrite { location: None, .. } => Code::MayWriteFunctionPointer,
+            Blocker::MayWrite { .. } => Code::MayWriteUnknownCallee,
             Blocker::Limit(limit) => limit.code(),
         }
     }

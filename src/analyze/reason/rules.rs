@@ -43,6 +43,8 @@ pub enum Code {
     AliasCopy,
     FileMacro,
     HeaderMacro,
+    MayWriteUnknownCallee,
+    MayWriteFunctionPointer,
     AssignsMetadata,
     FreesShape,
     FreshAllocation,
@@ -358,6 +360,25 @@ rules! {
      the copy; `Py_RETURN_...` returns.";
     "PyArray_DIMS(a)[0] = n;\nCHECK_OR_FAIL(x);\nPyArray_DIMS(a)[0] = old;";
     MANUAL_FIX;
+
+    MayWriteUnknownCallee "DF170" "may-write-unknown-callee" Manual
+    "the live shape is passed as a non-const pointer to a function with no body in the tree";
+    "The function is declared in the scanned tree (a prototype or `extern` declaration) with a \
+     non-`const` pointer parameter, but its body is not there (another library, generated \
+     code): it may write the shape it is given. Functions the tree defines are followed (one \
+     level), also when a macro of the tree defines them; `const` parameters are reads.";
+    "extern void fill_shape(npy_intp *dims);\nfill_shape(PyArray_DIMS(a));";
+    "Read the callee. If it only reads, declare the parameter `const npy_intp *` (or mark the \
+     site `/* dims-fix: allow(manual) reads only */`); if it writes, see numpy#28197.";
+
+    MayWriteFunctionPointer "DF171" "may-write-function-pointer" Manual
+    "the live shape is passed to a function pointer, which may write through it";
+    "What a function pointer calls is not known where it is called: it may write the shape \
+     it is given (f2py's fortran_setattr passes `PyArray_DIMS(arr)` to generated Fortran \
+     that sets it).";
+    "void (*fill)(npy_intp *) = lookup(name);\nfill(PyArray_DIMS(a));";
+    "Find what it points at. If it only reads, mark the site \
+     `/* dims-fix: allow(manual) reads only */`; if it writes, see numpy#28197.";
 
     AssignsMetadata "DF201" "assigns-metadata" Lock
     "the function assigns the array's own metadata: an intended in-place change";
