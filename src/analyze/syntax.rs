@@ -214,6 +214,11 @@ impl<'t> Preorder<'t> {
     pub fn skip_children(&mut self) {
         self.skip_children = true;
     }
+
+    /// How deep the node returned last is below the root.
+    pub fn depth(&self) -> usize {
+        self.cursor.depth() as usize
+    }
 }
 
 impl<'t> Iterator for Preorder<'t> {

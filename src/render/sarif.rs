@@ -41,6 +41,53 @@ fn region(s: &SiteView) -> Value {
     })
 }
 
+/// What the run could not read or parse, as notifications: skipped files
+/// (warnings) and parse errors (notes, judged locally).
+fn invocation(report: &Report) -> Value {
+    let at = |file: &str, line: Option<(usize, usize)>| {
+        let mut loc = json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": file, "uriBaseId": "%SRCROOT%" },
+            }
+        });
+        if let Some((line, column)) = line {
+            loc["physicalLocation"]["region"] = json!({ "startLine": line, "startColumn": column });
+        }
+        loc
+    };
+    let mut notes: Vec<Value> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            json!({
+                "level": "warning",
+                "descriptor": { "id": "skipped" },
+                "message": { "text": format!("{}: {}", s.file, s.reason) },
+                "locations": [at(&s.file, None)],
+            })
+        })
+        .collect();
+    notes.extend(report.stats.parse_failures.iter().map(|p| {
+        let within = if p.function.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", p.function)
+        };
+        json!({
+            "level": "note",
+            "descriptor": { "id": "parse-error" },
+            "message": { "text": format!(
+                "parse error{within} (judged locally: it changes only a finding it overlaps)"
+            ) },
+            "locations": [at(&p.file, Some((p.line, p.column)))],
+        })
+    }));
+    json!({
+        "executionSuccessful": report.skipped.is_empty(),
+        "toolExecutionNotifications": notes,
+    })
+}
+
 /// The SARIF log for a report; `root` becomes `%SRCROOT%`.
 pub fn build(report: &Report, root: &Path) -> Value {
     // One rule per code the findings carry, in code order.
@@ -115,6 +162,7 @@ pub fn build(report: &Report, root: &Path) -> Value {
             result
         })
         .collect();
+    let invocation = invocation(report);
     let root_uri = format!(
         "file://{}/",
         root.display().to_string().trim_end_matches('/')
@@ -130,6 +178,7 @@ pub fn build(report: &Report, root: &Path) -> Value {
                 "rules": rules,
             }},
             "originalUriBaseIds": { "%SRCROOT%": { "uri": root_uri } },
+            "invocations": [invocation],
             "results": results,
         }]
     })

@@ -67,14 +67,33 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     for s in &report.skipped {
         writeln!(out, "dims-fix: {}: {}", s.file, s.reason)?;
     }
-    let [fresh, rewrite, lock, manual] = counts(report);
     let st = &report.stats;
+    for p in &st.parse_failures {
+        let within = if p.function.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", p.function)
+        };
+        writeln!(
+            out,
+            "dims-fix: {}:{}:{}: parse error{within} (judged locally: it changes only a finding it overlaps)",
+            p.file, p.line, p.column
+        )?;
+    }
+    let [fresh, rewrite, lock, manual] = counts(report);
     let n = report.findings.len();
+    let a = &st.accounting;
     writeln!(
         out,
         "dims-fix: {n} finding{} ({rewrite} rewrite, {lock} lock, {manual} manual, {fresh} fresh); \
+         {} mention{} of a shape source ({} read, {} at sites, {} not analysed); \
          {} file{} seen, {} parsed, {} skipped, {} ms",
         if n == 1 { "" } else { "s" },
+        a.mentions,
+        if a.mentions == 1 { "" } else { "s" },
+        a.read,
+        a.at_sites,
+        a.not_analysed,
         st.files_seen,
         if st.files_seen == 1 { "" } else { "s" },
         st.files_parsed,

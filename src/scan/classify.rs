@@ -8,10 +8,11 @@ use crate::analyze::{self, ack, classify, Class, Facts, Finding, Sources};
 use crate::source::{self, Skip};
 use crate::span::LineIndex;
 
+use super::account::{at_sites, limit_findings, lost_write, Accounts};
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
 use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
 use super::tree::is_source_name;
-use super::{tree_macros_in, ScanOptions, ScannedFile};
+use super::{tree_macros_in, Accounting, ScanOptions, ScannedFile};
 use crate::analyze::facts::Giver;
 
 /// Read a file again for classification: it must be what was parsed.
@@ -32,13 +33,21 @@ fn reread(p: &Processed, opts: &ScanOptions) -> Result<String, Skip> {
 /// Classify one processed file, reading its text again.
 pub(super) fn classify_file(
     cx: &Context,
-    p: Processed,
+    mut p: Processed,
     summaries: &Summaries,
 ) -> Result<Option<ScannedFile>, Skip> {
     let text = reread(&p, cx.opts)?;
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
+    let accounts = std::mem::take(&mut p.accounts);
     let found = classify_text(cx, p, &text, summaries);
+    let (found, accounting) = settle(found, &accounts, &text).map_err(|line| Skip {
+        path: PathBuf::from(&rel),
+        reason: format!(
+            "internal error: the write at line {line} was analysed but is in no finding; \
+             please report it (the rest of the run is complete)"
+        ),
+    })?;
     if found.is_empty() {
         return Ok(None);
     }
@@ -57,6 +66,7 @@ pub(super) fn classify_file(
         lines,
         parse_errors: errors,
         findings: found,
+        accounting,
     }))
 }
 
@@ -79,6 +89,36 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
     };
     let again = process(cx, p.path, text.to_string(), keep, Retain::All);
     classify_targets(cx, again.functions, &at, text, summaries)
+}
+
+/// The findings of a file with those of its mentions that could not be
+/// analysed, and how its mentions ended; or, when a write its first
+/// reading saw is in no finding (the accounting invariant broken), the
+/// line of that write.
+fn settle(
+    mut found: Vec<Finding>,
+    accounts: &Accounts,
+    text: &str,
+) -> Result<(Vec<Finding>, Accounting), usize> {
+    let lines = LineIndex::new(text);
+    let mut limits = limit_findings(&accounts.open, text);
+    ack::acknowledge(&mut limits, text, &lines);
+    for f in &mut limits {
+        f.render(text, &lines);
+    }
+    found.extend(limits);
+    found.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
+    if let Some(at) = lost_write(accounts, &found) {
+        return Err(lines.line(at));
+    }
+    let sites = at_sites(accounts, &found);
+    let accounting = Accounting {
+        mentions: accounts.mentions,
+        read: accounts.mentions - sites,
+        at_sites: sites - accounts.open.len(),
+        not_analysed: accounts.open.len(),
+    };
+    Ok((found, accounting))
 }
 
 /// The functions of a processed file to classify: its writers, and those
@@ -181,8 +221,13 @@ fn merge_readings(found: Vec<Finding>) -> Vec<Finding> {
 }
 
 /// Scan one in-memory text as a tree of its own (its functions and macros
-/// make the summaries): its report, when it has findings, and the summaries.
-pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<ScannedFile>, Summaries) {
+/// make the summaries): its report, when it has findings, and the
+/// summaries; or why the accounting invariant does not hold.
+pub fn scan_text(
+    opts: &ScanOptions,
+    path: &Path,
+    text: &str,
+) -> Result<(Option<ScannedFile>, Summaries), String> {
     let rel = source::relative(path, &opts.root);
     let mut summaries = Summaries::default();
     let macros = tree_macros_in(opts, &rel, text);
@@ -227,7 +272,11 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<Scanned
     }
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
+    let accounts = std::mem::take(&mut p.accounts);
     let found = classify_text(&cx, p, text, &summaries);
+    let (found, accounting) = settle(found, &accounts, text).map_err(|line| {
+        format!("accounting: the write at line {line} was analysed but is in no finding")
+    })?;
     let report = (!found.is_empty()).then(|| ScannedFile {
         path,
         rel,
@@ -235,8 +284,9 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<Scanned
         lines: LineIndex::new(text),
         parse_errors: errors,
         findings: found,
+        accounting,
     });
-    (report, summaries)
+    Ok((report, summaries))
 }
 
 /// Analyse one text with what a finished scan learned about the tree (to

@@ -12,6 +12,7 @@ use crate::discover;
 use crate::source::{lexical, Skip};
 use crate::span::LineIndex;
 
+mod account;
 mod callees;
 mod classify;
 mod parse;
@@ -62,6 +63,28 @@ pub struct ScannedFile {
     pub parse_errors: usize,
     /// Sorted by first site.
     pub findings: Vec<Finding>,
+    /// How its mentions of shape sources ended.
+    pub accounting: Accounting,
+}
+
+/// How the mentions of shape sources ended (DESIGN §1, accounting): each
+/// is read, a site of a finding, or a finding saying why it could not be
+/// analysed.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Accounting {
+    pub mentions: usize,
+    pub read: usize,
+    pub at_sites: usize,
+    pub not_analysed: usize,
+}
+
+impl std::ops::AddAssign for Accounting {
+    fn add_assign(&mut self, o: Accounting) {
+        self.mentions += o.mentions;
+        self.read += o.read;
+        self.at_sites += o.at_sites;
+        self.not_analysed += o.not_analysed;
+    }
 }
 
 /// Counters for the report.
@@ -74,7 +97,22 @@ pub struct Stats {
     /// ERROR/MISSING nodes in parsed files (judged locally, never fatal).
     pub parse_errors: usize,
     pub files_with_parse_errors: usize,
+    /// Where the parse errors are (judged locally: only one overlapping a
+    /// finding's statements changes it).
+    pub parse_failures: Vec<ParseFailure>,
+    pub accounting: Accounting,
     pub elapsed_ms: u128,
+}
+
+/// An ERROR or MISSING node of tree-sitter in a parsed file.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ParseFailure {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The function it is in, when it is in one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub function: String,
 }
 
 /// The outcome of a scan.

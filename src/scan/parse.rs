@@ -5,14 +5,16 @@ use std::path::PathBuf;
 
 use aho_corasick::AhoCorasick;
 
-use crate::analyze::api::ARRAY_TYPE;
-use crate::analyze::facts::{Givers, Sources};
+use crate::analyze::api::{ARRAY_TYPE, DIMS_SOURCES, STRIDES_SOURCE};
+use crate::analyze::facts::{Giver, Givers, Sources};
 use crate::analyze::summary::FnSummary;
+use crate::analyze::Kind;
 use crate::analyze::{self, Facts};
 use crate::source::lexical::{self, Define};
 use crate::source::{self, Masker};
 use crate::span::LineIndex;
 
+use super::account::{account, Accounts};
 use super::callees::{needed_by, passes_storage, storage_callees, writes_itself};
 use super::ScanOptions;
 
@@ -42,6 +44,10 @@ pub(super) struct Processed {
     pub(super) blanked: Vec<String>,
     pub(super) macros: Vec<(Define, String)>,
     pub(super) errors: usize,
+    /// Where the parse errors are: (line, column, function), for reports.
+    pub(super) error_at: Vec<(usize, usize, String)>,
+    /// How its mentions of shape sources ended (first reading only).
+    pub(super) accounts: Accounts,
 }
 
 /// A function to classify later (see `Processed::writers`, `potential`).
@@ -91,6 +97,27 @@ impl<'a> Context<'a> {
             shape_macros,
             givers,
         }
+    }
+
+    /// The kind of storage a mention of `word` names, if it is a shape
+    /// source's name: built in, by flag, an accessor or a shape-writing
+    /// macro of the tree.
+    pub(super) fn mention_kind(&self, word: &str) -> Option<Kind> {
+        let opts = self.opts;
+        if DIMS_SOURCES.contains(&word) || opts.dims_macros.iter().any(|m| m == word) {
+            return Some(Kind::Dims);
+        }
+        if opts.strides && (word == STRIDES_SOURCE || opts.strides_macros.iter().any(|m| m == word))
+        {
+            return Some(Kind::Strides);
+        }
+        if let Some(g) = self.givers.get(word) {
+            let kind = match g {
+                Giver::Returns { kind, .. } | Giver::OutParam { kind, .. } => *kind,
+            };
+            return (kind == Kind::Dims || opts.strides).then_some(kind);
+        }
+        self.shape_macros.contains(word).then_some(Kind::Dims)
     }
 
     /// The sources for one file: the flags', the tree's accessors, and the
@@ -148,7 +175,24 @@ pub(super) fn process(
         source::parse_functions(&cx.masker, path.clone(), rel.clone(), text, wanted);
     let array_names = lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE);
     let facts = analyze::file_facts(&parsed, cx.sources(&array_names));
+    let accounts = match retain {
+        Retain::Writers | Retain::WritersWithFacts => account(cx, &parsed, &facts.functions),
+        Retain::No | Retain::All => Accounts::default(),
+    };
     let lines = LineIndex::new(&parsed.file.text);
+    let error_at = parsed
+        .errors
+        .iter()
+        .map(|&at| {
+            let (line, column) = lines.line_col(&parsed.file.text, at);
+            let function = facts
+                .functions
+                .iter()
+                .find(|f| f.span.start <= at && at < f.span.end)
+                .map_or_else(String::new, |f| f.name.clone());
+            (line, column, function)
+        })
+        .collect();
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
     let mut functions = Vec::new();
@@ -205,7 +249,7 @@ pub(super) fn process(
             (m, loc)
         })
         .collect();
-    let errors = parsed.error_count;
+    let errors = parsed.errors.len();
     let hash = hash_of(&parsed.file.text);
     Processed {
         path,
@@ -220,6 +264,8 @@ pub(super) fn process(
         blanked,
         macros,
         errors,
+        error_at,
+        accounts,
     }
 }
 

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::callees::merge_summaries;
 use super::classify::classify_file;
 use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
-use super::{tree_macros_in, Scan, ScanOptions, ScannedFile, Stats, TreeMacros};
+use super::{tree_macros_in, ParseFailure, Scan, ScanOptions, ScannedFile, Stats, TreeMacros};
 use crate::analyze::api::reserved;
 use crate::analyze::facts::Giver;
 use crate::analyze::summary::{expanded_function, FnSummary, MacroSummary, Prototype, Summaries};
@@ -69,7 +69,28 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     stats.files_parsed = processed.len();
     stats.parse_errors = processed.iter().map(|p| p.errors).sum();
     stats.files_with_parse_errors = processed.iter().filter(|p| p.errors > 0).count();
+    for p in &processed {
+        stats
+            .parse_failures
+            .extend(
+                p.error_at
+                    .iter()
+                    .map(|(line, column, function)| ParseFailure {
+                        file: p.rel.clone(),
+                        line: *line,
+                        column: *column,
+                        function: function.clone(),
+                    }),
+            );
+    }
+    stats.parse_failures.sort();
+    let mentions: usize = processed.iter().map(|p| p.accounts.mentions).sum();
     let files = tree.classify(&cx, processed);
+    for f in &files {
+        stats.accounting += f.accounting;
+    }
+    stats.accounting.mentions = mentions;
+    stats.accounting.read = mentions - stats.accounting.at_sites - stats.accounting.not_analysed;
     let Tree {
         mut skipped,
         summaries,
@@ -484,7 +505,12 @@ impl<'o> Tree<'o> {
         let summaries = &self.summaries;
         let classified: Vec<Result<Option<ScannedFile>, Skip>> = processed
             .into_par_iter()
-            .filter(|p| !p.writers.is_empty() || !p.potential.is_empty())
+            .filter(|p| {
+                !p.writers.is_empty()
+                    || !p.potential.is_empty()
+                    || !p.accounts.open.is_empty()
+                    || !p.accounts.written.is_empty()
+            })
             .map(|p| classify_file(cx, p, summaries))
             .collect();
         let mut files = Vec::new();

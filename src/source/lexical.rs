@@ -202,6 +202,71 @@ fn split_top_level(list: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// The mentions of shape sources in the code of `text` (not in comments,
+/// strings or preprocessor lines, whose `#define`s the macro summaries
+/// account for): words `is_name` accepts, and `->` followed by one of
+/// `fields` (`->dimensions`). Their spans, in order.
+pub fn mentions(
+    text: &[u8],
+    is_name: impl Fn(&str) -> bool,
+    fields: &[&str],
+) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut lexer = Lexer::new(text);
+    let mut at_line_start = true;
+    let mut arrow: Option<usize> = None;
+    while let Some(tok) = lexer.next() {
+        match tok.kind {
+            Tok::Newline => {
+                at_line_start = true;
+                continue;
+            }
+            Tok::Space | Tok::LineComment | Tok::BlockComment { .. } => continue,
+            Tok::Punct(b'#') if at_line_start => {
+                lexer.seek(super::outline::directive_end(text, tok.start));
+                continue;
+            }
+            _ => {}
+        }
+        at_line_start = false;
+        let was_arrow = arrow.take();
+        match tok.kind {
+            Tok::Punct(b'-') if text.get(tok.end) == Some(&b'>') => {
+                lexer.seek(tok.end + 1);
+                arrow = Some(tok.start);
+            }
+            Tok::Word => {
+                let word = std::str::from_utf8(&text[tok.start..tok.end]).unwrap_or("");
+                match was_arrow {
+                    Some(a) if fields.contains(&word) => out.push(a..tok.end),
+                    Some(_) => {}
+                    None if is_name(word) => out.push(tok.start..tok.end),
+                    None => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether the word at `end` is followed by a parenthesised list and a
+/// `;`: a declaration (prototype) of that name, at top level.
+pub fn declares(text: &[u8], end: usize) -> bool {
+    let Some(open) = Lexer::at(text, end)
+        .next_code()
+        .filter(|k| k.kind == Tok::Punct(b'('))
+    else {
+        return false;
+    };
+    let stop = |b: u8| matches!(b, b';' | b'{' | b'}');
+    closing_paren(text, open.start, usize::MAX, stop).is_some_and(|close| {
+        Lexer::at(text, close + 1)
+            .next_code()
+            .is_some_and(|k| k.kind == Tok::Punct(b';'))
+    })
+}
+
 /// Words a prototype cannot follow (a call can).
 const NOT_A_TYPE: &[&str] = &["return", "else", "do", "case", "goto", "sizeof"];
 

@@ -54,8 +54,9 @@ pub struct Parsed {
     /// not), in every configuration read; code outside them (and outside a
     /// configuration parsed whole) is not in a function.
     pub functions: Vec<std::ops::Range<usize>>,
-    /// ERROR and MISSING nodes in the units (reported in the stats).
-    pub error_count: usize,
+    /// Where the ERROR and MISSING nodes of the units start, sorted
+    /// (reported with their lines, judged locally).
+    pub errors: Vec<usize>,
 }
 
 impl Parsed {
@@ -228,7 +229,13 @@ pub fn parse_functions(
             functions.push(range);
         }
     }
-    let error_count = units.iter().map(|u| count_errors(u.tree.root_node())).sum();
+    let mut errors: Vec<usize> = units
+        .iter()
+        .flat_map(|u| error_positions(u.tree.root_node()))
+        .collect();
+    errors.sort_unstable();
+    // One error seen in several configurations is one error.
+    errors.dedup();
     let mut texts = texts.into_iter();
     let file = SourceFile {
         path,
@@ -242,7 +249,7 @@ pub fn parse_functions(
         units,
         layout,
         functions,
-        error_count,
+        errors,
     };
     (parsed, blanked)
 }
@@ -266,15 +273,15 @@ fn parse_unit(
     }
 }
 
-/// Count ERROR and MISSING nodes under `root`, descending only into subtrees
-/// that contain one.
-pub fn count_errors(root: Node) -> usize {
-    let mut count = 0;
+/// Where the ERROR and MISSING nodes under `root` start, descending only
+/// into subtrees that contain one.
+pub fn error_positions(root: Node) -> Vec<usize> {
+    let mut out = Vec::new();
     let mut cursor = root.walk();
     'walk: loop {
         let node = cursor.node();
         if node.is_error() || node.is_missing() {
-            count += 1;
+            out.push(node.start_byte());
         }
         if node.has_error() && !node.is_error() && cursor.goto_first_child() {
             continue;
@@ -288,5 +295,5 @@ pub fn count_errors(root: Node) -> usize {
             }
         }
     }
-    count
+    out
 }

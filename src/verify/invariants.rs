@@ -39,7 +39,7 @@ fn options() -> ScanOptions {
 pub fn check_source(text: &str) -> Result<Checked, String> {
     let opts = options();
     let path = Path::new("/input.c");
-    let (report, summaries) = scan_text(&opts, path, text);
+    let (report, summaries) = scan_text(&opts, path, text)?;
     let Some(file) = report else {
         return Ok(Checked::default());
     };
@@ -71,7 +71,7 @@ pub fn check_source(text: &str) -> Result<Checked, String> {
         Err(Refusal::Unstable { .. }) => return Ok(checked),
         Err(e) => return Err(format!("planned result fails its check: {e}")),
     }
-    if let (Some(again), _) = scan_text(&opts, path, &new) {
+    if let (Some(again), _) = scan_text(&opts, path, &new)? {
         let more = plan(&again, &plan_opts, &templates).map_err(|e| e.to_string())?;
         if !more.is_empty() {
             return Err(format!("a second pass plans {} more change(s)", more.len()));

@@ -438,7 +438,14 @@ pub struct Facts {
     pub branches: Vec<BranchSeen>,
     /// `*p = S`: shape storage handed out through pointer `p`.
     pub out_stores: Vec<(String, ShapeRef)>,
+    /// Subtrees nested deeper than [`MAX_DEPTH`], not walked.
+    pub too_deep: Vec<Span>,
 }
+
+/// How deep below a function's body the walk goes. Real code stays far
+/// above it; generated expressions (a 3,000-term sum, 100,000 nested
+/// parentheses) go below, and are not analysed there.
+pub const MAX_DEPTH: usize = 1000;
 
 /// How a name is declared in a function.
 #[derive(Debug, Clone, Copy)]
@@ -527,7 +534,15 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
     }
     let body = func.child_by_field_id(F.body).unwrap_or(func);
     w.facts.body = Span::of(body);
-    for node in Preorder::new(body) {
+    let mut walk = Preorder::new(body);
+    while let Some(node) = walk.next() {
+        if walk.depth() >= MAX_DEPTH {
+            // Generated code can nest without end; what lies deeper is not
+            // analysed, and its mentions of a shape source say so.
+            w.facts.too_deep.push(Span::of(node));
+            walk.skip_children();
+            continue;
+        }
         w.visit(node);
     }
     w.facts
