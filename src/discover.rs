@@ -16,11 +16,12 @@ const EXTENSIONS: &[&str] = &[".c", ".h", ".inc", ".c.src", ".h.src"];
 /// Whether a walked file is a C-family source.
 pub fn is_c_family(path: &Path) -> bool {
     path.file_name()
-        .and_then(|n| n.to_str())
+        .map(|n| n.to_string_lossy())
         .is_some_and(|name| EXTENSIONS.iter().any(|ext| name.ends_with(ext)))
 }
 
-/// A walk result: files to read (sorted), and entries that could not be walked.
+/// A walk result: files to read (sorted, each real file once), and
+/// entries that could not or would not be walked.
 pub struct Walked {
     pub files: Vec<PathBuf>,
     pub skipped: Vec<Skip>,
@@ -32,10 +33,16 @@ pub struct WalkOptions<'a> {
     pub include: &'a [String],
     pub exclude: &'a [String],
     pub threads: usize,
+    /// Follow symbolic links wherever they lead (`--follow`); otherwise a
+    /// link is taken only when it names a file inside the scanned paths.
+    pub follow: bool,
 }
 
-/// Walk `paths` in parallel. A path operand that is a file is taken whatever
-/// its name; directories yield their C-family files.
+/// Walk `paths` (canonical) in parallel. A path operand that is a file is
+/// taken whatever its name; directories yield their C-family files.
+/// Symbolic links are not followed out of `paths` unless `opts.follow`;
+/// FIFOs, devices and sockets are skipped with a reason, never opened.
+/// Every file is returned by its real (canonical) path, once.
 pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
     let mut overrides = OverrideBuilder::new(opts.root);
     for glob in opts.include {
@@ -54,48 +61,173 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
 
     let mut files = Vec::new();
     let mut dirs = Vec::new();
+    let mut skipped = Vec::new();
     for path in paths {
-        if path.is_dir() {
-            dirs.push(path.clone());
-        } else {
-            files.push(path.clone());
+        match path.symlink_metadata() {
+            Ok(m) if m.is_dir() => dirs.push(path.clone()),
+            Ok(m) if m.is_file() => files.push(path.clone()),
+            Ok(m) if m.file_type().is_symlink() => {
+                match through_link(path, paths, opts.follow, true) {
+                    Ok(Some(target)) => files.push(target),
+                    Ok(None) => dirs.push(path.clone()),
+                    Err(skip) => skipped.push(skip),
+                }
+            }
+            Ok(m) => skipped.push(not_regular(path, &m.file_type())),
+            Err(e) => skipped.push(Skip {
+                path: path.clone(),
+                reason: format!("cannot read: {e}, skipped"),
+            }),
         }
     }
     let found = Mutex::new(Vec::new());
-    let skipped = Mutex::new(Vec::new());
+    let skipped = Mutex::new(skipped);
     if let Some((first, rest)) = dirs.split_first() {
         let mut builder = WalkBuilder::new(first);
         for dir in rest {
             builder.add(dir);
         }
         builder
-            .follow_links(true)
+            .follow_links(opts.follow)
             .hidden(true)
             .require_git(false)
             .overrides(overrides)
             .threads(opts.threads);
         builder.build_parallel().run(|| {
             Box::new(|entry| {
-                match entry {
-                    Ok(entry) => {
-                        if entry.file_type().is_some_and(|t| t.is_file())
-                            && is_c_family(entry.path())
-                        {
-                            found.lock().unwrap().push(entry.into_path());
-                        }
-                    }
-                    Err(err) => skipped.lock().unwrap().push(walk_error(&err)),
+                match entry
+                    .map_err(|e| walk_error(&e))
+                    .and_then(|e| visit(&e, paths, opts.follow))
+                {
+                    Ok(Some(path)) => found.lock().unwrap().push(path),
+                    Ok(None) => {}
+                    Err(skip) => skipped.lock().unwrap().push(skip),
                 }
                 WalkState::Continue
             })
         });
     }
     files.extend(found.into_inner().unwrap());
+    // Several names (links, `--follow`ed directories) may lead to one file:
+    // it is scanned, and written, once, under its real name.
+    for f in &mut files {
+        if let Ok(real) = f.canonicalize() {
+            *f = real;
+        }
+    }
     files.sort();
     files.dedup();
     let mut skipped = skipped.into_inner().unwrap();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Walked { files, skipped })
+}
+
+/// What one walked entry gives: a file to read, nothing, or a skip.
+fn visit(
+    entry: &ignore::DirEntry,
+    roots: &[PathBuf],
+    follow: bool,
+) -> Result<Option<PathBuf>, Skip> {
+    let path = entry.path();
+    let Some(kind) = entry.file_type() else {
+        return Ok(None);
+    };
+    if kind.is_dir() {
+        return Ok(None);
+    }
+    let named_c = is_c_family(path);
+    if kind.is_symlink() {
+        // Only when links are not followed: the walker leaves them to us.
+        return through_link(path, roots, follow, named_c);
+    }
+    if !named_c {
+        return Ok(None);
+    }
+    if path.to_str().is_none() {
+        return Err(Skip {
+            path: path.to_path_buf(),
+            reason: "name is not valid UTF-8, skipped".to_string(),
+        });
+    }
+    if kind.is_file() {
+        Ok(Some(path.to_path_buf()))
+    } else {
+        Err(not_regular(path, &kind))
+    }
+}
+
+/// Where a symbolic link leads: `Some(file)` to read, `None` for nothing
+/// to read (a directory inside the scanned paths is walked where it is; a
+/// link whose name is not a C-family name is no source), or a skip: broken,
+/// outside the scanned paths, or not a regular file.
+fn through_link(
+    link: &Path,
+    roots: &[PathBuf],
+    follow: bool,
+    named_c: bool,
+) -> Result<Option<PathBuf>, Skip> {
+    let skip = |reason: String| Skip {
+        path: link.to_path_buf(),
+        reason,
+    };
+    let target = match link.canonicalize() {
+        Ok(t) => t,
+        Err(_) if !named_c => return Ok(None),
+        Err(_) if link.metadata().is_err() => {
+            return Err(skip("broken symbolic link, skipped".to_string()))
+        }
+        Err(e) => return Err(skip(format!("cannot read: {e}, skipped"))),
+    };
+    let meta = target
+        .metadata()
+        .map_err(|e| skip(format!("cannot read: {e}, skipped")))?;
+    if !meta.is_dir() && !named_c {
+        return Ok(None);
+    }
+    if outside(&target, roots) && !follow {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "a file"
+        };
+        return Err(skip(format!(
+            "symbolic link to {what} outside the scanned paths ({}), not followed (--follow reads it)",
+            crate::quote::path(&target.to_string_lossy())
+        )));
+    }
+    if meta.is_dir() {
+        return Ok(None);
+    }
+    if !meta.is_file() {
+        return Err(not_regular(link, &meta.file_type()));
+    }
+    Ok(Some(target))
+}
+
+/// A FIFO, device or socket where a source file was expected.
+pub fn not_regular(path: &Path, kind: &std::fs::FileType) -> Skip {
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    Skip {
+        path: path.to_path_buf(),
+        reason: format!("not a regular file ({what}), skipped"),
+    }
+}
+
+/// Whether `path` (canonical) lies outside every scanned path: it was
+/// reached through a link that `--follow` followed, and is never written.
+pub fn outside(path: &Path, roots: &[PathBuf]) -> bool {
+    !roots.iter().any(|r| path.starts_with(r))
 }
 
 /// Turn a walk error into a skip naming the path (broken links, loops,

@@ -128,10 +128,18 @@ fn ten_thousand_nested_braces() {
 
 #[test]
 fn a_symlink_loop() {
+    // Links are not followed by default: a link back up the tree is a
+    // directory inside the scanned paths, walked where it is.
     let dir = tree(&[("good.c", WRITE.as_bytes())]);
     fs::create_dir(dir.path().join("sub")).unwrap();
     std::os::unix::fs::symlink("..", dir.path().join("sub/up")).unwrap();
-    let err = apply(dir.path(), &[], 3, "symbolic link loop");
+    let err = apply(dir.path(), &[], 0, "wrote good.c");
+    assert!(!err.contains("sub/up"), "{err}");
+    // With --follow the loop is found and reported.
+    let dir = tree(&[("good.c", WRITE.as_bytes())]);
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("sub/up")).unwrap();
+    let err = apply(dir.path(), &["--follow"], 3, "symbolic link loop");
     assert!(err.contains("sub/up"), "{err}");
     assert!(err.contains("wrote good.c"), "{err}");
 }

@@ -241,21 +241,20 @@ fn sarif_report_is_sarif_2_1_0() {
 #[test]
 fn colour_follows_the_flag_and_no_color() {
     let dir = tree(&[("f.c", TEMP_WRITE.as_bytes())]);
-    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
-    let always = std::process::Command::new(&bin)
+    let always = dims_fix_bare()
         .args(["--color", "always", "."])
         .current_dir(dir.path())
         .output()
         .unwrap();
     assert!(stderr(&always).contains("\x1b["), "--color always colours");
-    let never = std::process::Command::new(&bin)
+    let never = dims_fix_bare()
         .args(["--color", "never", "."])
         .current_dir(dir.path())
         .output()
         .unwrap();
     assert!(!stderr(&never).contains("\x1b["));
     // `auto` into a pipe, and NO_COLOR: plain.
-    let auto = std::process::Command::new(&bin)
+    let auto = dims_fix_bare()
         .args(["."])
         .env("NO_COLOR", "1")
         .env("CLICOLOR_FORCE", "1")

@@ -337,14 +337,15 @@ fn numpy_2_2_1_dry_run_is_the_upstream_fix_plus_lock_todos() {
     let out = dims_fix().arg(work.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let diff = stdout(&out);
-    let patch_file = work.path().join("../dims-fix.patch");
+    // Beside the tree, not in it (nor in the shared temporary directory).
+    let patch_dir = tempfile::tempdir().unwrap();
+    let patch_file = patch_dir.path().join("dims-fix.patch");
     std::fs::write(&patch_file, &diff).unwrap();
 
     // The pristine tree takes the patch with git and with patch(1).
-    let git = Command::new("git")
+    let git = git_command(work.path())
         .args(["apply", "--check", "--whitespace=nowarn"])
         .arg(&patch_file)
-        .current_dir(work.path())
         .output()
         .unwrap();
     assert!(git.status.success(), "git apply --check: {}", stderr(&git));
@@ -405,10 +406,9 @@ fn numpy_2_2_1_dry_run_is_the_upstream_fix_plus_lock_todos() {
 
     // Applied, PyArray_Repeat is NumPy 2.2.3's function but for how the
     // local copy is filled (memcpy instead of a loop).
-    let apply = Command::new("git")
+    let apply = git_command(work.path())
         .args(["apply", "--whitespace=nowarn"])
         .arg(&patch_file)
-        .current_dir(work.path())
         .status()
         .unwrap();
     assert!(apply.success());
@@ -501,7 +501,7 @@ fn numpy_2_2_1_patched_sources_compile() {
     }
     let out = Command::new(repo().join("scripts/compile-patched.sh"))
         .arg("2.2.1")
-        .env("DIMS_FIX", assert_cmd::cargo::cargo_bin("dims-fix"))
+        .env("DIMS_FIX", bin())
         .output()
         .unwrap();
     let log = format!("{}{}", stdout(&out), stderr(&out));

@@ -1,11 +1,16 @@
 //! Unified diffs through `similar`, in the shape `git apply` and `patch -p1`
-//! take: `a/`/`b/` paths, 3 lines of context, hunk headers carrying the
-//! enclosing function like git's, "\ No newline at end of file".
+//! take: `a/`/`b/` paths (quoted like git's when a name needs it), 3 lines
+//! of context, hunk headers carrying the enclosing function like git's,
+//! "\ No newline at end of file". The diff holds the file's bytes exactly:
+//! only on a terminal are control characters shown escaped.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
+
+use crate::quote;
 
 /// The diff of one file, or an empty string when nothing changed.
 pub fn unified(path: &str, old: &str, new: &str) -> String {
@@ -16,7 +21,10 @@ pub fn unified(path: &str, old: &str, new: &str) -> String {
         .algorithm(similar::Algorithm::Myers)
         .diff_lines(old, new);
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
-    let mut out = format!("diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n");
+    let (a, b) = (quote::prefixed("a/", path), quote::prefixed("b/", path));
+    // Like git: a name with a space ends in a tab on the ---/+++ lines, for GNU patch.
+    let tab = if path.contains(' ') { "\t" } else { "" };
+    let mut out = format!("diff --git {a} {b}\n--- {a}{tab}\n+++ {b}{tab}\n");
     for group in diff.grouped_ops(3) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old_range = first.old_range().start..last.old_range().end;
@@ -74,33 +82,45 @@ fn funcname(lines: &[&str], hunk_start: usize) -> Option<String> {
         })
 }
 
-/// Colour a diff for a terminal (`anstream` strips it elsewhere).
-pub fn colorize(diff: &str) -> String {
+/// A diff as printed. Into a file or pipe it is exactly its bytes (a
+/// patch must apply); on a terminal, control characters in names and
+/// source are shown escaped. Colour is added only when `color` is on.
+pub fn display(diff: &str, color: bool, terminal: bool) -> Cow<'_, str> {
+    if !color && !terminal {
+        return Cow::Borrowed(diff);
+    }
     let header = Style::new().bold();
     let hunk = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
     let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
     let add = Style::new().fg_color(Some(AnsiColor::Green.into()));
     let mut out = String::with_capacity(diff.len() + 256);
     for line in diff.split_inclusive('\n') {
-        let style =
-            if line.starts_with("diff ") || line.starts_with("--- ") || line.starts_with("+++ ") {
-                header
-            } else if line.starts_with("@@") {
-                hunk
-            } else if line.starts_with('-') {
-                del
-            } else if line.starts_with('+') {
-                add
-            } else {
-                Style::new()
-            };
+        let style = if !color {
+            Style::new()
+        } else if line.starts_with("diff ") || line.starts_with("--- ") || line.starts_with("+++ ")
+        {
+            header
+        } else if line.starts_with("@@") {
+            hunk
+        } else if line.starts_with('-') {
+            del
+        } else if line.starts_with('+') {
+            add
+        } else {
+            Style::new()
+        };
         let body = line.trim_end_matches('\n');
+        let body = if terminal {
+            quote::visible(body)
+        } else {
+            Cow::Borrowed(body)
+        };
         let _ = write!(out, "{style}{body}{style:#}");
         if line.ends_with('\n') {
             out.push('\n');
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -124,6 +144,22 @@ mod tests {
             d.contains("-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n"),
             "{d}"
         );
+    }
+
+    #[test]
+    fn names_are_quoted_and_bytes_kept() {
+        let d = unified("a b/n\nl.c", "x\x1b[1m\n", "y\x1b[1m\x7f\n");
+        assert!(
+            d.starts_with(
+                "diff --git \"a/a b/n\\nl.c\" \"b/a b/n\\nl.c\"\n--- \"a/a b/n\\nl.c\"\t\n"
+            ),
+            "{d}"
+        );
+        assert!(d.contains("+y\x1b[1m\x7f\n"), "{d}");
+        assert_eq!(display(&d, false, false), d);
+        let shown = display(&d, false, true);
+        assert!(shown.contains("+y\\x1b[1m\\x7f\n"), "{shown}");
+        assert!(!shown.contains('\x1b'), "{shown}");
     }
 
     #[test]

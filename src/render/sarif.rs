@@ -11,6 +11,7 @@ use super::explain;
 use super::report::{Report, SiteView};
 use crate::analyze::reason::rule;
 use crate::analyze::Class;
+use crate::quote;
 
 fn level(class: Class) -> &'static str {
     match class {
@@ -47,7 +48,7 @@ fn invocation(report: &Report) -> Value {
     let at = |file: &str, line: Option<(usize, usize)>| {
         let mut loc = json!({
             "physicalLocation": {
-                "artifactLocation": { "uri": file, "uriBaseId": "%SRCROOT%" },
+                "artifactLocation": { "uri": quote::uri_path(file), "uriBaseId": "%SRCROOT%" },
             }
         });
         if let Some((line, column)) = line {
@@ -122,7 +123,7 @@ pub fn build(report: &Report, root: &Path) -> Value {
             let location = |s: &SiteView| {
                 json!({
                     "physicalLocation": {
-                        "artifactLocation": { "uri": f.file, "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": { "uri": quote::uri_path(&f.file), "uriBaseId": "%SRCROOT%" },
                         "region": region(s),
                     },
                     "logicalLocations": [{ "name": f.function, "kind": "function" }],
@@ -163,9 +164,10 @@ pub fn build(report: &Report, root: &Path) -> Value {
         })
         .collect();
     let invocation = invocation(report);
+    // A URI: the path percent-encoded (spaces, `#`, `%`, `?` would change it).
     let root_uri = format!(
         "file://{}/",
-        root.display().to_string().trim_end_matches('/')
+        quote::uri_path(root.to_string_lossy().trim_end_matches('/'))
     );
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

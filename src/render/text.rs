@@ -1,12 +1,27 @@
 //! The text report: one line per finding (`file:line:col: class CODE:
 //! function: array: reason`) followed by its sites, then a summary line.
+//! Names are quoted like git's and control characters from names and
+//! source shown escaped: the report is for people, and a file must not be
+//! able to rewrite their screen or forge report lines.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
 use super::report::{counts, Report};
 use crate::analyze::Class;
+use crate::quote;
+
+/// A file name as the report shows it.
+fn name(file: &str) -> String {
+    quote::visible(&quote::path(file)).into_owned()
+}
+
+/// Source text or a reason, with control characters escaped.
+fn text(s: &str) -> Cow<'_, str> {
+    quote::visible(s)
+}
 
 fn class_style(class: Class) -> Style {
     let color = match class {
@@ -34,24 +49,24 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         writeln!(
             out,
             "{bold}{}:{}:{}{bold:#}: {style}{}{style:#} {}{ack}: {}: {}: {}",
-            f.file,
+            name(&f.file),
             first.line,
             first.column,
             f.class.as_str(),
             f.code,
-            f.function,
-            f.array,
-            f.reason
+            text(&f.function),
+            text(&f.array),
+            text(&f.reason)
         )?;
         for s in &f.sites {
             // A site's reason is shown when it adds to the finding's.
             let mut reason = if s.reason == f.reason {
                 String::new()
             } else {
-                format!("  {dim}-- {}{dim:#}", s.reason)
+                format!("  {dim}-- {}{dim:#}", text(&s.reason))
             };
             if let Some(b) = &s.seen_with {
-                reason.push_str(&format!("  {dim}(seen with {b}){dim:#}"));
+                reason.push_str(&format!("  {dim}(seen with {}){dim:#}", text(b)));
             }
             writeln!(
                 out,
@@ -60,24 +75,26 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
                 s.column,
                 s.role.as_str(),
                 s.class.as_str(),
-                s.text,
+                text(&s.text),
             )?;
         }
     }
     for s in &report.skipped {
-        writeln!(out, "dims-fix: {}: {}", s.file, s.reason)?;
+        writeln!(out, "dims-fix: {}: {}", name(&s.file), text(&s.reason))?;
     }
     let st = &report.stats;
     for p in &st.parse_failures {
         let within = if p.function.is_empty() {
             String::new()
         } else {
-            format!(" in {}", p.function)
+            format!(" in {}", text(&p.function))
         };
         writeln!(
             out,
             "dims-fix: {}:{}:{}: parse error{within} (judged locally: it changes only a finding it overlaps)",
-            p.file, p.line, p.column
+            name(&p.file),
+            p.line,
+            p.column
         )?;
     }
     let [fresh, rewrite, lock, manual] = counts(report);

@@ -34,6 +34,8 @@ pub struct ScanOptions {
     pub strides: bool,
     pub ignore_macros: Vec<String>,
     pub threads: usize,
+    /// Follow symbolic links out of `paths` (`--follow`; read, never written).
+    pub follow: bool,
 }
 
 impl ScanOptions {

@@ -123,6 +123,7 @@ impl<'o> Tree<'o> {
                 include: &opts.include,
                 exclude: &opts.exclude,
                 threads: opts.threads,
+                follow: opts.follow,
             },
         )?;
         self.skipped

@@ -71,27 +71,69 @@ impl Parsed {
 
 pub use crate::error::Skip;
 
-/// A path as reports show it: relative to `root`, `/`-separated.
+/// A path as reports show it: relative to `root`. It is `/`-separated
+/// already: a backslash is part of a Unix file name, not a separator.
 pub fn relative(path: &Path, root: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.to_string_lossy().replace('\\', "/")
+    rel.to_string_lossy().into_owned()
 }
 
-/// Read a file, refusing oversized ones (DESIGN §1: a warning naming the
-/// file; the run goes on).
+/// Read a file, refusing oversized and non-regular ones (DESIGN §1: a
+/// warning naming the file; the run goes on).
 pub fn read(path: &Path, max: u64, rel: &str) -> Result<Vec<u8>, Skip> {
-    let skip = |reason: String| Skip {
+    read_source(path, max).map_err(|reason| Skip {
         path: PathBuf::from(rel),
         reason,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))?;
-    if meta.len() > max {
-        return Err(skip(format!(
-            "{} bytes, larger than --max-file-size ({max}), skipped",
-            meta.len()
-        )));
+    })
+}
+
+/// Open a file for reading without following a symbolic link and without
+/// blocking: a FIFO or device put in a file's place is refused, not read.
+pub fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                std::io::Error::other("is a symbolic link, not followed")
+            } else {
+                e
+            }
+        })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        let kind = crate::discover::not_regular(path, &meta.file_type()).reason;
+        return Err(std::io::Error::other(kind.trim_end_matches(", skipped")));
     }
-    std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))
+    Ok((file, meta))
+}
+
+/// Read a source file: never through a symbolic link, never blocking on a
+/// FIFO or device, never more than `max` bytes (a device reports length 0).
+/// The error is the reason to give for skipping it.
+fn read_source(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let (file, meta) = open_regular(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::Other {
+            format!("{e}, skipped")
+        } else {
+            format!("cannot read: {e}, skipped")
+        }
+    })?;
+    let too_big = |len: u64| format!("{len} bytes, larger than --max-file-size ({max}), skipped");
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}, skipped"))?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// Whether a file name is NumPy's template format (`.c.src`, `.h.src`).

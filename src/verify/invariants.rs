@@ -32,6 +32,7 @@ fn options() -> ScanOptions {
         strides: true,
         ignore_macros: Vec::new(),
         threads: 1,
+        follow: false,
     }
 }
 
