@@ -113,6 +113,12 @@ pub struct Cli {
     #[arg(long)]
     pub follow: bool,
 
+    /// Apply no ignore file (`.gitignore`, `.ignore`, git's excludes). By
+    /// default they count only inside a git repository, and never for a
+    /// file git tracks.
+    #[arg(long)]
+    pub no_ignore: bool,
+
     /// With --apply or --commit: also replace hard-linked files (their
     /// other names keep the old text) and read-only files (keeping their mode).
     #[arg(long)]

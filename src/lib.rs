@@ -425,6 +425,8 @@ fn exit_code(cli: &Cli, scan: &Scan, plans: &[FilePlan], applied: &[bool], faile
             f.class != analyze::Class::Fresh && !f.acknowledged && !fixed
         })
     });
+    // A file that may hold a hit but was not analysed (C++) is not clean.
+    let open = open || !scan.not_analysed.is_empty();
     if cli.check && open {
         exit::FOUND
     } else {
@@ -479,6 +481,7 @@ fn options(cli: &Cli) -> Result<ScanOptions, Error> {
             usize::from,
         ),
         follow: cli.follow,
+        no_ignore: cli.no_ignore,
     })
 }
 

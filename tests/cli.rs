@@ -273,9 +273,19 @@ return NULL;\n}\n";
     let dir = tree(&[("g.c", src.as_bytes())]);
     let (v, code, _) = json(dir.path(), &["--check"]);
     assert_eq!(code, 1);
+    // tree-sitter reads `GUARD(a) PyArray_DIMS(a)[0] = k;` as a declaration:
+    // that write is a mention it could not place, said so with the line.
     assert_eq!(v["findings"][0]["class"], "manual");
+    assert_eq!(v["findings"][0]["code"], "DF506", "unplaced mention");
+    assert!(v["findings"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("could not parse (from line 4)"));
+    assert_eq!(v["findings"][0]["sites"][0]["line"], 5);
+    // The restore, seen, is demoted by the error near it.
+    assert_eq!(v["findings"][1]["class"], "manual");
     assert_eq!(
-        v["findings"][0]["code"], "DF502",
+        v["findings"][1]["code"], "DF502",
         "parse error near the write"
     );
 }

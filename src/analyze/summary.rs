@@ -316,7 +316,7 @@ pub fn macro_giver(m: &Define, location: String, sources: Sources) -> Option<Giv
     };
     let array = match (&m.params, param) {
         (Some(_), Some(_)) => None,
-        (None, None) if super::classify::is_identifier(&shape.array) => Some(shape.array.clone()),
+        (None, None) if is_name(&shape.array) => Some(shape.array.clone()),
         _ => return None,
     };
     Some(Giver::Returns {
@@ -454,4 +454,10 @@ fn shape_at(array: &ArrayId, kind: Kind, span: super::Span) -> ShapeRef {
         offset: None,
         ndim: None,
     }
+}
+
+/// Whether `s` is a plain C identifier.
+fn is_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -20,6 +20,9 @@ pub struct Report {
     pub tool: String,
     pub findings: Vec<FindingView>,
     pub skipped: Vec<SkipView>,
+    /// Files that may hold a hit and were not analysed (C++, until it is):
+    /// `--check` fails while there are any.
+    pub not_analysed: Vec<NotAnalysedView>,
     pub stats: crate::scan::Stats,
 }
 
@@ -59,6 +62,13 @@ pub struct SiteView {
     /// the branch the site was seen with ("`#else` at line 12").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seen_with: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct NotAnalysedView {
+    pub file: String,
+    pub language: &'static str,
+    pub reason: String,
 }
 
 #[derive(Serialize)]
@@ -113,6 +123,15 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
             .iter()
             .map(|s| SkipView {
                 file: s.path.to_string_lossy().into_owned(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+        not_analysed: scan
+            .not_analysed
+            .iter()
+            .map(|s| NotAnalysedView {
+                file: s.path.to_string_lossy().into_owned(),
+                language: "c++",
                 reason: s.reason.clone(),
             })
             .collect(),

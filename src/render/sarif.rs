@@ -68,6 +68,14 @@ fn invocation(report: &Report) -> Value {
             })
         })
         .collect();
+    notes.extend(report.not_analysed.iter().map(|s| {
+        json!({
+            "level": "warning",
+            "descriptor": { "id": "not-analysed" },
+            "message": { "text": format!("{}: {}", s.file, s.reason) },
+            "locations": [at(&s.file, None)],
+        })
+    }));
     notes.extend(report.stats.parse_failures.iter().map(|p| {
         let within = if p.function.is_empty() {
             String::new()

@@ -82,6 +82,9 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     for s in &report.skipped {
         writeln!(out, "dims-fix: {}: {}", name(&s.file), text(&s.reason))?;
     }
+    for s in &report.not_analysed {
+        writeln!(out, "dims-fix: {}: {}", name(&s.file), text(&s.reason))?;
+    }
     let st = &report.stats;
     for p in &st.parse_failures {
         let within = if p.function.is_empty() {
@@ -104,7 +107,7 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         out,
         "dims-fix: {n} finding{} ({rewrite} rewrite, {lock} lock, {manual} manual, {fresh} fresh); \
          {} mention{} of a shape source ({} read, {} at sites, {} not analysed); \
-         {} file{} seen, {} parsed, {} skipped, {} ms",
+         {} file{} seen, {} parsed, {} skipped{}, {} ms",
         if n == 1 { "" } else { "s" },
         a.mentions,
         if a.mentions == 1 { "" } else { "s" },
@@ -115,6 +118,37 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         if st.files_seen == 1 { "" } else { "s" },
         st.files_parsed,
         report.skipped.len(),
+        passed_over(report),
         st.elapsed_ms
     )
+}
+
+/// What the walk passed over, for the summary: "; not read: 3 C++ (1
+/// listed above), 120 by name, 2 by ignore rules, 4 hidden" (empty when
+/// nothing).
+fn passed_over(report: &Report) -> String {
+    let st = &report.stats;
+    let p = &st.passed_over;
+    let mut parts = Vec::new();
+    if st.cpp_files > 0 {
+        parts.push(format!(
+            "{} C++ ({} listed above)",
+            st.cpp_files,
+            report.not_analysed.len()
+        ));
+    }
+    if p.extension > 0 {
+        parts.push(format!("{} by name", p.extension));
+    }
+    if p.ignore_rule > 0 {
+        parts.push(format!("{} by ignore rules", p.ignore_rule));
+    }
+    if p.hidden > 0 {
+        parts.push(format!("{} hidden", p.hidden));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; not read: {}", parts.join(", "))
+    }
 }

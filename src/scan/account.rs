@@ -9,8 +9,6 @@ use crate::analyze::reason::{Limit, Reason};
 use crate::analyze::{Class, Finding, Kind, Role, Site, Span};
 use crate::source::{lexical, Parsed};
 
-use super::parse::Context;
-
 /// A mention that could not be analysed, and why.
 #[derive(Debug, Clone)]
 pub(super) struct Open {
@@ -33,15 +31,21 @@ pub(super) struct Accounts {
     pub(super) open: Vec<Open>,
 }
 
-/// Sort the mentions of a parsed file by what its facts say of them.
-pub(super) fn account(cx: &Context, parsed: &Parsed, functions: &[Facts]) -> Accounts {
+/// Sort the mentions of a parsed file by what its facts say of them;
+/// `kind_of` tells the names of shape sources (and their kind).
+pub(super) fn account(
+    kind_of: &dyn Fn(&str) -> Option<Kind>,
+    strides: bool,
+    parsed: &Parsed,
+    functions: &[Facts],
+) -> Accounts {
     let text = parsed.file.masked.as_slice();
-    let fields: Vec<&str> = if cx.opts.strides {
+    let fields: Vec<&str> = if strides {
         vec!["dimensions", "strides"]
     } else {
         vec!["dimensions"]
     };
-    let spans = lexical::mentions(text, |w| cx.mention_kind(w).is_some(), &fields);
+    let spans = lexical::mentions(text, |w| kind_of(w).is_some(), &fields);
     let mut acc = Accounts {
         mentions: spans.len(),
         ..Accounts::default()
@@ -52,7 +56,7 @@ pub(super) fn account(cx: &Context, parsed: &Parsed, functions: &[Facts]) -> Acc
         let kind = match name.strip_prefix("->") {
             Some("strides") => Kind::Strides,
             Some(_) => Kind::Dims,
-            None => cx.mention_kind(&name).unwrap_or(Kind::Dims),
+            None => kind_of(&name).unwrap_or(Kind::Dims),
         };
         acc.at.push(span.start);
         let holders: Vec<&Facts> = functions.iter().filter(|f| f.span.contains(span)).collect();
@@ -67,7 +71,7 @@ pub(super) fn account(cx: &Context, parsed: &Parsed, functions: &[Facts]) -> Acc
             .first()
             .map(|f| (f.name.clone(), f.name_span, f.span));
         let limit = match holders.first() {
-            Some(f) => in_function(f, span, &name),
+            Some(f) => in_function(f, span, &name, text),
             None => match outside(parsed, span, &name) {
                 Some(limit) => limit,
                 None => continue,
@@ -109,18 +113,27 @@ fn covered(f: &Facts, m: Span, name: &str) -> bool {
         })
 }
 
-/// Why a mention inside a function was not placed.
-fn in_function(f: &Facts, m: Span, name: &str) -> Limit {
+/// Why a mention inside a function was not placed: nested too deep, or
+/// in code that did not parse (an error in its statement: overlapping it,
+/// or before it with no `;` or brace between, as `GUARD(a)` before
+/// `PyArray_DIMS(a)[0] = k;` makes tree-sitter read a declaration).
+fn in_function(f: &Facts, m: Span, name: &str, text: &[u8]) -> Limit {
     if let Some(deep) = f.too_deep.iter().find(|d| d.contains(m)) {
         return Limit::TooDeep {
             at: deep.start,
             limit: crate::analyze::facts::MAX_DEPTH,
         };
     }
+    let same_statement = |e: Span| {
+        e.start <= m.start
+            && text
+                .get(e.end.min(m.start)..m.start)
+                .is_some_and(|between| !between.iter().any(|b| matches!(b, b';' | b'{' | b'}')))
+    };
     let error = f
         .errors
         .iter()
-        .find(|e| e.span.contains(m) || e.span.overlaps(m))
+        .find(|e| e.span.contains(m) || e.span.overlaps(m) || same_statement(e.span))
         .map(|e| e.span.start)
         .or_else(|| f.unparsed.then_some(f.span.start));
     Limit::Unrecognised {

@@ -11,8 +11,7 @@ use crate::span::LineIndex;
 use super::account::{at_sites, limit_findings, lost_write, Accounts};
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
 use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
-use super::tree::is_source_name;
-use super::{tree_macros_in, Accounting, ScanOptions, ScannedFile};
+use super::{is_source_name, tree_macros_in, Accounting, ScanOptions, ScannedFile};
 use crate::analyze::facts::Giver;
 
 /// Read a file again for classification: it must be what was parsed.

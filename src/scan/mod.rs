@@ -36,6 +36,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Follow symbolic links out of `paths` (`--follow`; read, never written).
     pub follow: bool,
+    /// Apply no ignore file (`--no-ignore`).
+    pub no_ignore: bool,
 }
 
 impl ScanOptions {
@@ -103,6 +105,11 @@ pub struct Stats {
     /// finding's statements changes it).
     pub parse_failures: Vec<ParseFailure>,
     pub accounting: Accounting,
+    /// What the walk passed over, by reason.
+    pub passed_over: discover::SkipCounts,
+    /// C++ files seen (not analysed yet; those that may hold a hit are
+    /// listed in the report's `not_analysed`).
+    pub cpp_files: usize,
     pub elapsed_ms: u128,
 }
 
@@ -121,6 +128,8 @@ pub struct ParseFailure {
 pub struct Scan {
     pub files: Vec<ScannedFile>,
     pub skipped: Vec<Skip>,
+    /// Files that may hold a hit but were not analysed (C++, until it is).
+    pub not_analysed: Vec<Skip>,
     pub stats: Stats,
     /// Kept to re-analyse planned results with the same knowledge.
     pub summaries: Summaries,
@@ -155,4 +164,15 @@ fn tree_macros_in(opts: &ScanOptions, rel: &str, text: &str) -> TreeMacros {
         }
     }
     out
+}
+
+/// Whether `name` is a shape source already (built in, or by a flag).
+fn is_source_name(opts: &ScanOptions, name: &str) -> bool {
+    crate::analyze::api::DIMS_SOURCES.contains(&name)
+        || name == crate::analyze::api::STRIDES_SOURCE
+        || opts
+            .dims_macros
+            .iter()
+            .chain(&opts.strides_macros)
+            .any(|m| m == name)
 }

@@ -176,7 +176,12 @@ pub(super) fn process(
     let array_names = lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE);
     let facts = analyze::file_facts(&parsed, cx.sources(&array_names));
     let accounts = match retain {
-        Retain::Writers | Retain::WritersWithFacts => account(cx, &parsed, &facts.functions),
+        Retain::Writers | Retain::WritersWithFacts => account(
+            &|w| cx.mention_kind(w),
+            opts.strides,
+            &parsed,
+            &facts.functions,
+        ),
         Retain::No | Retain::All => Accounts::default(),
     };
     let lines = LineIndex::new(&parsed.file.text);

@@ -15,11 +15,13 @@ use rayon::prelude::*;
 use super::callees::merge_summaries;
 use super::classify::classify_file;
 use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
-use super::{tree_macros_in, ParseFailure, Scan, ScanOptions, ScannedFile, Stats, TreeMacros};
+use super::{
+    is_source_name, tree_macros_in, ParseFailure, Scan, ScanOptions, ScannedFile, Stats, TreeMacros,
+};
 use crate::analyze::api::reserved;
 use crate::analyze::facts::Giver;
 use crate::analyze::summary::{expanded_function, FnSummary, MacroSummary, Prototype, Summaries};
-use crate::discover::{self, Prefilter, WalkOptions};
+use crate::discover::{self, Prefilter, SkipCounts, WalkOptions};
 use crate::error::Error;
 use crate::source::lexical::{self, Define};
 use crate::source::{self, Skip};
@@ -29,6 +31,12 @@ struct Tree<'o> {
     opts: &'o ScanOptions,
     skipped: Vec<Skip>,
     summaries: Summaries,
+    /// C++ files found by the walk (not analysed), and how many were seen.
+    cpp: Vec<PathBuf>,
+    cpp_seen: usize,
+    /// C++ files that may hold a hit: listed, not analysed.
+    not_analysed: Vec<Skip>,
+    passed_over: SkipCounts,
 }
 
 /// The files the prefilter let through (with their sizes), and the others.
@@ -44,6 +52,10 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         opts,
         skipped: Vec::new(),
         summaries: Summaries::default(),
+        cpp: Vec::new(),
+        cpp_seen: 0,
+        not_analysed: Vec::new(),
+        passed_over: SkipCounts::default(),
     };
     let files = tree.walk()?;
     let mut stats = Stats {
@@ -94,14 +106,21 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     let Tree {
         mut skipped,
         summaries,
+        mut not_analysed,
+        passed_over,
+        cpp_seen,
         ..
     } = tree;
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.dedup();
+    not_analysed.sort_by(|a, b| a.path.cmp(&b.path));
+    stats.passed_over = passed_over;
+    stats.cpp_files = cpp_seen;
     stats.elapsed_ms = started.elapsed().as_millis();
     Ok(Scan {
         files,
         skipped,
+        not_analysed,
         stats,
         summaries,
     })
@@ -124,6 +143,7 @@ impl<'o> Tree<'o> {
                 exclude: &opts.exclude,
                 threads: opts.threads,
                 follow: opts.follow,
+                no_ignore: opts.no_ignore,
             },
         )?;
         self.skipped
@@ -131,7 +151,33 @@ impl<'o> Tree<'o> {
                 path: PathBuf::from(source::relative(&s.path, &opts.root)),
                 reason: s.reason,
             }));
+        self.passed_over = walked.counts;
+        self.cpp = walked.cpp;
         Ok(walked.files)
+    }
+
+    /// Step 1b: C++ files are not analysed yet (never parsed as C): each
+    /// that may hold a hit is listed as not analysed, the others counted.
+    fn cpp_files(&mut self, prefilter: &Prefilter) {
+        let opts = self.opts;
+        let cpp = std::mem::take(&mut self.cpp);
+        let seen = cpp.len();
+        let listed: Vec<Result<Option<Skip>, Skip>> = cpp
+            .into_par_iter()
+            .map(|path| {
+                let rel = source::relative(&path, &opts.root);
+                let bytes = source::read(&path, opts.max_file_size, &rel)?;
+                Ok(prefilter.may_hit(&bytes).then(|| not_analysed_cpp(&rel)))
+            })
+            .collect();
+        self.cpp_seen = seen;
+        for r in listed {
+            match r {
+                Ok(Some(n)) => self.not_analysed.push(n),
+                Ok(None) => {}
+                Err(skip) => self.skipped.push(skip),
+            }
+        }
     }
 
     /// Step 2: read and prefilter; only files that can hit go on. Their
@@ -142,10 +188,12 @@ impl<'o> Tree<'o> {
         enum One {
             Candidate(PathBuf, usize, TreeMacros),
             Other(PathBuf),
+            Cpp(Skip),
             Skipped(Skip),
         }
         let opts = self.opts;
         let prefilter = Prefilter::new(&opts.dims_macros, &opts.strides_macros, opts.strides);
+        self.cpp_files(&prefilter);
         let all: Vec<One> = files
             .into_par_iter()
             .map(|path| {
@@ -155,6 +203,12 @@ impl<'o> Tree<'o> {
                     Ok(bytes) if prefilter.may_hit(&bytes) => {
                         let size = bytes.len();
                         match source::decode(Path::new(&rel), bytes) {
+                            // A header holding C++: not analysed, never as C.
+                            Ok(text)
+                                if is_header(&path) && lexical::is_cpp_text(text.as_bytes()) =>
+                            {
+                                One::Cpp(not_analysed_cpp(&rel))
+                            }
                             Ok(text) => {
                                 let macros = tree_macros_in(opts, &rel, &text);
                                 One::Candidate(path, size, macros)
@@ -178,6 +232,10 @@ impl<'o> Tree<'o> {
                     read.candidates.push((p, size));
                 }
                 One::Other(p) => read.others.push(p),
+                One::Cpp(n) => {
+                    self.cpp_seen += 1;
+                    self.not_analysed.push(n);
+                }
                 One::Skipped(s) => self.skipped.push(s),
             }
         }
@@ -527,13 +585,16 @@ impl<'o> Tree<'o> {
     }
 }
 
-/// Whether `name` is a shape source already (built in, or by a flag).
-pub(super) fn is_source_name(opts: &ScanOptions, name: &str) -> bool {
-    crate::analyze::api::DIMS_SOURCES.contains(&name)
-        || name == crate::analyze::api::STRIDES_SOURCE
-        || opts
-            .dims_macros
-            .iter()
-            .chain(&opts.strides_macros)
-            .any(|m| m == name)
+/// A C++ file that may hold a hit, as the report lists it.
+fn not_analysed_cpp(rel: &str) -> Skip {
+    Skip {
+        path: PathBuf::from(rel),
+        reason: "C++, not analysed yet (it mentions a shape source; nothing in it is reported)"
+            .to_string(),
+    }
+}
+
+/// Whether a file is a header (`.h`), whose content may be C++.
+fn is_header(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "h")
 }

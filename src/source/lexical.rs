@@ -267,6 +267,90 @@ pub fn declares(text: &[u8], end: usize) -> bool {
     })
 }
 
+/// Whether a header's code is C++ (a `.h` holding classes, templates or
+/// namespaces): C++ keywords that C does not have, or `::`, outside
+/// comments, strings, preprocessor lines and `#ifdef __cplusplus` blocks
+/// (C headers wrap `extern "C" {` in those).
+pub fn is_cpp_text(text: &[u8]) -> bool {
+    const CPP_ONLY: &[&str] = &[
+        "namespace",
+        "template",
+        "class",
+        "public",
+        "private",
+        "typename",
+    ];
+    let mut lexer = Lexer::new(text);
+    let mut at_line_start = true;
+    // Depth of `#if`s, and the depth at which a `__cplusplus` one opened.
+    let mut depth = 0usize;
+    let mut cplusplus: Option<usize> = None;
+    let mut colon = false;
+    while let Some(tok) = lexer.next() {
+        match tok.kind {
+            Tok::Newline => {
+                at_line_start = true;
+                continue;
+            }
+            Tok::Space | Tok::LineComment | Tok::BlockComment { .. } => continue,
+            Tok::Punct(b'#') if at_line_start => {
+                let end = super::outline::directive_end(text, tok.start);
+                let line = &text[tok.start + 1..end];
+                match super::outline::directive(line) {
+                    "if" | "ifdef" | "ifndef" => {
+                        depth += 1;
+                        let says = memchr::memmem::find(line, b"__cplusplus").is_some();
+                        if says && cplusplus.is_none() {
+                            cplusplus = Some(depth);
+                        }
+                    }
+                    "endif" => {
+                        if cplusplus == Some(depth) {
+                            cplusplus = None;
+                        }
+                        depth = depth.saturating_sub(1);
+                    }
+                    _ => {}
+                }
+                lexer.seek(end);
+                continue;
+            }
+            _ => {}
+        }
+        at_line_start = false;
+        if cplusplus.is_some() {
+            continue;
+        }
+        match tok.kind {
+            Tok::Punct(b':') if colon => return true,
+            Tok::Punct(b':') => {
+                colon = true;
+                continue;
+            }
+            Tok::Word => {
+                let word = std::str::from_utf8(&text[tok.start..tok.end]).unwrap_or("");
+                if CPP_ONLY.contains(&word) {
+                    // `class` and `public` are ordinary identifiers in C:
+                    // only as C++ uses them (`class X {`, `public:`).
+                    let next = Lexer::at(text, tok.end).next_code().map(|t| t.kind);
+                    let cpp = match word {
+                        "class" => next == Some(Tok::Word),
+                        "public" | "private" => next == Some(Tok::Punct(b':')),
+                        "template" => next == Some(Tok::Punct(b'<')),
+                        _ => next == Some(Tok::Word) || next == Some(Tok::Punct(b'{')),
+                    };
+                    if cpp {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+        colon = false;
+    }
+    false
+}
+
 /// Words a prototype cannot follow (a call can).
 const NOT_A_TYPE: &[&str] = &["return", "else", "do", "case", "goto", "sizeof"];
 

@@ -33,6 +33,7 @@ fn options() -> ScanOptions {
         ignore_macros: Vec::new(),
         threads: 1,
         follow: false,
+        no_ignore: false,
     }
 }
 

@@ -390,7 +390,7 @@ pub(super) fn describe(how: &How) -> String {
     }
 }
 
-pub(crate) fn is_identifier(s: &str) -> bool {
+pub(super) fn is_identifier(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

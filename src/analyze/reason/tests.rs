@@ -97,6 +97,14 @@ fn blockers() -> Vec<Blocker> {
             place: Place::Window,
             returns: false,
         },
+        Blocker::MayWrite {
+            callee: s(),
+            location: Some(s()),
+        },
+        Blocker::MayWrite {
+            callee: s(),
+            location: None,
+        },
     ]
 }
 
@@ -122,6 +130,15 @@ fn samples() -> Vec<Code> {
                 at: 0,
                 window: false,
             },
+            Limit::PerBranch { at: 0 },
+            Limit::OutsideFunction { at: 0, name: s() },
+            Limit::Unrecognised {
+                at: 0,
+                name: s(),
+                error: None,
+            },
+            Limit::TooDeep { at: 0, limit: 1 },
+            Limit::BranchNotRead { at: 0, name: s() },
         ]
         .iter()
         .map(Limit::code),
