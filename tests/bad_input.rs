@@ -244,3 +244,71 @@ fn a_broken_file_that_parses_worse_after_a_todo() {
     assert!(err.contains("file left untouched"), "{err}");
     assert_eq!(fs::read(dir.path().join("broken.c")).unwrap(), broken);
 }
+
+#[test]
+fn a_3000_term_sum_and_100000_nested_parentheses() {
+    // Once a stack overflow (no file named, exit 134) and 17 s of
+    // quadratic work: each is analysed now, never fatal. Their speed is
+    // measured by bench/deep.sh.
+    let sum = format!(
+        "void long_sum(PyArrayObject *a, npy_intp n)\n{{\n    npy_intp t = {};\n    PyArray_DIMS(a)[0] = t;\n}}\n",
+        vec!["n"; 3000].join(" + ")
+    );
+    let parens = format!(
+        "void deep(PyArrayObject *a, npy_intp n)\n{{\n    PyArray_DIMS(a)[0] = {}n{};\n}}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let dir = tree(&[("sum.c", sum.as_bytes()), ("parens.c", parens.as_bytes())]);
+    let started = Instant::now();
+    let out = dims_fix()
+        .args(["--format", "json", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["file"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, [("parens.c", "DF101"), ("sum.c", "DF101")]);
+    // A hang guard, not a timing claim.
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn a_panic_in_one_file_leaves_the_others_intact() {
+    let dir = tree(&[
+        ("a.c", WRITE.as_bytes()),
+        ("boom.c", WRITE.as_bytes()),
+        ("c.c", WRITE.as_bytes()),
+    ]);
+    let run = |panic: Option<&str>| {
+        let mut cmd = dims_fix();
+        cmd.args(["--format", "json", "."]).current_dir(dir.path());
+        if let Some(p) = panic {
+            cmd.env("DIMS_FIX_TEST_PANIC", p);
+        }
+        cmd.output().unwrap()
+    };
+    let clean = run(None);
+    let out = run(Some("boom"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("dims-fix: boom.c: internal error while analysing this file"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let findings = |o: &std::process::Output| -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["findings"].as_array().unwrap().clone()
+    };
+    let all = findings(&clean);
+    let kept: Vec<serde_json::Value> = all.into_iter().filter(|f| f["file"] != "boom.c").collect();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(findings(&out), kept, "the other files' results are intact");
+}

@@ -15,10 +15,12 @@ use crate::span::LineIndex;
 mod account;
 mod callees;
 mod classify;
+mod guard;
 mod parse;
 mod tree;
 
 pub use classify::{reanalyze, scan_text};
+pub(crate) use guard::guarded;
 pub use tree::scan_tree;
 
 /// What to scan and how.

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use super::callees::merge_summaries;
 use super::classify::classify_file;
+use super::guard::guarded;
 use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
 use super::{
     is_source_name, tree_macros_in, ParseFailure, Scan, ScanOptions, ScannedFile, Stats, TreeMacros,
@@ -255,14 +256,11 @@ impl<'o> Tree<'o> {
             .par_iter()
             .map(|(path, _)| {
                 let rel = source::relative(path, &self.opts.root);
-                let text = self.read(path, &rel)?;
-                Ok(process(
-                    cx,
-                    path.clone(),
-                    text,
-                    Keep::Hits(&none),
-                    Retain::Writers,
-                ))
+                guarded(&rel, || {
+                    let text = self.read(path, &rel)?;
+                    let retain = Retain::Writers;
+                    Ok(process(cx, path.clone(), text, Keep::Hits(&none), retain))
+                })
             })
             .collect();
         self.keep(first)
@@ -301,16 +299,11 @@ impl<'o> Tree<'o> {
                 };
                 finder.is_match(&text).then(|| {
                     let retain = Retain::Writers;
-                    (
-                        i,
-                        Ok(process(
-                            &cx,
-                            p.path.clone(),
-                            text,
-                            Keep::Hits(&none),
-                            retain,
-                        )),
-                    )
+                    let keep = Keep::Hits(&none);
+                    let again = guarded(&p.rel, || {
+                        Ok(process(&cx, p.path.clone(), text, keep, retain))
+                    });
+                    (i, again)
                 })
             })
             .collect();
@@ -378,7 +371,9 @@ impl<'o> Tree<'o> {
                 let rel = source::relative(path, &opts.root);
                 let text = self.read(path, &rel)?;
                 let only = Keep::Only(&unresolved);
-                Ok(process(cx, (*path).clone(), text, only, Retain::No))
+                guarded(&rel, || {
+                    Ok(process(cx, (*path).clone(), text, only, Retain::No))
+                })
             })
             .collect();
         for mut p in self.keep(revisited) {
@@ -451,7 +446,9 @@ impl<'o> Tree<'o> {
                 } else {
                     Retain::No
                 };
-                let p = process(cx, path, text, Keep::Hits(unresolved), retain);
+                let p = guarded(&rel, || {
+                    Ok(process(cx, path, text, Keep::Hits(unresolved), retain))
+                })?;
                 Ok(Some(Looked::Parsed(Box::new(p))))
             })
             // Nothing for most files: collect only what there is.
@@ -570,7 +567,10 @@ impl<'o> Tree<'o> {
                     || !p.accounts.open.is_empty()
                     || !p.accounts.written.is_empty()
             })
-            .map(|p| classify_file(cx, p, summaries))
+            .map(|p| {
+                let rel = p.rel.clone();
+                guarded(&rel, || classify_file(cx, p, summaries))
+            })
             .collect();
         let mut files = Vec::new();
         for r in classified {
