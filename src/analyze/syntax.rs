@@ -189,14 +189,21 @@ pub fn is_block(kind: &str) -> bool {
     )
 }
 
+/// How deep below its root a walk goes. Real code stays far above it;
+/// generated expressions (a 3,000-term sum, 100,000 nested parentheses) go
+/// below, and are not walked there: no walk costs more than the text.
+pub const MAX_DEPTH: usize = 1000;
+
 /// Depth-first, pre-order walk of a subtree with a cursor (no recursion, so
-/// deeply nested input cannot overflow the stack).
+/// deeply nested input cannot overflow the stack), at most [`MAX_DEPTH`]
+/// levels down.
 pub struct Preorder<'t> {
     cursor: TreeCursor<'t>,
     root_id: usize,
     started: bool,
     done: bool,
     skip_children: bool,
+    depth: usize,
 }
 
 impl<'t> Preorder<'t> {
@@ -207,6 +214,7 @@ impl<'t> Preorder<'t> {
             started: false,
             done: false,
             skip_children: false,
+            depth: 0,
         }
     }
 
@@ -215,9 +223,10 @@ impl<'t> Preorder<'t> {
         self.skip_children = true;
     }
 
-    /// How deep the node returned last is below the root.
-    pub fn depth(&self) -> usize {
-        self.cursor.depth() as usize
+    /// Whether the node returned last is as deep as the walk goes: its
+    /// children, if any, are not walked.
+    pub fn at_limit(&self) -> bool {
+        self.depth >= MAX_DEPTH
     }
 }
 
@@ -232,8 +241,9 @@ impl<'t> Iterator for Preorder<'t> {
             self.started = true;
             return Some(self.cursor.node());
         }
-        let descend = !std::mem::take(&mut self.skip_children);
+        let descend = !std::mem::take(&mut self.skip_children) && self.depth < MAX_DEPTH;
         if descend && self.cursor.goto_first_child() {
+            self.depth += 1;
             return Some(self.cursor.node());
         }
         loop {
@@ -248,6 +258,7 @@ impl<'t> Iterator for Preorder<'t> {
                 self.done = true;
                 return None;
             }
+            self.depth -= 1;
         }
     }
 }

@@ -442,10 +442,7 @@ pub struct Facts {
     pub too_deep: Vec<Span>,
 }
 
-/// How deep below a function's body the walk goes. Real code stays far
-/// above it; generated expressions (a 3,000-term sum, 100,000 nested
-/// parentheses) go below, and are not analysed there.
-pub const MAX_DEPTH: usize = 1000;
+pub use crate::analyze::syntax::MAX_DEPTH;
 
 /// How a name is declared in a function.
 #[derive(Debug, Clone, Copy)]
@@ -536,12 +533,10 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
     w.facts.body = Span::of(body);
     let mut walk = Preorder::new(body);
     while let Some(node) = walk.next() {
-        if walk.depth() >= MAX_DEPTH {
+        if walk.at_limit() && node.child_count() > 0 {
             // Generated code can nest without end; what lies deeper is not
             // analysed, and its mentions of a shape source say so.
             w.facts.too_deep.push(Span::of(node));
-            walk.skip_children();
-            continue;
         }
         w.visit(node);
     }
