@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::facts::{ArrayId, Facts, How, Target, Write};
-use super::reason::{Blocker, Evidence, Limit, Reason, Shared};
+use super::reason::{Blocker, Escape, Evidence, Limit, Reason, Shared};
 use super::summary::Summaries;
 use super::{Class, Finding, Kind, Rewrite, Role, Site, Span};
 
@@ -115,9 +115,19 @@ impl<'a> ArrayCx<'a> {
                 } else {
                     Role::Write
                 };
+                // New on some paths only: whether the in-place change is on
+                // a shared array is for a person to see (the reason says
+                // which path), not a lock to take.
+                let some_paths = matches!(
+                    why_shared(w),
+                    Some(Shared::Escaped {
+                        escape: Escape::NotOnEveryPath { .. },
+                        ..
+                    })
+                );
                 let (class, reason) = match &result {
                     Ok(_) => (Class::Rewrite, outcome.reasons[&w.expr].clone()),
-                    Err(_) if !evidence.is_empty() => (
+                    Err(_) if !evidence.is_empty() && !some_paths => (
                         Class::Lock,
                         Reason::LockSite {
                             role,

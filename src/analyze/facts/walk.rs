@@ -182,14 +182,17 @@ impl<'a> Walker<'a> {
         if self.text(op) != "->" || !matches!(field, "dimensions" | "strides") {
             return;
         }
+        // A look-alike (`it->dimensions`, `multi->iters[j]->strides`): the
+        // variable, or the expression, it is on.
         let base = strip_casts(base);
-        if base.kind_name() == "identifier" {
-            self.facts.raw_fields.push((
-                self.resolve(self.text(base)),
-                field.to_string(),
-                Span::of(node),
-            ));
-        }
+        let on = if base.kind_name() == "identifier" {
+            self.resolve(self.text(base))
+        } else {
+            norm(self.text(base))
+        };
+        self.facts
+            .raw_fields
+            .push((on, field.to_string(), Span::of(node)));
     }
 
     fn if_else(&mut self, node: Node) {
