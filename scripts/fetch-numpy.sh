@@ -12,6 +12,14 @@ set -euo pipefail
 
 version=${1:?usage: fetch-numpy.sh VERSION}
 cache=${DIMS_FIX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dims-fix}
+# Third-party sources, and the copies that scripts/compile-patched.sh and
+# scripts/verify-numpy.sh change and commit, live outside this checkout.
+here=$(cd "$(dirname "$0")/.." && pwd -P)
+case "$(realpath -m "$cache")/" in
+    "$here"/*)
+        echo "fetch-numpy: the cache $cache is inside this checkout ($here); set DIMS_FIX_CACHE elsewhere" >&2
+        exit 2 ;;
+esac
 dest="$cache/numpy-$version"
 if [ -f "$dest/pyproject.toml" ]; then
     echo "$dest"

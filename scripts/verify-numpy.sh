@@ -45,9 +45,19 @@ while [ $# -gt 0 ]; do
         *) echo "verify-numpy: unknown argument $1" >&2; exit 2 ;;
     esac
 done
+cache=$(realpath -m "$cache")
 export DIMS_FIX_CACHE=$cache
+# The repository this script makes, resets and commits in lives in the
+# cache: never inside this checkout, and git must not be pointed at
+# another one by a hook's environment (GIT_DIR and the like).
+case "$cache/" in
+    "$(cd "$here" && pwd -P)"/*)
+        echo "verify-numpy: the cache $cache is inside this checkout; use --cache or DIMS_FIX_CACHE elsewhere" >&2
+        exit 2 ;;
+esac
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY \
+    GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_COMMON_DIR GIT_NAMESPACE
 mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
 work="$cache/verify"
 logs="$work/logs"
 mkdir -p "$logs"

@@ -76,6 +76,11 @@ pub struct Cli {
     #[arg(long = "dims-macro", value_name = "NAME")]
     pub dims_macros: Vec<String>,
 
+    /// Treat another macro like `PyArray_STRIDES` (a strides source, with
+    /// --strides). Repeatable.
+    #[arg(long = "strides-macro", value_name = "NAME")]
+    pub strides_macros: Vec<String>,
+
     /// Blank another attribute-like macro before parsing. Repeatable.
     #[arg(long = "ignore-macro", value_name = "NAME")]
     pub ignore_macros: Vec<String>,
@@ -103,9 +108,26 @@ pub struct Cli {
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_file_size: u64,
 
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N")]
-    pub threads: Option<usize>,
+    /// Worker threads (default: one per core; at most 256).
+    #[arg(long, short = 'j', value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+
+    /// Follow symbolic links out of the scanned paths. Files reached that
+    /// way are scanned and reported, never written.
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Apply no ignore file (`.gitignore`, `.ignore`, git's excludes). By
+    /// default they count only inside a git repository, and never for a
+    /// file git tracks.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// With --apply or --commit: also replace hard-linked files (their
+    /// other names keep the old text) and read-only files (keeping their mode).
+    #[arg(long)]
+    pub force: bool,
 
     /// Print the page of a code (`DF101`, or its name) and exit: what it
     /// means, an example, what to do.

@@ -1,6 +1,6 @@
 //! Errors a caller can match on, each mapped to the exit codes of DESIGN §6.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Exit codes (DESIGN §6).
 pub mod exit {
@@ -12,6 +12,15 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// Some input files could not be read or parsed; the rest was processed.
     pub const SKIPPED: i32 = 3;
+    /// Changes were made (files written, commits made), then a later step
+    /// failed; the message says what was done and what was not.
+    pub const PARTIAL: i32 = 4;
+}
+
+/// A path as messages show it: quoted like git when it holds a control
+/// character, a quote or a backslash.
+fn shown(path: &Path) -> String {
+    crate::quote::path(&path.to_string_lossy()).into_owned()
 }
 
 /// Why a file was not analysed: a warning naming the file; the run goes on
@@ -26,7 +35,7 @@ pub struct Skip {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A path operand that does not exist or cannot be inspected.
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: {reason}", shown(path))]
     BadPath { path: PathBuf, reason: String },
 
     /// A flag value that makes no sense (bad glob, bad `--only`, ...).
@@ -42,16 +51,29 @@ pub enum Error {
     Refused(String),
 
     /// A file changed between reading and writing; it is left as it is.
-    #[error("{}: changed since it was read; not written (run dims-fix again)", path.display())]
+    #[error(
+        "{}: changed since it was read; not written (run dims-fix again)",
+        shown(path)
+    )]
     Changed { path: PathBuf },
 
+    /// A file that is not replaced, and why (hard links, read-only, an
+    /// owner or attribute that could not be kept).
+    #[error("{}: {reason}; not written", shown(path))]
+    NotWritten { path: PathBuf, reason: String },
+
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", shown(path))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+
+    /// Something was changed before a later step failed: the message says
+    /// what is left and how to finish.
+    #[error("{0}")]
+    Partial(String),
 }
 
 impl Error {
@@ -63,7 +85,9 @@ impl Error {
             | Error::Template { .. }
             | Error::Refused(_)
             | Error::Changed { .. }
+            | Error::NotWritten { .. }
             | Error::Io { .. } => exit::USAGE,
+            Error::Partial(_) => exit::PARTIAL,
         }
     }
 }

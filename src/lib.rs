@@ -3,12 +3,13 @@
 //!
 //! The modules are the pipeline, in stage order; each imports only from its
 //! own stage or an earlier one (`tests/architecture.rs` checks it):
-//! shared leaves ([`edit`], `span`, `error`, `templates`, `testhook`) →
-//! [`cli`] → `discover` (walk, prefilter) → [`source`] (read, mask, parse)
-//! → `analyze` (facts, summaries, classes, reasons) → `scan` (drives the
-//! analysis over the tree) → `plan` (edits) → [`verify`] (re-analysis of
-//! planned results) → `render` (diffs, reports) | `apply` (atomic writes) |
-//! `series` / `git` (commits, patches). [`run`] is the command on top.
+//! shared leaves ([`edit`], `span`, `error`, [`quote`], `owner`,
+//! `templates`, `testhook`) → [`cli`] → `discover` (walk, prefilter) →
+//! [`source`] (read, mask, parse) → `analyze` (facts, summaries, classes,
+//! reasons) → `scan` (drives the analysis over the tree) → `plan` (edits)
+//! → [`verify`] (re-analysis of planned results) → `render` (diffs,
+//! reports) | `apply` (safe in-place writes) | `series` / `git` (commits,
+//! patches). [`run`] is the command on top.
 
 pub(crate) mod analyze;
 pub(crate) mod apply;
@@ -17,7 +18,9 @@ pub(crate) mod discover;
 pub mod edit;
 pub mod error;
 pub(crate) mod git;
+pub(crate) mod owner;
 pub(crate) mod plan;
+pub mod quote;
 pub(crate) mod render;
 pub(crate) mod scan;
 pub(crate) mod series;
@@ -42,8 +45,9 @@ use templates::Templates;
 use verify::FilePlan;
 
 /// Run the command; the result is the process exit code (DESIGN §6):
-/// check the flags and the repository, scan, plan and check the changes,
-/// then commit, write patches, apply, and report.
+/// check the flags and the repository (settling a run killed midway),
+/// scan, plan and check the changes, then commit, write patches, apply,
+/// and report. A failure after something was changed is partial (exit 4).
 pub fn run(cli: &Cli) -> Result<i32, Error> {
     if let Some(code) = &cli.explain {
         return explain(code);
@@ -64,6 +68,12 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         Action::Commit => Some(git::open(&opts.paths[0])?),
         _ => None,
     };
+    if let Some(repo) = &repo {
+        // A run killed midway is settled before anything is read.
+        for note in git::recover(repo)? {
+            let _ = writeln!(std::io::stderr(), "dims-fix: {note}");
+        }
+    }
     if let Some(author) = &cli.author {
         git::parse_identity(author)?;
     }
@@ -78,12 +88,14 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     if let Some(repo) = &repo {
         leave_submodules(repo, &scan, &mut plans);
     }
+    if cli.action() != Action::DryRun {
+        leave_outside(&opts, &scan, &mut plans);
+    }
     let color = match cli.color {
         cli::ColorChoice::Auto => ColorChoice::Auto,
         cli::ColorChoice::Always => ColorChoice::Always,
         cli::ColorChoice::Never => ColorChoice::Never,
     };
-    let mut stdout = anstream::AutoStream::new(std::io::stdout(), color);
     let mut stderr = anstream::AutoStream::new(std::io::stderr(), color);
     let mut applied = vec![false; scan.files.len()];
     let series = if cli.action() == Action::Commit || cli.patch_dir.is_some() {
@@ -91,10 +103,17 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     } else {
         Vec::new()
     };
+    if let (Some(dir), false) = (&cli.patch_dir, series.is_empty()) {
+        // Before any commit: a patch directory that cannot be written
+        // must stop the run while nothing has changed.
+        series::check_patch_dir(dir, &series)?;
+    }
     let commit_ids = match &repo {
         Some(repo) => commit(cli, repo, &series, &plans, &mut applied, &mut stderr)?,
         None => None,
     };
+    // From here on a failure after a change is reported as partial (exit 4).
+    let mut changed = commit_ids.is_some();
     if let Some(dir) = &cli.patch_dir {
         write_patches(
             cli,
@@ -103,23 +122,33 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
             &series,
             commit_ids.as_deref(),
             &mut stderr,
-        )?;
+        )
+        .map_err(|e| after_changes(e, changed))?;
     }
     let mut failed = false;
     if cli.action() == Action::Apply {
-        failed |= apply_all(&scan, &plans, &mut applied, &mut stderr);
+        let write_opts = apply::WriteOptions { force: cli.force };
+        failed |= apply_all(&scan, &plans, write_opts, &mut applied, &mut stderr);
+        changed |= applied.iter().any(|&a| a);
     }
     for (file, plan) in scan.files.iter().zip(&plans) {
         if let Some(why) = &plan.refused {
             failed = true;
-            let _ = writeln!(stderr, "dims-fix: {}: {why}", file.rel);
+            let _ = writeln!(stderr, "dims-fix: {}: {why}", shown(&file.rel));
         }
     }
-    report(cli, &opts, &scan, &plans, &mut stdout, &mut stderr)?;
+    let out = Output::new(color, changed);
+    report(cli, &opts, &scan, &plans, &out, &mut stderr)?;
     Ok(exit_code(cli, &scan, &plans, &applied, failed))
 }
 
-/// A submodule's files are committed in the submodule, not here.
+/// A name as messages show it: quoted like git when it needs it, control
+/// characters escaped (the message may go to a terminal).
+fn shown(name: &str) -> String {
+    quote::visible(&quote::path(name)).into_owned()
+}
+
+/// A submodule's (or a nested repository's) files are committed there, not here.
 fn leave_submodules(repo: &git2::Repository, scan: &Scan, plans: &mut [FilePlan]) {
     for (file, plan) in scan.files.iter().zip(plans.iter_mut()) {
         if plan.new_text.is_none() {
@@ -127,14 +156,27 @@ fn leave_submodules(repo: &git2::Repository, scan: &Scan, plans: &mut [FilePlan]
         }
         if let Some(sub) = git::submodule_of(repo, &file.path) {
             plan.new_text = None;
-            plan.refused = Some(format!(
-                "inside submodule {sub}; run dims-fix --commit there"
-            ));
+            plan.refused = Some(format!("inside {sub}; run dims-fix --commit there"));
         }
     }
 }
 
-/// `--commit`: the series as commits; their ids.
+/// A file reached through a link that `--follow` followed out of the
+/// scanned paths is read and reported, never written.
+fn leave_outside(opts: &ScanOptions, scan: &Scan, plans: &mut [FilePlan]) {
+    for (file, plan) in scan.files.iter().zip(plans.iter_mut()) {
+        if plan.new_text.is_some() && discover::outside(&file.path, &opts.paths) {
+            plan.new_text = None;
+            plan.refused = Some(
+                "outside the scanned paths (reached through a symbolic link); not written"
+                    .to_string(),
+            );
+        }
+    }
+}
+
+/// `--commit`: the series as commits; their ids (`None` when nothing was
+/// committed).
 fn commit(
     cli: &Cli,
     repo: &git2::Repository,
@@ -143,6 +185,7 @@ fn commit(
     applied: &mut [bool],
     stderr: &mut dyn Write,
 ) -> Result<Option<Vec<String>>, Error> {
+    testhook::pause("before-commit");
     if series.is_empty() {
         let _ = writeln!(stderr, "dims-fix: nothing to commit");
         return Ok(None);
@@ -152,6 +195,7 @@ fn commit(
         force_branch: cli.force_branch,
         author: cli.author.clone(),
         signoff: cli.signoff,
+        force: cli.force,
     };
     let ids = git::commit_series(repo, series, &commit_opts)?;
     for (id, step) in ids.iter().zip(series) {
@@ -198,6 +242,7 @@ fn write_patches(
 fn apply_all(
     scan: &Scan,
     plans: &[FilePlan],
+    write_opts: apply::WriteOptions,
     applied: &mut [bool],
     stderr: &mut dyn Write,
 ) -> bool {
@@ -205,14 +250,14 @@ fn apply_all(
     let mut failed = false;
     for (i, (file, plan)) in scan.files.iter().zip(plans).enumerate() {
         let Some(new) = &plan.new_text else { continue };
-        match apply::write_atomically(&file.path, &file.text, new) {
+        let name = shown(&file.rel);
+        match apply::write_atomically(&file.path, &file.text, new, write_opts) {
             Ok(()) => {
                 applied[i] = true;
                 let n = plan.changes.len();
                 let _ = writeln!(
                     stderr,
-                    "dims-fix: wrote {} ({n} change{})",
-                    file.rel,
+                    "dims-fix: wrote {name} ({n} change{})",
                     if n == 1 { "" } else { "s" }
                 );
             }
@@ -220,9 +265,12 @@ fn apply_all(
                 failed = true;
                 let _ = writeln!(
                     stderr,
-                    "dims-fix: {}: changed since it was read; not written (run dims-fix again)",
-                    file.rel
+                    "dims-fix: {name}: changed since it was read; not written (run dims-fix again)"
                 );
+            }
+            Err(Error::NotWritten { reason, .. }) => {
+                failed = true;
+                let _ = writeln!(stderr, "dims-fix: {name}: {reason}; not written");
             }
             Err(e) => {
                 failed = true;
@@ -233,14 +281,72 @@ fn apply_all(
     failed
 }
 
+/// Where the diff and the JSON go: stdout, byte for byte (a patch must
+/// apply), never through a stream that strips escape sequences. Colour is
+/// added only when it is on, control characters escaped only on a terminal.
+struct Output {
+    color: bool,
+    terminal: bool,
+    /// Whether this run already wrote files or made commits: a failure to
+    /// write the output is then partial, not "nothing was changed".
+    changed: bool,
+}
+
+impl Output {
+    fn new(color: ColorChoice, changed: bool) -> Output {
+        let color = match color {
+            ColorChoice::Auto => matches!(
+                anstream::AutoStream::choice(&std::io::stdout()),
+                ColorChoice::Always | ColorChoice::AlwaysAnsi
+            ),
+            ColorChoice::Always | ColorChoice::AlwaysAnsi => true,
+            ColorChoice::Never => false,
+        };
+        Output {
+            color,
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            changed,
+        }
+    }
+
+    /// Write to stdout. A closed pipe (`dims-fix | head`) is not an error
+    /// of ours; another failure is, and after files were written or
+    /// commits made it must say so (exit 4), not claim that nothing changed.
+    fn write(&self, bytes: &[u8]) -> Result<(), Error> {
+        let mut out = std::io::stdout().lock();
+        match out.write_all(bytes).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(after_changes(
+                Error::Io {
+                    path: PathBuf::from("<stdout>"),
+                    source: e,
+                },
+                self.changed,
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// An error after this run changed files or made commits: partial.
+fn after_changes(e: Error, changed: bool) -> Error {
+    if changed {
+        Error::Partial(format!(
+            "{e}; the changes reported above were made before this failure and are kept"
+        ))
+    } else {
+        e
+    }
+}
+
 /// The findings report (and, for a text dry run, the diff) in the format
-/// asked for. A closed pipe (`dims-fix | head`) is not an error of ours.
+/// asked for. The report on stderr is for people: a full or closed stderr
+/// is no error.
 fn report(
     cli: &Cli,
     opts: &ScanOptions,
     scan: &Scan,
     plans: &[FilePlan],
-    stdout: &mut dyn Write,
+    out: &Output,
     stderr: &mut dyn Write,
 ) -> Result<(), Error> {
     // Each finding's change, by finding (a file may have thousands).
@@ -269,7 +375,7 @@ fn report(
         ))
     };
     let report = render::report::build(scan, &finding_diff);
-    let written = match cli.format {
+    match cli.format {
         Format::Text => {
             if cli.action() == Action::DryRun {
                 let mut diffs = String::new();
@@ -278,35 +384,24 @@ fn report(
                         diffs.push_str(&render::diff::unified(&file.rel, &file.text, new));
                     }
                 }
-                let _ = stdout.write_all(render::diff::colorize(&diffs).as_bytes());
+                let shown = render::diff::display(&diffs, out.color, out.terminal);
+                out.write(shown.as_bytes())?;
             }
-            render::text::write(stderr, &report)
+            let _ = render::text::write(stderr, &report);
         }
-        Format::Json => {
+        Format::Json | Format::Sarif => {
             report_skips(stderr, scan);
-            write_json(stdout, &report)
+            let mut json = if cli.format == Format::Json {
+                serde_json::to_vec_pretty(&report)
+            } else {
+                serde_json::to_vec_pretty(&render::sarif::build(&report, &opts.root))
+            }
+            .unwrap_or_default();
+            json.push(b'\n');
+            out.write(&json)?;
         }
-        Format::Sarif => {
-            report_skips(stderr, scan);
-            let sarif = render::sarif::build(&report, &opts.root);
-            write_json(stdout, &sarif)
-        }
-    };
-    match written.and_then(|_| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
-            path: PathBuf::from("<stdout>"),
-            source: e,
-        }),
-        _ => Ok(()),
     }
-}
-
-/// A JSON document and a newline, in one write (the stream strips colour
-/// codes write by write: thousands of small writes cost more than the rest).
-fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
-    bytes.push(b'\n');
-    out.write_all(&bytes)
+    out.write(b"")
 }
 
 /// `--explain CODE`: the code's page on stdout.
@@ -324,7 +419,8 @@ fn explain(code: &str) -> Result<i32, Error> {
 
 fn report_skips(out: &mut dyn Write, scan: &Scan) {
     for s in &scan.skipped {
-        let _ = writeln!(out, "dims-fix: {}: {}", s.path.display(), s.reason);
+        let name = s.path.to_string_lossy();
+        let _ = writeln!(out, "dims-fix: {}: {}", shown(&name), s.reason);
     }
 }
 
@@ -341,6 +437,8 @@ fn exit_code(cli: &Cli, scan: &Scan, plans: &[FilePlan], applied: &[bool], faile
             f.class != analyze::Class::Fresh && !f.acknowledged && !fixed
         })
     });
+    // A file that may hold a hit but was not analysed (C++) is not clean.
+    let open = open || !scan.not_analysed.is_empty();
     if cli.check && open {
         exit::FOUND
     } else {
@@ -373,6 +471,13 @@ fn options(cli: &Cli) -> Result<ScanOptions, Error> {
         })?,
         None => git_root(&paths[0]).unwrap_or_else(|| common_dir(&paths)),
     };
+    if let Some(outside) = paths.iter().find(|p| !p.starts_with(&root)) {
+        return Err(Error::Usage(format!(
+            "--root {}: does not contain {}; report and diff paths are relative to the root",
+            root.display(),
+            outside.display()
+        )));
+    }
     Ok(ScanOptions {
         paths,
         root,
@@ -380,12 +485,16 @@ fn options(cli: &Cli) -> Result<ScanOptions, Error> {
         exclude: cli.exclude.clone(),
         max_file_size: cli.max_file_size,
         dims_macros: cli.dims_macros.clone(),
+        strides_macros: cli.strides_macros.clone(),
         strides: cli.strides,
         ignore_macros: cli.ignore_macros.clone(),
         hidden: cli.hidden,
-        threads: cli
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        threads: cli.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
+        follow: cli.follow,
+        no_ignore: cli.no_ignore,
     })
 }
 

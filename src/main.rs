@@ -1,5 +1,7 @@
 //! The `dims-fix` command: flags in, exit code out; the work is in the library.
 
+use std::io::Write;
+
 use clap::Parser;
 
 fn main() {
@@ -7,7 +9,9 @@ fn main() {
     let code = match dims_fix::run(&cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("dims-fix: {err}");
+            // A full or closed stderr must not turn the run's code into a panic.
+            let shown = dims_fix::quote::visible(&err.to_string()).into_owned();
+            let _ = writeln!(std::io::stderr(), "dims-fix: {shown}");
             err.exit_code()
         }
     };

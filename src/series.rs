@@ -12,6 +12,7 @@ use crate::cli::Group;
 use crate::edit::Patch;
 use crate::error::Error;
 use crate::plan::ChangeKind;
+use crate::quote;
 use crate::render::{diff, report::tool};
 use crate::scan::{Scan, ScannedFile};
 use crate::templates::Templates;
@@ -125,11 +126,21 @@ pub fn build(
                 .iter()
                 .map(|&(fi, ci)| change_ctx(&scan.files[fi], &plans[fi], ci))
                 .collect(),
-            files: files.iter().map(|&fi| scan.files[fi].rel.clone()).collect(),
+            files: files
+                .iter()
+                .map(|&fi| quote::path(&scan.files[fi].rel).into_owned())
+                .collect(),
         };
-        let message = templates.render("commit.txt", &ctx)?;
+        let message = tidy_message(&templates.render("commit.txt", &ctx)?);
+        if message.trim().is_empty() {
+            return Err(Error::Template {
+                name: "commit.txt".to_string(),
+                reason: "renders an empty commit message; it must give at least a subject line"
+                    .to_string(),
+            });
+        }
         steps.push(Step {
-            message: tidy_message(&message),
+            message,
             files: step_files,
         });
     }
@@ -150,9 +161,12 @@ fn text_with(file: &ScannedFile, plan: &FilePlan, changes: &[usize]) -> String {
 fn change_ctx(file: &ScannedFile, plan: &FilePlan, ci: usize) -> ChangeCtx {
     let change = &plan.changes[ci];
     let findings: Vec<&Finding> = change.findings.iter().map(|&i| &file.findings[i]).collect();
+    // Names quoted like git's: a newline in a name must not start a line
+    // of the message (or, through `git am`, a patch of its own).
+    let name = quote::path(&file.rel).into_owned();
     ChangeCtx {
         kind: change.kind,
-        file: file.rel.clone(),
+        file: name.clone(),
         function: findings[0].display.clone(),
         arrays: findings.iter().map(|f| f.array.clone()).collect(),
         descr_set: findings.iter().any(|f| f.descr_set),
@@ -160,7 +174,7 @@ fn change_ctx(file: &ScannedFile, plan: &FilePlan, ci: usize) -> ChangeCtx {
             .iter()
             .flat_map(|f| f.sites.iter().map(move |s| (f, s)))
             .map(|(f, s)| SiteCtx {
-                file: file.rel.clone(),
+                file: name.clone(),
                 line: file.lines.line(s.span.start),
                 class: s.class.as_str(),
                 role: s.role.as_str(),
@@ -171,11 +185,31 @@ fn change_ctx(file: &ScannedFile, plan: &FilePlan, ci: usize) -> ChangeCtx {
     }
 }
 
+/// Lines `git am` (mailinfo) would take for the start of the patch.
+fn starts_patch(line: &str) -> bool {
+    line == "---"
+        || line.starts_with("--- ")
+        || line.starts_with("diff -")
+        || line.starts_with("Index: ")
+}
+
 /// Subject, one blank line, body wrapped at 72 columns (list items with a
-/// hanging indent), no trailing blanks, a final newline.
+/// hanging indent), no trailing blanks, a final newline. A body line that
+/// `git am` would read as the start of a patch is indented by a space.
 fn tidy_message(raw: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
-    for (i, line) in raw.lines().map(str::trim_end).enumerate() {
+    let raw: Vec<String> = raw
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i > 0 && starts_patch(l) {
+                format!(" {l}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    for (i, line) in raw.iter().map(|l| l.trim_end()).enumerate() {
         let blank = line.is_empty();
         if blank && (lines.is_empty() || lines.last().is_some_and(|l| l.is_empty())) {
             continue;
@@ -229,8 +263,46 @@ fn patch_file_name(n: usize, subject: &str) -> String {
     format!("{n:04}-{slug}.patch")
 }
 
+/// Before anything is committed: the patch directory can be made and
+/// written, and no file the series would write is a symbolic link or a
+/// directory (a link planted there must not be followed).
+pub fn check_patch_dir(dir: &Path, steps: &[Step]) -> Result<(), Error> {
+    let io = |path: &Path, source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    for (i, step) in steps.iter().enumerate() {
+        let path = dir.join(patch_file_name(i + 1, step.subject()));
+        if let Ok(meta) = path.symlink_metadata() {
+            if !meta.is_file() {
+                return Err(Error::NotWritten {
+                    path,
+                    reason: format!(
+                        "is {}; dims-fix writes patches only as regular files",
+                        if meta.file_type().is_symlink() {
+                            "a symbolic link"
+                        } else {
+                            "not a regular file"
+                        }
+                    ),
+                });
+            }
+        }
+    }
+    let probe = dir.join(crate::owner::temp_name(".dims-fix-"));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| io(dir, e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// Write the series as numbered mbox patches `git am` takes. `ids` are the
-/// commits' ids when the series was committed.
+/// commits' ids when the series was committed. Each file is written new
+/// (never through a link) and renamed into place.
 pub fn write_patch_dir(
     dir: &Path,
     steps: &[Step],
@@ -238,11 +310,7 @@ pub fn write_patch_dir(
     date: &str,
     ids: Option<&[String]>,
 ) -> Result<Vec<PathBuf>, Error> {
-    let io = |path: &Path, source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    check_patch_dir(dir, steps)?;
     let total = steps.len();
     let mut written = Vec::new();
     for (i, step) in steps.iter().enumerate() {
@@ -268,10 +336,35 @@ pub fn write_patch_dir(
             tool()
         );
         let path = dir.join(patch_file_name(n, subject));
-        std::fs::write(&path, mail).map_err(|e| io(&path, e))?;
+        write_new(&path, mail.as_bytes())?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// Write `path` through a fresh temporary file (O_EXCL, so never through a
+/// link) renamed over it: a link planted at `path` is replaced, not followed.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(crate::owner::temp_name(".dims-fix-"));
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
 }
 
 #[cfg(test)]
@@ -295,6 +388,12 @@ mod tests {
             "0007-MAINT-mark-in-place-shape-change-in-swap_arrays-for-.patch"
         );
         assert_eq!(patch_file_name(12, "MAINT: x"), "0012-MAINT-x.patch");
+    }
+
+    #[test]
+    fn a_body_line_cannot_start_a_patch() {
+        let m = tidy_message("S\n\nx\n---\ndiff --git a/R b/R\n--- a/R\n");
+        assert_eq!(m, "S\n\nx\n ---\n diff --git a/R b/R\n --- a/R\n");
     }
 
     #[test]

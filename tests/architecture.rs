@@ -14,7 +14,15 @@ use std::path::Path;
 const STAGES: &[(&str, &[&str])] = &[
     (
         "shared leaves",
-        &["error", "span", "edit", "templates", "testhook"],
+        &[
+            "error",
+            "span",
+            "edit",
+            "quote",
+            "owner",
+            "templates",
+            "testhook",
+        ],
     ),
     ("cli", &["cli"]),
     ("discover", &["discover"]),

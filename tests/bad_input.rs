@@ -128,10 +128,18 @@ fn ten_thousand_nested_braces() {
 
 #[test]
 fn a_symlink_loop() {
+    // Links are not followed by default: a link back up the tree is a
+    // directory inside the scanned paths, walked where it is.
     let dir = tree(&[("good.c", WRITE.as_bytes())]);
     fs::create_dir(dir.path().join("sub")).unwrap();
     std::os::unix::fs::symlink("..", dir.path().join("sub/up")).unwrap();
-    let err = apply(dir.path(), &[], 3, "symbolic link loop");
+    let err = apply(dir.path(), &[], 0, "wrote good.c");
+    assert!(!err.contains("sub/up"), "{err}");
+    // With --follow the loop is found and reported.
+    let dir = tree(&[("good.c", WRITE.as_bytes())]);
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("sub/up")).unwrap();
+    let err = apply(dir.path(), &["--follow"], 3, "symbolic link loop");
     assert!(err.contains("sub/up"), "{err}");
     assert!(err.contains("wrote good.c"), "{err}");
 }
@@ -272,7 +280,7 @@ fn hidden_paths_are_counted_and_walked_on_request() {
             .output()
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let hidden = v["stats"]["hidden_paths"].as_u64().unwrap_or(0);
+        let hidden = v["stats"]["passed_over"]["hidden"].as_u64().unwrap();
         (v["stats"]["files_seen"].as_u64().unwrap(), hidden)
     };
     // `.hidden.c` and `.cache`, not `.git`.
@@ -284,7 +292,7 @@ fn hidden_paths_are_counted_and_walked_on_request() {
         .output()
         .unwrap();
     assert!(
-        stderr(&out).contains(", 2 hidden paths left out (--hidden),"),
+        stderr(&out).contains("; not read: 2 hidden (--hidden),"),
         "{}",
         stderr(&out)
     );
@@ -361,4 +369,72 @@ fn slow_inputs() -> Vec<(String, Vec<u8>)> {
     .into_iter()
     .map(|(n, t)| (n.to_string(), t.into_bytes()))
     .collect()
+}
+
+#[test]
+fn a_3000_term_sum_and_100000_nested_parentheses() {
+    // Once a stack overflow (no file named, exit 134) and 17 s of
+    // quadratic work: each is analysed now, never fatal. Their speed is
+    // measured by bench/deep.sh.
+    let sum = format!(
+        "void long_sum(PyArrayObject *a, npy_intp n)\n{{\n    npy_intp t = {};\n    PyArray_DIMS(a)[0] = t;\n}}\n",
+        vec!["n"; 3000].join(" + ")
+    );
+    let parens = format!(
+        "void deep(PyArrayObject *a, npy_intp n)\n{{\n    PyArray_DIMS(a)[0] = {}n{};\n}}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let dir = tree(&[("sum.c", sum.as_bytes()), ("parens.c", parens.as_bytes())]);
+    let started = Instant::now();
+    let out = dims_fix()
+        .args(["--format", "json", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["file"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, [("parens.c", "DF101"), ("sum.c", "DF101")]);
+    // A hang guard, not a timing claim.
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn a_panic_in_one_file_leaves_the_others_intact() {
+    let dir = tree(&[
+        ("a.c", WRITE.as_bytes()),
+        ("boom.c", WRITE.as_bytes()),
+        ("c.c", WRITE.as_bytes()),
+    ]);
+    let run = |panic: Option<&str>| {
+        let mut cmd = dims_fix();
+        cmd.args(["--format", "json", "."]).current_dir(dir.path());
+        if let Some(p) = panic {
+            cmd.env("DIMS_FIX_TEST_PANIC", p);
+        }
+        cmd.output().unwrap()
+    };
+    let clean = run(None);
+    let out = run(Some("boom"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("dims-fix: boom.c: internal error while analysing this file"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let findings = |o: &std::process::Output| -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["findings"].as_array().unwrap().clone()
+    };
+    let all = findings(&clean);
+    let kept: Vec<serde_json::Value> = all.into_iter().filter(|f| f["file"] != "boom.c").collect();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(findings(&out), kept, "the other files' results are intact");
 }

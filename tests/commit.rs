@@ -6,7 +6,7 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 
@@ -58,46 +58,7 @@ impl Repo {
 
     /// HEAD, refs, reflogs, index bytes and every work-tree file.
     fn state(&self) -> Vec<(String, Vec<u8>)> {
-        let git_out = |args: &[&str]| {
-            Command::new("git")
-                .args(args)
-                .current_dir(self.path())
-                .output()
-                .unwrap()
-                .stdout
-        };
-        let mut s = vec![
-            (
-                "HEAD".to_string(),
-                fs::read(self.path().join(".git/HEAD")).unwrap_or_default(),
-            ),
-            ("refs".to_string(), git_out(&["for-each-ref"])),
-            (
-                "reflog".to_string(),
-                git_out(&["reflog", "--all", "--format=%H %gs"]),
-            ),
-            (
-                "index".to_string(),
-                fs::read(self.path().join(".git/index")).unwrap_or_default(),
-            ),
-        ];
-        let mut stack = vec![self.path().to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.file_name().unwrap() == ".git" {
-                    continue;
-                }
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let rel = p.strip_prefix(self.path()).unwrap().display().to_string();
-                    s.push((rel, fs::read(&p).unwrap()));
-                }
-            }
-        }
-        s.sort();
-        s
+        repo_state(self.path())
     }
 
     fn subjects(&self, range: &str) -> Vec<String> {
@@ -267,7 +228,7 @@ fn refuses_outside_a_repository() {
 fn refuses_a_bare_repository() {
     let repo = Repo::new();
     let bare = tempfile::tempdir().unwrap();
-    let ok = Command::new("git")
+    let ok = git_command(repo.path())
         .args(["clone", "-q", "--bare"])
         .arg(repo.path())
         .arg(bare.path().join("b.git"))
@@ -519,9 +480,8 @@ fn works_in_a_linked_worktree() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(repo.subjects("main..side"), SERIES);
     assert_eq!(repo.git(&["rev-parse", "main"]), main_before);
-    let status = Command::new("git")
+    let status = git_command(&wt_path)
         .args(["status", "--porcelain"])
-        .current_dir(&wt_path)
         .output()
         .unwrap();
     assert_eq!(String::from_utf8(status.stdout).unwrap(), "");
@@ -636,4 +596,84 @@ fn branch_leaves_the_original_branch_untouched() {
         "refs/heads/fix/dims"
     );
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn refuses_a_head_lock_and_the_branch_lock() {
+    let repo = Repo::new();
+    fs::write(repo.path().join(".git/HEAD.lock"), "").unwrap();
+    assert_refused(&repo, &["--commit", "."], "HEAD.lock exists");
+    fs::remove_file(repo.path().join(".git/HEAD.lock")).unwrap();
+    fs::write(repo.path().join(".git/refs/heads/main.lock"), "").unwrap();
+    assert_refused(&repo, &["--commit", "."], "refs/heads/main.lock exists");
+}
+
+#[test]
+fn sha256_and_reftable_repositories_get_an_honest_message() {
+    for (flag, said) in [
+        ("--object-format=sha256", "uses SHA-256 object names"),
+        (
+            "--ref-format=reftable",
+            "keeps its refs in the reftable format",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q", flag]);
+        fs::write(
+            dir.path().join("a.c"),
+            fixture_source("repeat-temporary-axis"),
+        )
+        .unwrap();
+        let before = fs::read(dir.path().join("a.c")).unwrap();
+        let out = dims_fix()
+            .args(["--commit", "."])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(said), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("not inside a git repository"));
+        assert_eq!(fs::read(dir.path().join("a.c")).unwrap(), before);
+    }
+}
+
+#[test]
+fn an_empty_commit_template_is_an_error() {
+    let repo = Repo::new();
+    let templates = tempfile::tempdir().unwrap();
+    fs::write(templates.path().join("commit.txt"), "\n").unwrap();
+    let dir = templates.path().to_str().unwrap();
+    assert_refused(
+        &repo,
+        &["--commit", "--templates", dir, "."],
+        "renders an empty commit message",
+    );
+    let patches = tempfile::tempdir().unwrap();
+    let out = repo.dims_fix(&[
+        "--templates",
+        dir,
+        "--patch-dir",
+        patches.path().to_str().unwrap(),
+        ".",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_dir(patches.path()).unwrap().count(),
+        0,
+        "no 0001-.patch"
+    );
+}
+
+#[test]
+fn a_root_outside_the_paths_is_an_error() {
+    let repo = Repo::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = repo.dims_fix(&["--root", elsewhere.path().to_str().unwrap(), "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not contain"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty(), "no a//abs/path diff");
 }

@@ -106,10 +106,9 @@ fn dry_run_diff_applies_with_git_and_patch(name: &str, dir: &Path) {
     }
     let patch_file = tempfile::NamedTempFile::new().unwrap();
     fs::write(patch_file.path(), &diff).unwrap();
-    let git = Command::new("git")
+    let git = git_command(tmp.path())
         .args(["apply", "--whitespace=nowarn"])
         .arg(patch_file.path())
-        .current_dir(tmp.path())
         .output()
         .unwrap();
     assert!(git.status.success(), "{name}: git apply: {}", stderr(&git));

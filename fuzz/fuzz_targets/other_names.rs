@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let case = other_name_from_bytes(data);
-    let wrong = rewrites(&case.source);
+    let wrong = rewrites(&case.source).unwrap_or_else(|e| panic!("{e}\n--- source ---\n{}", case.source));
     if !wrong.is_empty() {
         panic!(
             "rewritten although the window reaches the array as {}: {wrong:?}\n--- source ---\n{}",

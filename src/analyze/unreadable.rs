@@ -14,19 +14,50 @@ pub fn merge(mut findings: Vec<Finding>, items: &[Unreadable], text: &str) -> Ve
     if items.is_empty() {
         return findings;
     }
-    findings.retain(|f| {
-        !f.sites
+    let covered = |f: &Finding| {
+        f.sites
             .iter()
             .any(|s| items.iter().any(|u| u.region.contains(&s.span.start)))
-    });
+    };
+    let (replaced, mut findings): (Vec<Finding>, Vec<Finding>) =
+        findings.drain(..).partition(|f| covered(f));
     for u in items {
         let mut by_array: Vec<(String, Vec<Site>)> = Vec::new();
-        for (at, needle) in &u.mentions {
-            let (array, site) = mention(text, *at, needle, u);
-            match by_array.iter_mut().find(|(a, _)| *a == array) {
+        let mut add =
+            |array: String, site: Site| match by_array.iter_mut().find(|(a, _)| *a == array) {
                 Some((_, sites)) => sites.push(site),
                 None => by_array.push((array, vec![site])),
+            };
+        // The sites the parse made of the item (they may name what no
+        // mention below does: `->dimensions`, a macro of the tree), then
+        // the mentions outside them, all reported the same way.
+        let mut parsed: Vec<(String, Site)> = Vec::new();
+        for f in &replaced {
+            for s in f.sites.iter().filter(|s| u.region.contains(&s.span.start)) {
+                let mut site = s.clone();
+                site.class = Class::Manual;
+                site.reason = Reason::Limit(Limit::NotAnalysed {
+                    what: u.what.clone(),
+                    at: u.at,
+                });
+                site.shown = Default::default();
+                parsed.push((f.array.clone(), site));
             }
+        }
+        for (at, needle) in &u.mentions {
+            let inside = parsed
+                .iter()
+                .any(|(_, s)| s.span.start <= *at && *at < s.span.end);
+            if !inside {
+                let (array, site) = mention(text, *at, needle, u);
+                add(array, site);
+            }
+        }
+        for (array, site) in parsed {
+            add(array, site);
+        }
+        for (_, sites) in &mut by_array {
+            sites.sort_by_key(|s| s.span.start);
         }
         let name = u
             .name
@@ -49,6 +80,7 @@ pub fn merge(mut findings: Vec<Finding>, items: &[Unreadable], text: &str) -> Ve
                 rewrite: Vec::new(),
                 function_body: Span::new(u.region.start, u.region.end),
                 spelled: Vec::new(),
+                per_config: false,
             });
         }
     }
@@ -86,6 +118,7 @@ fn mention(text: &str, at: usize, needle: &str, u: &Unreadable) -> (String, Site
             what: u.what.clone(),
             at: u.at,
         }),
+        branch: None,
         shown: Default::default(),
     };
     (simple.unwrap_or("?").to_string(), site)

@@ -6,7 +6,7 @@ use std::process::Command;
 use git2::Repository;
 
 use super::git_err;
-use super::preflight::workdir;
+use super::workdir;
 use crate::error::Error;
 
 /// A temporary index holding exactly the commit's tree, for hooks
@@ -17,9 +17,10 @@ pub(super) struct HookIndex {
 
 impl HookIndex {
     pub(super) fn new(repo: &Repository, tree: &git2::Tree) -> Result<HookIndex, Error> {
+        // Named with the run's tag: a later run removes it after a kill.
         let path = repo
             .path()
-            .join(format!("dims-fix-index-{}", std::process::id()));
+            .join(crate::owner::temp_name("dims-fix-hook-index-"));
         let mut index =
             git2::Index::open(&path).map_err(git_err("cannot create a temporary index"))?;
         index
@@ -35,6 +36,7 @@ impl HookIndex {
 impl Drop for HookIndex {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(format!("{}.lock", self.path.display()));
     }
 }
 
@@ -70,6 +72,7 @@ pub(super) fn run_hook(
         .current_dir(workdir(repo))
         .env("GIT_INDEX_FILE", index)
         .env("GIT_DIR", repo.path())
+        .env("GIT_EDITOR", ":")
         .output()
         .map_err(|e| Error::Refused(format!("cannot run the {name} hook: {e}")))?;
     if !out.status.success() {

@@ -1,13 +1,17 @@
 //! Unified diffs through `similar`, in the shape `git apply` and `patch -p1`
-//! take: `a/`/`b/` paths, 3 lines of context, hunk headers carrying the
-//! enclosing function like git's, "\ No newline at end of file".
+//! take: `a/`/`b/` paths (quoted like git's when a name needs it), 3 lines
+//! of context, hunk headers carrying the enclosing function like git's,
+//! "\ No newline at end of file". The diff holds the file's bytes exactly:
+//! only on a terminal are control characters shown escaped.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
 
 use crate::edit::{Edit, Patch};
+use crate::quote;
 use crate::span::LineIndex;
 
 /// The diff of one file, or an empty string when nothing changed.
@@ -18,7 +22,7 @@ pub fn unified(path: &str, old: &str, new: &str) -> String {
     let diff = TextDiff::configure()
         .algorithm(similar::Algorithm::Myers)
         .diff_lines(old, new);
-    let mut out = format!("diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n");
+    let mut out = header(path);
     let whole = Region {
         start: 0,
         end: old.len(),
@@ -26,6 +30,15 @@ pub fn unified(path: &str, old: &str, new: &str) -> String {
     };
     hunks(&mut out, &diff, old, whole);
     out
+}
+
+/// The `diff --git` and `---`/`+++` lines: paths quoted like git's when a
+/// name needs it, and (like git) a tab after a name with a space, for GNU
+/// patch.
+fn header(path: &str) -> String {
+    let (a, b) = (quote::prefixed("a/", path), quote::prefixed("b/", path));
+    let tab = if path.contains(' ') { "\t" } else { "" };
+    format!("diff --git {a} {b}\n--- {a}{tab}\n+++ {b}{tab}\n")
 }
 
 /// Unchanged lines kept on each side of a patch's edits when only the
@@ -70,7 +83,7 @@ pub fn unified_patch(path: &str, old: &str, patch: &Patch, lines: &LineIndex) ->
     if !spare(ops.first(), lo == 0) || !spare(ops.last(), hi == old.len()) {
         return unified(path, old, &patch.apply(old));
     }
-    let mut out = format!("diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n");
+    let mut out = header(path);
     let line = lines.line(lo) - 1;
     hunks(
         &mut out,
@@ -184,33 +197,45 @@ fn funcname(text: &str, hunk: usize) -> Option<String> {
         })
 }
 
-/// Colour a diff for a terminal (`anstream` strips it elsewhere).
-pub fn colorize(diff: &str) -> String {
+/// A diff as printed. Into a file or pipe it is exactly its bytes (a
+/// patch must apply); on a terminal, control characters in names and
+/// source are shown escaped. Colour is added only when `color` is on.
+pub fn display(diff: &str, color: bool, terminal: bool) -> Cow<'_, str> {
+    if !color && !terminal {
+        return Cow::Borrowed(diff);
+    }
     let header = Style::new().bold();
     let hunk = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
     let del = Style::new().fg_color(Some(AnsiColor::Red.into()));
     let add = Style::new().fg_color(Some(AnsiColor::Green.into()));
     let mut out = String::with_capacity(diff.len() + 256);
     for line in diff.split_inclusive('\n') {
-        let style =
-            if line.starts_with("diff ") || line.starts_with("--- ") || line.starts_with("+++ ") {
-                header
-            } else if line.starts_with("@@") {
-                hunk
-            } else if line.starts_with('-') {
-                del
-            } else if line.starts_with('+') {
-                add
-            } else {
-                Style::new()
-            };
+        let style = if !color {
+            Style::new()
+        } else if line.starts_with("diff ") || line.starts_with("--- ") || line.starts_with("+++ ")
+        {
+            header
+        } else if line.starts_with("@@") {
+            hunk
+        } else if line.starts_with('-') {
+            del
+        } else if line.starts_with('+') {
+            add
+        } else {
+            Style::new()
+        };
         let body = line.trim_end_matches('\n');
+        let body = if terminal {
+            quote::visible(body)
+        } else {
+            Cow::Borrowed(body)
+        };
         let _ = write!(out, "{style}{body}{style:#}");
         if line.ends_with('\n') {
             out.push('\n');
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -261,6 +286,22 @@ mod tests {
             let lines = LineIndex::new(&old);
             assert_eq!(unified_patch("x.c", &old, &patch, &lines), whole);
         }
+    }
+
+    #[test]
+    fn names_are_quoted_and_bytes_kept() {
+        let d = unified("a b/n\nl.c", "x\x1b[1m\n", "y\x1b[1m\x7f\n");
+        assert!(
+            d.starts_with(
+                "diff --git \"a/a b/n\\nl.c\" \"b/a b/n\\nl.c\"\n--- \"a/a b/n\\nl.c\"\t\n"
+            ),
+            "{d}"
+        );
+        assert!(d.contains("+y\x1b[1m\x7f\n"), "{d}");
+        assert_eq!(display(&d, false, false), d);
+        let shown = display(&d, false, true);
+        assert!(shown.contains("+y\\x1b[1m\\x7f\n"), "{shown}");
+        assert!(!shown.contains('\x1b'), "{shown}");
     }
 
     #[test]

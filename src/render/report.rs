@@ -20,6 +20,9 @@ pub struct Report {
     pub tool: String,
     pub findings: Vec<FindingView>,
     pub skipped: Vec<SkipView>,
+    /// Files that may hold a hit and were not analysed (C++, until it is):
+    /// `--check` fails while there are any.
+    pub not_analysed: Vec<NotAnalysedView>,
     pub stats: crate::scan::Stats,
 }
 
@@ -55,6 +58,17 @@ pub struct SiteView {
     pub text: String,
     pub reason: String,
     pub code: &'static str,
+    /// For a function read once per preprocessor branch configuration:
+    /// the branch the site was seen with ("`#else` at line 12").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_with: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct NotAnalysedView {
+    pub file: String,
+    pub language: &'static str,
+    pub reason: String,
 }
 
 #[derive(Serialize)]
@@ -83,6 +97,7 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
                     text: s.shown.text.clone(),
                     reason: s.reason.text(cx),
                     code: s.reason.code().id(),
+                    seen_with: s.shown.branch.clone(),
                 })
                 .collect();
             findings.push(FindingView {
@@ -108,6 +123,15 @@ pub fn build(scan: &Scan, diff: &dyn Fn(usize, usize) -> Option<String>) -> Repo
             .iter()
             .map(|s| SkipView {
                 file: s.path.to_string_lossy().into_owned(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+        not_analysed: scan
+            .not_analysed
+            .iter()
+            .map(|s| NotAnalysedView {
+                file: s.path.to_string_lossy().into_owned(),
+                language: "c++",
                 reason: s.reason.clone(),
             })
             .collect(),

@@ -11,6 +11,7 @@ use super::explain;
 use super::report::{Report, SiteView};
 use crate::analyze::reason::rule;
 use crate::analyze::Class;
+use crate::quote;
 
 fn level(class: Class) -> &'static str {
     match class {
@@ -38,6 +39,61 @@ fn region(s: &SiteView) -> Value {
         "startColumn": s.column,
         "endLine": s.end_line,
         "endColumn": s.end_column,
+    })
+}
+
+/// What the run could not read or parse, as notifications: skipped files
+/// (warnings) and parse errors (notes, judged locally).
+fn invocation(report: &Report) -> Value {
+    let at = |file: &str, line: Option<(usize, usize)>| {
+        let mut loc = json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": quote::uri_path(file), "uriBaseId": "%SRCROOT%" },
+            }
+        });
+        if let Some((line, column)) = line {
+            loc["physicalLocation"]["region"] = json!({ "startLine": line, "startColumn": column });
+        }
+        loc
+    };
+    let mut notes: Vec<Value> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            json!({
+                "level": "warning",
+                "descriptor": { "id": "skipped" },
+                "message": { "text": format!("{}: {}", s.file, s.reason) },
+                "locations": [at(&s.file, None)],
+            })
+        })
+        .collect();
+    notes.extend(report.not_analysed.iter().map(|s| {
+        json!({
+            "level": "warning",
+            "descriptor": { "id": "not-analysed" },
+            "message": { "text": format!("{}: {}", s.file, s.reason) },
+            "locations": [at(&s.file, None)],
+        })
+    }));
+    notes.extend(report.stats.parse_failures.iter().map(|p| {
+        let within = if p.function.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", p.function)
+        };
+        json!({
+            "level": "note",
+            "descriptor": { "id": "parse-error" },
+            "message": { "text": format!(
+                "parse error{within} (judged locally: it changes only a finding it overlaps)"
+            ) },
+            "locations": [at(&p.file, Some((p.line, p.column)))],
+        })
+    }));
+    json!({
+        "executionSuccessful": report.skipped.is_empty(),
+        "toolExecutionNotifications": notes,
     })
 }
 
@@ -75,7 +131,7 @@ pub fn build(report: &Report, root: &Path) -> Value {
             let location = |s: &SiteView| {
                 json!({
                     "physicalLocation": {
-                        "artifactLocation": { "uri": f.file, "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": { "uri": quote::uri_path(&f.file), "uriBaseId": "%SRCROOT%" },
                         "region": region(s),
                     },
                     "logicalLocations": [{ "name": f.function, "kind": "function" }],
@@ -89,7 +145,8 @@ pub fn build(report: &Report, root: &Path) -> Value {
                 .map(|(i, s)| {
                     let mut loc = location(s);
                     loc["id"] = json!(i);
-                    loc["message"] = json!({ "text": format!("{:?}: {}", s.role, s.reason).to_lowercase() });
+                    let seen = s.seen_with.as_ref().map(|b| format!(" (seen with {b})")).unwrap_or_default();
+                    loc["message"] = json!({ "text": format!("{:?}: {}{seen}", s.role, s.reason).to_lowercase() });
                     loc
                 })
                 .collect();
@@ -114,9 +171,11 @@ pub fn build(report: &Report, root: &Path) -> Value {
             result
         })
         .collect();
+    let invocation = invocation(report);
+    // A URI: the path percent-encoded (spaces, `#`, `%`, `?` would change it).
     let root_uri = format!(
         "file://{}/",
-        root.display().to_string().trim_end_matches('/')
+        quote::uri_path(root.to_string_lossy().trim_end_matches('/'))
     );
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -129,6 +188,7 @@ pub fn build(report: &Report, root: &Path) -> Value {
                 "rules": rules,
             }},
             "originalUriBaseIds": { "%SRCROOT%": { "uri": root_uri } },
+            "invocations": [invocation],
             "results": results,
         }]
     })

@@ -1,12 +1,27 @@
 //! The text report: one line per finding (`file:line:col: class CODE:
 //! function: array: reason`) followed by its sites, then a summary line.
+//! Names are quoted like git's and control characters from names and
+//! source shown escaped: the report is for people, and a file must not be
+//! able to rewrite their screen or forge report lines.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
 use super::report::{counts, Report};
 use crate::analyze::Class;
+use crate::quote;
+
+/// A file name as the report shows it.
+fn name(file: &str) -> String {
+    quote::visible(&quote::path(file)).into_owned()
+}
+
+/// Source text or a reason, with control characters escaped.
+fn text(s: &str) -> Cow<'_, str> {
+    quote::visible(s)
+}
 
 fn class_style(class: Class) -> Style {
     let color = match class {
@@ -34,22 +49,25 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         writeln!(
             out,
             "{bold}{}:{}:{}{bold:#}: {style}{}{style:#} {}{ack}: {}: {}: {}",
-            f.file,
+            name(&f.file),
             first.line,
             first.column,
             f.class.as_str(),
             f.code,
-            f.function,
-            f.array,
-            f.reason
+            text(&f.function),
+            text(&f.array),
+            text(&f.reason)
         )?;
         for s in &f.sites {
             // A site's reason is shown when it adds to the finding's.
-            let reason = if s.reason == f.reason {
+            let mut reason = if s.reason == f.reason {
                 String::new()
             } else {
-                format!("  {dim}-- {}{dim:#}", s.reason)
+                format!("  {dim}-- {}{dim:#}", text(&s.reason))
             };
+            if let Some(b) = &s.seen_with {
+                reason.push_str(&format!("  {dim}(seen with {}){dim:#}", text(b)));
+            }
             writeln!(
                 out,
                 "    {}:{} {:<7} {:<7} {}{reason}",
@@ -57,30 +75,80 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
                 s.column,
                 s.role.as_str(),
                 s.class.as_str(),
-                s.text,
+                text(&s.text),
             )?;
         }
     }
     for s in &report.skipped {
-        writeln!(out, "dims-fix: {}: {}", s.file, s.reason)?;
+        writeln!(out, "dims-fix: {}: {}", name(&s.file), text(&s.reason))?;
+    }
+    for s in &report.not_analysed {
+        writeln!(out, "dims-fix: {}: {}", name(&s.file), text(&s.reason))?;
+    }
+    let st = &report.stats;
+    for p in &st.parse_failures {
+        let within = if p.function.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", text(&p.function))
+        };
+        writeln!(
+            out,
+            "dims-fix: {}:{}:{}: parse error{within} (judged locally: it changes only a finding it overlaps)",
+            name(&p.file),
+            p.line,
+            p.column
+        )?;
     }
     let [fresh, rewrite, lock, manual] = counts(report);
-    let st = &report.stats;
     let n = report.findings.len();
-    let hidden = match st.hidden {
-        0 => String::new(),
-        1 => ", 1 hidden path left out (--hidden)".to_string(),
-        h => format!(", {h} hidden paths left out (--hidden)"),
-    };
+    let a = &st.accounting;
     writeln!(
         out,
         "dims-fix: {n} finding{} ({rewrite} rewrite, {lock} lock, {manual} manual, {fresh} fresh); \
-         {} file{} seen, {} parsed, {} skipped{hidden}, {} ms",
+         {} mention{} of a shape source ({} read, {} at sites, {} not analysed); \
+         {} file{} seen, {} parsed, {} skipped{}, {} ms",
         if n == 1 { "" } else { "s" },
+        a.mentions,
+        if a.mentions == 1 { "" } else { "s" },
+        a.read,
+        a.at_sites,
+        a.not_analysed,
         st.files_seen,
         if st.files_seen == 1 { "" } else { "s" },
         st.files_parsed,
         report.skipped.len(),
+        passed_over(report),
         st.elapsed_ms
     )
+}
+
+/// What the walk passed over, for the summary: "; not read: 3 C++ (1
+/// listed above), 120 by name, 2 by ignore rules, 4 hidden (--hidden)" (empty when
+/// nothing).
+fn passed_over(report: &Report) -> String {
+    let st = &report.stats;
+    let p = &st.passed_over;
+    let mut parts = Vec::new();
+    if st.cpp_files > 0 {
+        parts.push(format!(
+            "{} C++ ({} listed above)",
+            st.cpp_files,
+            report.not_analysed.len()
+        ));
+    }
+    if p.extension > 0 {
+        parts.push(format!("{} by name", p.extension));
+    }
+    if p.ignore_rule > 0 {
+        parts.push(format!("{} by ignore rules", p.ignore_rule));
+    }
+    if p.hidden > 0 {
+        parts.push(format!("{} hidden (--hidden)", p.hidden));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; not read: {}", parts.join(", "))
+    }
 }

@@ -9,9 +9,11 @@ use crate::source::hazards::Unreadable;
 use crate::source::{self, Skip};
 use crate::span::LineIndex;
 
+use super::account::{at_sites, limit_findings, lost_write, Accounts};
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
 use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
-use super::{shape_macros_in, ScanOptions, ScannedFile};
+use super::{is_source_name, tree_macros_in, Accounting, ScanOptions, ScannedFile};
+use crate::analyze::facts::Giver;
 
 /// Read a file again for classification: it must be what was parsed.
 fn reread(p: &Processed, opts: &ScanOptions) -> Result<String, Skip> {
@@ -31,13 +33,21 @@ fn reread(p: &Processed, opts: &ScanOptions) -> Result<String, Skip> {
 /// Classify one processed file, reading its text again.
 pub(super) fn classify_file(
     cx: &Context,
-    p: Processed,
+    mut p: Processed,
     summaries: &Summaries,
 ) -> Result<Option<ScannedFile>, Skip> {
     let text = reread(&p, cx.opts)?;
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
+    let accounts = std::mem::take(&mut p.accounts);
     let found = classify_text(cx, p, &text, summaries);
+    let (found, accounting) = settle(found, &accounts, &text).map_err(|line| Skip {
+        path: PathBuf::from(&rel),
+        reason: format!(
+            "internal error: the write at line {line} was analysed but is in no finding; \
+             please report it (the rest of the run is complete)"
+        ),
+    })?;
     if found.is_empty() {
         return Ok(None);
     }
@@ -56,6 +66,7 @@ pub(super) fn classify_file(
         lines,
         parse_errors: errors,
         findings: found,
+        accounting,
     }))
 }
 
@@ -82,6 +93,50 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
     };
     let again = process(cx, p.path, text.to_string(), keep, Retain::All);
     classify_targets(cx, again.functions, &at, text, summaries, &p.unreadable)
+}
+
+/// The findings of a file with those of its mentions that could not be
+/// analysed, and how its mentions ended; or, when a write its first
+/// reading saw is in no finding (the accounting invariant broken), the
+/// line of that write.
+fn settle(
+    mut found: Vec<Finding>,
+    accounts: &Accounts,
+    text: &str,
+) -> Result<(Vec<Finding>, Accounting), usize> {
+    let lines = LineIndex::new(text);
+    // A mention a finding already reports as not analysed (the code
+    // around it cannot be read as a compiler would) needs no second one.
+    let covered = |at: usize| {
+        found
+            .iter()
+            .flat_map(|f| &f.sites)
+            .any(|s| s.span.start <= at && at < s.span.end.max(s.span.start + 1))
+    };
+    let open: Vec<_> = accounts
+        .open
+        .iter()
+        .filter(|o| !covered(o.span.start))
+        .cloned()
+        .collect();
+    let mut limits = limit_findings(&open, text);
+    ack::acknowledge(&mut limits, text, &lines);
+    for f in &mut limits {
+        f.render(text, &lines);
+    }
+    found.extend(limits);
+    found.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
+    if let Some(at) = lost_write(accounts, &found) {
+        return Err(lines.line(at));
+    }
+    let sites = at_sites(accounts, &found);
+    let accounting = Accounting {
+        mentions: accounts.mentions,
+        read: accounts.mentions - sites,
+        at_sites: sites - accounts.open.len(),
+        not_analysed: accounts.open.len(),
+    };
+    Ok((found, accounting))
 }
 
 /// The functions of a processed file to classify: its writers, and those
@@ -146,6 +201,7 @@ pub fn findings(
         analyze::summary::apply(&mut f, summaries, sources);
         out.extend(classify::classify(&f, summaries, &file));
     }
+    let out = merge_readings(out);
     let mut out = analyze::unreadable::merge(out, unreadable, text);
     out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
     ack::acknowledge(&mut out, text, lines);
@@ -155,20 +211,87 @@ pub fn findings(
     out
 }
 
+/// The findings of one function read once per branch configuration, one
+/// per reading, made one: every site of every reading (by span; where two
+/// readings classify a site differently, the class needing more
+/// attention), and the finding's class and reason from the reading that
+/// needs most attention.
+fn merge_readings(found: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(found.len());
+    for f in found {
+        let same = |m: &Finding| {
+            m.per_config
+                && m.function == f.function
+                && m.array == f.array
+                && m.function_body.overlaps(f.function_body)
+        };
+        let Some(into) = out.iter_mut().find(|m| f.per_config && same(m)) else {
+            out.push(f);
+            continue;
+        };
+        for s in f.sites.iter() {
+            match into.sites.iter_mut().find(|t| t.span == s.span) {
+                Some(t) if s.class > t.class => *t = s.clone(),
+                Some(_) => {}
+                None => into.sites.push(s.clone()),
+            }
+        }
+        into.sites.sort_by_key(|s| (s.span.start, s.span.end));
+        into.parse_error |= f.parse_error;
+        into.descr_set |= f.descr_set;
+        if f.class > into.class {
+            into.class = f.class;
+            into.reason = f.reason;
+            into.evidence = f.evidence;
+        }
+    }
+    out
+}
+
 /// Scan one in-memory text as a tree of its own (its functions and macros
-/// make the summaries): its report, when it has findings, and the summaries.
-pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<ScannedFile>, Summaries) {
+/// make the summaries): its report, when it has findings, and the
+/// summaries; or why the accounting invariant does not hold.
+pub fn scan_text(
+    opts: &ScanOptions,
+    path: &Path,
+    text: &str,
+) -> Result<(Option<ScannedFile>, Summaries), String> {
     let rel = source::relative(path, &opts.root);
     let mut summaries = Summaries::default();
-    summaries.macros.extend(shape_macros_in(opts, &rel, text));
-    let cx = Context::new(opts, summaries.macros.keys().cloned().collect());
+    let macros = tree_macros_in(opts, &rel, text);
+    summaries.macros.extend(macros.writers);
+    summaries.givers.extend(macros.givers);
+    let mut cx = Context::new(
+        opts,
+        summaries.macros.keys().cloned().collect(),
+        summaries.givers.clone(),
+    );
+    let none = HashSet::new();
     let mut p = process(
         &cx,
         path.to_path_buf(),
         text.to_string(),
-        Keep::Hits(&HashSet::new()),
+        Keep::Hits(&none),
         Retain::Writers,
     );
+    // Accessor functions of the text make their uses sources: read again.
+    let new: Vec<(String, Giver)> = p
+        .summaries
+        .iter()
+        .filter_map(|(name, s)| Some((name.clone(), s.gives.clone()?)))
+        .filter(|(name, _)| !summaries.givers.contains_key(name) && !is_source_name(opts, name))
+        .collect();
+    if !new.is_empty() {
+        summaries.givers.extend(new);
+        cx = Context::new(opts, cx.shape_macros, summaries.givers.clone());
+        p = process(
+            &cx,
+            path.to_path_buf(),
+            text.to_string(),
+            Keep::Hits(&none),
+            Retain::Writers,
+        );
+    }
     merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
     for (m, loc) in p.macros.drain(..) {
         if let Some(s) = MacroSummary::of(&m, loc, opts.sources()) {
@@ -177,7 +300,11 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<Scanned
     }
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
+    let accounts = std::mem::take(&mut p.accounts);
     let found = classify_text(&cx, p, text, &summaries);
+    let (found, accounting) = settle(found, &accounts, text).map_err(|line| {
+        format!("accounting: the write at line {line} was analysed but is in no finding")
+    })?;
     let report = (!found.is_empty()).then(|| ScannedFile {
         path,
         rel,
@@ -185,8 +312,9 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<Scanned
         lines: LineIndex::new(text),
         parse_errors: errors,
         findings: found,
+        accounting,
     });
-    (report, summaries)
+    Ok((report, summaries))
 }
 
 /// Analyse one text with what a finished scan learned about the tree (to
@@ -203,7 +331,7 @@ pub fn reanalyze(
         .filter(|(_, m)| m.writes_shape.is_some())
         .map(|(name, _)| name.clone())
         .collect();
-    let cx = Context::new(opts, shape_macros);
+    let cx = Context::new(opts, shape_macros, summaries.givers.clone());
     // One parse for a clean file: the summaries of every other file are
     // known by now.
     let mut p = process(

@@ -18,6 +18,9 @@ pub enum Hazard {
     MacroBrace { name: String },
     /// A string or character literal that a line ends before closing.
     Unterminated,
+    /// A K&R definition: its parameters are declared between the
+    /// parameter list and the body.
+    KnR,
 }
 
 /// A top-level item (a function, mostly) that is not analysed.
@@ -44,6 +47,19 @@ struct Item {
     /// A `(` seen at depth 0 (the name is the identifier before the first).
     opened: bool,
     last_word: Option<(usize, usize)>,
+    /// Where the name before the first `(` starts.
+    name_at: usize,
+    /// Parentheses open at depth 0, and whether the first list closed.
+    parens: isize,
+    /// The first parameter list holds only identifiers and commas (a K&R
+    /// identifier list, or a macro's arguments).
+    ident_list: bool,
+    params_closed: bool,
+    /// A word right after an identifier list: K&R parameter declarations
+    /// if a `;` comes before any `(` or `{`.
+    knr_candidate: bool,
+    /// K&R parameter declarations, whose `;` do not end the item.
+    knr: bool,
 }
 
 /// The items of `text` (lone `\r` line ends already made `\n`) that hold a
@@ -78,10 +94,33 @@ pub fn scan(text: &str, needles: &[String]) -> Vec<Unreadable> {
         if tok.kind == Tok::Literal && broken.is_none() && !closed(t, tok.start, tok.end) {
             broken = Some(i);
         }
+        if depth == 0 && item.parens > 0 {
+            match tok.kind {
+                Tok::Word | Tok::Punct(b',') | Tok::Punct(b')') => {}
+                _ => item.ident_list = false,
+            }
+        }
+        if depth == 0 && item.knr_candidate && !item.knr {
+            match tok.kind {
+                Tok::Punct(b'(') | Tok::Punct(b'{') => item.knr_candidate = false,
+                Tok::Punct(b';') => {
+                    item.knr = true;
+                    item.hazard.get_or_insert((Hazard::KnR, item.name_at));
+                }
+                _ => {}
+            }
+        }
         let mut delta: isize = 0;
         match tok.kind {
             Tok::Word => {
                 let word = &text[tok.start..tok.end];
+                if depth == 0 && item.params_closed && item.ident_list && !item.knr {
+                    // `f(a, n) PyArrayObject *a; ... {`: a word after an
+                    // identifier list, then a `;` before any `(` or `{`.
+                    item.params_closed = false;
+                    item.knr_candidate =
+                        !matches!(word, "__attribute__" | "__asm__" | "asm" | "const");
+                }
                 if needles.iter().any(|n| n == word) {
                     item.mentions.push((i, word.to_string()));
                 }
@@ -100,9 +139,20 @@ pub fn scan(text: &str, needles: &[String]) -> Vec<Unreadable> {
             }
             Tok::Punct(b'(') if depth == 0 && !item.opened => {
                 item.opened = true;
+                item.parens = 1;
+                item.ident_list = true;
                 item.name = item.last_word.map(|(s, e)| text[s..e].to_string());
+                item.name_at = item.last_word.map_or(i, |(s, _)| s);
             }
-            Tok::Punct(b'{') => delta = 1,
+            Tok::Punct(b'(') if depth == 0 && item.parens > 0 => item.parens += 1,
+            Tok::Punct(b')') if depth == 0 && item.parens > 0 => {
+                item.parens -= 1;
+                item.params_closed = item.parens == 0;
+            }
+            Tok::Punct(b'{') => {
+                delta = 1;
+                item.params_closed = false;
+            }
             Tok::Punct(b'}') => delta = -1,
             Tok::Punct(_) => {
                 if let Some((spelled, d)) = graph(t, i) {
@@ -118,8 +168,8 @@ pub fn scan(text: &str, needles: &[String]) -> Vec<Unreadable> {
         }
         let was = depth;
         depth = (depth + delta).max(0);
-        let ends =
-            depth == 0 && ((was > 0 && delta < 0) || (was == 0 && tok.kind == Tok::Punct(b';')));
+        let declaration_end = was == 0 && tok.kind == Tok::Punct(b';') && !item.knr;
+        let ends = depth == 0 && ((was > 0 && delta < 0) || declaration_end);
         if ends {
             finish(&mut out, std::mem::take(&mut item), tok.end);
             item.start = tok.end;

@@ -2,6 +2,7 @@
 //! tokenizer and the lexical scans on it, the outline of top-level
 //! functions, and parsing (only the functions wanted) with tree-sitter-c.
 
+pub mod branches;
 pub mod hazards;
 pub mod lexical;
 mod mask;
@@ -30,37 +31,111 @@ pub struct SourceFile {
     pub masked: Vec<u8>,
 }
 
-/// A parsed source file.
-pub struct Parsed {
-    pub file: SourceFile,
+/// A piece of a file parsed on its own: one top-level function (or the
+/// whole file, when its outline is unsure), in one branch configuration.
+/// A broken neighbour cannot swallow it: nothing outside `range` is read.
+pub struct Unit {
     pub tree: Tree,
-    /// ERROR and MISSING nodes in the file (reported in the stats).
-    pub error_count: usize,
+    /// Which masked text it was parsed from (see [`Parsed::masked`]).
+    pub config: usize,
+    pub range: std::ops::Range<usize>,
+    /// The function reads differently from one configuration to the next.
+    pub per_config: bool,
+}
+
+/// A parsed source file: its functions, each parsed alone.
+pub struct Parsed {
+    /// `file.masked` is the text of configuration 0.
+    pub file: SourceFile,
+    /// Masked texts of configurations 1, 2, ... (see `branches`).
+    pub configs: Vec<Vec<u8>>,
+    pub units: Vec<Unit>,
+    /// The conditionals read per configuration, if any.
+    pub layout: Option<branches::Layout>,
+    /// Ranges of every top-level function the outline found (wanted or
+    /// not), in every configuration read; code outside them (and outside a
+    /// configuration parsed whole) is not in a function.
+    pub functions: Vec<std::ops::Range<usize>>,
+    /// Where the ERROR and MISSING nodes of the units start, sorted
+    /// (reported with their lines, judged locally).
+    pub errors: Vec<usize>,
+}
+
+impl Parsed {
+    /// The masked text configuration `config` was parsed from.
+    pub fn masked(&self, config: usize) -> &[u8] {
+        match config {
+            0 => &self.file.masked,
+            k => &self.configs[k - 1],
+        }
+    }
 }
 
 pub use crate::error::Skip;
 
-/// A path as reports show it: relative to `root`, `/`-separated.
+/// A path as reports show it: relative to `root`. It is `/`-separated
+/// already: a backslash is part of a Unix file name, not a separator.
 pub fn relative(path: &Path, root: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.to_string_lossy().replace('\\', "/")
+    rel.to_string_lossy().into_owned()
 }
 
-/// Read a file, refusing oversized ones (DESIGN §1: a warning naming the
-/// file; the run goes on).
+/// Read a file, refusing oversized and non-regular ones (DESIGN §1: a
+/// warning naming the file; the run goes on).
 pub fn read(path: &Path, max: u64, rel: &str) -> Result<Vec<u8>, Skip> {
-    let skip = |reason: String| Skip {
+    read_source(path, max).map_err(|reason| Skip {
         path: PathBuf::from(rel),
         reason,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))?;
-    if meta.len() > max {
-        return Err(skip(format!(
-            "{} bytes, larger than --max-file-size ({max}), skipped",
-            meta.len()
-        )));
+    })
+}
+
+/// Open a file for reading without following a symbolic link and without
+/// blocking: a FIFO or device put in a file's place is refused, not read.
+pub fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                std::io::Error::other("is a symbolic link, not followed")
+            } else {
+                e
+            }
+        })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        let kind = crate::discover::not_regular(path, &meta.file_type()).reason;
+        return Err(std::io::Error::other(kind.trim_end_matches(", skipped")));
     }
-    std::fs::read(path).map_err(|e| skip(format!("cannot read: {e}, skipped")))
+    Ok((file, meta))
+}
+
+/// Read a source file: never through a symbolic link, never blocking on a
+/// FIFO or device, never more than `max` bytes (a device reports length 0).
+/// The error is the reason to give for skipping it.
+fn read_source(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let (file, meta) = open_regular(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::Other {
+            format!("{e}, skipped")
+        } else {
+            format!("cannot read: {e}, skipped")
+        }
+    })?;
+    let too_big = |len: u64| format!("{len} bytes, larger than --max-file-size ({max}), skipped");
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}, skipped"))?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// Whether a file name is NumPy's template format (`.c.src`, `.h.src`).
@@ -193,34 +268,12 @@ pub fn parse_ranges(masked: &[u8], ranges: &[std::ops::Range<usize>]) -> Tree {
     })
 }
 
-impl SourceFile {
-    /// Parse this file, skipping `skip` (sorted, disjoint byte ranges).
-    pub fn parse_skipping(self, skip: &[std::ops::Range<usize>]) -> Parsed {
-        let tree = if skip.is_empty() {
-            parse_c(&self.masked)
-        } else {
-            let mut keep = Vec::with_capacity(skip.len() + 1);
-            let mut at = 0;
-            for r in skip {
-                keep.push(at..r.start);
-                at = r.end;
-            }
-            keep.push(at..self.masked.len());
-            parse_ranges(&self.masked, &keep)
-        };
-        let error_count = count_errors(tree.root_node());
-        Parsed {
-            file: self,
-            tree,
-            error_count,
-        }
-    }
-}
-
-/// Read a file as the analysis needs it: mask it, and parse only the
-/// top-level functions `wanted` accepts (by name and masked code) — all of
-/// them when the outline is unsure. The others are blanked as well as
-/// skipped, so no text lookup can see them; their names come back too.
+/// Read a file as the analysis needs it: mask it, find its top-level
+/// functions, and parse each one `wanted` accepts (by name and masked
+/// code) on its own, once per branch configuration where preprocessor
+/// branches make it read differently. A configuration whose outline is
+/// unsure (unbalanced braces) is parsed whole. The names of the functions
+/// left out come back too.
 pub fn parse_functions(
     masker: &Masker,
     path: PathBuf,
@@ -228,36 +281,95 @@ pub fn parse_functions(
     text: String,
     wanted: impl Fn(&str, &[u8]) -> bool,
 ) -> (Parsed, Vec<String>) {
-    let mut masked = masker.mask(&text, is_template(&path));
+    let base = masker.mask(&text, is_template(&path));
+    let layout = branches::Layout::of(&base);
+    let texts: Vec<Vec<u8>> = match &layout {
+        None => vec![base],
+        Some(l) => (0..l.len())
+            .map(|k| {
+                let mut masked = base.clone();
+                l.blank(&mut masked, k);
+                masked
+            })
+            .collect(),
+    };
+    let touches = |r: &std::ops::Range<usize>| layout.as_ref().is_some_and(|l| l.touches(r));
+    let mut units = Vec::new();
     let mut blanked = Vec::new();
-    let mut skip = Vec::new();
-    if let Some(functions) = outline::functions(&masked) {
-        for f in functions {
-            if !wanted(&f.name, &masked[f.start..f.end]) {
-                outline::blank(&mut masked, f.start, f.end);
-                skip.push(f.start..f.end);
+    let mut functions = Vec::new();
+    for (k, masked) in texts.iter().enumerate() {
+        let Some(found) = outline::functions(masked) else {
+            units.push(parse_unit(masked, k, 0..masked.len(), layout.is_some()));
+            functions.push(0..masked.len());
+            continue;
+        };
+        for f in found {
+            let range = f.start..f.end;
+            // Beyond configuration 0, only what reads differently.
+            if k > 0 && !touches(&range) {
+                continue;
+            }
+            if wanted(&f.name, &masked[range.clone()]) {
+                units.push(parse_unit(masked, k, range.clone(), touches(&range)));
+            } else if k == 0 {
                 blanked.push(f.name);
             }
+            functions.push(range);
         }
     }
+    let mut errors: Vec<usize> = units
+        .iter()
+        .flat_map(|u| error_positions(u.tree.root_node()))
+        .collect();
+    errors.sort_unstable();
+    // One error seen in several configurations is one error.
+    errors.dedup();
+    let mut texts = texts.into_iter();
     let file = SourceFile {
         path,
         rel,
         text,
-        masked,
+        masked: texts.next().unwrap_or_default(),
     };
-    (file.parse_skipping(&skip), blanked)
+    let parsed = Parsed {
+        file,
+        configs: texts.collect(),
+        units,
+        layout,
+        functions,
+        errors,
+    };
+    (parsed, blanked)
 }
 
-/// Count ERROR and MISSING nodes under `root`, descending only into subtrees
-/// that contain one.
-pub fn count_errors(root: Node) -> usize {
-    let mut count = 0;
+fn parse_unit(
+    masked: &[u8],
+    config: usize,
+    range: std::ops::Range<usize>,
+    per_config: bool,
+) -> Unit {
+    let tree = if range.start == 0 && range.end == masked.len() {
+        parse_c(masked)
+    } else {
+        parse_ranges(masked, std::slice::from_ref(&range))
+    };
+    Unit {
+        tree,
+        config,
+        range,
+        per_config,
+    }
+}
+
+/// Where the ERROR and MISSING nodes under `root` start, descending only
+/// into subtrees that contain one.
+pub fn error_positions(root: Node) -> Vec<usize> {
+    let mut out = Vec::new();
     let mut cursor = root.walk();
     'walk: loop {
         let node = cursor.node();
         if node.is_error() || node.is_missing() {
-            count += 1;
+            out.push(node.start_byte());
         }
         if node.has_error() && !node.is_error() && cursor.goto_first_child() {
             continue;
@@ -271,5 +383,5 @@ pub fn count_errors(root: Node) -> usize {
             }
         }
     }
-    count
+    out
 }

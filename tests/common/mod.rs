@@ -1,13 +1,197 @@
 //! Helpers shared by the integration tests.
+//!
+//! Every run of dims-fix and of git goes through them: a run that would
+//! write (`--apply`, `--commit`, `--patch-dir`) into this project's own
+//! checkout stops the test before it starts (see [`DimsFix`]), and git
+//! never sees a `GIT_DIR` inherited from a hook that runs the tests.
 #![allow(dead_code)]
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, ExitStatus, Output, Stdio};
 
-use assert_cmd::Command;
+use clap::Parser;
+use dims_fix::cli::{Action, Cli};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Variables with which git (and libgit2) would work on another
+/// repository than the one a test made: a `pre-commit` hook that runs the
+/// tests exports `GIT_DIR` and `GIT_INDEX_FILE` of this project.
+pub const GIT_ENV: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+];
+
+/// Why a dims-fix run would write inside this project's checkout, if it
+/// would: `--apply`/`--commit` with a path operand (default `.`), or a
+/// `--patch-dir`, that lies in it. `cwd` is where the run starts (`None`:
+/// where the test runs, which is the checkout). Arguments that do not
+/// parse make a usage error, which writes nothing.
+pub fn writes_inside_checkout(cwd: Option<&Path>, args: &[OsString]) -> Option<String> {
+    let cli = Cli::try_parse_from(
+        std::iter::once(OsString::from("dims-fix")).chain(args.iter().cloned()),
+    )
+    .ok()?;
+    let cwd = cwd.map_or_else(|| std::env::current_dir().unwrap(), Path::to_path_buf);
+    let mut targets = Vec::new();
+    if cli.action() != Action::DryRun {
+        if cli.paths.is_empty() {
+            targets.push(PathBuf::from("."));
+        }
+        targets.extend(cli.paths.iter().cloned());
+    }
+    targets.extend(cli.patch_dir.iter().cloned());
+    let checkout = repo().canonicalize().unwrap();
+    targets.into_iter().find_map(|t| {
+        let real = real_path(&cwd.join(&t));
+        real.starts_with(&checkout).then(|| {
+            format!(
+                "dims-fix {args:?} (in {}) would write {} inside the project's checkout {}; \
+                 tests write only to copies in temporary directories of their own",
+                cwd.display(),
+                real.display(),
+                checkout.display()
+            )
+        })
+    })
+}
+
+/// `path` with symbolic links and `..` resolved, as far as it exists.
+fn real_path(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut p = path.to_path_buf();
+    loop {
+        if let Ok(real) = p.canonicalize() {
+            return rest
+                .iter()
+                .rev()
+                .fold(real, |acc, r: &OsString| acc.join(r));
+        }
+        match (p.file_name().map(OsStr::to_os_string), p.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                p = parent.to_path_buf();
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+/// A dims-fix command. Running it (`output`, `status`, `spawn`) first
+/// checks that it cannot write into this project's checkout, and panics,
+/// naming the run, when it could; the only way tests start dims-fix
+/// (`tests/harness.rs` checks that).
+pub struct DimsFix {
+    cmd: std::process::Command,
+    /// Leading arguments that are not dims-fix's (`setpriv ... BIN`).
+    skip: usize,
+}
+
+impl DimsFix {
+    fn new(cmd: std::process::Command, skip: usize) -> DimsFix {
+        let mut d = DimsFix { cmd, skip };
+        for var in GIT_ENV {
+            d.cmd.env_remove(var);
+        }
+        d
+    }
+
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Self {
+        self.cmd.env_remove(key);
+        self
+    }
+
+    pub fn stdin(&mut self, cfg: impl Into<Stdio>) -> &mut Self {
+        self.cmd.stdin(cfg);
+        self
+    }
+
+    pub fn stdout(&mut self, cfg: impl Into<Stdio>) -> &mut Self {
+        self.cmd.stdout(cfg);
+        self
+    }
+
+    pub fn stderr(&mut self, cfg: impl Into<Stdio>) -> &mut Self {
+        self.cmd.stderr(cfg);
+        self
+    }
+
+    /// Panic if this run could write into the checkout.
+    fn check(&self) {
+        let args: Vec<OsString> = self
+            .cmd
+            .get_args()
+            .skip(self.skip)
+            .map(OsStr::to_os_string)
+            .collect();
+        if let Some(why) = writes_inside_checkout(self.cmd.get_current_dir(), &args) {
+            panic!("{why}");
+        }
+    }
+
+    pub fn output(&mut self) -> std::io::Result<Output> {
+        self.check();
+        self.cmd.output()
+    }
+
+    pub fn status(&mut self) -> std::io::Result<ExitStatus> {
+        self.check();
+        self.cmd.status()
+    }
+
+    pub fn spawn(&mut self) -> std::io::Result<Child> {
+        self.check();
+        self.cmd.spawn()
+    }
+}
+
+/// The path of the dims-fix binary (for a command line run by another
+/// program, which must check it with [`writes_inside_checkout`]).
+pub fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("dims-fix")
+}
+
+/// `git` in `dir`, blind to an inherited `GIT_DIR` and the like.
+pub fn git_command(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new("git");
+    cmd.current_dir(dir);
+    for var in GIT_ENV {
+        cmd.env_remove(var);
+    }
+    cmd
 }
 
 /// Fixture directories, sorted.
@@ -29,10 +213,15 @@ pub fn fixture_args(dir: &Path) -> Vec<String> {
 }
 
 /// The dims-fix binary, colour off.
-pub fn dims_fix() -> Command {
-    let mut cmd = Command::cargo_bin("dims-fix").unwrap();
+pub fn dims_fix() -> DimsFix {
+    let mut cmd = dims_fix_bare();
     cmd.arg("--color").arg("never").env_remove("NO_COLOR");
     cmd
+}
+
+/// The dims-fix binary with no flag added (for tests of colour and streams).
+pub fn dims_fix_bare() -> DimsFix {
+    DimsFix::new(std::process::Command::new(bin()), 0)
 }
 
 pub fn run(args: &[&str], cwd: &Path) -> Output {
@@ -106,15 +295,14 @@ pub fn lock_file(dir: &Path, name: &str) {
 
 /// The dims-fix binary run as an unprivileged user when the tests run as
 /// root (root reads and writes anything, so permission tests need this).
-pub fn unprivileged() -> std::process::Command {
-    let bin = assert_cmd::cargo::cargo_bin("dims-fix");
+pub fn unprivileged() -> DimsFix {
     let mut cmd = if is_root() {
         let mut c = std::process::Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(bin);
-        c
+            .arg(bin());
+        DimsFix::new(c, 4)
     } else {
-        std::process::Command::new(bin)
+        DimsFix::new(std::process::Command::new(bin()), 0)
     };
     cmd.args(["--color", "never"]);
     cmd
@@ -130,17 +318,16 @@ pub fn require_test_hooks() {
 
 /// Start dims-fix with `args` in `dir`, paused at the named pause point;
 /// returns once it waits there. Removing `flag` lets it go on.
-pub fn spawn_paused(dir: &Path, point: &str, flag: &Path, args: &[&str]) -> std::process::Child {
+pub fn spawn_paused(dir: &Path, point: &str, flag: &Path, args: &[&str]) -> Child {
     use std::time::{Duration, Instant};
     require_test_hooks();
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dims-fix"))
-        .args(["--color", "never"])
+    let child = dims_fix()
         .args(args)
         .current_dir(dir)
         .env("DIMS_FIX_TEST_PAUSE", point)
         .env("DIMS_FIX_TEST_PAUSE_FILE", flag)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -153,11 +340,7 @@ pub fn spawn_paused(dir: &Path, point: &str, flag: &Path, args: &[&str]) -> std:
 
 /// Run git in `dir`; its stdout, or a panic with its stderr.
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let out = git_command(dir).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "git {args:?}: {}",
@@ -195,4 +378,115 @@ pub fn inputs(dir: &Path) -> tempfile::TempDir {
         }
     }
     tmp
+}
+
+/// A C function with one rewrite finding (a temporary write to `a`'s shape).
+pub fn rewrite_function(name: &str) -> String {
+    format!(
+        "void {name}(PyArrayObject *a, npy_intp v)\n{{\n    npy_intp n = PyArray_DIM(a, 0);\n    \
+         PyArray_DIMS(a)[0] = v;\n    Py_XDECREF(PyArray_Zeros(1, PyArray_DIMS(a), NULL, 0));\n    \
+         PyArray_DIMS(a)[0] = n;\n}}\n"
+    )
+}
+
+/// A committed repository with `files` C files of `per_file` rewrite
+/// findings each under `src/` (a series of files × per_file commits).
+pub fn series_repo(files: usize, per_file: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    for f in 0..files {
+        let text: Vec<String> = (0..per_file)
+            .map(|i| rewrite_function(&format!("f{f}_{i}")))
+            .collect();
+        std::fs::write(dir.path().join(format!("src/m{f:02}.c")), text.join("\n")).unwrap();
+    }
+    init_repo(dir.path());
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "initial"]);
+    dir
+}
+
+/// HEAD, refs, reflogs, index bytes and every work-tree file: to compare
+/// a repository before and after a run.
+pub fn repo_state(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let out = |args: &[&str]| git_command(dir).args(args).output().unwrap().stdout;
+    let mut s = vec![
+        (
+            "HEAD".to_string(),
+            std::fs::read(dir.join(".git/HEAD")).unwrap_or_default(),
+        ),
+        ("refs".to_string(), out(&["for-each-ref"])),
+        (
+            "reflog".to_string(),
+            out(&["reflog", "--all", "--format=%H %gs"]),
+        ),
+        (
+            "index".to_string(),
+            std::fs::read(dir.join(".git/index")).unwrap_or_default(),
+        ),
+    ];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap() == ".git" {
+                continue;
+            }
+            let meta = p.symlink_metadata().unwrap();
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&p).unwrap();
+                s.push((rel, target.to_string_lossy().as_bytes().to_vec()));
+            } else {
+                s.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    s.sort();
+    s
+}
+
+/// Temporary files and locks of dims-fix runs: `.dims-fix-*` in the work
+/// tree, `dims-fix-*` and `*.lock` under `.git`.
+pub fn leftovers(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let in_git = p.strip_prefix(dir).unwrap().starts_with(".git");
+            if p.symlink_metadata().unwrap().is_dir() {
+                if !(in_git && (name == "objects" || name == "hooks")) {
+                    stack.push(p);
+                }
+            } else if (!in_git && name.starts_with(".dims-fix-"))
+                || (in_git && (name.starts_with("dims-fix-") || name.ends_with(".lock")))
+            {
+                found.push(p.strip_prefix(dir).unwrap().to_string_lossy().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Send `signal` (a `kill` name such as "HUP") to a process.
+pub fn signal(pid: u32, signal: &str) {
+    let ok = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -{signal} {pid}");
+}
+
+/// The number of commits on HEAD.
+pub fn commit_count(dir: &Path) -> usize {
+    git(dir, &["rev-list", "--count", "HEAD"])
+        .trim()
+        .parse()
+        .unwrap()
 }

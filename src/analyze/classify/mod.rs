@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::facts::{ArrayId, Facts, How, Target, Write};
-use super::reason::{Blocker, Evidence, Limit, Reason, Shared};
+use super::reason::{Blocker, Escape, Evidence, Limit, Reason, Shared};
 use super::summary::Summaries;
 use super::{Class, Finding, Kind, Rewrite, Role, Site, Span};
 
@@ -113,9 +113,19 @@ impl<'a> ArrayCx<'a> {
                 } else {
                     Role::Write
                 };
+                // New on some paths only: whether the in-place change is on
+                // a shared array is for a person to see (the reason says
+                // which path), not a lock to take.
+                let some_paths = matches!(
+                    why_shared(w),
+                    Some(Shared::Escaped {
+                        escape: Escape::NotOnEveryPath { .. },
+                        ..
+                    })
+                );
                 let (class, reason) = match &result {
                     Ok(_) => (Class::Rewrite, outcome.reasons[&w.expr].clone()),
-                    Err(_) if !evidence.is_empty() => (
+                    Err(_) if !evidence.is_empty() && !some_paths => (
                         Class::Lock,
                         Reason::LockSite {
                             role,
@@ -145,6 +155,23 @@ impl<'a> ArrayCx<'a> {
             class = Class::Manual;
             rewrites.clear();
         }
+        if self.f.per_config {
+            self.tag_branches(&mut sites);
+            if class == Class::Rewrite {
+                // A proof on one reading may not hold on another.
+                let at = self
+                    .f
+                    .branches
+                    .first()
+                    .map_or(self.f.span.start, |b| b.directive.start);
+                for s in &mut sites {
+                    s.class = Class::Manual;
+                    s.reason = Reason::Limit(Limit::PerBranch { at });
+                }
+                class = Class::Manual;
+                rewrites.clear();
+            }
+        }
         let origin_why = shared.first().map(|(_, why)| why.clone());
         let reason =
             self.finding_reason(class, &sites, &rewrites, &evidence, descr_set, origin_why);
@@ -170,6 +197,21 @@ impl<'a> ArrayCx<'a> {
             rewrite: rewrites,
             function_body: self.f.span,
             spelled: self.spelled_tokens(),
+            per_config: self.f.per_config,
+        }
+    }
+
+    /// For a function read per branch configuration: the innermost such
+    /// branch holding each site.
+    fn tag_branches(&self, sites: &mut [Site]) {
+        for s in sites {
+            s.branch = self
+                .f
+                .branches
+                .iter()
+                .filter(|b| b.body.contains(s.span))
+                .min_by_key(|b| b.body.end - b.body.start)
+                .map(|b| b.directive);
         }
     }
 
@@ -180,6 +222,37 @@ impl<'a> ArrayCx<'a> {
         let mut sites = Vec::new();
         let mut shared = Vec::new();
         for &w in writes {
+            if let How::MayWrite { callee, location } = &w.how {
+                // Fresh if the array is new here; otherwise a person decides.
+                let fresh = match self.origin(w.expr.start) {
+                    Origin::Alloc {
+                        callee: alloc,
+                        at,
+                        tree,
+                        names,
+                    } if self.first_escape(&names, at, w.expr).is_none() => Some(Reason::Fresh {
+                        alloc: at.start,
+                        callee: alloc,
+                        location: tree,
+                    }),
+                    _ => None,
+                };
+                let (class, reason) = match fresh {
+                    Some(reason) => (Class::Fresh, reason),
+                    None => (
+                        Class::Manual,
+                        Reason::Manual {
+                            blocker: Blocker::MayWrite {
+                                callee: callee.clone(),
+                                location: location.clone(),
+                            },
+                            shared: None,
+                        },
+                    ),
+                };
+                sites.push(site(w, class, reason));
+                continue;
+            }
             if let How::MacroBody { name } = &w.how {
                 let location = self.summaries.macros.get(name).map(|m| m.location.clone());
                 let blocker = Blocker::TreeMacro {
@@ -336,6 +409,7 @@ impl<'a> ArrayCx<'a> {
 fn site(w: &Write, class: Class, reason: Reason) -> Site {
     Site {
         shown: Default::default(),
+        branch: None,
         span: w.expr,
         stmt: w.place.stmt,
         kind: w.shape.kind,
@@ -362,6 +436,7 @@ pub(super) fn describe(how: &How) -> String {
             )
         }
         How::MacroAssign { name } | How::MacroBody { name } => format!("{name}()"),
+        How::MayWrite { callee, .. } => format!("{callee}()"),
     }
 }
 

@@ -12,8 +12,11 @@ use crate::analyze::syntax::{
 use crate::span::Span;
 
 use super::shapes::norm;
-use super::{ArgInfo, CallSite, How, Read, Target, UseKind, Walker, Write};
+use super::{
+    AliasDef, ArgInfo, CallSite, Giver, How, Read, ShapeRef, Target, UseKind, Via, Walker, Write,
+};
 use crate::analyze::syntax::KindName;
+use crate::analyze::{Kind, Ndim};
 
 impl<'a> Walker<'a> {
     pub(super) fn call(&mut self, node: Node<'a>) {
@@ -46,6 +49,10 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        if plain {
+            self.out_param_call(name, &args);
+        }
+        self.pointer_call(node, name, plain, &args);
         // `Py_SETREF(fa->descr, d)` assigns the field.
         if plain && matches!(name, "Py_SETREF" | "Py_XSETREF") {
             if let Some(first) = args.first().copied() {
@@ -71,6 +78,96 @@ impl<'a> Walker<'a> {
                 place: self.anc.placement(node),
             });
         }
+    }
+
+    /// A call through a function pointer (an expression, or a variable of
+    /// this function) given live shape storage: it may write through it,
+    /// unless the variable's declaration makes that parameter `const`.
+    fn pointer_call(&mut self, node: Node, name: &str, plain: bool, args: &[Node]) {
+        let local = plain
+            && (self.facts.params.iter().any(|p| p.name == name)
+                || self.facts.decls.iter().any(|d| d.name == name));
+        if plain && !local {
+            return;
+        }
+        let callee = node
+            .child_by_field_id(F.function)
+            .map_or(String::new(), |f| {
+                self.text(f)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+        let declared = self
+            .facts
+            .decls
+            .iter()
+            .rfind(|d| d.name == name)
+            .map(|d| &self.src[d.declarator.range()]);
+        for (i, &arg) in args.iter().enumerate() {
+            let Some(shape) = self.shape_ref(arg).filter(|s| !s.param) else {
+                continue;
+            };
+            if local && declared.is_some_and(|d| !crate::source::lexical::writable_param(d, i)) {
+                continue;
+            }
+            self.facts.writes.push(Write {
+                shape,
+                target: Target::Whole,
+                how: How::MayWrite {
+                    callee: callee.clone(),
+                    location: None,
+                },
+                expr: Span::of(node),
+                source: None,
+                place: self.anc.placement(node),
+            });
+        }
+    }
+
+    /// A call to a function of the tree that stores an argument's shape
+    /// storage through its pointer parameter: `get_shape(self, &d)` makes
+    /// `d` an alias of `self`'s shape.
+    fn out_param_call(&mut self, name: &str, args: &[Node]) {
+        let Some(Giver::OutParam {
+            out, param, kind, ..
+        }) = self.sources.givers.get(name)
+        else {
+            return;
+        };
+        let (Some(&target), Some(&array)) = (args.get(*out), args.get(*param)) else {
+            return;
+        };
+        let target = strip_parens(target);
+        let var = (target.kind_name() == "pointer_expression"
+            && target.child_by_field_id(F.operator).map(|o| self.text(o)) == Some("&"))
+        .then(|| target.child_by_field_id(F.argument).map(strip_parens))
+        .flatten()
+        .filter(|v| v.kind_name() == "identifier");
+        let (Some(var), true) = (var, *kind == Kind::Dims || self.sources.strides) else {
+            return;
+        };
+        let name = self.text(var).to_string();
+        let shape = ShapeRef {
+            array: self.array_id(array),
+            kind: *kind,
+            param: false,
+            via: Via::Source(Span::of(target)),
+            offset: None,
+            ndim: Some(Ndim::Array(Span::of(array))),
+        };
+        self.facts.alias_defs.push(AliasDef {
+            name: name.clone(),
+            shape: shape.clone(),
+            span: Span::of(target),
+        });
+        self.aliases.insert(
+            name.clone(),
+            ShapeRef {
+                via: Via::Alias(name),
+                ..shape
+            },
+        );
     }
 
     /// One argument of a call to `name`: the uses of arrays it passes, and

@@ -15,6 +15,7 @@ use crate::span::Span;
 mod calls;
 mod context;
 mod shapes;
+pub use shapes::norm;
 mod statements;
 mod walk;
 
@@ -27,8 +28,58 @@ pub type ArrayId = String;
 pub struct Sources<'a> {
     /// Extra `PyArray_DIMS`-like macros (`--dims-macro`).
     pub dims_macros: &'a [String],
+    /// Extra `PyArray_STRIDES`-like macros (`--strides-macro`).
+    pub strides_macros: &'a [String],
     /// Analyse strides too (`--strides`).
     pub strides: bool,
+    /// Functions and macros of the tree whose value (or out-parameter) is
+    /// a shape source: accessors (DESIGN §2).
+    pub givers: &'a Givers,
+    /// Names declared `PyArrayObject *` in the file outside functions
+    /// (globals, struct fields such as Cython's `self->buf`).
+    pub array_names: &'a HashSet<String>,
+}
+
+impl Sources<'static> {
+    /// The built-in sources only (no flags, no tree knowledge).
+    pub fn plain(strides: bool) -> Sources<'static> {
+        static GIVERS: std::sync::LazyLock<Givers> = std::sync::LazyLock::new(Givers::new);
+        static NAMES: std::sync::LazyLock<HashSet<String>> = std::sync::LazyLock::new(HashSet::new);
+        Sources {
+            dims_macros: &[],
+            strides_macros: &[],
+            strides,
+            givers: &GIVERS,
+            array_names: &NAMES,
+        }
+    }
+}
+
+/// Accessors of the tree, by name.
+pub type Givers = HashMap<String, Giver>;
+
+/// How a function or macro of the tree hands out shape storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Giver {
+    /// Its value is the storage of argument `param` (a function-like macro
+    /// or function), or of the array `array` (an object-like macro).
+    /// `typed`: the body reads `(p)->dimensions` on the argument itself,
+    /// so only an ndarray argument makes it a source.
+    Returns {
+        param: Option<usize>,
+        array: Option<String>,
+        kind: Kind,
+        typed: bool,
+        location: String,
+    },
+    /// It stores the storage of argument `param` through its pointer
+    /// parameter `out` (`*out = PyArray_DIMS(self)`).
+    OutParam {
+        out: usize,
+        param: usize,
+        kind: Kind,
+        location: String,
+    },
 }
 
 /// How a shape reference reaches the storage.
@@ -103,6 +154,14 @@ pub enum How {
     /// A macro of the tree whose body writes through a shape source.
     MacroBody {
         name: String,
+    },
+    /// The live storage passed as a non-`const` pointer to code that may
+    /// write through it: a function pointer (`callee` as written, no
+    /// `location`), or a function the tree declares (`location`) but
+    /// does not define.
+    MayWrite {
+        callee: String,
+        location: Option<String>,
     },
 }
 
@@ -283,6 +342,14 @@ pub struct Block {
     pub exits: Vec<Jump>,
 }
 
+/// An `if` with an `else`.
+#[derive(Debug, Clone)]
+pub struct IfElse {
+    pub place: Placement,
+    pub then: Span,
+    pub otherwise: Span,
+}
+
 /// A parameter of the function.
 #[derive(Debug, Clone)]
 pub struct Param {
@@ -333,6 +400,17 @@ pub struct ParseError {
 pub struct Return {
     pub span: Span,
     pub value: Option<Value>,
+    /// The shape storage it returns, if its value is a shape reference.
+    pub shape: Option<ShapeRef>,
+}
+
+/// A preprocessor branch a function was read with, in one configuration
+/// of the file (see `source::branches`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchSeen {
+    /// The directive line (`#else`).
+    pub directive: Span,
+    pub body: Span,
 }
 
 /// Everything one walk learns about a function.
@@ -366,13 +444,28 @@ pub struct Facts {
     pub sizeof_names: HashSet<String>,
     /// `for`, `while` and `do` statements.
     pub loops: Vec<Span>,
+    /// `if` statements with an `else`: where each sits and its two bodies
+    /// (to tell whether both branches allocate).
+    pub if_else: Vec<IfElse>,
     /// Enumeration constants declared in the function.
     pub enumerators: Vec<String>,
     /// `X->dimensions` / `X->strides` on a variable that is not known to be
     /// an ndarray fields pointer (so not a shape source): the variable,
     /// the field and where.
     pub raw_fields: Vec<(String, String, Span)>,
+    /// Read once per branch configuration (`source::branches`); this is
+    /// one of the readings.
+    pub per_config: bool,
+    pub config: usize,
+    /// The branches read per configuration that overlap the function.
+    pub branches: Vec<BranchSeen>,
+    /// `*p = S`: shape storage handed out through pointer `p`.
+    pub out_stores: Vec<(String, ShapeRef)>,
+    /// Subtrees nested deeper than [`MAX_DEPTH`], not walked.
+    pub too_deep: Vec<Span>,
 }
+
+pub use crate::analyze::syntax::MAX_DEPTH;
 
 /// How a name is declared in a function.
 #[derive(Debug, Clone, Copy)]
@@ -418,6 +511,11 @@ struct Walker<'a> {
     aliases: HashMap<String, ShapeRef>,
     /// Variables declared `PyArrayObject_fields *`.
     fields_vars: HashSet<String>,
+    /// Variables declared `PyArrayObject *`.
+    array_vars: HashSet<String>,
+    /// Variables of this function declared with any other type (they hide
+    /// the file's names of `PyArrayObject *` globals).
+    other_vars: HashSet<String>,
     /// Fields pointers viewing another array variable (`fa = (...)self`).
     fields_of: HashMap<String, ArrayId>,
     /// Start bytes of source expressions and alias identifiers that are part
@@ -439,6 +537,8 @@ pub fn collect<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts
         },
         aliases: HashMap::new(),
         fields_vars: HashSet::new(),
+        array_vars: HashSet::new(),
+        other_vars: HashSet::new(),
         fields_of: HashMap::new(),
         consumed: HashSet::new(),
     };
@@ -462,6 +562,11 @@ pub fn collect<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts
         // Climbs start at named nodes and go through named ones only.
         if let Some(parent) = walk.parent().filter(|_| node.is_named()) {
             w.anc.record(node, parent);
+        }
+        if walk.at_limit() && node.child_count() > 0 {
+            // Generated code can nest without end; what lies deeper is not
+            // analysed, and its mentions of a shape source say so.
+            w.facts.too_deep.push(Span::of(node));
         }
         w.visit(node);
     }

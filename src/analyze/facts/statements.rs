@@ -2,12 +2,12 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::api::{DIM_READER, FIELDS_TYPE, META_FIELDS, STRIDE_READER};
+use crate::analyze::api::{DIM_READER, META_FIELDS, STRIDE_READER};
 use crate::analyze::syntax::{call_args, callee, declarator_name, strip_casts, strip_parens, F};
 use crate::analyze::Kind;
 use crate::span::Span;
 
-use super::shapes::norm;
+use super::shapes::{deref_key, norm};
 use super::{
     AliasDef, ArrayId, Decl, How, ShapeRef, Store, Target, UseKind, VarMod, Via, Walker, Write,
 };
@@ -47,13 +47,9 @@ impl<'a> Walker<'a> {
                 Some(declarator)
             };
             let is_ptr = inner.is_some_and(|d| d.kind_name() == "pointer_declarator");
-            if type_text == FIELDS_TYPE && is_ptr {
-                self.fields_vars.insert(name.clone());
-            } else {
-                // A new declaration shadows any earlier meaning of the name.
-                self.fields_vars.remove(&name);
-                self.fields_of.remove(&name);
-            }
+            // A new declaration shadows any earlier meaning of the name.
+            self.fields_of.remove(&name);
+            self.typed_var(&name, &type_text, is_ptr);
             let value = (declarator.kind_name() == "init_declarator")
                 .then(|| declarator.child_by_field_id(F.value))
                 .flatten();
@@ -97,6 +93,8 @@ impl<'a> Walker<'a> {
                 self.aliases.remove(name);
             }
         }
+        // What `*name` pointed at is no longer known.
+        self.aliases.remove(&deref_key(name));
         if self.fields_vars.contains(name) {
             match fields_target {
                 Some(array) => {
@@ -157,6 +155,9 @@ impl<'a> Walker<'a> {
         };
         let op = self.text(op).to_string();
         let left = strip_parens(left);
+        if op == "=" && self.out_store(left, right, node) {
+            return;
+        }
         if left.kind_name() == "identifier" {
             let name = self.text(left).to_string();
             if op == "=" {
@@ -194,6 +195,44 @@ impl<'a> Walker<'a> {
             });
         }
         self.meta_write(left, node);
+    }
+
+    /// `*p = S`: the storage is handed out through pointer `p`, and `*p`
+    /// is an alias of it until `p` changes (NumPy's
+    /// `_check_compatibility_with_new_dtype`: `*newdims = PyArray_DIMS(self)`,
+    /// then `(*newdims)[k] = v`). Whether it was one.
+    fn out_store(&mut self, left: Node, right: Node, node: Node) -> bool {
+        if left.kind_name() != "pointer_expression"
+            || left.child_by_field_id(F.operator).map(|o| self.text(o)) != Some("*")
+        {
+            return false;
+        }
+        let Some(p) = left
+            .child_by_field_id(F.argument)
+            .map(strip_parens)
+            .filter(|p| p.kind_name() == "identifier")
+        else {
+            return false;
+        };
+        let Some(shape) = self.shape_ref(right).filter(|s| !s.param) else {
+            return false;
+        };
+        let name = self.text(p).to_string();
+        let key = deref_key(&name);
+        self.facts.alias_defs.push(AliasDef {
+            name: key.clone(),
+            shape: shape.clone(),
+            span: Span::of(node),
+        });
+        self.facts.out_stores.push((name, shape.clone()));
+        self.aliases.insert(
+            key.clone(),
+            ShapeRef {
+                via: Via::Alias(key),
+                ..shape
+            },
+        );
+        true
     }
 
     /// `X->nd = ...`, `X->descr = ...` on an ndarray: evidence of an

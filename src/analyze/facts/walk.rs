@@ -2,7 +2,6 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::api::FIELDS_TYPE;
 use crate::analyze::syntax::{
     callee, callee_is_plain, declarator_name, first_named, strip_casts, text, Preorder, F,
 };
@@ -11,12 +10,13 @@ use crate::span::Span;
 
 use super::shapes::norm;
 use super::{
-    Block, Jump, JumpKind, Param, ParseError, Read, Return, ShapeRef, UseKind, Value, Via, Walker,
+    Block, IfElse, Jump, JumpKind, Param, ParseError, Read, Return, ShapeRef, UseKind, Value, Via,
+    Walker,
 };
 use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
-    pub(super) fn text(&self, node: Node<'a>) -> &'a str {
+    pub(super) fn text(&self, node: Node) -> &'a str {
         text(node, self.src)
     }
 
@@ -59,9 +59,7 @@ impl<'a> Walker<'a> {
             // `const npy_intp *p` and `npy_intp const *p`: the pointee is const.
             let before = &self.text(decl)[..declarator.start_byte() - decl.start_byte()];
             let const_pointee = before.split_whitespace().any(|t| t == "const");
-            if type_text == FIELDS_TYPE && is_ptr {
-                self.fields_vars.insert(name.clone());
-            }
+            self.typed_var(&name, type_text, is_ptr);
             let writable_ptr = is_ptr && !const_pointee;
             let decl_text = self.text(decl);
             let at = name_node.start_byte() - decl.start_byte();
@@ -111,12 +109,14 @@ impl<'a> Walker<'a> {
             "compound_statement" => self.block(node),
             "return_statement" => {
                 let value = first_named(node).map(|v| self.value(v));
+                let shape = first_named(node).and_then(|v| self.shape_ref(v));
                 if let Some(v) = first_named(node) {
                     self.object_use(v, UseKind::Return);
                 }
                 self.facts.returns.push(Return {
                     span: Span::of(node),
                     value,
+                    shape,
                 });
                 self.jump(node, JumpKind::Return, None);
             }
@@ -155,6 +155,7 @@ impl<'a> Walker<'a> {
             "for_statement" | "while_statement" | "do_statement" => {
                 self.facts.loops.push(Span::of(node))
             }
+            "if_statement" => self.if_else(node),
             "enumerator" => {
                 if let Some(name) = node.child_by_field_id(F.name) {
                     self.facts.enumerators.push(self.text(name).to_string());
@@ -191,13 +192,28 @@ impl<'a> Walker<'a> {
         if self.text(op) != "->" || !matches!(field, "dimensions" | "strides") {
             return;
         }
+        // A look-alike (`it->dimensions`, `multi->iters[j]->strides`): the
+        // variable, or the expression, it is on.
         let base = strip_casts(base);
-        if base.kind_name() == "identifier" {
-            self.facts.raw_fields.push((
-                self.resolve(self.text(base)),
-                field.to_string(),
-                Span::of(node),
-            ));
+        let on = if base.kind_name() == "identifier" {
+            self.resolve(self.text(base))
+        } else {
+            norm(self.text(base))
+        };
+        self.facts
+            .raw_fields
+            .push((on, field.to_string(), Span::of(node)));
+    }
+
+    fn if_else(&mut self, node: Node) {
+        let then = node.child_by_field_id(F.consequence);
+        let otherwise = node.child_by_field_id(F.alternative).and_then(first_named);
+        if let (Some(then), Some(otherwise)) = (then, otherwise) {
+            self.facts.if_else.push(IfElse {
+                place: self.anc.placement(node),
+                then: Span::of(then),
+                otherwise: Span::of(otherwise),
+            });
         }
     }
 

@@ -15,7 +15,31 @@ impl Blocker {
             .or_else(|| self.use_text(cx))
             .or_else(|| self.copy_text(cx))
             .or_else(|| self.names_text(cx))
+            .or_else(|| self.callee_text(cx))
             .expect("every blocker has a text")
+    }
+
+    /// Code that may write the storage it is given.
+    fn callee_text(&self, cx: Cx<'_>) -> Option<String> {
+        let array = cx.array;
+        Some(match self {
+            Blocker::MayWrite {
+                callee,
+                location: None,
+            } => format!(
+                "{array}'s live shape is passed to the function pointer `{callee}`, which may \
+                 write through it; check what it points at"
+            ),
+            Blocker::MayWrite {
+                callee,
+                location: Some(loc),
+            } => format!(
+                "{array}'s live shape is passed to {callee}(), declared at {loc} with a \
+                 non-const pointer parameter and not defined in the scanned tree, so it may \
+                 write through it; check its source, or declare the parameter `const`"
+            ),
+            _ => return None,
+        })
     }
 
     /// What the writes and the window look like.

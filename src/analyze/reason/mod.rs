@@ -123,6 +123,25 @@ pub enum Limit {
     /// trigraph brackets, braces that come from a macro, an unterminated
     /// literal before it. The sites are the shape sources it mentions.
     NotAnalysed { what: Hazard, at: Pos },
+    /// Preprocessor branches make the function read differently (`at`:
+    /// the first such directive): it was analysed once per branch
+    /// configuration, and is not rewritten.
+    PerBranch { at: Pos },
+    /// A mention of a shape source (`name`) in code outside any function
+    /// the outline found.
+    OutsideFunction { at: Pos, name: String },
+    /// A mention inside a function that the analysis could not place as a
+    /// read or a write; `error` when it sits in code tree-sitter could not
+    /// parse (an ERROR node from `error`).
+    Unrecognised {
+        at: Pos,
+        name: String,
+        error: Option<Pos>,
+    },
+    /// The code nests deeper than the analysis follows.
+    TooDeep { at: Pos, limit: usize },
+    /// A preprocessor branch beyond the number of readings of one file.
+    BranchNotRead { at: Pos, name: String },
 }
 
 /// What keeps code from being analysed (the data of `Limit::NotAnalysed`),
@@ -141,7 +160,13 @@ impl Limit {
                 Hazard::Graph { .. } => Code::Graph,
                 Hazard::MacroBrace { .. } => Code::MacroBrace,
                 Hazard::Unterminated => Code::Unterminated,
+                Hazard::KnR => Code::KnR,
             },
+            Limit::PerBranch { .. } => Code::PerBranch,
+            Limit::OutsideFunction { .. } => Code::OutsideFunction,
+            Limit::Unrecognised { .. } => Code::Unrecognised,
+            Limit::TooDeep { .. } => Code::TooDeep,
+            Limit::BranchNotRead { .. } => Code::BranchNotRead,
         }
     }
 }
@@ -216,6 +241,15 @@ pub enum Escape {
     AddressTaken {
         name: String,
         at: Pos,
+    },
+    /// The allocation does not reach the write on every path: it sits in a
+    /// branch (from `branch`) that does not hold the write; on the other
+    /// paths the variable holds what `before` says.
+    NotOnEveryPath {
+        branch: Pos,
+        /// `if`, `else`, `case`, `#if`, ... or `{` for a block.
+        construct: String,
+        before: Box<Shared>,
     },
 }
 
@@ -399,6 +433,13 @@ pub enum Blocker {
         saved: String,
         at: Pos,
     },
+    /// The live storage is passed as a non-`const` pointer to code that
+    /// may write through it: a function pointer (no `location`) or a
+    /// function declared in the tree (at `location`) with no body there.
+    MayWrite {
+        callee: String,
+        location: Option<String>,
+    },
     /// An analysis limit met during the proof (its code is the limit's).
     Limit(Limit),
 }
@@ -467,6 +508,8 @@ impl Blocker {
             Blocker::TemplateToken { .. } => Code::TemplateToken,
             Blocker::LineContinuation { .. } => Code::LineContinuation,
             Blocker::SavedLeftUnused { .. } => Code::SavedLeftUnused,
+            Blocker::MayWrite { location: None, .. } => Code::MayWriteFunctionPointer,
+            Blocker::MayWrite { .. } => Code::MayWriteUnknownCallee,
             Blocker::Limit(limit) => limit.code(),
         }
     }

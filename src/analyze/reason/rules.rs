@@ -43,6 +43,8 @@ pub enum Code {
     AliasCopy,
     FileMacro,
     HeaderMacro,
+    MayWriteUnknownCallee,
+    MayWriteFunctionPointer,
     OtherNameInWindow,
     FileFunctionReachesGlobal,
     IncludeInWindow,
@@ -59,6 +61,11 @@ pub enum Code {
     Unparsed,
     ParseError,
     InComment,
+    PerBranch,
+    OutsideFunction,
+    Unrecognised,
+    TooDeep,
+    BranchNotRead,
     KnR,
     LoneCr,
     Graph,
@@ -365,6 +372,25 @@ rules! {
     "PyArray_DIMS(a)[0] = n;\nCHECK_OR_FAIL(x);\nPyArray_DIMS(a)[0] = old;";
     MANUAL_FIX;
 
+    MayWriteUnknownCallee "DF170" "may-write-unknown-callee" Manual
+    "the live shape is passed as a non-const pointer to a function with no body in the tree";
+    "The function is declared in the scanned tree (a prototype or `extern` declaration) with a \
+     non-`const` pointer parameter, but its body is not there (another library, generated \
+     code): it may write the shape it is given. Functions the tree defines are followed (one \
+     level), also when a macro of the tree defines them; `const` parameters are reads.";
+    "extern void fill_shape(npy_intp *dims);\nfill_shape(PyArray_DIMS(a));";
+    "Read the callee. If it only reads, declare the parameter `const npy_intp *` (or mark the \
+     site `/* dims-fix: allow(manual) reads only */`); if it writes, see numpy#28197.";
+
+    MayWriteFunctionPointer "DF171" "may-write-function-pointer" Manual
+    "the live shape is passed to a function pointer, which may write through it";
+    "What a function pointer calls is not known where it is called: it may write the shape \
+     it is given (f2py's fortran_setattr passes `PyArray_DIMS(arr)` to generated Fortran \
+     that sets it).";
+    "void (*fill)(npy_intp *) = lookup(name);\nfill(PyArray_DIMS(a));";
+    "Find what it points at. If it only reads, mark the site \
+     `/* dims-fix: allow(manual) reads only */`; if it writes, see numpy#28197.";
+
     OtherNameInWindow "DF180" "other-name-in-window" Manual
     "a name that may denote the array is used between the write and the restore";
     "The array can be reached by other names than its variable: what it was assigned or cast \
@@ -485,6 +511,46 @@ rules! {
     "tree-sitter may parse on through an unterminated comment that a compiler would not.";
     "/* never closed\nPyArray_DIMS(a)[0] = n;";
     "Check it by hand; close the comment.";
+
+    PerBranch "DF504" "read-per-branch" Manual
+    "preprocessor branches make the function read differently; analysed per branch, not rewritten";
+    "Branches of an `#if` that open or close braces differently cannot be parsed together. \
+     The function is read once per branch configuration (the other branches blanked) and the \
+     sites of every reading are reported, each with the branch it was seen in. A rewrite \
+     proven on one reading may not hold on another, so none is made.";
+    "#if PY_VERSION_HEX >= 0x030E00B0\n    if (!unique(self)) {\n#else\n    if (Py_REFCNT(self) > 2) {\n#endif\n        return -1;\n    }\n    PyArray_DIMS(self)[0] = n;";
+    "Check it by hand (the report names the branch each site was seen in).";
+
+    OutsideFunction "DF505" "outside-function" Manual
+    "a shape source is mentioned outside any function dims-fix could find";
+    "Every mention of a shape source must end as a read, a site of a finding, or a finding \
+     saying why it could not be analysed. This one is in top-level code that is not a \
+     function definition as written: usually a macro that defines or opens a function.";
+    "DEFINE_SETTER(first)\n    PyArray_DIMS(a)[0] = 1;\n}";
+    "Check it by hand, or blank the macro with `--ignore-macro NAME`.";
+
+    Unrecognised "DF506" "unrecognised-use" Manual
+    "a shape source is used in a way the analysis could not place";
+    "The mention is inside a function, but not as a read or write dims-fix understands: in \
+     code tree-sitter could not parse (a macro it cannot read), or not called with one \
+     array. It may be a write.";
+    "UNKNOWN_MACRO(a) PyArray_DIMS(a)[0] = n;";
+    "Check it by hand, or blank the macro with `--ignore-macro NAME`.";
+
+    TooDeep "DF507" "too-deep" Manual
+    "the code nests deeper than the analysis follows";
+    "Expressions or blocks nested thousands of levels deep (generated code) are not walked \
+     further, so no input can exhaust the stack or stall the run; what lies below is not \
+     analysed.";
+    "x = ((((((((((...PyArray_DIMS(a)[0]...))))))))));";
+    "Check it by hand.";
+
+    BranchNotRead "DF508" "branch-not-read" Manual
+    "a shape source sits in a preprocessor branch beyond the readings made of one file";
+    "A file whose `#if` branches open braces differently is read once per branch \
+     configuration, at most 16 times; branches left over are not analysed.";
+    "#if A\n{\n#elif B\n...  (more than 16 alternatives)";
+    "Check it by hand.";
 
     KnR "DF570" "knr-definition" Manual
     "K&R definitions are not analysed";

@@ -115,6 +115,14 @@ fn blockers() -> Vec<Blocker> {
         Blocker::TemplateToken { token: s(), at: 0 },
         Blocker::LineContinuation { at: 0 },
         Blocker::SavedLeftUnused { saved: s(), at: 0 },
+        Blocker::MayWrite {
+            callee: s(),
+            location: Some(s()),
+        },
+        Blocker::MayWrite {
+            callee: s(),
+            location: None,
+        },
     ]
 }
 
@@ -154,6 +162,15 @@ fn samples() -> Vec<Code> {
                 what: Hazard::Unterminated,
                 at: 0,
             },
+            Limit::PerBranch { at: 0 },
+            Limit::OutsideFunction { at: 0, name: s() },
+            Limit::Unrecognised {
+                at: 0,
+                name: s(),
+                error: None,
+            },
+            Limit::TooDeep { at: 0, limit: 1 },
+            Limit::BranchNotRead { at: 0, name: s() },
         ]
         .iter()
         .map(Limit::code),

@@ -189,9 +189,58 @@ impl Limit {
                         "a string or character literal at line {} is never closed",
                         cx.line(*at)
                     ),
+                    Hazard::KnR => {
+                        return format!(
+                            "K&R definitions are not analysed (the definition at line {} \
+                             declares its parameters apart); check it by hand",
+                            cx.line(*at)
+                        )
+                    }
                 };
                 format!("not analysed: {why}; check it by hand")
             }
+            Limit::PerBranch { at } => format!(
+                "preprocessor branches (from line {}) make this function read differently; it \
+                 was analysed once per branch, so it is not rewritten; check it by hand",
+                cx.line(*at)
+            ),
+            Limit::OutsideFunction { at, name } => format!(
+                "`{name}` at line {} is outside any function dims-fix could find (a macro \
+                 that defines or opens a function?), so it could not be analysed; check it by \
+                 hand, or blank the macro with --ignore-macro",
+                cx.line(*at)
+            ),
+            Limit::Unrecognised {
+                at,
+                name,
+                error: Some(e),
+            } => format!(
+                "`{name}` at line {} sits in code tree-sitter could not parse (from line {}), \
+                 so whether it is written is unknown; check it by hand, or blank an unknown \
+                 macro with --ignore-macro",
+                cx.line(*at),
+                cx.line(*e)
+            ),
+            Limit::Unrecognised {
+                at,
+                name,
+                error: None,
+            } => format!(
+                "`{name}` at line {} is used in a way dims-fix does not analyse (not called \
+                 with one array), so whether it is written is unknown; check it by hand",
+                cx.line(*at)
+            ),
+            Limit::TooDeep { at, limit } => format!(
+                "the code at line {} nests more than {limit} levels deep, beyond what \
+                 dims-fix follows; check it by hand",
+                cx.line(*at)
+            ),
+            Limit::BranchNotRead { at, name } => format!(
+                "`{name}` sits in a preprocessor branch (line {}) beyond the {} readings \
+                 dims-fix makes of one file, so it was not analysed; check it by hand",
+                cx.line(*at),
+                crate::source::branches::MAX_CONFIGS
+            ),
         }
     }
 }
@@ -229,6 +278,23 @@ impl Shared {
             Shared::Escaped {
                 alloc,
                 callee,
+                escape:
+                    Escape::NotOnEveryPath {
+                        branch,
+                        construct,
+                        before,
+                    },
+            } => format!(
+                "{array} is allocated at line {} by {callee}() only on some paths to this \
+                 write (inside {} at line {}); on the others {}",
+                line(*alloc),
+                construct_name(construct),
+                line(*branch),
+                before.text(cx)
+            ),
+            Shared::Escaped {
+                alloc,
+                callee,
                 escape,
             } => format!(
                 "{array} is allocated at line {} by {callee}() but {} before this write",
@@ -236,6 +302,14 @@ impl Shared {
                 escape.text(cx)
             ),
         }
+    }
+}
+
+/// How a branching construct is named: "the `if`", "a block".
+fn construct_name(construct: &str) -> String {
+    match construct {
+        "{" => "a block the write is not in".to_string(),
+        c => format!("the `{c}`"),
     }
 }
 
@@ -272,6 +346,13 @@ impl Escape {
             Escape::AddressTaken { name, at } => {
                 format!("the address of {name} is taken at line {}", line(*at))
             }
+            Escape::NotOnEveryPath {
+                branch, construct, ..
+            } => format!(
+                "it is allocated only inside {} at line {}, not on every path",
+                construct_name(construct),
+                line(*branch)
+            ),
         }
     }
 }

@@ -15,10 +15,7 @@ fn facts_of(text: &str) -> Facts {
     let func = Preorder::new(tree.root_node())
         .find(|n| n.kind_name() == "function_definition")
         .expect("a function");
-    let sources = Sources {
-        dims_macros: &[],
-        strides: false,
-    };
+    let sources = Sources::plain(false);
     facts::collect(func, text.as_bytes(), sources)
 }
 
@@ -224,10 +221,7 @@ fn a_function_of_the_file_reaching_a_global_blocks_the_window() {
         .filter(|n| n.kind_name() == "function_definition")
         .last()
         .unwrap();
-    let sources = Sources {
-        dims_macros: &[],
-        strides: false,
-    };
+    let sources = Sources::plain(false);
     let f = facts::collect(func, text.as_bytes(), sources);
     let file = FileCx::new(&text);
     let summaries = Summaries::default();
