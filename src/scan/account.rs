@@ -156,6 +156,16 @@ fn outside(parsed: &Parsed, m: Span, name: &str) -> Option<Limit> {
             name: name.to_string(),
         });
     }
+    // A prototype (`static npy_intp *shape_of(PyArrayObject *);`, as
+    // Cython declares its accessors) is a declaration even inside code
+    // tree-sitter could not parse: a type before the name, a parameter
+    // list and `;` after it.
+    if !name.starts_with("->")
+        && after_type(&parsed.file.masked, m.start)
+        && lexical::declares(&parsed.file.masked, m.end)
+    {
+        return None;
+    }
     if parsed
         .functions
         .iter()
@@ -180,6 +190,31 @@ fn outside(parsed: &Parsed, m: Span, name: &str) -> Option<Limit> {
         at: m.start,
         name: name.to_string(),
     })
+}
+
+/// Whether the code before `at` ends in what can end a declaration's type
+/// (`*`, or a word that is not a statement keyword): not a statement
+/// start (`;`, `{`, `}`, `)`), where a macro call could be a write.
+fn after_type(text: &[u8], at: usize) -> bool {
+    let before = &text[..at.min(text.len())];
+    let end = before
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    match before[..end].last() {
+        Some(b'*') => true,
+        Some(&b) if crate::source::tokens::is_ident(b) => {
+            let start = before[..end]
+                .iter()
+                .rposition(|&b| !crate::source::tokens::is_ident(b))
+                .map_or(0, |i| i + 1);
+            !matches!(
+                &before[start..end],
+                b"else" | b"do" | b"return" | b"case" | b"goto" | b"sizeof"
+            )
+        }
+        _ => false,
+    }
 }
 
 /// The findings of the mentions that could not be analysed: one each,

@@ -37,6 +37,9 @@ struct Group {
     /// The nearest conditional read per configuration around it, and
     /// which of its branches holds this one.
     parent: Option<(usize, usize)>,
+    /// Whether each branch holds code (not only directives such as
+    /// `#error` and comments): only those need reading.
+    code: Vec<bool>,
 }
 
 /// The branch configurations of a file.
@@ -56,6 +59,8 @@ struct Open {
     start: usize,
     /// Brace and parenthesis balance of each branch (nested ones included).
     balance: Vec<(isize, isize)>,
+    /// Whether each branch holds a token of code.
+    code: Vec<bool>,
 }
 
 impl Layout {
@@ -136,26 +141,44 @@ impl Layout {
         true
     }
 
-    /// Configuration k keeps branch k of each conditional (its last if it
-    /// has fewer); then, for each branch still unread (inside a branch
-    /// that configuration did not keep), a configuration that reaches it.
+    /// Configuration k keeps the k-th branch holding code of each
+    /// conditional (its last if it has fewer; a branch of directives only,
+    /// as Cython's `#ifndef Py_PYTHON_H` / `#error` / `#else` around a
+    /// whole file, needs no reading); then, for each branch still unread
+    /// (inside a branch that configuration did not keep), a configuration
+    /// that reaches it.
     fn choose_configs(&mut self) {
         let n = self.groups.len();
+        let with_code = |g: &Group| -> Vec<usize> {
+            let idx: Vec<usize> = (0..g.branches.len()).filter(|&b| g.code[b]).collect();
+            if idx.is_empty() {
+                (0..g.branches.len()).collect()
+            } else {
+                idx
+            }
+        };
         let most = self
             .groups
             .iter()
-            .map(|g| g.branches.len())
+            .map(|g| with_code(g).len())
             .max()
             .unwrap_or(1);
         let default = |k: usize, groups: &[Group]| -> Vec<usize> {
-            groups.iter().map(|g| k.min(g.branches.len() - 1)).collect()
+            groups
+                .iter()
+                .map(|g| {
+                    let idx = with_code(g);
+                    idx[k.min(idx.len() - 1)]
+                })
+                .collect()
         };
         for k in 0..most.min(MAX_CONFIGS) {
             self.configs.push(default(k, &self.groups));
         }
         let mut read = vec![Vec::new(); n];
         for (g, group) in self.groups.iter().enumerate() {
-            read[g] = vec![false; group.branches.len()];
+            let any_code = group.code.iter().any(|&c| c);
+            read[g] = group.code.iter().map(|&c| any_code && !c).collect();
         }
         let mark = |layout: &Layout, sel: &[usize], read: &mut Vec<Vec<bool>>| {
             for g in 0..n {
@@ -216,6 +239,7 @@ fn unbalanced_groups(text: &[u8]) -> Vec<Group> {
                         directives: vec![line],
                         start: tok.start,
                         balance: vec![(0, 0)],
+                        code: vec![false],
                     }),
                     "elif" | "else" | "elifdef" | "elifndef" => {
                         if let Some(o) = open.last_mut() {
@@ -226,6 +250,7 @@ fn unbalanced_groups(text: &[u8]) -> Vec<Group> {
                             });
                             o.directives.push(line);
                             o.balance.push((0, 0));
+                            o.code.push(false);
                         }
                     }
                     "endif" => {
@@ -257,6 +282,11 @@ fn unbalanced_groups(text: &[u8]) -> Vec<Group> {
             _ => {}
         }
         at_line_start = false;
+        for o in &mut open {
+            if let Some(c) = o.code.last_mut() {
+                *c = true;
+            }
+        }
     }
     // Unterminated conditionals are left to tree-sitter.
     done.sort_by_key(|(_, span)| span.start);
@@ -283,6 +313,7 @@ fn unbalanced_groups(text: &[u8]) -> Vec<Group> {
                 directives: o.directives.clone(),
                 span: span.clone(),
                 parent,
+                code: o.code.clone(),
             }
         })
         .collect()
@@ -345,6 +376,17 @@ mod tests {
         assert!(c
             .iter()
             .any(|t| t.contains("if (v)") && !t.contains("if (u)")));
+    }
+
+    #[test]
+    fn a_whole_file_wrapper_is_not_read_per_branch() {
+        // As Cython's output: `#ifndef Py_PYTHON_H` / `#error` / `#else`
+        // around the whole file, an unbalanced conditional inside.
+        let src = "#ifndef Py_PYTHON_H\n#error no\n#else\nint f(int r)\n{\n#if A\n    if (a) {\n#else\n    if (b) {\n#endif\n        r = 1;\n    }\n    return r;\n}\n#endif\n";
+        let c = configs(src);
+        assert_eq!(c.len(), 2);
+        assert!(c.iter().all(|t| t.contains("int f(int r)")));
+        assert!(c[0].contains("if (a) {") && c[1].contains("if (b) {"));
     }
 
     #[test]

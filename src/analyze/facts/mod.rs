@@ -558,10 +558,27 @@ pub fn collect<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts
     let body = func.child_by_field_id(F.body).unwrap_or(func);
     w.facts.body = Span::of(body);
     let mut walk = Preorder::new(body);
+    // Blocks that end in `return` or `goto`: what they point an alias at
+    // does not reach the code after them (NumPy's
+    // `_check_compatibility_with_new_dtype` hands out the shape in one
+    // such branch and copies into the caller's storage later). The end of
+    // each, and the aliases as they were on entering it.
+    let mut leaving: Vec<(usize, HashMap<String, ShapeRef>)> = Vec::new();
     while let Some(node) = walk.next() {
         // Climbs start at named nodes and go through named ones only.
         if let Some(parent) = walk.parent().filter(|_| node.is_named()) {
             w.anc.record(node, parent);
+        }
+        while leaving
+            .last()
+            .is_some_and(|(end, _)| *end <= node.start_byte())
+        {
+            if let Some((_, before)) = leaving.pop() {
+                w.aliases = before;
+            }
+        }
+        if ends_in_jump(node) {
+            leaving.push((node.end_byte(), w.aliases.clone()));
         }
         if walk.at_limit() && node.child_count() > 0 {
             // Generated code can nest without end; what lies deeper is not
@@ -571,6 +588,20 @@ pub fn collect<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts
         w.visit(node);
     }
     w.facts
+}
+
+/// Whether `node` is a `{ }` block whose last statement is a `return` or
+/// a `goto`: control never leaves it at its end.
+fn ends_in_jump(node: Node) -> bool {
+    if node.kind_name() != "compound_statement" {
+        return false;
+    }
+    let mut cursor = node.walk();
+    let last = node
+        .named_children(&mut cursor)
+        .filter(|c| c.kind_name() != "comment")
+        .last();
+    last.is_some_and(|c| matches!(c.kind_name(), "return_statement" | "goto_statement"))
 }
 
 /// The function declarator inside a definition's declarator (through
