@@ -261,27 +261,51 @@ pub(super) fn limit_findings(open: &[Open], text: &str) -> Vec<Finding> {
         .collect()
 }
 
-/// The accounting invariant, checked on every run: every write the first
-/// reading saw is a site of a finding (or of a finding of its own). The
-/// line of the first that is not.
-pub(super) fn lost_write(acc: &Accounts, findings: &[Finding]) -> Option<usize> {
-    acc.written.iter().copied().find(|&at| {
-        !findings
+/// Where the sites of some findings are, to ask whether a position is in
+/// one of them in logarithmic time (a file with thousands of findings has
+/// tens of thousands of mentions to place).
+pub(super) struct SiteIndex {
+    /// Site starts, sorted, and the furthest end of the sites starting at
+    /// or before each.
+    starts: Vec<usize>,
+    reach: Vec<usize>,
+}
+
+impl SiteIndex {
+    pub(super) fn new(findings: &[Finding]) -> SiteIndex {
+        let mut spans: Vec<(usize, usize)> = findings
             .iter()
             .flat_map(|f| &f.sites)
-            .any(|s| s.span.start <= at && at < s.span.end.max(s.span.start + 1))
-    })
+            .map(|s| (s.span.start, s.span.end.max(s.span.start + 1)))
+            .collect();
+        spans.sort_unstable();
+        let mut reach = Vec::with_capacity(spans.len());
+        let mut furthest = 0;
+        for &(_, end) in &spans {
+            furthest = furthest.max(end);
+            reach.push(furthest);
+        }
+        SiteIndex {
+            starts: spans.into_iter().map(|(start, _)| start).collect(),
+            reach,
+        }
+    }
+
+    /// Whether `at` is inside a site.
+    pub(super) fn covers(&self, at: usize) -> bool {
+        let n = self.starts.partition_point(|&s| s <= at);
+        n > 0 && self.reach[n - 1] > at
+    }
+}
+
+/// The accounting invariant, checked on every run: every write the first
+/// reading saw is a site of a finding (or of a finding of its own). The
+/// first that is not.
+pub(super) fn lost_write(acc: &Accounts, sites: &SiteIndex) -> Option<usize> {
+    acc.written.iter().copied().find(|&at| !sites.covers(at))
 }
 
 /// How many mentions ended at a site of a finding.
-pub(super) fn at_sites(acc: &Accounts, findings: &[Finding]) -> usize {
-    acc.at
-        .iter()
-        .filter(|&&at| {
-            findings
-                .iter()
-                .flat_map(|f| &f.sites)
-                .any(|s| s.span.start <= at && at < s.span.end.max(s.span.start + 1))
-        })
-        .count()
+pub(super) fn at_sites(acc: &Accounts, sites: &SiteIndex) -> usize {
+    acc.at.iter().filter(|&&at| sites.covers(at)).count()
 }

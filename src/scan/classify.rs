@@ -9,7 +9,7 @@ use crate::source::hazards::Unreadable;
 use crate::source::{self, Skip};
 use crate::span::LineIndex;
 
-use super::account::{at_sites, limit_findings, lost_write, Accounts};
+use super::account::{at_sites, limit_findings, lost_write, Accounts, SiteIndex};
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
 use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
 use super::{is_source_name, tree_macros_in, Accounting, ScanOptions, ScannedFile};
@@ -107,16 +107,11 @@ fn settle(
     let lines = LineIndex::new(text);
     // A mention a finding already reports as not analysed (the code
     // around it cannot be read as a compiler would) needs no second one.
-    let covered = |at: usize| {
-        found
-            .iter()
-            .flat_map(|f| &f.sites)
-            .any(|s| s.span.start <= at && at < s.span.end.max(s.span.start + 1))
-    };
+    let reported = SiteIndex::new(&found);
     let open: Vec<_> = accounts
         .open
         .iter()
-        .filter(|o| !covered(o.span.start))
+        .filter(|o| !reported.covers(o.span.start))
         .cloned()
         .collect();
     let mut limits = limit_findings(&open, text);
@@ -126,10 +121,11 @@ fn settle(
     }
     found.extend(limits);
     found.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
-    if let Some(at) = lost_write(accounts, &found) {
+    let sites = SiteIndex::new(&found);
+    if let Some(at) = lost_write(accounts, &sites) {
         return Err(lines.line(at));
     }
-    let sites = at_sites(accounts, &found);
+    let sites = at_sites(accounts, &sites);
     let accounting = Accounting {
         mentions: accounts.mentions,
         read: accounts.mentions - sites,

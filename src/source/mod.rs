@@ -232,19 +232,19 @@ pub fn parse_c(masked: &[u8]) -> Tree {
 /// Parse only the given byte ranges of `masked` (sorted, disjoint): the
 /// rest is never even lexed. Offsets in the tree stay those of `masked`.
 pub fn parse_ranges(masked: &[u8], ranges: &[std::ops::Range<usize>]) -> Tree {
+    let newlines: Vec<usize> = memchr::memchr_iter(b'\n', masked).collect();
+    parse_ranges_in(masked, ranges, &newlines)
+}
+
+/// `parse_ranges`, with where the newlines of `masked` are (found once for
+/// the many functions of one text: counting them again for each would be
+/// quadratic in the number of functions).
+fn parse_ranges_in(masked: &[u8], ranges: &[std::ops::Range<usize>], newlines: &[usize]) -> Tree {
     let mut included = Vec::with_capacity(ranges.len());
-    let (mut row, mut col, mut at) = (0usize, 0usize, 0usize);
-    let mut point = |pos: usize| {
-        for &b in &masked[at..pos] {
-            if b == b'\n' {
-                row += 1;
-                col = 0;
-            } else {
-                col += 1;
-            }
-        }
-        at = pos;
-        tree_sitter::Point::new(row, col)
+    let point = |pos: usize| {
+        let row = newlines.partition_point(|&n| n < pos);
+        let line_start = if row == 0 { 0 } else { newlines[row - 1] + 1 };
+        tree_sitter::Point::new(row, pos - line_start)
     };
     for r in ranges.iter().filter(|r| !r.is_empty()) {
         let start_point = point(r.start);
@@ -298,8 +298,15 @@ pub fn parse_functions(
     let mut blanked = Vec::new();
     let mut functions = Vec::new();
     for (k, masked) in texts.iter().enumerate() {
+        let newlines: Vec<usize> = memchr::memchr_iter(b'\n', masked).collect();
         let Some(found) = outline::functions(masked) else {
-            units.push(parse_unit(masked, k, 0..masked.len(), layout.is_some()));
+            units.push(parse_unit(
+                masked,
+                &newlines,
+                k,
+                0..masked.len(),
+                layout.is_some(),
+            ));
             functions.push(0..masked.len());
             continue;
         };
@@ -310,7 +317,13 @@ pub fn parse_functions(
                 continue;
             }
             if wanted(&f.name, &masked[range.clone()]) {
-                units.push(parse_unit(masked, k, range.clone(), touches(&range)));
+                units.push(parse_unit(
+                    masked,
+                    &newlines,
+                    k,
+                    range.clone(),
+                    touches(&range),
+                ));
             } else if k == 0 {
                 blanked.push(f.name);
             }
@@ -344,6 +357,7 @@ pub fn parse_functions(
 
 fn parse_unit(
     masked: &[u8],
+    newlines: &[usize],
     config: usize,
     range: std::ops::Range<usize>,
     per_config: bool,
@@ -351,7 +365,7 @@ fn parse_unit(
     let tree = if range.start == 0 && range.end == masked.len() {
         parse_c(masked)
     } else {
-        parse_ranges(masked, std::slice::from_ref(&range))
+        parse_ranges_in(masked, std::slice::from_ref(&range), newlines)
     };
     Unit {
         tree,
