@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run both fuzz targets for a fixed budget each and report executions.
+# Run the fuzz targets for a fixed budget each and report executions.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]      default 600
 #
@@ -14,7 +14,7 @@ budget=${1:-600}
 command -v cargo-fuzz >/dev/null || { echo "fuzz: cargo install cargo-fuzz first" >&2; exit 2; }
 export RUSTC_BOOTSTRAP=1
 cd "$here/fuzz"
-mkdir -p corpus/pipeline corpus/structured
+mkdir -p corpus/pipeline corpus/structured corpus/other_names
 # Fixture files share names (input.c): name each copy after its path.
 find "$here/fixtures" -type f \( -name 'input*' -o -name '*.h' -o -name 'user.c' \) -print0 |
     while IFS= read -r -d '' f; do
@@ -26,7 +26,7 @@ for f in "$here"/tests/regressions/*.c; do
     cp "$f" "corpus/pipeline/regression-$(basename "$f")"
 done
 status=0
-for target in pipeline structured; do
+for target in pipeline structured other_names; do
     echo "== $target: ${budget}s"
     log=$(mktemp)
     cargo fuzz build --sanitizer none "$target" >/dev/null 2>&1

@@ -145,6 +145,11 @@ pub struct Cli {
     #[arg(long = "dims-macro", value_name = "NAME", value_parser = identifier)]
     pub dims_macros: Vec<String>,
 
+    /// Treat another macro like `PyArray_STRIDES` (a strides source, with
+    /// --strides). Repeatable.
+    #[arg(long = "strides-macro", value_name = "NAME")]
+    pub strides_macros: Vec<String>,
+
     /// Blank another attribute-like macro before parsing. Repeatable.
     #[arg(long = "ignore-macro", value_name = "NAME", value_parser = identifier)]
     pub ignore_macros: Vec<String>,
@@ -163,6 +168,11 @@ pub struct Cli {
     /// directory that does).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+
+    /// Also walk hidden files and directories (names starting with `.`;
+    /// `.git` never). Without it they are counted in the summary.
+    #[arg(long)]
+    pub hidden: bool,
 
     /// Skip (with a warning) files larger than this many bytes
     /// (default 16 MiB).
@@ -199,6 +209,12 @@ pub struct Cli {
     /// way are scanned and reported, never written.
     #[arg(long)]
     pub follow: bool,
+
+    /// Apply no ignore file (`.gitignore`, `.ignore`, git's excludes). By
+    /// default they count only inside a git repository, and never for a
+    /// file git tracks.
+    #[arg(long)]
+    pub no_ignore: bool,
 
     /// With --apply or --commit: also replace hard-linked files (their
     /// other names keep the old text) and read-only files (keeping their mode).

@@ -33,6 +33,7 @@ pub(crate) mod templates;
 pub(crate) mod testhook;
 pub mod verify;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -415,22 +416,6 @@ fn after_changes(e: Error, changed: bool) -> Error {
     }
 }
 
-/// A finding's planned change: the diff of the change that covers it, and
-/// that change's edits on the first finding it covers.
-fn planned(scan: &Scan, plans: &[FilePlan], fi: usize, ni: usize) -> Option<Planned> {
-    let file = &scan.files[fi];
-    plans[fi].new_text.as_ref()?;
-    let change = plans[fi]
-        .changes
-        .iter()
-        .find(|c| c.findings.contains(&ni))?;
-    let patch = Patch::new(change.edits.clone()).ok()?;
-    Some(Planned {
-        diff: render::diff::unified(&file.rel, &file.text, &patch.apply(&file.text)),
-        edits: (change.findings.first() == Some(&ni)).then(|| change.edits.clone()),
-    })
-}
-
 /// The findings report (and, for a text dry run, the diff) in the format
 /// asked for. The report on stderr is for people: a full or closed stderr
 /// is no error.
@@ -443,7 +428,30 @@ fn report(
     out: &Output,
     stderr: &mut dyn Write,
 ) -> Result<(), Error> {
-    let report = render::report::build(scan, &|fi, ni| planned(scan, plans, fi, ni));
+    // Each finding's change, by finding (a file may have thousands).
+    let change_of: Vec<HashMap<usize, usize>> = plans
+        .iter()
+        .map(|plan| {
+            let mut by = HashMap::new();
+            for (ci, c) in plan.changes.iter().enumerate() {
+                for &ni in &c.findings {
+                    by.entry(ni).or_insert(ci);
+                }
+            }
+            by
+        })
+        .collect();
+    let planned = |fi: usize, ni: usize| -> Option<Planned> {
+        let file = &scan.files[fi];
+        plans[fi].new_text.as_ref()?;
+        let change = &plans[fi].changes[*change_of[fi].get(&ni)?];
+        let patch = Patch::new(change.edits.clone()).ok()?;
+        Some(Planned {
+            diff: render::diff::unified_patch(&file.rel, &file.text, &patch, &file.lines),
+            edits: (change.findings.first() == Some(&ni)).then(|| change.edits.clone()),
+        })
+    };
+    let report = render::report::build(scan, &planned);
     if cli.verbose {
         for n in &scan.notes {
             let _ = writeln!(stderr, "dims-fix: {}: {}", shown(&n.file), n.note);
@@ -544,6 +552,8 @@ fn exit_code(cli: &Cli, scan: &Scan, plans: &[FilePlan], applied: &[bool], faile
             f.class != analyze::Class::Fresh && !f.acknowledged && !fixed
         })
     });
+    // A file that may hold a hit but was not analysed (C++) is not clean.
+    let open = open || !scan.not_analysed.is_empty();
     if cli.check && open {
         exit::FOUND
     } else {
@@ -560,13 +570,16 @@ fn options(cli: &Cli, settings: &Settings) -> ScanOptions {
         exclude: settings.exclude.value.clone(),
         max_file_size: settings.max_file_size.value,
         dims_macros: settings.dims_macros.value.clone(),
+        strides_macros: cli.strides_macros.clone(),
         strides: settings.strides.value,
         ignore_macros: settings.ignore_macros.value.clone(),
+        hidden: cli.hidden,
         threads: cli.threads.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,
         ),
         follow: cli.follow,
         notes: cli.verbose,
+        no_ignore: cli.no_ignore,
     }
 }

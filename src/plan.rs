@@ -196,9 +196,17 @@ pub fn plan(
 }
 
 /// Whether a TODO can go above the line holding `anchor`: that line must
-/// start in code (see `lexical::in_code`).
+/// start in code (see `lexical::in_code`), and the line before it must not
+/// end in a line continuation, which would join the TODO to it (and leave
+/// the line it joined before on its own: `// ... ??/` swallows the next
+/// line under trigraphs).
 fn can_insert_at(text: &str, anchor: Option<usize>) -> bool {
-    anchor.is_some_and(|a| lexical::in_code(text, line_start(text, a)))
+    anchor.is_some_and(|a| {
+        let start = line_start(text, a);
+        let after_continuation =
+            start > 0 && lexical::continues(&text[line_start(text, start - 1)..start - 1]);
+        lexical::in_code(text, start) && !after_continuation
+    })
 }
 
 /// What the TODO templates may use.

@@ -36,7 +36,21 @@ impl Span {
 
 /// The 1-based line of byte offset `pos` (one count, no index).
 pub fn line_of(bytes: &[u8], pos: usize) -> usize {
-    memchr::memchr_iter(b'\n', &bytes[..pos]).count() + 1
+    line_ends(&bytes[..pos]).count() + 1
+}
+
+/// Where lines end, as a compiler reads them: after each `\n`, and after
+/// each `\r` that no `\n` follows (old Mac line endings, which GCC and
+/// Clang take too).
+fn line_ends(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(move |&i| bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n'))
+}
+
+/// Whether some line of `text` ends in a `\r` alone.
+pub fn has_lone_cr(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'))
 }
 
 /// Line starts of a text, for turning byte offsets into lines and columns.
@@ -47,7 +61,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        starts.extend(line_ends(text.as_bytes()).map(|i| i + 1));
         LineIndex { starts }
     }
 
@@ -99,4 +113,20 @@ pub fn eol_at(text: &str, pos: usize) -> &'static str {
 /// Whether only blanks precede `pos` on its line.
 pub fn starts_line(text: &str, pos: usize) -> bool {
     text[line_start(text, pos)..pos].trim().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_where_a_compiler_ends_them() {
+        let text = "a\rb\r\nc\nd";
+        let lines = LineIndex::new(text);
+        assert_eq!(lines.line(text.find('b').unwrap()), 2);
+        assert_eq!(lines.line(text.find('c').unwrap()), 3);
+        assert_eq!(lines.line(text.find('d').unwrap()), 4);
+        assert_eq!(line_of(text.as_bytes(), text.find('d').unwrap()), 4);
+        assert!(has_lone_cr(text) && !has_lone_cr("a\r\nb\n"));
+    }
 }

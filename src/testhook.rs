@@ -34,6 +34,23 @@ pub fn pause(point: &str) {
 #[inline(always)]
 pub fn pause(_point: &str) {}
 
+/// Panic while analysing a file whose path (relative to the root)
+/// contains `DIMS_FIX_TEST_PANIC`, to prove that one file's internal error
+/// leaves the others' results intact. A no-op without the feature.
+#[cfg(feature = "test-hooks")]
+pub fn panic_in(rel: &str) {
+    if let Some(which) = std::env::var_os("DIMS_FIX_TEST_PANIC") {
+        if !which.is_empty() && rel.contains(which.to_string_lossy().as_ref()) {
+            panic!("test hook: DIMS_FIX_TEST_PANIC");
+        }
+    }
+}
+
+/// Panic in a chosen file: a no-op without the `test-hooks` feature.
+#[cfg(not(feature = "test-hooks"))]
+#[inline(always)]
+pub fn panic_in(_rel: &str) {}
+
 /// Whether to plant a syntax error in every planned rewrite
 /// (`DIMS_FIX_TEST_CORRUPT_PLAN`), so the verification that must refuse it
 /// can be tested end to end. Always false without the `test-hooks` feature.

@@ -350,9 +350,19 @@ return NULL;\n}\n";
     let dir = tree(&[("g.c", src.as_bytes())]);
     let (v, code, _) = json(dir.path(), &["--check"]);
     assert_eq!(code, 1);
+    // tree-sitter reads `GUARD(a) PyArray_DIMS(a)[0] = k;` as a declaration:
+    // that write is a mention it could not place, said so with the line.
     assert_eq!(v["findings"][0]["class"], "manual");
+    assert_eq!(v["findings"][0]["code"], "DF506", "unplaced mention");
+    assert!(v["findings"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("could not parse (from line 4)"));
+    assert_eq!(v["findings"][0]["sites"][0]["line"], 5);
+    // The restore, seen, is demoted by the error near it.
+    assert_eq!(v["findings"][1]["class"], "manual");
     assert_eq!(
-        v["findings"][0]["code"], "DF502",
+        v["findings"][1]["code"], "DF502",
         "parse error near the write"
     );
 }
@@ -428,4 +438,92 @@ fn the_sample_shows_each_class_once_as_readme_says() {
         shown.contains(&report),
         "README's sample report differs:\n{report}"
     );
+}
+
+/// The issue's first example: a top-level macro call without `;` before
+/// the function. Its write is reported and `--check` fails.
+#[test]
+fn check_fails_on_a_write_after_a_top_level_macro_call() {
+    let src =
+        std::fs::read(repo().join("fixtures/macro-call-swallows-next-function/input.c")).unwrap();
+    let dir = tree(&[("distance_wrap.c", &src)]);
+    let (v, code, err) = json(dir.path(), &["--check"]);
+    assert_eq!(code, 1, "{err}");
+    let functions: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(functions, ["set_first", "set_second"]);
+}
+
+/// Ignore files count only inside a git repository, never for a tracked
+/// file; --no-ignore turns them off; the summary counts what they hid.
+#[test]
+fn ignore_files_apply_only_in_git_and_never_to_tracked_files() {
+    let ignore = b"*.c\nbuild/\n";
+    let files: &[(&str, &[u8])] = &[
+        (".gitignore", ignore),
+        ("pkg/tracked.c", TEMP_WRITE.as_bytes()),
+        ("pkg/untracked.c", TEMP_WRITE.as_bytes()),
+        ("build/generated.c", TEMP_WRITE.as_bytes()),
+    ];
+    // Outside a repository: everything is read.
+    let plain = tree(files);
+    let (v, code, _) = json(plain.path(), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(v["stats"]["files_seen"], 3);
+    assert_eq!(v["stats"]["passed_over"]["ignore_rule"], 0);
+    // In a repository: only the tracked one of the ignored files.
+    let repo = tree(files);
+    init_repo(repo.path());
+    git(repo.path(), &["add", ".gitignore"]);
+    git(repo.path(), &["add", "-f", "pkg/tracked.c"]);
+    let (v, _, err) = json(repo.path(), &[]);
+    let seen: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, ["pkg/tracked.c"], "{err}");
+    assert_eq!(v["stats"]["passed_over"]["ignore_rule"], 2);
+    let text = run(&["."], repo.path());
+    assert!(
+        stderr(&text).contains("not read: 2 by ignore rules"),
+        "{}",
+        stderr(&text)
+    );
+    // --no-ignore: all three.
+    let (v, _, _) = json(repo.path(), &["--no-ignore"]);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 3);
+}
+
+/// C++ is not analysed yet: listed, --check fails, never parsed as C.
+#[test]
+fn cpp_files_are_listed_as_not_analysed() {
+    let cpp =
+        "#include \"numpy/arrayobject.h\"\nnamespace ext {\nvoid f(PyArrayObject *a)\n{\n    \
+PyArray_DIMS(a)[0] = 1;\n}\n}\n";
+    let dir = tree(&[
+        ("module.cpp", cpp.as_bytes()),
+        ("quiet.cc", b"int g(void) { return 0; }\n"),
+        ("c.c", FRESH_ONLY.as_bytes()),
+    ]);
+    let (v, code, _) = json(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(v["not_analysed"][0]["file"], "module.cpp");
+    assert_eq!(v["not_analysed"][0]["language"], "c++");
+    assert_eq!(v["not_analysed"].as_array().unwrap().len(), 1);
+    assert_eq!(v["stats"]["cpp_files"], 2);
+    let (_, code, _) = json(dir.path(), &["--check"]);
+    assert_eq!(code, 1, "a file not analysed is not clean");
+    // Named on the command line: not parsed as C either.
+    let out = run(&["--format", "json", "module.cpp"], dir.path());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(v["not_analysed"][0]["file"], "module.cpp");
+    let text = run(&["module.cpp"], dir.path());
+    assert!(stderr(&text).contains("module.cpp: C++, not analysed yet"));
 }

@@ -2,8 +2,8 @@
 //! whole pipeline's invariants on generated functions.
 
 use dims_fix::edit::{Edit, Patch};
-use dims_fix::verify::invariants::check_source;
-use dims_fix::verify::synth::source_from_bytes;
+use dims_fix::verify::invariants::{check_source, rewrites};
+use dims_fix::verify::synth::{other_name_from_bytes, source_from_bytes};
 use proptest::prelude::*;
 
 /// Text with the bytes that matter to layout: tabs, CRLF, no final newline.
@@ -76,6 +76,31 @@ proptest! {
         let source = source_from_bytes(&bytes);
         if let Err(e) = check_source(&source) {
             prop_assert!(false, "{e}\n--- source ---\n{source}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Another name of the array used in the window (a container, a struct
+    /// field, a cast, a pointer, a second parameter, a global, a call that
+    /// may return its input) blocks the rewrite; without that use, the same
+    /// function is rewritten (issue 17).
+    #[test]
+    fn another_name_of_the_array_in_the_window_blocks_the_rewrite(
+        bytes in proptest::collection::vec(any::<u8>(), 0..8)
+    ) {
+        let case = other_name_from_bytes(&bytes);
+        let wrong = rewrites(&case.source).map_err(|e| TestCaseError::fail(format!("{e}\n{}", case.source)))?;
+        prop_assert!(wrong.is_empty(), "{}: rewritten: {:?}\n--- source ---\n{}", case.what, wrong, case.source);
+        if case.control_rewrites {
+            prop_assert_eq!(rewrites(&case.control), Ok(vec!["g: a".to_string()]), "{}\n--- control ---\n{}", case.what, case.control);
+        }
+        for source in [&case.source, &case.control] {
+            if let Err(e) = check_source(source) {
+                prop_assert!(false, "{e}\n--- source ---\n{source}");
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 
 /// Shape sources and the ndarray fields type: defined with the prefilter
 /// that searches for them (the earlier stage), known here like the rest.
-pub use crate::discover::{DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
+pub use crate::discover::{ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
 
 /// Accessors that read one slot of the shape (`PyArray_DIM(X, i)`) and of
 /// the strides.
@@ -75,7 +75,9 @@ pub const FREE_FNS: &[&str] = &["npy_free_cache_dim_array"];
 /// Functions that free a shape pointer passed to them.
 pub const FREE_PTR_FNS: &[&str] = &["npy_free_cache_dim", "PyDimMem_FREE"];
 
-/// Library functions whose first argument is written.
+/// Library functions whose first argument is written: the `mem*` family,
+/// and reallocation (the storage may move, the old block is freed: every
+/// reader of the shape sees it change).
 pub const MEM_FNS: &[&str] = &[
     "memcpy",
     "memmove",
@@ -83,6 +85,10 @@ pub const MEM_FNS: &[&str] = &[
     "__builtin_memcpy",
     "__builtin_memmove",
     "__builtin_memset",
+    "realloc",
+    "PyMem_Realloc",
+    "PyMem_RawRealloc",
+    "PyDimMem_RENEW",
 ];
 
 /// NumPy's array constructors and the argument positions of `obj`/`base`.

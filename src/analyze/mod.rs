@@ -10,6 +10,7 @@ pub mod held;
 pub mod reason;
 pub mod summary;
 pub mod syntax;
+pub mod unreadable;
 mod window;
 
 use serde::Serialize;
@@ -22,7 +23,7 @@ use crate::analyze::syntax::KindName;
 use crate::source::lexical::Define;
 use crate::source::Parsed;
 use reason::{Evidence, Reason};
-use syntax::{text, Preorder, F};
+use syntax::{text, Preorder};
 
 /// Which storage a site writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -99,6 +100,9 @@ pub struct Site {
     pub role: Role,
     pub class: Class,
     pub reason: Reason,
+    /// For a function read once per preprocessor branch configuration:
+    /// the directive of the innermost such branch holding the site.
+    pub branch: Option<Span>,
     /// Where and what, rendered once while the file's text is at hand.
     pub shown: Shown,
 }
@@ -112,6 +116,8 @@ pub struct Shown {
     pub end_line: usize,
     pub end_column: usize,
     pub text: String,
+    /// "`#else` at line 12": the branch the site was seen with.
+    pub branch: Option<String>,
 }
 
 /// How a rewrite finding's copy is made.
@@ -187,6 +193,12 @@ pub struct Finding {
     pub rewrite: Vec<Rewrite>,
     /// The function's span (for hunk context and grouping).
     pub function_body: Span,
+    /// In a `.c.src` template, the tokens as masked and as written, for
+    /// reasons to show them as the file does.
+    pub spelled: Vec<(String, String)>,
+    /// The function was read once per preprocessor branch configuration;
+    /// the findings of its readings are merged.
+    pub per_config: bool,
 }
 
 /// What one walk over a parsed file yields.
@@ -196,35 +208,53 @@ pub struct FileFacts {
     pub macros: Vec<Define>,
 }
 
-/// Walk a file: facts for every function (and for code in ERROR nodes that
-/// did not parse as a function), and the function-like macros it defines.
+/// Walk a file's units: facts for every function (and for code in ERROR
+/// nodes that did not parse as a function), and the function-like macros
+/// it defines (found lexically: top-level code outside functions is not
+/// parsed).
 pub fn file_facts(parsed: &Parsed, sources: Sources) -> FileFacts {
-    let src = parsed.file.masked.as_slice();
     let mut out = FileFacts::default();
-    let mut walk = Preorder::new(parsed.tree.root_node());
-    while let Some(node) = walk.next() {
-        match node.kind_name() {
-            "function_definition" => {
-                out.functions.push(facts::collect(node, src, sources));
-                walk.skip_children();
-            }
-            "preproc_function_def" => {
-                if let Some(m) = macro_def(node, src) {
-                    out.macros.push(m);
+    for unit in &parsed.units {
+        let src = parsed.masked(unit.config);
+        let branches: Vec<facts::BranchSeen> = match (&parsed.layout, unit.per_config) {
+            (Some(layout), true) => layout
+                .branches_in(&unit.range)
+                .map(|b| facts::BranchSeen {
+                    directive: Span::new(b.directive.start, b.directive.end),
+                    body: Span::new(b.body.start, b.body.end),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut walk = Preorder::new(unit.tree.root_node());
+        while let Some(node) = walk.next() {
+            let found = match node.kind_name() {
+                "function_definition" => Some(facts::collect(node, src, sources)),
+                "ERROR" if !has_function(node) => {
+                    let mut f = facts::collect(node, src, sources);
+                    (!f.writes.is_empty() || !f.calls.is_empty()).then(|| {
+                        f.name = guess_name(node, src);
+                        f
+                    })
                 }
-                walk.skip_children();
+                // Descend: functions inside `#if` or `extern "C"` blocks.
+                _ => continue,
+            };
+            if let Some(mut f) = found {
+                f.per_config = unit.per_config;
+                f.config = unit.config;
+                f.branches = branches.clone();
+                out.functions.push(f);
             }
-            "ERROR" if !has_function(node) => {
-                let mut f = facts::collect(node, src, sources);
-                if !f.writes.is_empty() || !f.calls.is_empty() {
-                    f.name = guess_name(node, src);
-                    out.functions.push(f);
-                }
-                walk.skip_children();
-            }
-            _ => {}
+            walk.skip_children();
         }
     }
+    let masked = std::str::from_utf8(&parsed.file.masked).unwrap_or("");
+    let code = crate::source::lexical::CodeMap::new(masked);
+    out.macros = crate::source::lexical::defines_in(masked)
+        .into_iter()
+        .filter(|d| d.params.is_some() && code.in_code(d.at))
+        .collect();
     out
 }
 
@@ -245,27 +275,6 @@ fn guess_name(node: Node, src: &[u8]) -> String {
         })
         .map(|name| format!("{name} (unparsed)"))
         .unwrap_or_else(|| "(unparsed code)".to_string())
-}
-
-fn macro_def(node: Node, src: &[u8]) -> Option<Define> {
-    let name = text(node.child_by_field_id(F.name)?, src).to_string();
-    let params_node = node.child_by_field_id(F.parameters)?;
-    let mut cursor = params_node.walk();
-    let params = params_node
-        .named_children(&mut cursor)
-        .filter(|p| p.kind_name() == "identifier")
-        .map(|p| text(p, src).to_string())
-        .collect();
-    let body = node
-        .child_by_field_id(F.value)
-        .map(|v| text(v, src).replace("\\\r\n", "  ").replace("\\\n", " "))
-        .unwrap_or_default();
-    Some(Define {
-        name,
-        params: Some(params),
-        body,
-        at: node.start_byte(),
-    })
 }
 
 /// A statement's text on one line: whitespace runs collapsed, shortened.
@@ -289,6 +298,7 @@ impl Finding {
         reason::Cx {
             array: &self.array,
             lines,
+            spelled: &self.spelled,
         }
     }
 
@@ -304,12 +314,20 @@ impl Finding {
             let (end_line, end_column) = lines.line_col(text, site.span.end);
             // The statement, unless parse errors made it huge: then the write.
             let huge = lines.line(site.stmt.end) - lines.line(site.stmt.start) > 3;
+            let branch = site.branch.map(|d| {
+                let mut directive = snippet(text, d);
+                if directive.chars().count() > 60 {
+                    directive = directive.chars().take(59).collect::<String>() + "…";
+                }
+                format!("`{directive}` at line {}", lines.line(d.start))
+            });
             site.shown = Shown {
                 line,
                 column,
                 end_line,
                 end_column,
                 text: snippet(text, if huge { site.span } else { site.stmt }),
+                branch,
             };
         }
     }

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use super::api::is_allocator;
-use super::facts::{self, ArrayId, Facts, How, ShapeRef, Sources, Target, UseKind, Via, Write};
+use super::facts::{
+    self, ArrayId, Facts, Giver, Givers, How, ShapeRef, Sources, Target, UseKind, Via, Write,
+};
 use super::Kind;
 use crate::analyze::syntax::KindName;
 use crate::source::lexical::Define;
@@ -23,6 +25,8 @@ pub struct FnSummary {
     pub meta: Vec<(usize, String)>,
     /// The allocator when every return is a new array (or NULL).
     pub fresh: Option<String>,
+    /// It hands out a parameter's shape storage (an accessor).
+    pub gives: Option<Giver>,
 }
 
 /// What a function-like macro of the tree does to its arguments.
@@ -44,6 +48,51 @@ pub struct MacroSummary {
 pub struct Summaries {
     pub functions: HashMap<String, FnSummary>,
     pub macros: HashMap<String, MacroSummary>,
+    /// Accessors of the tree (functions and macros), found before the
+    /// functions that use them are analysed.
+    pub givers: Givers,
+    /// Functions the tree declares but does not define, given shape
+    /// storage somewhere.
+    pub prototypes: HashMap<String, Prototype>,
+}
+
+/// A function declared in the tree (a prototype) whose body is not there.
+#[derive(Debug, Clone, Default)]
+pub struct Prototype {
+    /// `file:line` of the declaration.
+    pub location: String,
+    /// The declaration's text (to tell which parameters are `const`).
+    pub text: String,
+}
+
+impl Prototype {
+    /// Whether the function may write through parameter `index`.
+    pub fn may_write(&self, index: usize) -> bool {
+        crate::source::lexical::writable_param(self.text.as_bytes(), index)
+    }
+}
+
+/// The summary of function `name` defined by the expansion of a macro of
+/// the tree (`MEDIAN_FILTER_2D(d_medfilt2, double, d_quick_select)`):
+/// `Some` with what it does (possibly nothing) when the expansion defines
+/// it, `None` when it does not parse as its definition.
+pub fn expanded_function(
+    expansion: &str,
+    name: &str,
+    location: String,
+    sources: Sources,
+) -> Option<Option<FnSummary>> {
+    let tree = parse_c(expansion.as_bytes());
+    let func = super::syntax::Preorder::new(tree.root_node()).find(|n| {
+        n.kind_name() == "function_definition"
+            && n.child_by_field_id(super::syntax::F.declarator)
+                .and_then(facts::find_function_declarator)
+                .and_then(|d| d.child_by_field_id(super::syntax::F.declarator))
+                .and_then(super::syntax::declarator_name)
+                .is_some_and(|id| super::syntax::text(id, expansion.as_bytes()) == name)
+    })?;
+    let f = facts::collect(func, expansion.as_bytes(), sources);
+    Some(FnSummary::of(&f, location))
 }
 
 impl FnSummary {
@@ -61,13 +110,57 @@ impl FnSummary {
         writes.dedup();
         let meta = meta_of(f, |name| param_index(name));
         let fresh = fresh_return(f);
-        (!writes.is_empty() || !meta.is_empty() || fresh.is_some()).then_some(FnSummary {
+        let gives = giver_of(f, &location);
+        let any = !writes.is_empty() || !meta.is_empty() || fresh.is_some() || gives.is_some();
+        any.then_some(FnSummary {
             location,
             writes,
             meta,
             fresh,
+            gives,
         })
     }
+}
+
+/// A function that hands out a parameter's shape storage: every `return`
+/// gives it (or NULL) — Cython 3's `__pyx_f_5numpy_7ndarray_5shape_shape`
+/// — or it stores it through a pointer parameter (`*out = PyArray_DIMS(self)`).
+fn giver_of(f: &Facts, location: &str) -> Option<Giver> {
+    let param_index = |name: &str| f.params.iter().find(|p| p.name == name).map(|p| p.index);
+    let of_param = |s: &ShapeRef| {
+        (!s.param && s.offset.is_none())
+            .then(|| param_index(&s.array))
+            .flatten()
+    };
+    let mut returns = None;
+    for r in &f.returns {
+        if r.value.as_ref().is_some_and(|v| v.is_null) {
+            continue;
+        }
+        let s = r.shape.as_ref()?;
+        let given = (of_param(s)?, s.kind);
+        if returns.is_some_and(|r| r != given) {
+            return None;
+        }
+        returns = Some(given);
+    }
+    if let Some((param, kind)) = returns {
+        return Some(Giver::Returns {
+            param: Some(param),
+            array: None,
+            kind,
+            typed: false,
+            location: location.to_string(),
+        });
+    }
+    f.out_stores.iter().find_map(|(out, s)| {
+        Some(Giver::OutParam {
+            out: param_index(out)?,
+            param: of_param(s)?,
+            kind: s.kind,
+            location: location.to_string(),
+        })
+    })
 }
 
 fn meta_of(f: &Facts, index: impl Fn(&str) -> Option<usize>) -> Vec<(usize, String)> {
@@ -186,11 +279,61 @@ impl MacroSummary {
     }
 }
 
+/// A macro whose value is a shape source: of one of its arguments
+/// (`#define MY_DIMS(a) (((PyArrayObject_fields *)(a))->dimensions)`), or,
+/// object-like, of the array it names. The body is parsed as the value
+/// returned by a function whose parameters (`PyArrayObject *`) are the
+/// macro's.
+pub fn macro_giver(m: &Define, location: String, sources: Sources) -> Option<Giver> {
+    let names = m.params.as_deref().unwrap_or_default();
+    let params: Vec<String> = names
+        .iter()
+        .map(|p| format!("PyArrayObject *{p}"))
+        .collect();
+    let snippet = format!(
+        "void *dims_fix_macro__({}) {{\nreturn ({});\n}}\n",
+        if params.is_empty() {
+            "void".to_string()
+        } else {
+            params.join(", ")
+        },
+        m.body
+    );
+    let tree = parse_c(snippet.as_bytes());
+    let func = super::syntax::first_named(tree.root_node())
+        .filter(|n| n.kind_name() == "function_definition" && !n.has_error())?;
+    let f = facts::collect(func, snippet.as_bytes(), sources);
+    let shape = f.returns.first()?.shape.clone()?;
+    if shape.param || shape.offset.is_some() || f.returns.len() != 1 {
+        return None;
+    }
+    let param = names.iter().position(|p| *p == shape.array);
+    // `(a)->dimensions` on the argument itself: a source only when the
+    // argument is an ndarray (iterators have `->dimensions` too).
+    let typed = match shape.ndim {
+        Some(super::Ndim::Fields(base)) => facts::norm(&snippet[base.range()]) == shape.array,
+        _ => false,
+    };
+    let array = match (&m.params, param) {
+        (Some(_), Some(_)) => None,
+        (None, None) if is_name(&shape.array) => Some(shape.array.clone()),
+        _ => return None,
+    };
+    Some(Giver::Returns {
+        param,
+        array,
+        kind: shape.kind,
+        typed,
+        location,
+    })
+}
+
 /// Turn call sites into writes and evidence using the summaries: a tree
 /// function writing through a parameter that receives shape storage is a
 /// write at the call; so is a macro assigning `->dimensions` or an element.
 pub fn apply(f: &mut Facts, summaries: &Summaries, sources: Sources) {
     let mut writes = Vec::new();
+    let mut may_write = Vec::new();
     let mut uses = Vec::new();
     for call in &f.calls {
         let name = call.callee.as_str();
@@ -257,6 +400,18 @@ pub fn apply(f: &mut Facts, summaries: &Summaries, sources: Sources) {
                     }
                 }
             }
+        } else if let Some(p) = summaries.prototypes.get(name) {
+            for arg in &call.args {
+                if let Some(shape) = arg.shape.as_ref().filter(|s| !s.param) {
+                    if p.may_write(arg.index) {
+                        let how = How::MayWrite {
+                            callee: name.to_string(),
+                            location: Some(p.location.clone()),
+                        };
+                        may_write.push(write(shape.clone(), Target::Whole, how, None));
+                    }
+                }
+            }
         } else if let Some(s) = summaries.functions.get(name) {
             for arg in &call.args {
                 if let (true, Some(shape)) = (s.writes.contains(&arg.index), &arg.shape) {
@@ -280,6 +435,8 @@ pub fn apply(f: &mut Facts, summaries: &Summaries, sources: Sources) {
     f.reads
         .retain(|r| !writes.iter().any(|w: &Write| w.source == Some(r.span)));
     f.writes.extend(writes);
+    // The storage passed to code that may write it is also read there.
+    f.writes.extend(may_write);
     f.writes.sort_by_key(|w| (w.expr.start, w.expr.end));
     f.uses.extend(
         uses.into_iter()
@@ -297,4 +454,10 @@ fn shape_at(array: &ArrayId, kind: Kind, span: super::Span) -> ShapeRef {
         offset: None,
         ndim: None,
     }
+}
+
+/// Whether `s` is a plain C identifier.
+fn is_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

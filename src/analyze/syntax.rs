@@ -22,6 +22,8 @@ pub struct Fields {
     pub arguments: u16,
     pub condition: u16,
     pub initializer: u16,
+    pub consequence: u16,
+    pub alternative: u16,
 }
 
 pub static F: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
@@ -50,6 +52,8 @@ pub static F: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
         arguments: id("arguments"),
         condition: id("condition"),
         initializer: id("initializer"),
+        consequence: id("consequence"),
+        alternative: id("alternative"),
     }
 });
 
@@ -185,30 +189,53 @@ pub fn is_block(kind: &str) -> bool {
     )
 }
 
+/// How deep below its root a walk goes. Real code stays far above it;
+/// generated expressions (a 3,000-term sum, 100,000 nested parentheses) go
+/// below, and are not walked there: no walk costs more than the text.
+pub const MAX_DEPTH: usize = 1000;
+
 /// Depth-first, pre-order walk of a subtree with a cursor (no recursion, so
-/// deeply nested input cannot overflow the stack).
+/// deeply nested input cannot overflow the stack), at most [`MAX_DEPTH`]
+/// levels down.
 pub struct Preorder<'t> {
     cursor: TreeCursor<'t>,
+    /// The ancestors of the current node below the root's parent.
+    ancestors: Vec<Node<'t>>,
     root_id: usize,
     started: bool,
     done: bool,
     skip_children: bool,
+    depth: usize,
 }
 
 impl<'t> Preorder<'t> {
     pub fn new(root: Node<'t>) -> Self {
         Preorder {
             cursor: root.walk(),
+            ancestors: Vec::new(),
             root_id: root.id(),
             started: false,
             done: false,
             skip_children: false,
+            depth: 0,
         }
     }
 
     /// Do not descend into the node returned last.
     pub fn skip_children(&mut self) {
         self.skip_children = true;
+    }
+
+    /// The parent of the node returned last, when it is under the root
+    /// (tree-sitter's `Node::parent` costs the node's depth; this, nothing).
+    pub fn parent(&self) -> Option<Node<'t>> {
+        self.ancestors.last().copied()
+    }
+
+    /// Whether the node returned last is as deep as the walk goes: its
+    /// children, if any, are not walked.
+    pub fn at_limit(&self) -> bool {
+        self.depth >= MAX_DEPTH
     }
 }
 
@@ -223,8 +250,11 @@ impl<'t> Iterator for Preorder<'t> {
             self.started = true;
             return Some(self.cursor.node());
         }
-        let descend = !std::mem::take(&mut self.skip_children);
+        let descend = !std::mem::take(&mut self.skip_children) && self.depth < MAX_DEPTH;
+        let current = self.cursor.node();
         if descend && self.cursor.goto_first_child() {
+            self.ancestors.push(current);
+            self.depth += 1;
             return Some(self.cursor.node());
         }
         loop {
@@ -239,6 +269,8 @@ impl<'t> Iterator for Preorder<'t> {
                 self.done = true;
                 return None;
             }
+            self.ancestors.pop();
+            self.depth -= 1;
         }
     }
 }

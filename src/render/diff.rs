@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
 
+use crate::edit::{Edit, Patch};
 use crate::quote;
+use crate::span::LineIndex;
 
 /// The diff of one file, or an empty string when nothing changed.
 pub fn unified(path: &str, old: &str, new: &str) -> String {
@@ -20,21 +22,134 @@ pub fn unified(path: &str, old: &str, new: &str) -> String {
     let diff = TextDiff::configure()
         .algorithm(similar::Algorithm::Myers)
         .diff_lines(old, new);
-    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let mut out = header(path);
+    let whole = Region {
+        start: 0,
+        end: old.len(),
+        line: 0,
+    };
+    hunks(&mut out, &diff, old, whole);
+    out
+}
+
+/// The `diff --git` and `---`/`+++` lines: paths quoted like git's when a
+/// name needs it, and (like git) a tab after a name with a space, for GNU
+/// patch.
+fn header(path: &str) -> String {
     let (a, b) = (quote::prefixed("a/", path), quote::prefixed("b/", path));
-    // Like git: a name with a space ends in a tab on the ---/+++ lines, for GNU patch.
     let tab = if path.contains(' ') { "\t" } else { "" };
-    let mut out = format!("diff --git {a} {b}\n--- {a}{tab}\n+++ {b}{tab}\n");
+    format!("diff --git {a} {b}\n--- {a}{tab}\n+++ {b}{tab}\n")
+}
+
+/// Unchanged lines kept on each side of a patch's edits when only the
+/// lines around them are diffed: three of context and one to spare.
+const SPARE: usize = 4;
+
+/// The diff of `patch` applied to `old`, computed on the lines around its
+/// edits only: a file with thousands of findings gets a diff per finding,
+/// and a whole-file diff for each would be quadratic. The result is always
+/// the whole file's diff: when the diff of the region reaches into the
+/// lines kept to spare (it placed a change elsewhere than the edit, as it
+/// may among repeated lines), the whole file is diffed instead.
+pub fn unified_patch(path: &str, old: &str, patch: &Patch, lines: &LineIndex) -> String {
+    let edits = patch.edits();
+    let (Some(first), Some(last)) = (edits.first(), edits.last()) else {
+        return String::new();
+    };
+    let lo = lines_back(old, first.range.start, SPARE);
+    let hi = lines_forward(old, last.range.end, SPARE);
+    let shifted: Vec<Edit> = edits
+        .iter()
+        .map(|e| Edit::replace(e.range.start - lo..e.range.end - lo, e.content.clone()))
+        .collect();
+    let region_old = &old[lo..hi];
+    let region_new = match Patch::new(shifted) {
+        Ok(p) => p.apply(region_old),
+        Err(_) => return unified(path, old, &patch.apply(old)),
+    };
+    if region_old == region_new {
+        return String::new();
+    }
+    let diff = TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .diff_lines(region_old, &region_new);
+    let ops = diff.ops();
+    let spare = |op: Option<&similar::DiffOp>, at_edge: bool| {
+        at_edge
+            || op.is_some_and(|op| {
+                op.tag() == similar::DiffTag::Equal && op.old_range().len() >= SPARE
+            })
+    };
+    if !spare(ops.first(), lo == 0) || !spare(ops.last(), hi == old.len()) {
+        return unified(path, old, &patch.apply(old));
+    }
+    let mut out = header(path);
+    let line = lines.line(lo) - 1;
+    hunks(
+        &mut out,
+        &diff,
+        old,
+        Region {
+            start: lo,
+            end: hi,
+            line,
+        },
+    );
+    out
+}
+
+/// The part of the file diffed: its bytes and its first line (0-based).
+#[derive(Clone, Copy)]
+struct Region {
+    start: usize,
+    end: usize,
+    line: usize,
+}
+
+/// The start of the line `n` lines above the one holding `pos`.
+fn lines_back(text: &str, pos: usize, n: usize) -> usize {
+    let mut at = crate::span::line_start(text, pos);
+    for _ in 0..n {
+        if at == 0 {
+            break;
+        }
+        at = crate::span::line_start(text, at - 1);
+    }
+    at
+}
+
+/// The end (after its newline) of the line `n` lines below the one holding
+/// the byte before `pos` (the last byte an edit touches).
+fn lines_forward(text: &str, pos: usize, n: usize) -> usize {
+    let b = text.as_bytes();
+    let mut at = pos;
+    if at > 0 && b[at - 1] == b'\n' {
+        // The edit ends with its line.
+    } else {
+        at = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i + 1);
+    }
+    for _ in 0..n {
+        at = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i + 1);
+    }
+    at
+}
+
+/// The hunks of a diff of the text of `file` from `region` on.
+fn hunks(out: &mut String, diff: &TextDiff<'_, '_, str>, file: &str, region: Region) {
+    let old_text = &file[region.start..region.end];
+    let mut starts = vec![region.start];
+    starts.extend(memchr::memchr_iter(b'\n', old_text.as_bytes()).map(|i| region.start + i + 1));
     for group in diff.grouped_ops(3) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old_range = first.old_range().start..last.old_range().end;
         let new_range = first.new_range().start..last.new_range().end;
-        let context = funcname(&old_lines, old_range.start);
+        let at = starts.get(old_range.start).copied().unwrap_or(region.end);
+        let context = funcname(file, at);
         let _ = writeln!(
             out,
             "@@ -{} +{} @@{}",
-            range(old_range.start, old_range.len()),
-            range(new_range.start, new_range.len()),
+            range(region.line + old_range.start, old_range.len()),
+            range(region.line + new_range.start, new_range.len()),
             context.map_or(String::new(), |c| format!(" {c}"))
         );
         for op in &group {
@@ -53,7 +168,6 @@ pub fn unified(path: &str, old: &str, new: &str) -> String {
             }
         }
     }
-    out
 }
 
 /// `start,len` of a hunk side, 1-based; an empty side names the line before.
@@ -65,12 +179,12 @@ fn range(start: usize, len: usize) -> String {
     }
 }
 
-/// git's default function context: the nearest line above the hunk that
-/// starts with a letter, `_` or `$`, cut to 80 bytes, trailing blanks
-/// dropped (after the cut, as git does).
-fn funcname(lines: &[&str], hunk_start: usize) -> Option<String> {
-    lines[..hunk_start]
-        .iter()
+/// git's default function context: the nearest line above the hunk (which
+/// starts at byte `hunk`) that starts with a letter, `_` or `$`, cut to 80
+/// bytes, trailing blanks dropped (after the cut, as git does).
+fn funcname(text: &str, hunk: usize) -> Option<String> {
+    text[..hunk]
+        .split_inclusive('\n')
         .rev()
         .find(|l| l.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$'))
         .map(|l| {
@@ -145,6 +259,33 @@ mod tests {
             d.contains("-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n"),
             "{d}"
         );
+    }
+
+    #[test]
+    fn a_patch_is_diffed_around_its_edits_as_in_the_whole_file() {
+        let mut old = String::from("int\nf(void)\n{\n");
+        for i in 0..40 {
+            old.push_str(&format!("    a{i};\n"));
+        }
+        old.push_str("    x;\n    x;\n    x;\n    x;\n    x;\n    x;\n}\n");
+        let at = |s: &str| old.find(s).unwrap();
+        let cases = [
+            vec![Edit::replace(at("a20") + 4..at("a20") + 7, "B;")],
+            vec![
+                Edit::insert(at("    a30"), "    new;\n"),
+                Edit::delete(at("    a33")..at("    a34")),
+            ],
+            // A repeated line: the diff may place the deletion elsewhere.
+            vec![Edit::delete(at("    x;")..at("    x;") + 7)],
+            vec![Edit::insert(0, "/* top */\n")],
+            vec![Edit::insert(old.len(), "tail\n")],
+        ];
+        for edits in cases {
+            let patch = Patch::new(edits).unwrap();
+            let whole = unified("x.c", &old, &patch.apply(&old));
+            let lines = LineIndex::new(&old);
+            assert_eq!(unified_patch("x.c", &old, &patch, &lines), whole);
+        }
     }
 
     #[test]

@@ -64,10 +64,14 @@ pub fn annotations(report: &Report, report_fresh: bool) -> String {
         );
     }
     for n in report.notices() {
+        // Workflow commands say `notice` where SARIF says `note`.
+        let level = if n.level == "note" { "notice" } else { n.level };
+        let line =
+            n.at.map(|(line, column)| format!(",line={line},col={column}"))
+                .unwrap_or_default();
         let _ = writeln!(
             out,
-            "::{} file={},title=dims-fix::{}",
-            n.level,
+            "::{level} file={}{line},title=dims-fix::{}",
             property(&n.file),
             data(&n.message)
         );

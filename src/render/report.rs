@@ -21,6 +21,9 @@ pub struct Report {
     pub tool: String,
     pub findings: Vec<FindingView>,
     pub skipped: Vec<SkipView>,
+    /// Files that may hold a hit and were not analysed (C++, until it is):
+    /// `--check` fails while there are any.
+    pub not_analysed: Vec<NotAnalysedView>,
     pub stats: crate::scan::Stats,
 }
 
@@ -94,8 +97,12 @@ pub struct Planned {
 /// verbose report).
 pub struct Notice {
     pub file: String,
+    /// What kind of notice: `skipped`, `not-analysed` or `parse-error`.
+    pub id: &'static str,
     pub level: &'static str,
     pub message: String,
+    /// Line and column (1-based), where the notice is about one place.
+    pub at: Option<(usize, usize)>,
 }
 
 #[derive(Serialize)]
@@ -112,6 +119,17 @@ pub struct SiteView {
     pub text: String,
     pub reason: String,
     pub code: &'static str,
+    /// For a function read once per preprocessor branch configuration:
+    /// the branch the site was seen with ("`#else` at line 12").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_with: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct NotAnalysedView {
+    pub file: String,
+    pub language: &'static str,
+    pub reason: String,
 }
 
 #[derive(Serialize)]
@@ -121,17 +139,39 @@ pub struct SkipView {
 }
 
 impl Report {
-    /// The notices of this report: one per skipped file (and per file that
-    /// could not be parsed, where the report lists them).
+    /// The notices of this report: one per skipped file, per file that
+    /// may hold a hit but was not analysed, and per parse error (a note:
+    /// judged locally, it changes only a finding it overlaps).
     pub fn notices(&self) -> Vec<Notice> {
-        self.skipped
-            .iter()
-            .map(|s| Notice {
-                file: s.file.clone(),
-                level: "warning",
-                message: s.reason.clone(),
-            })
-            .collect()
+        let skipped = self.skipped.iter().map(|s| Notice {
+            file: s.file.clone(),
+            id: "skipped",
+            level: "warning",
+            message: s.reason.clone(),
+            at: None,
+        });
+        let not_analysed = self.not_analysed.iter().map(|s| Notice {
+            file: s.file.clone(),
+            id: "not-analysed",
+            level: "warning",
+            message: s.reason.clone(),
+            at: None,
+        });
+        let parse_errors = self.stats.parse_failures.iter().map(|p| Notice {
+            file: p.file.clone(),
+            id: "parse-error",
+            level: "note",
+            message: if p.function.is_empty() {
+                "parse error (judged locally: it changes only a finding it overlaps)".to_string()
+            } else {
+                format!(
+                    "parse error in {} (judged locally: it changes only a finding it overlaps)",
+                    p.function
+                )
+            },
+            at: Some((p.line, p.column)),
+        });
+        skipped.chain(not_analysed).chain(parse_errors).collect()
     }
 }
 
@@ -155,6 +195,7 @@ pub fn build(scan: &Scan, planned: &dyn Fn(usize, usize) -> Option<Planned>) -> 
                     text: s.shown.text.clone(),
                     reason: s.reason.text(cx),
                     code: s.reason.code().id(),
+                    seen_with: s.shown.branch.clone(),
                 })
                 .collect();
             let planned = planned(fi, ni);
@@ -188,6 +229,15 @@ pub fn build(scan: &Scan, planned: &dyn Fn(usize, usize) -> Option<Planned>) -> 
             .iter()
             .map(|s| SkipView {
                 file: s.path.to_string_lossy().into_owned(),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+        not_analysed: scan
+            .not_analysed
+            .iter()
+            .map(|s| NotAnalysedView {
+                file: s.path.to_string_lossy().into_owned(),
+                language: "c++",
                 reason: s.reason.clone(),
             })
             .collect(),

@@ -135,7 +135,7 @@ fn result(f: &FindingView, rule_index: usize, fingerprint: &str) -> Value {
             let mut loc = location(s);
             loc["id"] = json!(i);
             loc["message"] =
-                json!({ "text": format!("{:?}: {}", s.role, s.reason).to_lowercase() });
+                json!({ "text": format!("{:?}: {}{}", s.role, s.reason, seen_with(s)).to_lowercase() });
             loc
         })
         .collect();
@@ -170,11 +170,26 @@ fn result(f: &FindingView, rule_index: usize, fingerprint: &str) -> Value {
     result
 }
 
+/// " (seen with `#else` at line 12)" for a site seen in one branch
+/// configuration only.
+fn seen_with(s: &SiteView) -> String {
+    s.seen_with
+        .as_ref()
+        .map(|b| format!(" (seen with {b})"))
+        .unwrap_or_default()
+}
+
 fn notification(n: &Notice) -> Value {
+    let mut location = json!({ "physicalLocation": { "artifactLocation": artifact(&n.file) } });
+    if let Some((line, column)) = n.at {
+        location["physicalLocation"]["region"] =
+            json!({ "startLine": line, "startColumn": column });
+    }
     json!({
         "level": n.level,
+        "descriptor": { "id": n.id },
         "message": { "text": format!("{}: {}", n.file, n.message) },
-        "locations": [{ "physicalLocation": { "artifactLocation": artifact(&n.file) } }],
+        "locations": [location],
     })
 }
 

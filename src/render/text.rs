@@ -61,11 +61,14 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         )?;
         for s in &f.sites {
             // A site's reason is shown when it adds to the finding's.
-            let reason = if s.reason == f.reason {
+            let mut reason = if s.reason == f.reason {
                 String::new()
             } else {
                 format!("  {dim}-- {}{dim:#}", text(&s.reason))
             };
+            if let Some(b) = &s.seen_with {
+                reason.push_str(&format!("  {dim}(seen with {}){dim:#}", text(b)));
+            }
             writeln!(
                 out,
                 "    {}:{} {:<7} {:<7} {}{reason}",
@@ -80,18 +83,43 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     for s in &report.skipped {
         writeln!(out, "dims-fix: {}: {}", name(&s.file), text(&s.reason))?;
     }
-    let [fresh, rewrite, lock, manual] = counts(report);
+    for s in &report.not_analysed {
+        writeln!(out, "dims-fix: {}: {}", name(&s.file), text(&s.reason))?;
+    }
     let st = &report.stats;
+    for p in &st.parse_failures {
+        let within = if p.function.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", text(&p.function))
+        };
+        writeln!(
+            out,
+            "dims-fix: {}:{}:{}: parse error{within} (judged locally: it changes only a finding it overlaps)",
+            name(&p.file),
+            p.line,
+            p.column
+        )?;
+    }
+    let [fresh, rewrite, lock, manual] = counts(report);
     let n = report.findings.len();
+    let a = &st.accounting;
     writeln!(
         out,
         "dims-fix: {n} finding{} ({rewrite} rewrite, {lock} lock, {manual} manual, {fresh} fresh); \
-         {} file{} seen, {} parsed, {} skipped, {} ms",
+         {} mention{} of a shape source ({} read, {} at sites, {} not analysed); \
+         {} file{} seen, {} parsed, {} skipped{}, {} ms",
         if n == 1 { "" } else { "s" },
+        a.mentions,
+        if a.mentions == 1 { "" } else { "s" },
+        a.read,
+        a.at_sites,
+        a.not_analysed,
         st.files_seen,
         if st.files_seen == 1 { "" } else { "s" },
         st.files_parsed,
         report.skipped.len(),
+        passed_over(report),
         st.elapsed_ms
     )
 }
@@ -134,4 +162,34 @@ pub fn next_steps(dry_run: bool, changes: &[ChangeKind], report: &Report) -> Vec
         ));
     }
     lines
+}
+
+/// What the walk passed over, for the summary: "; not read: 3 C++ (1
+/// listed above), 120 by name, 2 by ignore rules, 4 hidden (--hidden)" (empty when
+/// nothing).
+fn passed_over(report: &Report) -> String {
+    let st = &report.stats;
+    let p = &st.passed_over;
+    let mut parts = Vec::new();
+    if st.cpp_files > 0 {
+        parts.push(format!(
+            "{} C++ ({} listed above)",
+            st.cpp_files,
+            report.not_analysed.len()
+        ));
+    }
+    if p.extension > 0 {
+        parts.push(format!("{} by name", p.extension));
+    }
+    if p.ignore_rule > 0 {
+        parts.push(format!("{} by ignore rules", p.ignore_rule));
+    }
+    if p.hidden > 0 {
+        parts.push(format!("{} hidden (--hidden)", p.hidden));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; not read: {}", parts.join(", "))
+    }
 }

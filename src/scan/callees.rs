@@ -47,6 +47,7 @@ pub(super) fn writer(summaries: &Summaries, name: &str) -> bool {
             .macros
             .get(name)
             .is_some_and(|m| !m.assigns.is_empty() || !m.writes.is_empty())
+        || summaries.prototypes.contains_key(name)
 }
 
 /// Names whose summaries a writing function needs: callees receiving

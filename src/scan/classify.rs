@@ -5,12 +5,15 @@ use std::path::{Path, PathBuf};
 
 use crate::analyze::summary::{MacroSummary, Summaries};
 use crate::analyze::{self, ack, classify, Class, Facts, Finding, Sources};
+use crate::source::hazards::Unreadable;
 use crate::source::{self, Skip};
 use crate::span::LineIndex;
 
+use super::account::{at_sites, limit_findings, lost_write, Accounts, SiteIndex};
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
 use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
-use super::{shape_macros_in, ScanOptions, ScannedFile};
+use super::{is_source_name, tree_macros_in, Accounting, ScanOptions, ScannedFile};
+use crate::analyze::facts::Giver;
 
 /// Read a file again for classification: it must be what was parsed.
 fn reread(p: &Processed, opts: &ScanOptions) -> Result<String, Skip> {
@@ -30,13 +33,21 @@ fn reread(p: &Processed, opts: &ScanOptions) -> Result<String, Skip> {
 /// Classify one processed file, reading its text again.
 pub(super) fn classify_file(
     cx: &Context,
-    p: Processed,
+    mut p: Processed,
     summaries: &Summaries,
 ) -> Result<Option<ScannedFile>, Skip> {
     let text = reread(&p, cx.opts)?;
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
+    let accounts = std::mem::take(&mut p.accounts);
     let found = classify_text(cx, p, &text, summaries);
+    let (found, accounting) = settle(found, &accounts, &text).map_err(|line| Skip {
+        path: PathBuf::from(&rel),
+        reason: format!(
+            "internal error: the write at line {line} was analysed but is in no finding; \
+             please report it (the rest of the run is complete)"
+        ),
+    })?;
     if found.is_empty() {
         return Ok(None);
     }
@@ -55,6 +66,7 @@ pub(super) fn classify_file(
         lines,
         parse_errors: errors,
         findings: found,
+        accounting,
     }))
 }
 
@@ -63,11 +75,15 @@ pub(super) fn classify_file(
 /// to write through it, parsed again (only they) with all their facts.
 fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) -> Vec<Finding> {
     let targets = targets(&p, summaries);
-    if targets.is_empty() {
+    if targets.is_empty() && p.unreadable.is_empty() {
         return Vec::new();
     }
     let names: HashSet<String> = targets.iter().map(|q| q.name.clone()).collect();
     let at: HashSet<usize> = targets.iter().map(|q| q.at).collect();
+    // Facts kept from a clean first parse are what parsing again would give.
+    if p.errors == 0 && !p.functions.is_empty() {
+        return classify_targets(cx, p.functions, &at, text, summaries, &p.unreadable);
+    }
     // Code that did not parse as a function has no name the outline knows:
     // parse what the first pass parsed, so the same ERROR nodes come back.
     let keep = if at.contains(&UNPARSED) {
@@ -76,7 +92,47 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
         Keep::Only(&names)
     };
     let again = process(cx, p.path, text.to_string(), keep, Retain::All);
-    classify_targets(cx, again.functions, &at, text, summaries)
+    classify_targets(cx, again.functions, &at, text, summaries, &p.unreadable)
+}
+
+/// The findings of a file with those of its mentions that could not be
+/// analysed, and how its mentions ended; or, when a write its first
+/// reading saw is in no finding (the accounting invariant broken), the
+/// line of that write.
+fn settle(
+    mut found: Vec<Finding>,
+    accounts: &Accounts,
+    text: &str,
+) -> Result<(Vec<Finding>, Accounting), usize> {
+    let lines = LineIndex::new(text);
+    // A mention a finding already reports as not analysed (the code
+    // around it cannot be read as a compiler would) needs no second one.
+    let reported = SiteIndex::new(&found);
+    let open: Vec<_> = accounts
+        .open
+        .iter()
+        .filter(|o| !reported.covers(o.span.start))
+        .cloned()
+        .collect();
+    let mut limits = limit_findings(&open, text);
+    ack::acknowledge(&mut limits, text, &lines);
+    for f in &mut limits {
+        f.render(text, &lines);
+    }
+    found.extend(limits);
+    found.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
+    let sites = SiteIndex::new(&found);
+    if let Some(at) = lost_write(accounts, &sites) {
+        return Err(lines.line(at));
+    }
+    let sites = at_sites(accounts, &sites);
+    let accounting = Accounting {
+        mentions: accounts.mentions,
+        read: accounts.mentions - sites,
+        at_sites: sites - accounts.open.len(),
+        not_analysed: accounts.open.len(),
+    };
+    Ok((found, accounting))
 }
 
 /// The functions of a processed file to classify: its writers, and those
@@ -99,6 +155,7 @@ fn classify_targets(
     at: &HashSet<usize>,
     text: &str,
     summaries: &Summaries,
+    unreadable: &[Unreadable],
 ) -> Vec<Finding> {
     let functions: Vec<Facts> = functions
         .into_iter()
@@ -111,7 +168,14 @@ fn classify_targets(
         })
         .collect();
     let lines = LineIndex::new(text);
-    findings(functions, summaries, cx.opts.sources(), text, &lines)
+    findings(
+        functions,
+        summaries,
+        cx.opts.sources(),
+        text,
+        &lines,
+        unreadable,
+    )
 }
 
 fn passes_storage_or_writes(f: &Facts, shape_macros: &HashSet<String>) -> bool {
@@ -125,6 +189,7 @@ pub fn findings(
     sources: Sources,
     text: &str,
     lines: &LineIndex,
+    unreadable: &[Unreadable],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let file = classify::FileCx::new(text);
@@ -132,6 +197,8 @@ pub fn findings(
         analyze::summary::apply(&mut f, summaries, sources);
         out.extend(classify::classify(&f, summaries, &file));
     }
+    let out = merge_readings(out);
+    let mut out = analyze::unreadable::merge(out, unreadable, text);
     out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
     ack::acknowledge(&mut out, text, lines);
     for f in &mut out {
@@ -140,20 +207,87 @@ pub fn findings(
     out
 }
 
+/// The findings of one function read once per branch configuration, one
+/// per reading, made one: every site of every reading (by span; where two
+/// readings classify a site differently, the class needing more
+/// attention), and the finding's class and reason from the reading that
+/// needs most attention.
+fn merge_readings(found: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(found.len());
+    for f in found {
+        let same = |m: &Finding| {
+            m.per_config
+                && m.function == f.function
+                && m.array == f.array
+                && m.function_body.overlaps(f.function_body)
+        };
+        let Some(into) = out.iter_mut().find(|m| f.per_config && same(m)) else {
+            out.push(f);
+            continue;
+        };
+        for s in f.sites.iter() {
+            match into.sites.iter_mut().find(|t| t.span == s.span) {
+                Some(t) if s.class > t.class => *t = s.clone(),
+                Some(_) => {}
+                None => into.sites.push(s.clone()),
+            }
+        }
+        into.sites.sort_by_key(|s| (s.span.start, s.span.end));
+        into.parse_error |= f.parse_error;
+        into.descr_set |= f.descr_set;
+        if f.class > into.class {
+            into.class = f.class;
+            into.reason = f.reason;
+            into.evidence = f.evidence;
+        }
+    }
+    out
+}
+
 /// Scan one in-memory text as a tree of its own (its functions and macros
-/// make the summaries): its report, when it has findings, and the summaries.
-pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<ScannedFile>, Summaries) {
+/// make the summaries): its report, when it has findings, and the
+/// summaries; or why the accounting invariant does not hold.
+pub fn scan_text(
+    opts: &ScanOptions,
+    path: &Path,
+    text: &str,
+) -> Result<(Option<ScannedFile>, Summaries), String> {
     let rel = source::relative(path, &opts.root);
     let mut summaries = Summaries::default();
-    summaries.macros.extend(shape_macros_in(opts, &rel, text));
-    let cx = Context::new(opts, summaries.macros.keys().cloned().collect());
+    let macros = tree_macros_in(opts, &rel, text);
+    summaries.macros.extend(macros.writers);
+    summaries.givers.extend(macros.givers);
+    let mut cx = Context::new(
+        opts,
+        summaries.macros.keys().cloned().collect(),
+        summaries.givers.clone(),
+    );
+    let none = HashSet::new();
     let mut p = process(
         &cx,
         path.to_path_buf(),
         text.to_string(),
-        Keep::Hits(&HashSet::new()),
+        Keep::Hits(&none),
         Retain::Writers,
     );
+    // Accessor functions of the text make their uses sources: read again.
+    let new: Vec<(String, Giver)> = p
+        .summaries
+        .iter()
+        .filter_map(|(name, s)| Some((name.clone(), s.gives.clone()?)))
+        .filter(|(name, _)| !summaries.givers.contains_key(name) && !is_source_name(opts, name))
+        .collect();
+    if !new.is_empty() {
+        summaries.givers.extend(new);
+        cx = Context::new(opts, cx.shape_macros, summaries.givers.clone());
+        p = process(
+            &cx,
+            path.to_path_buf(),
+            text.to_string(),
+            Keep::Hits(&none),
+            Retain::Writers,
+        );
+    }
     merge_summaries(&mut summaries, std::mem::take(&mut p.summaries));
     for (m, loc) in p.macros.drain(..) {
         if let Some(s) = MacroSummary::of(&m, loc, opts.sources()) {
@@ -162,7 +296,11 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<Scanned
     }
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
+    let accounts = std::mem::take(&mut p.accounts);
     let found = classify_text(&cx, p, text, &summaries);
+    let (found, accounting) = settle(found, &accounts, text).map_err(|line| {
+        format!("accounting: the write at line {line} was analysed but is in no finding")
+    })?;
     let report = (!found.is_empty()).then(|| ScannedFile {
         path,
         rel,
@@ -170,8 +308,9 @@ pub fn scan_text(opts: &ScanOptions, path: &Path, text: &str) -> (Option<Scanned
         lines: LineIndex::new(text),
         parse_errors: errors,
         findings: found,
+        accounting,
     });
-    (report, summaries)
+    Ok((report, summaries))
 }
 
 /// Analyse one text with what a finished scan learned about the tree (to
@@ -188,7 +327,7 @@ pub fn reanalyze(
         .filter(|(_, m)| m.writes_shape.is_some())
         .map(|(name, _)| name.clone())
         .collect();
-    let cx = Context::new(opts, shape_macros);
+    let cx = Context::new(opts, shape_macros, summaries.givers.clone());
     // One parse for a clean file: the summaries of every other file are
     // known by now.
     let mut p = process(
@@ -207,7 +346,7 @@ pub fn reanalyze(
     let at: HashSet<usize> = targets(&p, summaries).iter().map(|q| q.at).collect();
     let functions = std::mem::take(&mut p.functions);
     (
-        classify_targets(&cx, functions, &at, text, summaries),
+        classify_targets(&cx, functions, &at, text, summaries, &p.unreadable),
         p.errors,
     )
 }

@@ -5,18 +5,22 @@
 
 use std::path::PathBuf;
 
-use crate::analyze::summary::{MacroSummary, Summaries};
+use crate::analyze::facts::Giver;
+use crate::analyze::summary::{macro_giver, MacroSummary, Summaries};
 use crate::analyze::{Finding, Sources};
 use crate::discover;
 use crate::source::{lexical, Skip};
 use crate::span::LineIndex;
 
+mod account;
 mod callees;
 mod classify;
+mod guard;
 mod parse;
 mod tree;
 
 pub use classify::{reanalyze, scan_text};
+pub(crate) use guard::guarded;
 pub use tree::scan_tree;
 
 /// What to scan and how.
@@ -28,21 +32,33 @@ pub struct ScanOptions {
     pub exclude: Vec<String>,
     pub max_file_size: u64,
     pub dims_macros: Vec<String>,
+    pub strides_macros: Vec<String>,
     pub strides: bool,
     pub ignore_macros: Vec<String>,
     pub threads: usize,
+    /// Walk hidden files and directories too (`--hidden`).
+    pub hidden: bool,
     /// Follow symbolic links out of `paths` (`--follow`; read, never written).
     pub follow: bool,
     /// Say for every file seen whether it was parsed (`--verbose`).
     pub notes: bool,
+    /// Apply no ignore file (`--no-ignore`).
+    pub no_ignore: bool,
 }
 
 impl ScanOptions {
+    /// The sources the flags name (no knowledge of the tree yet).
     pub fn sources(&self) -> Sources<'_> {
         Sources {
             dims_macros: &self.dims_macros,
-            strides: self.strides,
+            strides_macros: &self.strides_macros,
+            ..Sources::plain(self.strides)
         }
+    }
+
+    /// The names the prefilter and the outline look for.
+    pub fn needles(&self) -> Vec<String> {
+        discover::needles(&self.dims_macros, &self.strides_macros, self.strides)
     }
 }
 
@@ -57,6 +73,28 @@ pub struct ScannedFile {
     pub parse_errors: usize,
     /// Sorted by first site.
     pub findings: Vec<Finding>,
+    /// How its mentions of shape sources ended.
+    pub accounting: Accounting,
+}
+
+/// How the mentions of shape sources ended (DESIGN §1, accounting): each
+/// is read, a site of a finding, or a finding saying why it could not be
+/// analysed.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct Accounting {
+    pub mentions: usize,
+    pub read: usize,
+    pub at_sites: usize,
+    pub not_analysed: usize,
+}
+
+impl std::ops::AddAssign for Accounting {
+    fn add_assign(&mut self, o: Accounting) {
+        self.mentions += o.mentions;
+        self.read += o.read;
+        self.at_sites += o.at_sites;
+        self.not_analysed += o.not_analysed;
+    }
 }
 
 /// Counters for the report.
@@ -69,6 +107,15 @@ pub struct Stats {
     /// ERROR/MISSING nodes in parsed files (judged locally, never fatal).
     pub parse_errors: usize,
     pub files_with_parse_errors: usize,
+    /// Where the parse errors are (judged locally: only one overlapping a
+    /// finding's statements changes it).
+    pub parse_failures: Vec<ParseFailure>,
+    pub accounting: Accounting,
+    /// What the walk passed over, by reason.
+    pub passed_over: discover::SkipCounts,
+    /// C++ files seen (not analysed yet; those that may hold a hit are
+    /// listed in the report's `not_analysed`).
+    pub cpp_files: usize,
     pub elapsed_ms: u128,
 }
 
@@ -80,6 +127,17 @@ pub struct FileNote {
     pub note: String,
 }
 
+/// An ERROR or MISSING node of tree-sitter in a parsed file.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ParseFailure {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The function it is in, when it is in one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub function: String,
+}
+
 /// The outcome of a scan.
 pub struct Scan {
     pub files: Vec<ScannedFile>,
@@ -87,21 +145,51 @@ pub struct Scan {
     /// Per file seen and not skipped, whether and how it was parsed; only
     /// with [`ScanOptions::notes`], sorted by file.
     pub notes: Vec<FileNote>,
+    /// Files that may hold a hit but were not analysed (C++, until it is).
+    pub not_analysed: Vec<Skip>,
     pub stats: Stats,
     /// Kept to re-analyse planned results with the same knowledge.
     pub summaries: Summaries,
 }
 
-/// Shape-writing macros among lexically found `#define`s of one text.
-fn shape_macros_in(opts: &ScanOptions, rel: &str, text: &str) -> Vec<(String, MacroSummary)> {
-    let needles = discover::needles(&opts.dims_macros, opts.strides);
+/// What the `#define`s of one text tell about the tree, found lexically:
+/// its shape-writing macros and its accessor macros.
+#[derive(Default)]
+struct TreeMacros {
+    writers: Vec<(String, MacroSummary)>,
+    givers: Vec<(String, Giver)>,
+}
+
+/// Shape-writing and accessor macros among the `#define`s of one text.
+fn tree_macros_in(opts: &ScanOptions, rel: &str, text: &str) -> TreeMacros {
+    let needles = opts.needles();
     let refs: Vec<&str> = needles.iter().map(String::as_str).collect();
-    lexical::writing_macros(text, &refs)
-        .into_iter()
-        .filter_map(|m| {
-            let line = crate::span::line_of(text.as_bytes(), m.at);
-            let s = MacroSummary::of(&m, format!("{rel}:{line}"), opts.sources())?;
-            s.writes_shape.is_some().then_some((m.name, s))
-        })
-        .collect()
+    let mut out = TreeMacros::default();
+    for m in lexical::macros_mentioning(text, &refs) {
+        let line = crate::span::line_of(text.as_bytes(), m.at);
+        let location = format!("{rel}:{line}");
+        if m.params.is_some() && m.may_write() {
+            if let Some(s) = MacroSummary::of(&m, location.clone(), opts.sources()) {
+                if s.writes_shape.is_some() {
+                    out.writers.push((m.name.clone(), s));
+                    continue;
+                }
+            }
+        }
+        if let Some(g) = macro_giver(&m, location, opts.sources()) {
+            out.givers.push((m.name, g));
+        }
+    }
+    out
+}
+
+/// Whether `name` is a shape source already (built in, or by a flag).
+fn is_source_name(opts: &ScanOptions, name: &str) -> bool {
+    crate::analyze::api::DIMS_SOURCES.contains(&name)
+        || name == crate::analyze::api::STRIDES_SOURCE
+        || opts
+            .dims_macros
+            .iter()
+            .chain(&opts.strides_macros)
+            .any(|m| m == name)
 }

@@ -5,15 +5,19 @@ use std::path::PathBuf;
 
 use aho_corasick::AhoCorasick;
 
+use crate::analyze::api::{ARRAY_TYPE, DIMS_SOURCES, STRIDES_SOURCE};
+use crate::analyze::facts::{Giver, Givers, Sources};
 use crate::analyze::summary::FnSummary;
+use crate::analyze::Kind;
 use crate::analyze::{self, Facts};
-use crate::source::lexical::Define;
+use crate::source::hazards::{self, Unreadable};
+use crate::source::lexical::{self, Define};
 use crate::source::{self, Masker};
 use crate::span::LineIndex;
 
+use super::account::{account, Accounts};
 use super::callees::{needed_by, passes_storage, storage_callees, writes_itself};
 use super::ScanOptions;
-use crate::discover;
 
 /// One parsed file: the functions worth classifying and what it tells
 /// about the tree (summaries, macros). The text itself is not kept: files
@@ -41,6 +45,13 @@ pub(super) struct Processed {
     pub(super) blanked: Vec<String>,
     pub(super) macros: Vec<(Define, String)>,
     pub(super) errors: usize,
+    /// Items the parser cannot read as a compiler does, which mention a
+    /// shape source: reported as not analysed.
+    pub(super) unreadable: Vec<Unreadable>,
+    /// Where the parse errors are: (line, column, function), for reports.
+    pub(super) error_at: Vec<(usize, usize, String)>,
+    /// How its mentions of shape sources ended (first reading only).
+    pub(super) accounts: Accounts,
 }
 
 /// A function to classify later (see `Processed::writers`, `potential`).
@@ -66,21 +77,63 @@ pub(super) fn hash_of(text: &str) -> u64 {
 pub(super) struct Context<'a> {
     pub(super) opts: &'a ScanOptions,
     masker: Masker,
-    /// Shape sources and the tree's shape-writing macros: a function that
-    /// mentions none of them cannot hit, and is not parsed.
+    /// Shape sources, the tree's shape-writing macros and its accessors: a
+    /// function that mentions none of them cannot hit, and is not parsed.
     hits: AhoCorasick,
+    /// The names `hits` finds.
+    needles: Vec<String>,
     pub(super) shape_macros: HashSet<String>,
+    /// The tree's accessors (functions and macros).
+    pub(super) givers: Givers,
 }
 
 impl<'a> Context<'a> {
-    pub(super) fn new(opts: &'a ScanOptions, shape_macros: HashSet<String>) -> Context<'a> {
-        let mut names = discover::needles(&opts.dims_macros, opts.strides);
+    pub(super) fn new(
+        opts: &'a ScanOptions,
+        shape_macros: HashSet<String>,
+        givers: Givers,
+    ) -> Context<'a> {
+        let mut names = opts.needles();
         names.extend(shape_macros.iter().cloned());
+        names.extend(givers.keys().cloned());
         Context {
             opts,
             masker: Masker::new(&opts.ignore_macros),
             hits: AhoCorasick::new(&names).expect("names form a valid automaton"),
+            needles: names,
             shape_macros,
+            givers,
+        }
+    }
+
+    /// The kind of storage a mention of `word` names, if it is a shape
+    /// source's name: built in, by flag, an accessor or a shape-writing
+    /// macro of the tree.
+    pub(super) fn mention_kind(&self, word: &str) -> Option<Kind> {
+        let opts = self.opts;
+        if DIMS_SOURCES.contains(&word) || opts.dims_macros.iter().any(|m| m == word) {
+            return Some(Kind::Dims);
+        }
+        if opts.strides && (word == STRIDES_SOURCE || opts.strides_macros.iter().any(|m| m == word))
+        {
+            return Some(Kind::Strides);
+        }
+        if let Some(g) = self.givers.get(word) {
+            let kind = match g {
+                Giver::Returns { kind, .. } | Giver::OutParam { kind, .. } => *kind,
+            };
+            return (kind == Kind::Dims || opts.strides).then_some(kind);
+        }
+        self.shape_macros.contains(word).then_some(Kind::Dims)
+    }
+
+    /// The sources for one file: the flags', the tree's accessors, and the
+    /// file's names of `PyArrayObject *`.
+    pub(super) fn sources<'s>(&'s self, array_names: &'s HashSet<String>) -> Sources<'s> {
+        Sources {
+            givers: &self.givers,
+            array_names,
+            ..self.opts.sources()
         }
     }
 }
@@ -127,8 +180,31 @@ pub(super) fn process(
     };
     let (parsed, blanked) =
         source::parse_functions(&cx.masker, path.clone(), rel.clone(), text, wanted);
-    let facts = analyze::file_facts(&parsed, opts.sources());
+    let array_names = lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE);
+    let facts = analyze::file_facts(&parsed, cx.sources(&array_names));
+    let accounts = match retain {
+        Retain::Writers | Retain::WritersWithFacts => account(
+            &|w| cx.mention_kind(w),
+            opts.strides,
+            &parsed,
+            &facts.functions,
+        ),
+        Retain::No | Retain::All => Accounts::default(),
+    };
     let lines = LineIndex::new(&parsed.file.text);
+    let error_at = parsed
+        .errors
+        .iter()
+        .map(|&at| {
+            let (line, column) = lines.line_col(&parsed.file.text, at);
+            let function = facts
+                .functions
+                .iter()
+                .find(|f| f.span.start <= at && at < f.span.end)
+                .map_or_else(String::new, |f| f.name.clone());
+            (line, column, function)
+        })
+        .collect();
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
     let mut functions = Vec::new();
@@ -185,8 +261,9 @@ pub(super) fn process(
             (m, loc)
         })
         .collect();
-    let errors = parsed.error_count;
+    let errors = parsed.errors.len();
     let hash = hash_of(&parsed.file.text);
+    let unreadable = unreadable_items(&parsed.file.text, &cx.needles);
     Processed {
         path,
         rel,
@@ -200,7 +277,21 @@ pub(super) fn process(
         blanked,
         macros,
         errors,
+        unreadable,
+        error_at,
+        accounts,
     }
+}
+
+/// The items of a file that are not analysed (lines ending in `\r` alone
+/// read as a compiler reads them).
+fn unreadable_items(text: &str, needles: &[String]) -> Vec<Unreadable> {
+    if !crate::span::has_lone_cr(text) {
+        return hazards::scan(text, needles);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    source::lone_cr_to_lf(&mut bytes);
+    hazards::scan(&String::from_utf8_lossy(&bytes), needles)
 }
 
 /// Everything the first pass needs summaries of.

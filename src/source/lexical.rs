@@ -113,6 +113,393 @@ pub fn defines_in(text: &str) -> Vec<Define> {
     out
 }
 
+/// Macros (function-like or not) whose body mentions one of `needles`:
+/// candidates for shape-writing macros and accessors.
+pub fn macros_mentioning(text: &str, needles: &[&str]) -> Vec<Define> {
+    if !needles.iter().any(|n| text.contains(n)) {
+        return Vec::new();
+    }
+    defines_in(text)
+        .into_iter()
+        .filter(|d| needles.iter().any(|n| d.body.contains(n)))
+        .collect()
+}
+
+/// Whether parameter `index` of the last parameter list in `decl` (a
+/// prototype or a function pointer declarator) may be written through:
+/// a pointer or array whose pointee is not `const` (`npy_intp *`, `void *`,
+/// `npy_intp d[]`; not `const npy_intp *` or `npy_intp const *`). Unknown
+/// (no such parameter, `...`) counts as writable.
+pub fn writable_param(decl: &[u8], index: usize) -> bool {
+    // Not the initialiser of `void (*f)(int *) = lookup(x)`.
+    let mut depth = 0i32;
+    let end = decl
+        .iter()
+        .position(|&b| {
+            match b {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {}
+            }
+            b == b'=' && depth == 0
+        })
+        .unwrap_or(decl.len());
+    let decl = &decl[..end];
+    let Some(close) = decl.iter().rposition(|&b| b == b')') else {
+        return true;
+    };
+    let mut depth = 0i32;
+    let mut open = None;
+    for i in (0..=close).rev() {
+        match decl[i] {
+            b')' => depth += 1,
+            b'(' => {
+                depth -= 1;
+                if depth == 0 {
+                    open = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(open) = open else { return true };
+    let params = split_top_level(&decl[open + 1..close]);
+    let Some(p) = params.get(index) else {
+        return true;
+    };
+    let text = String::from_utf8_lossy(p);
+    if text.trim() == "..." {
+        return true;
+    }
+    let pointee = match text.rfind('*') {
+        Some(star) => &text[..star],
+        None if text.contains('[') => &text[..text.find('[').unwrap_or(0)],
+        None => return false,
+    };
+    !pointee
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|w| w == "const")
+}
+
+/// The comma-separated parts of a parameter list, commas inside
+/// parentheses or brackets not counted.
+fn split_top_level(list: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, &b) in list.iter().enumerate() {
+        match b {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth -= 1,
+            b',' if depth == 0 => {
+                out.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&list[start..]);
+    out
+}
+
+/// The mentions of shape sources in the code of `text` (not in comments,
+/// strings or preprocessor lines, whose `#define`s the macro summaries
+/// account for): words `is_name` accepts, and `->` followed by one of
+/// `fields` (`->dimensions`). Their spans, in order.
+pub fn mentions(
+    text: &[u8],
+    is_name: impl Fn(&str) -> bool,
+    fields: &[&str],
+) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut lexer = Lexer::new(text);
+    let mut at_line_start = true;
+    let mut arrow: Option<usize> = None;
+    while let Some(tok) = lexer.next() {
+        match tok.kind {
+            Tok::Newline => {
+                at_line_start = true;
+                continue;
+            }
+            Tok::Space | Tok::LineComment | Tok::BlockComment { .. } => continue,
+            Tok::Punct(b'#') if at_line_start => {
+                lexer.seek(super::outline::directive_end(text, tok.start));
+                continue;
+            }
+            _ => {}
+        }
+        at_line_start = false;
+        let was_arrow = arrow.take();
+        match tok.kind {
+            Tok::Punct(b'-') if text.get(tok.end) == Some(&b'>') => {
+                lexer.seek(tok.end + 1);
+                arrow = Some(tok.start);
+            }
+            Tok::Word => {
+                let word = std::str::from_utf8(&text[tok.start..tok.end]).unwrap_or("");
+                match was_arrow {
+                    Some(a) if fields.contains(&word) => out.push(a..tok.end),
+                    Some(_) => {}
+                    None if is_name(word) => out.push(tok.start..tok.end),
+                    None => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether the word at `end` is followed by a parenthesised list and a
+/// `;`: a declaration (prototype) of that name, at top level.
+pub fn declares(text: &[u8], end: usize) -> bool {
+    let Some(open) = Lexer::at(text, end)
+        .next_code()
+        .filter(|k| k.kind == Tok::Punct(b'('))
+    else {
+        return false;
+    };
+    let stop = |b: u8| matches!(b, b';' | b'{' | b'}');
+    closing_paren(text, open.start, usize::MAX, stop).is_some_and(|close| {
+        Lexer::at(text, close + 1)
+            .next_code()
+            .is_some_and(|k| k.kind == Tok::Punct(b';'))
+    })
+}
+
+/// Whether a header's code is C++ (a `.h` holding classes, templates or
+/// namespaces): C++ keywords that C does not have, or `::`, outside
+/// comments, strings, preprocessor lines and `#ifdef __cplusplus` blocks
+/// (C headers wrap `extern "C" {` in those).
+pub fn is_cpp_text(text: &[u8]) -> bool {
+    const CPP_ONLY: &[&str] = &[
+        "namespace",
+        "template",
+        "class",
+        "public",
+        "private",
+        "typename",
+    ];
+    let mut lexer = Lexer::new(text);
+    let mut at_line_start = true;
+    // Depth of `#if`s, and the depth at which a `__cplusplus` one opened.
+    let mut depth = 0usize;
+    let mut cplusplus: Option<usize> = None;
+    let mut colon = false;
+    while let Some(tok) = lexer.next() {
+        match tok.kind {
+            Tok::Newline => {
+                at_line_start = true;
+                continue;
+            }
+            Tok::Space | Tok::LineComment | Tok::BlockComment { .. } => continue,
+            Tok::Punct(b'#') if at_line_start => {
+                let end = super::outline::directive_end(text, tok.start);
+                let line = &text[tok.start + 1..end];
+                match super::outline::directive(line) {
+                    "if" | "ifdef" | "ifndef" => {
+                        depth += 1;
+                        let says = memchr::memmem::find(line, b"__cplusplus").is_some();
+                        if says && cplusplus.is_none() {
+                            cplusplus = Some(depth);
+                        }
+                    }
+                    "endif" => {
+                        if cplusplus == Some(depth) {
+                            cplusplus = None;
+                        }
+                        depth = depth.saturating_sub(1);
+                    }
+                    _ => {}
+                }
+                lexer.seek(end);
+                continue;
+            }
+            _ => {}
+        }
+        at_line_start = false;
+        if cplusplus.is_some() {
+            continue;
+        }
+        match tok.kind {
+            Tok::Punct(b':') if colon => return true,
+            Tok::Punct(b':') => {
+                colon = true;
+                continue;
+            }
+            Tok::Word => {
+                let word = std::str::from_utf8(&text[tok.start..tok.end]).unwrap_or("");
+                if CPP_ONLY.contains(&word) {
+                    // `class` and `public` are ordinary identifiers in C:
+                    // only as C++ uses them (`class X {`, `public:`).
+                    let next = Lexer::at(text, tok.end).next_code().map(|t| t.kind);
+                    let cpp = match word {
+                        "class" => next == Some(Tok::Word),
+                        "public" | "private" => next == Some(Tok::Punct(b':')),
+                        "template" => next == Some(Tok::Punct(b'<')),
+                        _ => next == Some(Tok::Word) || next == Some(Tok::Punct(b'{')),
+                    };
+                    if cpp {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+        colon = false;
+    }
+    false
+}
+
+/// Words a prototype cannot follow (a call can).
+const NOT_A_TYPE: &[&str] = &["return", "else", "do", "case", "goto", "sizeof"];
+
+/// A declaration of function `name` without a body (`extern void
+/// d_medfilt2(double *, npy_intp *);`): where it starts, and its text up to
+/// the closing parenthesis.
+pub fn prototype_of<'t>(text: &'t str, name: &str) -> Option<(usize, &'t str)> {
+    let t = text.as_bytes();
+    for pos in memchr::memmem::find_iter(t, name.as_bytes()) {
+        let end = pos + name.len();
+        if (pos > 0 && is_ident(t[pos - 1])) || t.get(end).is_some_and(|&b| is_ident(b)) {
+            continue;
+        }
+        let Some(open) = Lexer::at(t, end)
+            .next_code()
+            .filter(|k| k.kind == Tok::Punct(b'('))
+        else {
+            continue;
+        };
+        let stop = |b: u8| matches!(b, b';' | b'{' | b'}');
+        let Some(close) = closing_paren(t, open.start, usize::MAX, stop) else {
+            continue;
+        };
+        if !Lexer::at(t, close + 1)
+            .next_code()
+            .is_some_and(|k| k.kind == Tok::Punct(b';'))
+        {
+            continue;
+        }
+        // What precedes the name must be a type: a word or a `*`.
+        let line_start = memchr::memrchr(b'\n', &t[..pos]).map_or(0, |i| i + 1);
+        let before = text[line_start..pos].trim_end();
+        let prev_word: &str = before
+            .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        let typed = before.ends_with('*')
+            || (!prev_word.is_empty()
+                && before.ends_with(prev_word)
+                && !NOT_A_TYPE.contains(&prev_word));
+        if typed {
+            return Some((line_start, &text[line_start..=close]));
+        }
+    }
+    None
+}
+
+/// A top-level use of a function-like macro of `text` whose body defines a
+/// function (`MEDIAN_FILTER_2D(d_medfilt2, double, d_quick_select)`, the
+/// macro's body `void NAME(TYPE *in, ...) { ... }`), with `name` among its
+/// arguments: the macro's expansion there (parameters replaced, `##`
+/// pasted) and where the use is.
+pub fn macro_defining(text: &str, name: &str) -> Option<(usize, String)> {
+    let t = text.as_bytes();
+    let defines: Vec<Define> = defines_in(text)
+        .into_iter()
+        .filter(|d| d.params.is_some() && d.body.contains('{'))
+        .collect();
+    if defines.is_empty() {
+        return None;
+    }
+    for pos in memchr::memmem::find_iter(t, name.as_bytes()) {
+        let line_start = memchr::memrchr(b'\n', &t[..pos]).map_or(0, |i| i + 1);
+        let Some(first) = Lexer::at(t, line_start).next_code() else {
+            continue;
+        };
+        if first.kind != Tok::Word || first.start == pos {
+            continue;
+        }
+        let macro_name = &text[first.start..first.end];
+        let Some(def) = defines.iter().find(|d| d.name == macro_name) else {
+            continue;
+        };
+        let Some(open) = Lexer::at(t, first.end)
+            .next_code()
+            .filter(|k| k.kind == Tok::Punct(b'('))
+        else {
+            continue;
+        };
+        let Some(close) = closing_paren(t, open.start, usize::MAX, |b| b == b'{' || b == b';')
+        else {
+            continue;
+        };
+        let args: Vec<String> = split_top_level(&t[open.start + 1..close])
+            .into_iter()
+            .map(|a| String::from_utf8_lossy(a).trim().to_string())
+            .collect();
+        if !args.iter().any(|a| a == name) {
+            continue;
+        }
+        return Some((line_start, expand(def, &args)));
+    }
+    None
+}
+
+/// A function-like macro's body with its parameters replaced by `args`
+/// and `##` pasted.
+fn expand(def: &Define, args: &[String]) -> String {
+    let params = def.params.as_deref().unwrap_or_default();
+    let body = def.body.as_bytes();
+    let mut out = String::with_capacity(body.len());
+    for tok in Lexer::new(body) {
+        let word = &def.body[tok.start..tok.end];
+        match params.iter().position(|p| p == word) {
+            Some(i) if tok.kind == Tok::Word => {
+                out.push_str(args.get(i).map_or("", String::as_str))
+            }
+            _ => out.push_str(word),
+        }
+    }
+    let mut pasted = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find("##") {
+        pasted.push_str(rest[..at].trim_end());
+        rest = rest[at + 2..].trim_start();
+    }
+    pasted.push_str(rest);
+    pasted
+}
+
+/// Names declared with type `ty *` anywhere in `text` (globals, struct
+/// fields, parameters, locals): `PyArrayObject *buf;`.
+pub fn pointer_names(text: &[u8], ty: &str) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for pos in memchr::memmem::find_iter(text, ty.as_bytes()) {
+        let end = pos + ty.len();
+        if (pos > 0 && is_ident(text[pos - 1])) || text.get(end).is_some_and(|&b| is_ident(b)) {
+            continue;
+        }
+        let mut lexer = Lexer::at(text, end);
+        let mut stars = 0;
+        let name = loop {
+            match lexer.next_code() {
+                Some(t) if t.kind == Tok::Punct(b'*') => stars += 1,
+                Some(t) if t.kind == Tok::Word && stars > 0 => break Some(t),
+                _ => break None,
+            }
+        };
+        let Some(name) = name else { continue };
+        let after = lexer.next_code().map(|t| t.kind);
+        if matches!(after, Some(Tok::Punct(b';' | b',' | b'=' | b')' | b'[')))
+            && !text[name.start].is_ascii_digit()
+        {
+            out.insert(String::from_utf8_lossy(&text[name.start..name.end]).into_owned());
+        }
+    }
+    out
+}
+
 /// Function-like macros whose body mentions one of `needles` and may write
 /// (`=`, `++`, `--`, `mem*`): candidates for shape-writing macros.
 pub fn writing_macros(text: &str, needles: &[&str]) -> Vec<Define> {
@@ -185,9 +572,27 @@ impl CodeMap {
     }
 }
 
+/// Whether a line (without its newline) ends in a line continuation: a
+/// backslash, or `??/`, which is one under the trigraphs of -std=c99 and
+/// c11 (even at the end of a `//` comment). A line inserted after it, or
+/// removed from after it, would change what the compiler reads.
+pub fn continues(line: &str) -> bool {
+    let l = line.trim_end_matches(['\r', ' ', '\t']);
+    l.ends_with('\\') || l.ends_with("??/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn continuations_as_a_compiler_reads_them() {
+        assert!(continues("#define X \\"));
+        assert!(continues("    // a comment ??/"));
+        assert!(continues("x = 1; \\ \r"));
+        assert!(!continues("    // plain"));
+        assert!(!continues("a = b / c;"));
+    }
 
     #[test]
     fn code_positions() {

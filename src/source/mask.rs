@@ -73,9 +73,12 @@ impl Masker {
         Masker { finder, how }
     }
 
-    /// The masked copy of `text`: same length, same line structure.
+    /// The masked copy of `text`: same length, same line structure; a
+    /// line ending in `\r` alone ends in `\n` (a compiler reads both as a
+    /// line's end, tree-sitter only the second).
     pub fn mask(&self, text: &str, template: bool) -> Vec<u8> {
         let mut out = text.as_bytes().to_vec();
+        lone_cr_to_lf(&mut out);
         if template {
             mask_template_tokens(&mut out);
         }
@@ -99,6 +102,15 @@ impl Masker {
             }
         }
         out
+    }
+}
+
+/// Every `\r` that no `\n` follows becomes `\n` (same length).
+pub fn lone_cr_to_lf(out: &mut [u8]) {
+    for i in memchr::memchr_iter(b'\r', out).collect::<Vec<_>>() {
+        if out.get(i + 1) != Some(&b'\n') {
+            out[i] = b'\n';
+        }
     }
 }
 

@@ -2,9 +2,12 @@
 //! tokenizer and the lexical scans on it, the outline of top-level
 //! functions, and parsing (only the functions wanted) with tree-sitter-c.
 
+pub mod branches;
+pub mod hazards;
 pub mod lexical;
 mod mask;
 pub mod outline;
+pub mod scope;
 pub mod tokens;
 
 use std::cell::RefCell;
@@ -14,7 +17,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 use crate::span::line_of;
 
-pub use mask::Masker;
+pub use mask::{lone_cr_to_lf, Masker};
 
 /// A C-family file read from disk, with its masked twin for parsing.
 pub struct SourceFile {
@@ -28,12 +31,44 @@ pub struct SourceFile {
     pub masked: Vec<u8>,
 }
 
-/// A parsed source file.
-pub struct Parsed {
-    pub file: SourceFile,
+/// A piece of a file parsed on its own: one top-level function (or the
+/// whole file, when its outline is unsure), in one branch configuration.
+/// A broken neighbour cannot swallow it: nothing outside `range` is read.
+pub struct Unit {
     pub tree: Tree,
-    /// ERROR and MISSING nodes in the file (reported in the stats).
-    pub error_count: usize,
+    /// Which masked text it was parsed from (see [`Parsed::masked`]).
+    pub config: usize,
+    pub range: std::ops::Range<usize>,
+    /// The function reads differently from one configuration to the next.
+    pub per_config: bool,
+}
+
+/// A parsed source file: its functions, each parsed alone.
+pub struct Parsed {
+    /// `file.masked` is the text of configuration 0.
+    pub file: SourceFile,
+    /// Masked texts of configurations 1, 2, ... (see `branches`).
+    pub configs: Vec<Vec<u8>>,
+    pub units: Vec<Unit>,
+    /// The conditionals read per configuration, if any.
+    pub layout: Option<branches::Layout>,
+    /// Ranges of every top-level function the outline found (wanted or
+    /// not), in every configuration read; code outside them (and outside a
+    /// configuration parsed whole) is not in a function.
+    pub functions: Vec<std::ops::Range<usize>>,
+    /// Where the ERROR and MISSING nodes of the units start, sorted
+    /// (reported with their lines, judged locally).
+    pub errors: Vec<usize>,
+}
+
+impl Parsed {
+    /// The masked text configuration `config` was parsed from.
+    pub fn masked(&self, config: usize) -> &[u8] {
+        match config {
+            0 => &self.file.masked,
+            k => &self.configs[k - 1],
+        }
+    }
 }
 
 pub use crate::error::Skip;
@@ -108,6 +143,47 @@ pub fn is_template(path: &Path) -> bool {
     path.to_str().is_some_and(|p| p.ends_with(".src"))
 }
 
+/// The text of a UTF-16 file (a byte order mark, or the NUL byte of every
+/// ASCII character on one side), decoded; `None` for anything else.
+pub fn utf16_text(bytes: &[u8]) -> Option<String> {
+    let (little, body) = match bytes {
+        [0xFF, 0xFE, rest @ ..] => (true, rest),
+        [0xFE, 0xFF, rest @ ..] => (false, rest),
+        _ => {
+            let head = &bytes[..bytes.len().min(256) & !1];
+            let nul = |odd: bool| {
+                head.chunks(2)
+                    .all(|c| (c[usize::from(odd)] == 0) && c[usize::from(!odd)] != 0)
+            };
+            match (head.len() >= 4, nul(true), nul(false)) {
+                (true, true, _) => (true, bytes),
+                (true, _, true) => (false, bytes),
+                _ => return None,
+            }
+        }
+    };
+    let units = body.chunks_exact(2).map(|c| match little {
+        true => u16::from_le_bytes([c[0], c[1]]),
+        false => u16::from_be_bytes([c[0], c[1]]),
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or('\u{fffd}'))
+            .collect(),
+    )
+}
+
+/// The skip of a UTF-16 file that may hold a hit: it is not analysed (the
+/// edits, the diff and git all work on its bytes), and the run says so.
+pub fn utf16_skip(path: &Path) -> Skip {
+    Skip {
+        path: path.to_path_buf(),
+        reason: "UTF-16 text that mentions a shape source, not analysed (convert it to UTF-8 \
+                 to scan it), skipped"
+            .to_string(),
+    }
+}
+
 /// Decode bytes that passed the prefilter. Binary (NUL bytes) and non-UTF-8
 /// files are refused with a reason naming the line.
 pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Skip> {
@@ -115,6 +191,9 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Skip> {
         path: path.to_path_buf(),
         reason,
     };
+    if utf16_text(&bytes).is_some() {
+        return Err(utf16_skip(path));
+    }
     if let Some(pos) = memchr::memchr(0, &bytes) {
         let line = line_of(&bytes, pos);
         return Err(skip(format!(
@@ -153,19 +232,19 @@ pub fn parse_c(masked: &[u8]) -> Tree {
 /// Parse only the given byte ranges of `masked` (sorted, disjoint): the
 /// rest is never even lexed. Offsets in the tree stay those of `masked`.
 pub fn parse_ranges(masked: &[u8], ranges: &[std::ops::Range<usize>]) -> Tree {
+    let newlines: Vec<usize> = memchr::memchr_iter(b'\n', masked).collect();
+    parse_ranges_in(masked, ranges, &newlines)
+}
+
+/// `parse_ranges`, with where the newlines of `masked` are (found once for
+/// the many functions of one text: counting them again for each would be
+/// quadratic in the number of functions).
+fn parse_ranges_in(masked: &[u8], ranges: &[std::ops::Range<usize>], newlines: &[usize]) -> Tree {
     let mut included = Vec::with_capacity(ranges.len());
-    let (mut row, mut col, mut at) = (0usize, 0usize, 0usize);
-    let mut point = |pos: usize| {
-        for &b in &masked[at..pos] {
-            if b == b'\n' {
-                row += 1;
-                col = 0;
-            } else {
-                col += 1;
-            }
-        }
-        at = pos;
-        tree_sitter::Point::new(row, col)
+    let point = |pos: usize| {
+        let row = newlines.partition_point(|&n| n < pos);
+        let line_start = if row == 0 { 0 } else { newlines[row - 1] + 1 };
+        tree_sitter::Point::new(row, pos - line_start)
     };
     for r in ranges.iter().filter(|r| !r.is_empty()) {
         let start_point = point(r.start);
@@ -189,34 +268,12 @@ pub fn parse_ranges(masked: &[u8], ranges: &[std::ops::Range<usize>]) -> Tree {
     })
 }
 
-impl SourceFile {
-    /// Parse this file, skipping `skip` (sorted, disjoint byte ranges).
-    pub fn parse_skipping(self, skip: &[std::ops::Range<usize>]) -> Parsed {
-        let tree = if skip.is_empty() {
-            parse_c(&self.masked)
-        } else {
-            let mut keep = Vec::with_capacity(skip.len() + 1);
-            let mut at = 0;
-            for r in skip {
-                keep.push(at..r.start);
-                at = r.end;
-            }
-            keep.push(at..self.masked.len());
-            parse_ranges(&self.masked, &keep)
-        };
-        let error_count = count_errors(tree.root_node());
-        Parsed {
-            file: self,
-            tree,
-            error_count,
-        }
-    }
-}
-
-/// Read a file as the analysis needs it: mask it, and parse only the
-/// top-level functions `wanted` accepts (by name and masked code) — all of
-/// them when the outline is unsure. The others are blanked as well as
-/// skipped, so no text lookup can see them; their names come back too.
+/// Read a file as the analysis needs it: mask it, find its top-level
+/// functions, and parse each one `wanted` accepts (by name and masked
+/// code) on its own, once per branch configuration where preprocessor
+/// branches make it read differently. A configuration whose outline is
+/// unsure (unbalanced braces) is parsed whole. The names of the functions
+/// left out come back too.
 pub fn parse_functions(
     masker: &Masker,
     path: PathBuf,
@@ -224,36 +281,109 @@ pub fn parse_functions(
     text: String,
     wanted: impl Fn(&str, &[u8]) -> bool,
 ) -> (Parsed, Vec<String>) {
-    let mut masked = masker.mask(&text, is_template(&path));
+    let base = masker.mask(&text, is_template(&path));
+    let layout = branches::Layout::of(&base);
+    let texts: Vec<Vec<u8>> = match &layout {
+        None => vec![base],
+        Some(l) => (0..l.len())
+            .map(|k| {
+                let mut masked = base.clone();
+                l.blank(&mut masked, k);
+                masked
+            })
+            .collect(),
+    };
+    let touches = |r: &std::ops::Range<usize>| layout.as_ref().is_some_and(|l| l.touches(r));
+    let mut units = Vec::new();
     let mut blanked = Vec::new();
-    let mut skip = Vec::new();
-    if let Some(functions) = outline::functions(&masked) {
-        for f in functions {
-            if !wanted(&f.name, &masked[f.start..f.end]) {
-                outline::blank(&mut masked, f.start, f.end);
-                skip.push(f.start..f.end);
+    let mut functions = Vec::new();
+    for (k, masked) in texts.iter().enumerate() {
+        let newlines: Vec<usize> = memchr::memchr_iter(b'\n', masked).collect();
+        let Some(found) = outline::functions(masked) else {
+            units.push(parse_unit(
+                masked,
+                &newlines,
+                k,
+                0..masked.len(),
+                layout.is_some(),
+            ));
+            functions.push(0..masked.len());
+            continue;
+        };
+        for f in found {
+            let range = f.start..f.end;
+            // Beyond configuration 0, only what reads differently.
+            if k > 0 && !touches(&range) {
+                continue;
+            }
+            if wanted(&f.name, &masked[range.clone()]) {
+                units.push(parse_unit(
+                    masked,
+                    &newlines,
+                    k,
+                    range.clone(),
+                    touches(&range),
+                ));
+            } else if k == 0 {
                 blanked.push(f.name);
             }
+            functions.push(range);
         }
     }
+    let mut errors: Vec<usize> = units
+        .iter()
+        .flat_map(|u| error_positions(u.tree.root_node()))
+        .collect();
+    errors.sort_unstable();
+    // One error seen in several configurations is one error.
+    errors.dedup();
+    let mut texts = texts.into_iter();
     let file = SourceFile {
         path,
         rel,
         text,
-        masked,
+        masked: texts.next().unwrap_or_default(),
     };
-    (file.parse_skipping(&skip), blanked)
+    let parsed = Parsed {
+        file,
+        configs: texts.collect(),
+        units,
+        layout,
+        functions,
+        errors,
+    };
+    (parsed, blanked)
 }
 
-/// Count ERROR and MISSING nodes under `root`, descending only into subtrees
-/// that contain one.
-pub fn count_errors(root: Node) -> usize {
-    let mut count = 0;
+fn parse_unit(
+    masked: &[u8],
+    newlines: &[usize],
+    config: usize,
+    range: std::ops::Range<usize>,
+    per_config: bool,
+) -> Unit {
+    let tree = if range.start == 0 && range.end == masked.len() {
+        parse_c(masked)
+    } else {
+        parse_ranges_in(masked, std::slice::from_ref(&range), newlines)
+    };
+    Unit {
+        tree,
+        config,
+        range,
+        per_config,
+    }
+}
+
+/// Where the ERROR and MISSING nodes under `root` start, descending only
+/// into subtrees that contain one.
+pub fn error_positions(root: Node) -> Vec<usize> {
+    let mut out = Vec::new();
     let mut cursor = root.walk();
     'walk: loop {
         let node = cursor.node();
         if node.is_error() || node.is_missing() {
-            count += 1;
+            out.push(node.start_byte());
         }
         if node.has_error() && !node.is_error() && cursor.goto_first_child() {
             continue;
@@ -267,5 +397,5 @@ pub fn count_errors(root: Node) -> usize {
             }
         }
     }
-    count
+    out
 }

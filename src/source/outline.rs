@@ -4,7 +4,7 @@
 //! outline is unsure — unbalanced braces, a preprocessor branch that opens
 //! or closes a block — there is no outline, and the whole file is parsed.
 
-use super::tokens::{closing_paren, is_ident, Lexer, Tok};
+use super::tokens::{is_ident, Lexer, Tok};
 
 /// A top-level function definition: its name and byte range (from the end
 /// of the previous top-level item to its closing brace).
@@ -101,6 +101,14 @@ pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
                         last_sig = None;
                         continue;
                     }
+                    // A block that no header came before as the outline
+                    // reads it (a K&R definition, whose header ends in
+                    // `;`): the next item starts after it, not with it.
+                    if last_sig.is_none() {
+                        item_start = i + 1;
+                        last_sig = None;
+                        continue;
+                    }
                 }
             }
             Tok::Punct(b';') if depth == 0 => {
@@ -163,7 +171,7 @@ fn is_extern_c(item: &[u8]) -> bool {
 }
 
 /// End of a preprocessor line, continuation lines included.
-fn directive_end(text: &[u8], start: usize) -> usize {
+pub(super) fn directive_end(text: &[u8], start: usize) -> usize {
     let mut i = start;
     loop {
         match memchr::memchr(b'\n', &text[i..]) {
@@ -181,7 +189,7 @@ fn directive_end(text: &[u8], start: usize) -> usize {
     }
 }
 
-fn directive(line: &[u8]) -> &str {
+pub(super) fn directive(line: &[u8]) -> &str {
     let s = std::str::from_utf8(line).unwrap_or("");
     let s = s.trim_start();
     let end = s
@@ -219,36 +227,55 @@ enum Step<'a> {
     Nothing,
 }
 
+/// The declarator's name: the identifier before the last top-level
+/// parenthesised group (the parameters), so that a macro call on a line
+/// of its own before the function (`EXPORT(int)` as the return type, or a
+/// macro defining something else with no `;` after it) is not taken for
+/// the function; or, when that group follows another one
+/// (`(*name(int))(void)`), what is inside the other.
 fn name_step(header: &[u8]) -> Step<'_> {
     let mut depth = 0i32;
-    let mut last_ident: Option<&[u8]> = None;
+    // The last two top-level groups, and the last code token before the
+    // last one opened.
+    let mut groups: [Option<(usize, usize)>; 2] = [None, None];
+    let mut open_at = 0usize;
+    let mut before_open: Option<(Tok, usize, usize)> = None;
+    let mut prev: Option<(Tok, usize, usize)> = None;
     for tok in Lexer::new(header) {
+        if tok.kind.is_trivia() {
+            continue;
+        }
         match tok.kind {
-            Tok::Word if !header[tok.start].is_ascii_digit() => {
-                last_ident = Some(&header[tok.start..tok.end]);
-            }
             Tok::Punct(b'(') => {
                 if depth == 0 {
-                    // `(*name(int))(void)` or `(name)(int)`: a parenthesised
-                    // declarator, followed by the parameters of what it
-                    // returns; the function's name is inside.
-                    if let Some(close) = closing_paren(header, tok.start, usize::MAX, |_| false) {
-                        let next = Lexer::at(header, close + 1).next_code();
-                        if next.is_some_and(|t| t.kind == Tok::Punct(b'(')) {
-                            return Step::Inside(&header[tok.start + 1..close]);
-                        }
-                    }
-                    if let Some(name) = last_ident {
-                        return Step::Name(String::from_utf8_lossy(name).into_owned());
-                    }
+                    open_at = tok.start;
+                    before_open = prev;
                 }
                 depth += 1;
             }
-            Tok::Punct(b')') => depth -= 1,
+            Tok::Punct(b')') => {
+                depth -= 1;
+                if depth == 0 {
+                    groups = [groups[1], Some((open_at, tok.start))];
+                }
+            }
             _ => {}
         }
+        prev = Some((tok.kind, tok.start, tok.end));
     }
-    Step::Nothing
+    let Some((open, _)) = groups[1] else {
+        return Step::Nothing;
+    };
+    match before_open {
+        Some((Tok::Punct(b')'), at, _)) => match groups[0] {
+            Some((o, c)) if c == at => Step::Inside(&header[o + 1..c]),
+            _ => Step::Nothing,
+        },
+        Some((Tok::Word, s, e)) if !header[s].is_ascii_digit() && e <= open => {
+            Step::Name(String::from_utf8_lossy(&header[s..e]).into_owned())
+        }
+        _ => Step::Nothing,
+    }
 }
 
 /// The last identifier in `t`.
@@ -325,6 +352,14 @@ mod tests {
         assert_eq!(names(src), None);
         assert_eq!(names("int f(void) { {"), None);
         assert_eq!(names("int f(void) } }"), None);
+    }
+
+    #[test]
+    fn a_kr_definition_does_not_swallow_the_next_function() {
+        let src = "void\nf(a)\n    int a;\n{\n    g(a);\n}\n\nvoid h(int b)\n{\n}\n";
+        assert_eq!(names(src).unwrap(), ["h"]);
+        let h = &functions(src.as_bytes()).unwrap()[0];
+        assert!(!src[h.start..h.end].contains("g(a)"));
     }
 
     #[test]

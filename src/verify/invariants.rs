@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{verify, Refusal};
+use crate::analyze::Class;
 use crate::edit::{Edit, Patch};
 use crate::plan::{plan, PlanOptions};
 use crate::scan::{scan_text, ScanOptions};
@@ -28,19 +29,36 @@ fn options() -> ScanOptions {
         exclude: Vec::new(),
         max_file_size: u64::MAX,
         dims_macros: Vec::new(),
+        strides_macros: Vec::new(),
         strides: true,
         ignore_macros: Vec::new(),
         threads: 1,
+        hidden: false,
         follow: false,
         notes: false,
+        no_ignore: false,
     }
+}
+
+/// The findings of `text` the tool would rewrite, as `function: array`.
+pub fn rewrites(text: &str) -> Result<Vec<String>, String> {
+    let (report, _) = scan_text(&options(), Path::new("/input.c"), text)?;
+    Ok(report
+        .map(|file| {
+            file.findings
+                .iter()
+                .filter(|f| f.class == Class::Rewrite)
+                .map(|f| format!("{}: {}", f.function, f.array))
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
 /// Analyse, plan (TODOs at manual findings too), apply and re-check `text`.
 pub fn check_source(text: &str) -> Result<Checked, String> {
     let opts = options();
     let path = Path::new("/input.c");
-    let (report, summaries) = scan_text(&opts, path, text);
+    let (report, summaries) = scan_text(&opts, path, text)?;
     let Some(file) = report else {
         return Ok(Checked::default());
     };
@@ -72,7 +90,7 @@ pub fn check_source(text: &str) -> Result<Checked, String> {
         Err(Refusal::Unstable { .. }) => return Ok(checked),
         Err(e) => return Err(format!("planned result fails its check: {e}")),
     }
-    if let (Some(again), _) = scan_text(&opts, path, &new) {
+    if let (Some(again), _) = scan_text(&opts, path, &new)? {
         let more = plan(&again, &plan_opts, &templates).map_err(|e| e.to_string())?;
         if !more.is_empty() {
             return Err(format!("a second pass plans {} more change(s)", more.len()));

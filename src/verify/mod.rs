@@ -14,7 +14,7 @@ use crate::analyze::Finding;
 use crate::edit::{Edit, Patch};
 use crate::error::Error;
 use crate::plan::{self, Change, ChangeKind, PlanOptions};
-use crate::scan::{reanalyze, Scan, ScanOptions, ScannedFile};
+use crate::scan::{guarded, reanalyze, Scan, ScanOptions, ScannedFile};
 use crate::templates::Templates;
 
 /// What was planned for one file of the scan.
@@ -36,40 +36,62 @@ pub(crate) fn plan_and_check(
     scan.files
         .par_iter()
         .map(|file| {
-            let changes = plan::plan(file, plan_opts, templates)?;
-            if changes.is_empty() {
-                return Ok(FilePlan {
-                    changes,
+            // A panic while planning one file refuses that file only.
+            let planned = guarded(&file.rel, || {
+                Ok(plan_file(scan, file, opts, plan_opts, templates))
+            });
+            match planned {
+                Ok(r) => r,
+                Err(skip) => Ok(FilePlan {
+                    changes: Vec::new(),
                     new_text: None,
-                    refused: None,
-                });
+                    refused: Some(skip.reason),
+                }),
             }
-            let edits = changes
-                .iter()
-                .flat_map(|c| c.edits.iter().cloned())
-                .collect();
-            let checked = Patch::new(edits)
-                .map_err(|e| format!("internal error: {e}; file left untouched"))
-                .and_then(|patch| {
-                    let new = patch.apply(&file.text);
-                    verify(file, &changes, &new, opts, &scan.summaries)
-                        .map(|()| new)
-                        .map_err(|refusal| refusal.to_string())
-                });
-            Ok(match checked {
-                Ok(new) => FilePlan {
-                    changes,
-                    new_text: Some(new),
-                    refused: None,
-                },
-                Err(why) => FilePlan {
-                    changes,
-                    new_text: None,
-                    refused: Some(why),
-                },
-            })
         })
         .collect()
+}
+
+/// Plan one file's changes and check the result.
+fn plan_file(
+    scan: &Scan,
+    file: &ScannedFile,
+    opts: &ScanOptions,
+    plan_opts: &PlanOptions,
+    templates: &Templates,
+) -> Result<FilePlan, Error> {
+    let changes = plan::plan(file, plan_opts, templates)?;
+    if changes.is_empty() {
+        return Ok(FilePlan {
+            changes,
+            new_text: None,
+            refused: None,
+        });
+    }
+    let edits = changes
+        .iter()
+        .flat_map(|c| c.edits.iter().cloned())
+        .collect();
+    let checked = Patch::new(edits)
+        .map_err(|e| format!("internal error: {e}; file left untouched"))
+        .and_then(|patch| {
+            let new = patch.apply(&file.text);
+            verify(file, &changes, &new, opts, &scan.summaries)
+                .map(|()| new)
+                .map_err(|refusal| refusal.to_string())
+        });
+    Ok(match checked {
+        Ok(new) => FilePlan {
+            changes,
+            new_text: Some(new),
+            refused: None,
+        },
+        Err(why) => FilePlan {
+            changes,
+            new_text: None,
+            refused: Some(why),
+        },
+    })
 }
 
 /// Why a planned result was refused.

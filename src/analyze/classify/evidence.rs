@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::ArrayCx;
+use super::{ArrayCx, Origin};
 use crate::analyze::facts::{Declared, UseKind};
 use crate::analyze::reason::{Evidence, Limit};
 use crate::analyze::Span;
@@ -22,6 +22,11 @@ impl<'a> ArrayCx<'a> {
         }
         for u in self.f.uses.iter().filter(|u| u.array == self.array) {
             let at = u.span.start;
+            if matches!(u.kind, UseKind::MetaWrite(_) | UseKind::Free(_)) && self.fresh_at(u.span) {
+                // Setting up an array nobody else can see yet is no
+                // in-place change of a shared one.
+                continue;
+            }
             let (key, evidence) = match &u.kind {
                 UseKind::MetaWrite(field) => {
                     descr |= field == "descr";
@@ -44,6 +49,14 @@ impl<'a> ArrayCx<'a> {
         (out, descr)
     }
 
+    /// Whether the array is a new one nobody else can see yet at `span`.
+    fn fresh_at(&self, span: Span) -> bool {
+        match self.origin(span.start) {
+            Origin::Alloc { at, names, .. } => self.first_escape(&names, at, span).is_none(),
+            Origin::Shared(_) => false,
+        }
+    }
+
     /// A parse error overlapping any of `spans`; errors inside the
     /// argument list of one of the tree's macros are expected (a type
     /// argument such as `SWAPTYPE(a, b, npy_intp *)`).
@@ -51,6 +64,11 @@ impl<'a> ArrayCx<'a> {
         if self.f.unparsed {
             return Some(Limit::Unparsed {
                 at: self.f.span.start,
+            });
+        }
+        if self.f.knr {
+            return Some(Limit::KnR {
+                at: self.f.name_span.start,
             });
         }
         let err = self.f.errors.iter().find(|e| {

@@ -1,17 +1,26 @@
 //! The file around the functions: its text, lines, macros and where its code is.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::source::lexical::{self, CodeMap, Define};
+use crate::source::scope::FileScope;
+use crate::source::Masker;
 
 /// What the classifier reads from the file around its functions: the
 /// text, and, computed once per file when first needed, its macros and
 /// where its comments and strings are.
 pub struct FileCx<'a> {
-    pub text: &'a str,
+    /// The text as a compiler reads its lines: a line ending in `\r`
+    /// alone ends in `\n` here (same length, so every offset holds).
+    pub text: Cow<'a, str>,
+    /// Where the first line ending in `\r` alone is, if one does.
+    pub lone_cr: Option<usize>,
+    template: bool,
     macros: OnceCell<FileMacros>,
     code: OnceCell<CodeMap>,
+    scope: OnceCell<FileScope>,
 }
 
 /// A file's `#define`s, by name.
@@ -22,10 +31,24 @@ pub struct FileMacros {
 
 impl<'a> FileCx<'a> {
     pub fn new(text: &'a str) -> Self {
+        let lone_cr = crate::span::has_lone_cr(text)
+            .then(|| text.find('\r'))
+            .flatten();
+        let text = match lone_cr {
+            None => Cow::Borrowed(text),
+            Some(_) => {
+                let mut bytes = text.as_bytes().to_vec();
+                crate::source::lone_cr_to_lf(&mut bytes);
+                Cow::Owned(String::from_utf8(bytes).expect("ASCII replaced ASCII"))
+            }
+        };
         FileCx {
+            template: text.contains("/**begin repeat"),
             text,
+            lone_cr,
             macros: OnceCell::new(),
             code: OnceCell::new(),
+            scope: OnceCell::new(),
         }
     }
 
@@ -33,7 +56,7 @@ impl<'a> FileCx<'a> {
     pub fn macros(&self) -> &FileMacros {
         self.macros.get_or_init(|| {
             let code = self.code();
-            let defs: Vec<Define> = lexical::defines_in(self.text)
+            let defs: Vec<Define> = lexical::defines_in(&self.text)
                 .into_iter()
                 .filter(|d| code.in_code(d.at))
                 .collect();
@@ -47,7 +70,24 @@ impl<'a> FileCx<'a> {
     }
 
     pub fn code(&self) -> &CodeMap {
-        self.code.get_or_init(|| CodeMap::new(self.text))
+        self.code.get_or_init(|| CodeMap::new(&self.text))
+    }
+
+    /// Whether the file is a NumPy template (`.c.src`): its `@name@`
+    /// tokens are masked for parsing.
+    pub fn is_template(&self) -> bool {
+        self.template
+    }
+
+    /// What the file declares outside its functions (read from the whole
+    /// text, masked as for parsing with the built-in attribute macros).
+    pub fn scope(&self) -> &FileScope {
+        self.scope.get_or_init(|| {
+            static MASKER: std::sync::LazyLock<Masker> =
+                std::sync::LazyLock::new(|| Masker::new(&[]));
+            let masked = MASKER.mask(&self.text, self.is_template());
+            FileScope::of(std::str::from_utf8(&masked).unwrap_or(""))
+        })
     }
 }
 

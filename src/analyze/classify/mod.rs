@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::facts::{ArrayId, Facts, How, Target, Write};
-use super::reason::{Blocker, Evidence, Limit, Reason, Shared};
+use super::reason::{Blocker, Escape, Evidence, Limit, Reason, Shared};
 use super::summary::Summaries;
 use super::{Class, Finding, Kind, Rewrite, Role, Site, Span};
 
@@ -36,7 +36,7 @@ pub fn classify(f: &Facts, summaries: &Summaries, file: &FileCx) -> Vec<Finding>
             let cx = ArrayCx {
                 f,
                 summaries,
-                text: file.text,
+                text: &file.text,
                 array,
                 file,
             };
@@ -99,12 +99,10 @@ impl<'a> ArrayCx<'a> {
             if ws.is_empty() {
                 continue;
             }
-            let why_shared = |w: &Write| {
-                shared
-                    .iter()
-                    .find(|(x, _)| x.expr == w.expr)
-                    .map(|(_, why)| why.clone())
-            };
+            // By write: a function may hold thousands of them.
+            let by_write: HashMap<Span, &Shared> =
+                shared.iter().map(|(w, why)| (w.expr, why)).collect();
+            let why_shared = |w: &Write| by_write.get(&w.expr).map(|&why| why.clone());
             let outcome = self.window(kind, &ws, taken);
             let result = outcome.result.clone().expect("window always decides");
             for w in ws {
@@ -115,9 +113,19 @@ impl<'a> ArrayCx<'a> {
                 } else {
                     Role::Write
                 };
+                // New on some paths only: whether the in-place change is on
+                // a shared array is for a person to see (the reason says
+                // which path), not a lock to take.
+                let some_paths = matches!(
+                    why_shared(w),
+                    Some(Shared::Escaped {
+                        escape: Escape::NotOnEveryPath { .. },
+                        ..
+                    })
+                );
                 let (class, reason) = match &result {
                     Ok(_) => (Class::Rewrite, outcome.reasons[&w.expr].clone()),
-                    Err(_) if !evidence.is_empty() => (
+                    Err(_) if !evidence.is_empty() && !some_paths => (
                         Class::Lock,
                         Reason::LockSite {
                             role,
@@ -147,6 +155,23 @@ impl<'a> ArrayCx<'a> {
             class = Class::Manual;
             rewrites.clear();
         }
+        if self.f.per_config {
+            self.tag_branches(&mut sites);
+            if class == Class::Rewrite {
+                // A proof on one reading may not hold on another.
+                let at = self
+                    .f
+                    .branches
+                    .first()
+                    .map_or(self.f.span.start, |b| b.directive.start);
+                for s in &mut sites {
+                    s.class = Class::Manual;
+                    s.reason = Reason::Limit(Limit::PerBranch { at });
+                }
+                class = Class::Manual;
+                rewrites.clear();
+            }
+        }
         let origin_why = shared.first().map(|(_, why)| why.clone());
         let reason =
             self.finding_reason(class, &sites, &rewrites, &evidence, descr_set, origin_why);
@@ -172,6 +197,22 @@ impl<'a> ArrayCx<'a> {
             parse_error,
             rewrite: rewrites,
             function_body: self.f.span,
+            spelled: self.spelled_tokens(),
+            per_config: self.f.per_config,
+        }
+    }
+
+    /// For a function read per branch configuration: the innermost such
+    /// branch holding each site.
+    fn tag_branches(&self, sites: &mut [Site]) {
+        for s in sites {
+            s.branch = self
+                .f
+                .branches
+                .iter()
+                .filter(|b| b.body.contains(s.span))
+                .min_by_key(|b| b.body.end - b.body.start)
+                .map(|b| b.directive);
         }
     }
 
@@ -182,6 +223,37 @@ impl<'a> ArrayCx<'a> {
         let mut sites = Vec::new();
         let mut shared = Vec::new();
         for &w in writes {
+            if let How::MayWrite { callee, location } = &w.how {
+                // Fresh if the array is new here; otherwise a person decides.
+                let fresh = match self.origin(w.expr.start) {
+                    Origin::Alloc {
+                        callee: alloc,
+                        at,
+                        tree,
+                        names,
+                    } if self.first_escape(&names, at, w.expr).is_none() => Some(Reason::Fresh {
+                        alloc: at.start,
+                        callee: alloc,
+                        location: tree,
+                    }),
+                    _ => None,
+                };
+                let (class, reason) = match fresh {
+                    Some(reason) => (Class::Fresh, reason),
+                    None => (
+                        Class::Manual,
+                        Reason::Manual {
+                            blocker: Blocker::MayWrite {
+                                callee: callee.clone(),
+                                location: location.clone(),
+                            },
+                            shared: None,
+                        },
+                    ),
+                };
+                sites.push(site(w, class, reason));
+                continue;
+            }
             if let How::MacroBody { name } = &w.how {
                 let location = self.summaries.macros.get(name).map(|m| m.location.clone());
                 let blocker = Blocker::TreeMacro {
@@ -251,6 +323,15 @@ impl<'a> ArrayCx<'a> {
                 window: false,
             })
         });
+        // Lines ending in `\r` alone are one line to git and patch: no edit
+        // there could be shown or applied as a diff, so none is planned.
+        let limit = limit.or_else(|| {
+            let edited = sites.iter().any(|s| s.class != Class::Fresh);
+            self.file
+                .lone_cr
+                .filter(|_| edited)
+                .map(|at| Limit::LoneCr { at })
+        });
         let Some(limit) = limit else {
             return false;
         };
@@ -294,9 +375,42 @@ impl<'a> ArrayCx<'a> {
     }
 }
 
+impl<'a> ArrayCx<'a> {
+    /// The template tokens of the function as masked and as written
+    /// (`_arr_`, `@arr@`), when the masked form is not also a name the
+    /// file spells itself.
+    fn spelled_tokens(&self) -> Vec<(String, String)> {
+        if !self.file.is_template() {
+            return Vec::new();
+        }
+        let code = &self.text[self.f.span.range()];
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut rest = code;
+        while let Some(s) = rest.find('@') {
+            let after = &rest[s + 1..];
+            let n = after
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                .count();
+            if n > 0 && after.as_bytes().get(n) == Some(&b'@') {
+                let name = &after[..n];
+                let masked = format!("_{name}_");
+                if !out.iter().any(|(m, _)| *m == masked) && !self.text.contains(&masked) {
+                    out.push((masked, format!("@{name}@")));
+                }
+                rest = &after[n + 1..];
+            } else {
+                rest = after;
+            }
+        }
+        out
+    }
+}
+
 fn site(w: &Write, class: Class, reason: Reason) -> Site {
     Site {
         shown: Default::default(),
+        branch: None,
         span: w.expr,
         stmt: w.place.stmt,
         kind: w.shape.kind,
@@ -323,6 +437,7 @@ pub(super) fn describe(how: &How) -> String {
             )
         }
         How::MacroAssign { name } | How::MacroBody { name } => format!("{name}()"),
+        How::MayWrite { callee, .. } => format!("{callee}()"),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::span::Span;
 mod calls;
 mod context;
 mod shapes;
+pub use shapes::norm;
 mod statements;
 mod walk;
 
@@ -27,8 +28,58 @@ pub type ArrayId = String;
 pub struct Sources<'a> {
     /// Extra `PyArray_DIMS`-like macros (`--dims-macro`).
     pub dims_macros: &'a [String],
+    /// Extra `PyArray_STRIDES`-like macros (`--strides-macro`).
+    pub strides_macros: &'a [String],
     /// Analyse strides too (`--strides`).
     pub strides: bool,
+    /// Functions and macros of the tree whose value (or out-parameter) is
+    /// a shape source: accessors (DESIGN §2).
+    pub givers: &'a Givers,
+    /// Names declared `PyArrayObject *` in the file outside functions
+    /// (globals, struct fields such as Cython's `self->buf`).
+    pub array_names: &'a HashSet<String>,
+}
+
+impl Sources<'static> {
+    /// The built-in sources only (no flags, no tree knowledge).
+    pub fn plain(strides: bool) -> Sources<'static> {
+        static GIVERS: std::sync::LazyLock<Givers> = std::sync::LazyLock::new(Givers::new);
+        static NAMES: std::sync::LazyLock<HashSet<String>> = std::sync::LazyLock::new(HashSet::new);
+        Sources {
+            dims_macros: &[],
+            strides_macros: &[],
+            strides,
+            givers: &GIVERS,
+            array_names: &NAMES,
+        }
+    }
+}
+
+/// Accessors of the tree, by name.
+pub type Givers = HashMap<String, Giver>;
+
+/// How a function or macro of the tree hands out shape storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Giver {
+    /// Its value is the storage of argument `param` (a function-like macro
+    /// or function), or of the array `array` (an object-like macro).
+    /// `typed`: the body reads `(p)->dimensions` on the argument itself,
+    /// so only an ndarray argument makes it a source.
+    Returns {
+        param: Option<usize>,
+        array: Option<String>,
+        kind: Kind,
+        typed: bool,
+        location: String,
+    },
+    /// It stores the storage of argument `param` through its pointer
+    /// parameter `out` (`*out = PyArray_DIMS(self)`).
+    OutParam {
+        out: usize,
+        param: usize,
+        kind: Kind,
+        location: String,
+    },
 }
 
 /// How a shape reference reaches the storage.
@@ -104,6 +155,14 @@ pub enum How {
     MacroBody {
         name: String,
     },
+    /// The live storage passed as a non-`const` pointer to code that may
+    /// write through it: a function pointer (`callee` as written, no
+    /// `location`), or a function the tree declares (`location`) but
+    /// does not define.
+    MayWrite {
+        callee: String,
+        location: Option<String>,
+    },
 }
 
 /// Where a statement sits: the block item holding it and that block.
@@ -164,6 +223,9 @@ pub enum ReadCx {
     /// Stored elsewhere: a field, an array element, an initialiser list,
     /// or returned.
     Stored,
+    /// Its address is taken (`&fa->dimensions`): the pointer can be copied
+    /// out through it (`memcpy(&s, &fa->dimensions, sizeof s)`).
+    AddressOf,
     /// Anything else (`sizeof`, a comparison, a conditional, ...).
     Other,
 }
@@ -212,6 +274,19 @@ pub struct VarMod {
     pub stmt: Option<Placement>,
     /// Variables the new value can be (or point into): see `exposed`.
     pub from: Vec<String>,
+    /// Variables the new value may have been read from: see `sources_of`.
+    pub sources: Vec<String>,
+}
+
+/// A value stored into memory reached from a variable: `ctx->arr = a`,
+/// `ops[0] = a`, `*pa = a`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// The variable the memory is reached from (`ctx`, `ops`, `pa`).
+    pub into: String,
+    /// The variables the stored value can be (`exposed`).
+    pub from: Vec<String>,
+    pub span: Span,
 }
 
 /// An argument of a call, as the summaries of the tree may need it.
@@ -267,6 +342,14 @@ pub struct Block {
     pub exits: Vec<Jump>,
 }
 
+/// An `if` with an `else`.
+#[derive(Debug, Clone)]
+pub struct IfElse {
+    pub place: Placement,
+    pub then: Span,
+    pub otherwise: Span,
+}
+
 /// A parameter of the function.
 #[derive(Debug, Clone)]
 pub struct Param {
@@ -276,6 +359,8 @@ pub struct Param {
     pub writable_ptr: bool,
     /// Declared as a pointer or an array.
     pub pointer: bool,
+    /// The declaration without the name (`PyArrayObject **`).
+    pub type_text: String,
 }
 
 /// A declared local variable.
@@ -315,6 +400,17 @@ pub struct ParseError {
 pub struct Return {
     pub span: Span,
     pub value: Option<Value>,
+    /// The shape storage it returns, if its value is a shape reference.
+    pub shape: Option<ShapeRef>,
+}
+
+/// A preprocessor branch a function was read with, in one configuration
+/// of the file (see `source::branches`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchSeen {
+    /// The directive line (`#else`).
+    pub directive: Span,
+    pub body: Span,
 }
 
 /// Everything one walk learns about a function.
@@ -327,12 +423,17 @@ pub struct Facts {
     pub body: Span,
     /// Set when the code could not be parsed as a function (ERROR node).
     pub unparsed: bool,
+    /// A K&R definition (`f(a) int a; { ... }`): its parameters' types
+    /// are declared apart, which the analysis does not follow.
+    pub knr: bool,
     pub params: Vec<Param>,
     pub decls: Vec<Decl>,
     pub writes: Vec<Write>,
     pub reads: Vec<Read>,
     pub uses: Vec<Use>,
     pub var_mods: Vec<VarMod>,
+    /// Values stored into memory reached from a variable.
+    pub stores: Vec<Store>,
     pub calls: Vec<CallSite>,
     pub jumps: Vec<Jump>,
     pub blocks: Vec<Block>,
@@ -343,13 +444,28 @@ pub struct Facts {
     pub sizeof_names: HashSet<String>,
     /// `for`, `while` and `do` statements.
     pub loops: Vec<Span>,
+    /// `if` statements with an `else`: where each sits and its two bodies
+    /// (to tell whether both branches allocate).
+    pub if_else: Vec<IfElse>,
     /// Enumeration constants declared in the function.
     pub enumerators: Vec<String>,
     /// `X->dimensions` / `X->strides` on a variable that is not known to be
     /// an ndarray fields pointer (so not a shape source): the variable,
     /// the field and where.
     pub raw_fields: Vec<(String, String, Span)>,
+    /// Read once per branch configuration (`source::branches`); this is
+    /// one of the readings.
+    pub per_config: bool,
+    pub config: usize,
+    /// The branches read per configuration that overlap the function.
+    pub branches: Vec<BranchSeen>,
+    /// `*p = S`: shape storage handed out through pointer `p`.
+    pub out_stores: Vec<(String, ShapeRef)>,
+    /// Subtrees nested deeper than [`MAX_DEPTH`], not walked.
+    pub too_deep: Vec<Span>,
 }
+
+pub use crate::analyze::syntax::MAX_DEPTH;
 
 /// How a name is declared in a function.
 #[derive(Debug, Clone, Copy)]
@@ -387,12 +503,19 @@ impl Facts {
 /// Walk state: aliases and fields pointers as of the current position.
 struct Walker<'a> {
     src: &'a [u8],
+    /// Parents of the function's nodes, and answers climbed once.
+    anc: context::Ancestry<'a>,
     sources: Sources<'a>,
     facts: Facts,
     /// Live aliases: variable name to the storage it points at.
     aliases: HashMap<String, ShapeRef>,
     /// Variables declared `PyArrayObject_fields *`.
     fields_vars: HashSet<String>,
+    /// Variables declared `PyArrayObject *`.
+    array_vars: HashSet<String>,
+    /// Variables of this function declared with any other type (they hide
+    /// the file's names of `PyArrayObject *` globals).
+    other_vars: HashSet<String>,
     /// Fields pointers viewing another array variable (`fa = (...)self`).
     fields_of: HashMap<String, ArrayId>,
     /// Start bytes of source expressions and alias identifiers that are part
@@ -402,9 +525,10 @@ struct Walker<'a> {
 
 /// Collect the facts of a function definition. For an ERROR node holding
 /// code that did not parse as a function, pass the node itself.
-pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
+pub fn collect<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts {
     let mut w = Walker {
         src,
+        anc: context::Ancestry::new(),
         sources,
         facts: Facts {
             span: Span::of(func),
@@ -413,6 +537,8 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
         },
         aliases: HashMap::new(),
         fields_vars: HashSet::new(),
+        array_vars: HashSet::new(),
+        other_vars: HashSet::new(),
         fields_of: HashMap::new(),
         consumed: HashSet::new(),
     };
@@ -431,10 +557,51 @@ pub fn collect(func: Node, src: &[u8], sources: Sources) -> Facts {
     }
     let body = func.child_by_field_id(F.body).unwrap_or(func);
     w.facts.body = Span::of(body);
-    for node in Preorder::new(body) {
+    let mut walk = Preorder::new(body);
+    // Blocks that end in `return` or `goto`: what they point an alias at
+    // does not reach the code after them (NumPy's
+    // `_check_compatibility_with_new_dtype` hands out the shape in one
+    // such branch and copies into the caller's storage later). The end of
+    // each, and the aliases as they were on entering it.
+    let mut leaving: Vec<(usize, HashMap<String, ShapeRef>)> = Vec::new();
+    while let Some(node) = walk.next() {
+        // Climbs start at named nodes and go through named ones only.
+        if let Some(parent) = walk.parent().filter(|_| node.is_named()) {
+            w.anc.record(node, parent);
+        }
+        while leaving
+            .last()
+            .is_some_and(|(end, _)| *end <= node.start_byte())
+        {
+            if let Some((_, before)) = leaving.pop() {
+                w.aliases = before;
+            }
+        }
+        if ends_in_jump(node) {
+            leaving.push((node.end_byte(), w.aliases.clone()));
+        }
+        if walk.at_limit() && node.child_count() > 0 {
+            // Generated code can nest without end; what lies deeper is not
+            // analysed, and its mentions of a shape source say so.
+            w.facts.too_deep.push(Span::of(node));
+        }
         w.visit(node);
     }
     w.facts
+}
+
+/// Whether `node` is a `{ }` block whose last statement is a `return` or
+/// a `goto`: control never leaves it at its end.
+fn ends_in_jump(node: Node) -> bool {
+    if node.kind_name() != "compound_statement" {
+        return false;
+    }
+    let mut cursor = node.walk();
+    let last = node
+        .named_children(&mut cursor)
+        .filter(|c| c.kind_name() != "comment")
+        .last();
+    last.is_some_and(|c| matches!(c.kind_name(), "return_statement" | "goto_statement"))
 }
 
 /// The function declarator inside a definition's declarator (through

@@ -2,20 +2,21 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::api::{DIM_READER, FIELDS_TYPE, META_FIELDS, STRIDE_READER};
+use crate::analyze::api::{DIM_READER, META_FIELDS, STRIDE_READER};
 use crate::analyze::syntax::{call_args, callee, declarator_name, strip_casts, strip_parens, F};
 use crate::analyze::Kind;
 use crate::span::Span;
 
-use super::context::{placement, runs_with_statement};
-use super::shapes::norm;
-use super::{AliasDef, ArrayId, Decl, How, ShapeRef, Target, UseKind, VarMod, Via, Walker, Write};
+use super::shapes::{deref_key, norm};
+use super::{
+    AliasDef, ArrayId, Decl, How, ShapeRef, Store, Target, UseKind, VarMod, Via, Walker, Write,
+};
 use crate::analyze::syntax::KindName;
 
 impl<'a> Walker<'a> {
     // ----- statements and expressions -------------------------------------
 
-    pub(super) fn declaration(&mut self, node: Node) {
+    pub(super) fn declaration(&mut self, node: Node<'a>) {
         let type_text = node
             .child_by_field_id(F.r#type)
             .map(|t| self.text(t).to_string())
@@ -46,13 +47,9 @@ impl<'a> Walker<'a> {
                 Some(declarator)
             };
             let is_ptr = inner.is_some_and(|d| d.kind_name() == "pointer_declarator");
-            if type_text == FIELDS_TYPE && is_ptr {
-                self.fields_vars.insert(name.clone());
-            } else {
-                // A new declaration shadows any earlier meaning of the name.
-                self.fields_vars.remove(&name);
-                self.fields_of.remove(&name);
-            }
+            // A new declaration shadows any earlier meaning of the name.
+            self.fields_of.remove(&name);
+            self.typed_var(&name, &type_text, is_ptr);
             let value = (declarator.kind_name() == "init_declarator")
                 .then(|| declarator.child_by_field_id(F.value))
                 .flatten();
@@ -71,7 +68,7 @@ impl<'a> Walker<'a> {
 
     /// A variable gets a new value (`value` is `None` when unknown). A
     /// declaration without initialiser is not `record`ed as a change.
-    fn assign_var(&mut self, name: &str, node: Node, value: Option<Node>, record: bool) {
+    fn assign_var(&mut self, name: &str, node: Node<'a>, value: Option<Node>, record: bool) {
         let new_alias = value.and_then(|v| self.shape_ref(v));
         let slot_read = value.and_then(|v| self.slot_read(v));
         let fields_target = value
@@ -96,6 +93,8 @@ impl<'a> Walker<'a> {
                 self.aliases.remove(name);
             }
         }
+        // What `*name` pointed at is no longer known.
+        self.aliases.remove(&deref_key(name));
         if self.fields_vars.contains(name) {
             match fields_target {
                 Some(array) => {
@@ -110,21 +109,23 @@ impl<'a> Walker<'a> {
             return;
         }
         let from = value.map_or(Vec::new(), |v| self.exposed(v));
+        let sources = value.map_or(Vec::new(), |v| self.sources_of(v));
         let value = value.map(|v| self.value(v));
-        let whole = node.kind_name() == "init_declarator" || runs_with_statement(node);
+        let whole = node.kind_name() == "init_declarator" || self.anc.runs_with_statement(node);
         self.facts.var_mods.push(VarMod {
             name: name.to_string(),
             span: Span::of(node),
             value,
             slot_read,
-            stmt: whole.then(|| placement(node)),
+            stmt: whole.then(|| self.anc.placement(node)),
             from,
+            sources,
         });
     }
 
     /// The slot a value reads: `PyArray_DIM(X, i)`, `PyArray_DIMS(X)[i]`,
     /// `d[i]` for an alias `d`, `*S`.
-    fn slot_read(&self, value: Node) -> Option<(ArrayId, Kind, String)> {
+    fn slot_read(&self, value: Node<'a>) -> Option<(ArrayId, Kind, String)> {
         let value = strip_casts(value);
         if value.kind_name() == "call_expression" {
             let kind = match callee(value, self.src)? {
@@ -144,7 +145,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub(super) fn assignment(&mut self, node: Node) {
+    pub(super) fn assignment(&mut self, node: Node<'a>) {
         let (Some(left), Some(right), Some(op)) = (
             node.child_by_field_id(F.left),
             node.child_by_field_id(F.right),
@@ -154,6 +155,9 @@ impl<'a> Walker<'a> {
         };
         let op = self.text(op).to_string();
         let left = strip_parens(left);
+        if op == "=" && self.out_store(left, right, node) {
+            return;
+        }
         if left.kind_name() == "identifier" {
             let name = self.text(left).to_string();
             if op == "=" {
@@ -165,8 +169,16 @@ impl<'a> Walker<'a> {
             return;
         }
         // Storing an array anywhere but a local variable publishes it.
-        for array in self.exposed(right) {
-            self.push_use(array, UseKind::Store, Span::of(right));
+        let stored = self.exposed(right);
+        for array in &stored {
+            self.push_use(array.clone(), UseKind::Store, Span::of(right));
+        }
+        if let Some(into) = self.container(left) {
+            self.facts.stores.push(Store {
+                into,
+                from: stored,
+                span: Span::of(node),
+            });
         }
         if let Some((shape, target, base)) = self.target(left) {
             let source = self
@@ -179,15 +191,53 @@ impl<'a> Walker<'a> {
                 how: How::Assign { op, value },
                 expr: Span::of(node),
                 source,
-                place: placement(node),
+                place: self.anc.placement(node),
             });
         }
         self.meta_write(left, node);
     }
 
+    /// `*p = S`: the storage is handed out through pointer `p`, and `*p`
+    /// is an alias of it until `p` changes (NumPy's
+    /// `_check_compatibility_with_new_dtype`: `*newdims = PyArray_DIMS(self)`,
+    /// then `(*newdims)[k] = v`). Whether it was one.
+    fn out_store(&mut self, left: Node, right: Node, node: Node) -> bool {
+        if left.kind_name() != "pointer_expression"
+            || left.child_by_field_id(F.operator).map(|o| self.text(o)) != Some("*")
+        {
+            return false;
+        }
+        let Some(p) = left
+            .child_by_field_id(F.argument)
+            .map(strip_parens)
+            .filter(|p| p.kind_name() == "identifier")
+        else {
+            return false;
+        };
+        let Some(shape) = self.shape_ref(right).filter(|s| !s.param) else {
+            return false;
+        };
+        let name = self.text(p).to_string();
+        let key = deref_key(&name);
+        self.facts.alias_defs.push(AliasDef {
+            name: key.clone(),
+            shape: shape.clone(),
+            span: Span::of(node),
+        });
+        self.facts.out_stores.push((name, shape.clone()));
+        self.aliases.insert(
+            key.clone(),
+            ShapeRef {
+                via: Via::Alias(key),
+                ..shape
+            },
+        );
+        true
+    }
+
     /// `X->nd = ...`, `X->descr = ...` on an ndarray: evidence of an
     /// in-place metadata change.
-    pub(super) fn meta_write(&mut self, lvalue: Node, node: Node) {
+    pub(super) fn meta_write(&mut self, lvalue: Node<'a>, node: Node<'a>) {
         let lvalue = strip_parens(lvalue);
         if lvalue.kind_name() != "field_expression" {
             return;
@@ -203,7 +253,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub(super) fn update(&mut self, node: Node) {
+    pub(super) fn update(&mut self, node: Node<'a>) {
         let Some(arg) = node.child_by_field_id(F.argument).map(strip_parens) else {
             return;
         };
@@ -221,7 +271,7 @@ impl<'a> Walker<'a> {
                 how: How::Update,
                 expr: Span::of(node),
                 source,
-                place: placement(node),
+                place: self.anc.placement(node),
             });
         }
     }
@@ -234,7 +284,7 @@ impl<'a> Walker<'a> {
     }
 
     /// A modification of a variable whose new value is not tracked.
-    fn var_mod(&mut self, name: &str, node: Node) {
+    fn var_mod(&mut self, name: &str, node: Node<'a>) {
         self.facts.var_mods.push(VarMod {
             name: name.to_string(),
             span: Span::of(node),
@@ -242,11 +292,12 @@ impl<'a> Walker<'a> {
             slot_read: None,
             stmt: None,
             from: Vec::new(),
+            sources: Vec::new(),
         });
     }
 
     /// `&v`: the variable may be changed through the pointer.
-    pub(super) fn address_of(&mut self, node: Node) {
+    pub(super) fn address_of(&mut self, node: Node<'a>) {
         let is_addr = node
             .child_by_field_id(F.operator)
             .is_some_and(|o| self.text(o) == "&");

@@ -2,17 +2,16 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::api::FIELDS_TYPE;
 use crate::analyze::syntax::{
     callee, callee_is_plain, declarator_name, first_named, strip_casts, text, Preorder, F,
 };
 use crate::analyze::Kind;
 use crate::span::Span;
 
-use super::context::{jump_scope, read_context};
 use super::shapes::norm;
 use super::{
-    Block, Jump, JumpKind, Param, ParseError, Read, Return, ShapeRef, UseKind, Value, Via, Walker,
+    Block, IfElse, Jump, JumpKind, Param, ParseError, Read, Return, ShapeRef, UseKind, Value, Via,
+    Walker,
 };
 use crate::analyze::syntax::KindName;
 
@@ -21,22 +20,25 @@ impl<'a> Walker<'a> {
         text(node, self.src)
     }
 
-    pub(super) fn value(&self, node: Node) -> Value {
+    pub(super) fn value(&self, node: Node<'a>) -> Value {
         let stripped = strip_casts(node);
-        let t = norm(self.text(node));
+        let short = stripped.byte_range().len() <= 16;
         Value {
             span: Span::of(node),
-            is_null: matches!(norm(self.text(stripped)).as_str(), "NULL" | "0"),
+            is_null: short && matches!(norm(self.text(stripped)).as_str(), "NULL" | "0"),
             ident: (stripped.kind_name() == "identifier").then(|| self.text(stripped).to_string()),
             call: (stripped.kind_name() == "call_expression")
                 .then(|| callee(stripped, self.src).map(str::to_string))
                 .flatten(),
-            text: t,
+            text: shown(self.text(node)),
         }
     }
 
-    pub(super) fn params(&mut self, list: Node) {
+    pub(super) fn params(&mut self, list: Node<'a>) {
         let mut cursor = list.walk();
+        self.facts.knr = list
+            .named_children(&mut cursor)
+            .any(|c| c.kind_name() == "identifier");
         let decls: Vec<Node> = list
             .named_children(&mut cursor)
             .filter(|c| c.kind_name() == "parameter_declaration")
@@ -45,10 +47,10 @@ impl<'a> Walker<'a> {
             let Some(declarator) = decl.child_by_field_id(F.declarator) else {
                 continue;
             };
-            let Some(name) = declarator_name(declarator) else {
+            let Some(name_node) = declarator_name(declarator) else {
                 continue;
             };
-            let name = self.text(name).to_string();
+            let name = self.text(name_node).to_string();
             let is_ptr = declarator.kind_name() == "pointer_declarator";
             let type_text = decl
                 .child_by_field_id(F.r#type)
@@ -57,10 +59,15 @@ impl<'a> Walker<'a> {
             // `const npy_intp *p` and `npy_intp const *p`: the pointee is const.
             let before = &self.text(decl)[..declarator.start_byte() - decl.start_byte()];
             let const_pointee = before.split_whitespace().any(|t| t == "const");
-            if type_text == FIELDS_TYPE && is_ptr {
-                self.fields_vars.insert(name.clone());
-            }
+            self.typed_var(&name, type_text, is_ptr);
             let writable_ptr = is_ptr && !const_pointee;
+            let decl_text = self.text(decl);
+            let at = name_node.start_byte() - decl.start_byte();
+            let type_text = format!(
+                "{} {}",
+                &decl_text[..at],
+                &decl_text[at + name_node.byte_range().len()..]
+            );
             if writable_ptr {
                 // The parameter points at storage of its own: writes through
                 // it make the function's summary (DESIGN §2).
@@ -81,11 +88,12 @@ impl<'a> Walker<'a> {
                 index,
                 writable_ptr,
                 pointer: declarator.kind_name() != "identifier",
+                type_text,
             });
         }
     }
 
-    pub(super) fn visit(&mut self, node: Node) {
+    pub(super) fn visit(&mut self, node: Node<'a>) {
         // A macro call read as a type (`GUARD(a) PyArray_DIMS(a)[0] = k;`
         // parses as a declaration) is a parse error that tree-sitter does
         // not flag: count it as one, never read past it silently.
@@ -101,12 +109,14 @@ impl<'a> Walker<'a> {
             "compound_statement" => self.block(node),
             "return_statement" => {
                 let value = first_named(node).map(|v| self.value(v));
+                let shape = first_named(node).and_then(|v| self.shape_ref(v));
                 if let Some(v) = first_named(node) {
                     self.object_use(v, UseKind::Return);
                 }
                 self.facts.returns.push(Return {
                     span: Span::of(node),
                     value,
+                    shape,
                 });
                 self.jump(node, JumpKind::Return, None);
             }
@@ -145,6 +155,7 @@ impl<'a> Walker<'a> {
             "for_statement" | "while_statement" | "do_statement" => {
                 self.facts.loops.push(Span::of(node))
             }
+            "if_statement" => self.if_else(node),
             "enumerator" => {
                 if let Some(name) = node.child_by_field_id(F.name) {
                     self.facts.enumerators.push(self.text(name).to_string());
@@ -159,7 +170,7 @@ impl<'a> Walker<'a> {
                 self.facts.reads.push(Read {
                     shape,
                     span: Span::of(node),
-                    context: read_context(node, self.src),
+                    context: self.anc.read_context(node, self.src),
                 });
             } else if node.kind_name() == "field_expression" {
                 self.raw_field(node);
@@ -169,7 +180,7 @@ impl<'a> Walker<'a> {
 
     /// `X->dimensions` on a plain variable: not a source, but it reaches
     /// the same storage when `X` is an ndarray.
-    fn raw_field(&mut self, node: Node) {
+    fn raw_field(&mut self, node: Node<'a>) {
         let (Some(op), Some(field), Some(base)) = (
             node.child_by_field_id(F.operator),
             node.child_by_field_id(F.field),
@@ -181,21 +192,37 @@ impl<'a> Walker<'a> {
         if self.text(op) != "->" || !matches!(field, "dimensions" | "strides") {
             return;
         }
+        // A look-alike (`it->dimensions`, `multi->iters[j]->strides`): the
+        // variable, or the expression, it is on.
         let base = strip_casts(base);
-        if base.kind_name() == "identifier" {
-            self.facts.raw_fields.push((
-                self.resolve(self.text(base)),
-                field.to_string(),
-                Span::of(node),
-            ));
+        let on = if base.kind_name() == "identifier" {
+            self.resolve(self.text(base))
+        } else {
+            norm(self.text(base))
+        };
+        self.facts
+            .raw_fields
+            .push((on, field.to_string(), Span::of(node)));
+    }
+
+    fn if_else(&mut self, node: Node) {
+        let then = node.child_by_field_id(F.consequence);
+        let otherwise = node.child_by_field_id(F.alternative).and_then(first_named);
+        if let (Some(then), Some(otherwise)) = (then, otherwise) {
+            self.facts.if_else.push(IfElse {
+                place: self.anc.placement(node),
+                then: Span::of(then),
+                otherwise: Span::of(otherwise),
+            });
         }
     }
 
-    fn parse_error(&mut self, node: Node) {
-        let in_args_of = node
-            .parent()
+    fn parse_error(&mut self, node: Node<'a>) {
+        let in_args_of = self
+            .anc
+            .parent(node)
             .filter(|p| p.kind_name() == "argument_list")
-            .and_then(|p| p.parent())
+            .and_then(|p| self.anc.parent(p))
             .filter(|call| call.kind_name() == "call_expression" && callee_is_plain(*call))
             .and_then(|call| callee(call, self.src))
             .map(str::to_string);
@@ -205,9 +232,9 @@ impl<'a> Walker<'a> {
         });
     }
 
-    fn jump(&mut self, node: Node, kind: JumpKind, label: Option<String>) {
+    fn jump(&mut self, node: Node<'a>, kind: JumpKind, label: Option<String>) {
         let scope = matches!(kind, JumpKind::Break | JumpKind::Continue | JumpKind::Case)
-            .then(|| jump_scope(node, kind))
+            .then(|| self.anc.jump_scope(node, kind))
             .flatten();
         self.facts.jumps.push(Jump {
             kind,
@@ -217,7 +244,7 @@ impl<'a> Walker<'a> {
         });
     }
 
-    fn block(&mut self, node: Node) {
+    fn block(&mut self, node: Node<'a>) {
         let mut cursor = node.walk();
         let exits = node
             .named_children(&mut cursor)
@@ -240,4 +267,19 @@ impl<'a> Walker<'a> {
             exits,
         });
     }
+}
+
+/// An expression's text as reasons show it: normalised, and cut short
+/// (each value of a chain `a = b = ... = 0` holds the rest of the chain;
+/// copying it whole would be quadratic).
+fn shown(text: &str) -> String {
+    const MAX: usize = 120;
+    if text.len() <= MAX {
+        return norm(text);
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", norm(&text[..end]))
 }

@@ -3,8 +3,8 @@
 
 use super::text::Cx;
 use super::{
-    AliasWhy, Before, Blocker, Changed, IndexWhy, Layout, MacroWhy, NotOwn, Persist, Place, Pos,
-    SavedWhy,
+    AliasWhy, Before, Blocker, Changed, IndexWhy, Layout, MacroWhy, NameWhy, NotOwn, Persist,
+    Place, Pos, SavedWhy,
 };
 
 impl Blocker {
@@ -14,7 +14,32 @@ impl Blocker {
             .or_else(|| self.variable_text(cx))
             .or_else(|| self.use_text(cx))
             .or_else(|| self.copy_text(cx))
+            .or_else(|| self.names_text(cx))
+            .or_else(|| self.callee_text(cx))
             .expect("every blocker has a text")
+    }
+
+    /// Code that may write the storage it is given.
+    fn callee_text(&self, cx: Cx<'_>) -> Option<String> {
+        let array = cx.array;
+        Some(match self {
+            Blocker::MayWrite {
+                callee,
+                location: None,
+            } => format!(
+                "{array}'s live shape is passed to the function pointer `{callee}`, which may \
+                 write through it; check what it points at"
+            ),
+            Blocker::MayWrite {
+                callee,
+                location: Some(loc),
+            } => format!(
+                "{array}'s live shape is passed to {callee}(), declared at {loc} with a \
+                 non-const pointer parameter and not defined in the scanned tree, so it may \
+                 write through it; check its source, or declare the parameter `const`"
+            ),
+            _ => return None,
+        })
     }
 
     /// What the writes and the window look like.
@@ -144,9 +169,15 @@ impl Blocker {
                  reach it through there",
                 line(*at)
             ),
-            Blocker::ShapePointerStored { at } => format!(
+            Blocker::ShapePointerStored { at, address: false } => format!(
                 "{array}'s shape pointer is stored at line {}; reads through it would not see \
                  a copy",
+                line(*at)
+            ),
+            Blocker::ShapePointerStored { at, address: true } => format!(
+                "the address of {array}'s shape pointer is taken at line {}, so the pointer \
+                 can be copied out (`memcpy(&p, &...->dimensions, ...)`); reads through a \
+                 copy of it would not see a local copy",
                 line(*at)
             ),
             Blocker::RawField { field, at } => format!(
@@ -311,6 +342,100 @@ impl Blocker {
             }
             _ => return None,
         })
+    }
+}
+
+impl Blocker {
+    /// Other names of the array, and what the preprocessor can hide.
+    fn names_text(&self, cx: Cx<'_>) -> Option<String> {
+        let array = cx.array;
+        let line = |p: Pos| cx.line(p);
+        Some(match self {
+            Blocker::OtherName { name, why, at } => format!(
+                "`{name}` is used at line {} between the write and the restore, and it may be \
+                 {array}: {}; what reaches the array through it sees the changed shape, which \
+                 a local copy would hide",
+                line(*at),
+                why.text(cx)
+            ),
+            Blocker::FileFunction {
+                callee,
+                global,
+                through,
+                at,
+            } => {
+                let via = if through == callee {
+                    String::new()
+                } else {
+                    format!(" (through {through}())")
+                };
+                format!(
+                    "{callee}() at line {} is a function of this file that reads the global \
+                     `{global}`{via}, which may hold {array}; it would see the changed shape",
+                    line(*at)
+                )
+            }
+            Blocker::IncludeInWindow { at } => format!(
+                "an `#include` at line {} between the write and the restore brings code this \
+                 analysis cannot see",
+                line(*at)
+            ),
+            Blocker::TemplateToken { token, at } => format!(
+                "the template token `{token}` at line {} may expand to a name of {array} or to \
+                 code",
+                line(*at)
+            ),
+            Blocker::LineContinuation { at } => format!(
+                "line {} ends in a line continuation (`\\`, or `??/` under trigraphs), so a line \
+                 inserted or removed after it would be joined to it",
+                line(*at)
+            ),
+            Blocker::SavedLeftUnused { saved, at } => format!(
+                "`{saved}` would be set but never used once the restore goes, and its \
+                 assignment at line {} shares its statement with other code",
+                line(*at)
+            ),
+            _ => return None,
+        })
+    }
+}
+
+impl NameWhy {
+    fn text(&self, cx: Cx<'_>) -> String {
+        let line = |p: Pos| cx.line(p);
+        match self {
+            NameWhy::Source { of, at } if of == cx.array => {
+                format!(
+                    "{of} is assigned a value read from it at line {}",
+                    line(*at)
+                )
+            }
+            NameWhy::Source { of, at } => format!(
+                "`{of}`, which may be {}, is assigned a value read from it at line {}",
+                cx.array,
+                line(*at)
+            ),
+            NameWhy::Copy { from, at } if from == cx.array => {
+                format!("it is given the value of {from} at line {}", line(*at))
+            }
+            NameWhy::Copy { from, at } => format!(
+                "it is given the value of `{from}`, which may be {}, at line {}",
+                cx.array,
+                line(*at)
+            ),
+            NameWhy::Holds { at } => format!(
+                "{} (or another name of it) is stored through it at line {}",
+                cx.array,
+                line(*at)
+            ),
+            NameWhy::Param => {
+                "it is another parameter, and a caller may pass the same array twice".to_string()
+            }
+            NameWhy::Global { at } => format!(
+                "it is a global of this file (line {}) that may hold an object",
+                line(*at)
+            ),
+        }
     }
 }
 

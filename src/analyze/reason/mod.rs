@@ -115,7 +115,38 @@ pub enum Limit {
     /// As written, the line is inside a comment or a string; `window`
     /// when the rewrite proof saw it (a shorter message).
     InComment { at: Pos, window: bool },
+    /// A K&R definition, whose parameters are declared apart.
+    KnR { at: Pos },
+    /// The file ends lines in `\r` alone: analysed, never edited.
+    LoneCr { at: Pos },
+    /// Code the analysis cannot read as a compiler would: digraph or
+    /// trigraph brackets, braces that come from a macro, an unterminated
+    /// literal before it. The sites are the shape sources it mentions.
+    NotAnalysed { what: Hazard, at: Pos },
+    /// Preprocessor branches make the function read differently (`at`:
+    /// the first such directive): it was analysed once per branch
+    /// configuration, and is not rewritten.
+    PerBranch { at: Pos },
+    /// A mention of a shape source (`name`) in code outside any function
+    /// the outline found.
+    OutsideFunction { at: Pos, name: String },
+    /// A mention inside a function that the analysis could not place as a
+    /// read or a write; `error` when it sits in code tree-sitter could not
+    /// parse (an ERROR node from `error`).
+    Unrecognised {
+        at: Pos,
+        name: String,
+        error: Option<Pos>,
+    },
+    /// The code nests deeper than the analysis follows.
+    TooDeep { at: Pos, limit: usize },
+    /// A preprocessor branch beyond the number of readings of one file.
+    BranchNotRead { at: Pos, name: String },
 }
+
+/// What keeps code from being analysed (the data of `Limit::NotAnalysed`),
+/// as the lexical scan of the source stage finds it.
+pub use crate::source::hazards::Hazard;
 
 impl Limit {
     pub fn code(&self) -> Code {
@@ -123,6 +154,19 @@ impl Limit {
             Limit::Unparsed { .. } => Code::Unparsed,
             Limit::ParseError { .. } => Code::ParseError,
             Limit::InComment { .. } => Code::InComment,
+            Limit::KnR { .. } => Code::KnR,
+            Limit::LoneCr { .. } => Code::LoneCr,
+            Limit::NotAnalysed { what, .. } => match what {
+                Hazard::Graph { .. } => Code::Graph,
+                Hazard::MacroBrace { .. } => Code::MacroBrace,
+                Hazard::Unterminated => Code::Unterminated,
+                Hazard::KnR => Code::KnR,
+            },
+            Limit::PerBranch { .. } => Code::PerBranch,
+            Limit::OutsideFunction { .. } => Code::OutsideFunction,
+            Limit::Unrecognised { .. } => Code::Unrecognised,
+            Limit::TooDeep { .. } => Code::TooDeep,
+            Limit::BranchNotRead { .. } => Code::BranchNotRead,
         }
     }
 }
@@ -197,6 +241,15 @@ pub enum Escape {
     AddressTaken {
         name: String,
         at: Pos,
+    },
+    /// The allocation does not reach the write on every path: it sits in a
+    /// branch (from `branch`) that does not hold the write; on the other
+    /// paths the variable holds what `before` says.
+    NotOnEveryPath {
+        branch: Pos,
+        /// `if`, `else`, `case`, `#if`, ... or `{` for a block.
+        construct: String,
+        before: Box<Shared>,
     },
 }
 
@@ -276,6 +329,8 @@ pub enum Blocker {
     },
     ShapePointerStored {
         at: Pos,
+        /// Its address is taken, so it can be copied out.
+        address: bool,
     },
     RawField {
         field: &'static str,
@@ -342,8 +397,71 @@ pub enum Blocker {
         /// `Py_RETURN_...`: it returns.
         returns: bool,
     },
+    /// A name that may denote the array is used in the window (issue 17).
+    OtherName {
+        name: String,
+        why: NameWhy,
+        at: Pos,
+    },
+    /// A function of the file called in the window reads a global that
+    /// may hold the array.
+    FileFunction {
+        callee: String,
+        global: String,
+        /// The function naming the global (the callee or one it calls).
+        through: String,
+        at: Pos,
+    },
+    /// An `#include` in the window: code the analysis does not see.
+    IncludeInWindow {
+        at: Pos,
+    },
+    /// A `.c.src` template token in the window that may expand to a name
+    /// of the array or to code, as written (`@arr@`).
+    TemplateToken {
+        token: String,
+        at: Pos,
+    },
+    /// A line continuation (`\`, or `??/` under trigraphs) would join a
+    /// line the rewrite inserts or removes to its neighbour.
+    LineContinuation {
+        at: Pos,
+    },
+    /// The saved value would be left set but unused, and its assignment
+    /// cannot be removed alone.
+    SavedLeftUnused {
+        saved: String,
+        at: Pos,
+    },
+    /// The live storage is passed as a non-`const` pointer to code that
+    /// may write through it: a function pointer (no `location`) or a
+    /// function declared in the tree (at `location`) with no body there.
+    MayWrite {
+        callee: String,
+        location: Option<String>,
+    },
     /// An analysis limit met during the proof (its code is the limit's).
     Limit(Limit),
+}
+
+/// Why a name may denote the array (the data of `Blocker::OtherName`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameWhy {
+    /// `of` (the array or another of its names) is assigned a value read
+    /// from this name: `a = (PyArrayObject *)self`, `a = ops[i]`, `a =
+    /// ctx->arr`, `b = PyArray_CheckAxis(a, ...)`.
+    Source { of: String, at: Pos },
+    /// This name is assigned the value of `from` (the array or another
+    /// of its names), or the result of a call given it.
+    Copy { from: String, at: Pos },
+    /// The array (or another of its names) is stored in memory reached
+    /// from this name: `ctx->arr = a`.
+    Holds { at: Pos },
+    /// Another parameter that may hold an object: a caller may pass the
+    /// same array twice.
+    Param,
+    /// A global of the file that may hold an object.
+    Global { at: Pos },
 }
 
 impl Blocker {
@@ -384,6 +502,14 @@ impl Blocker {
             Blocker::AliasCopy { .. } => Code::AliasCopy,
             Blocker::FileMacro { .. } => Code::FileMacro,
             Blocker::HeaderMacro { .. } => Code::HeaderMacro,
+            Blocker::OtherName { .. } => Code::OtherNameInWindow,
+            Blocker::FileFunction { .. } => Code::FileFunctionReachesGlobal,
+            Blocker::IncludeInWindow { .. } => Code::IncludeInWindow,
+            Blocker::TemplateToken { .. } => Code::TemplateToken,
+            Blocker::LineContinuation { .. } => Code::LineContinuation,
+            Blocker::SavedLeftUnused { .. } => Code::SavedLeftUnused,
+            Blocker::MayWrite { location: None, .. } => Code::MayWriteFunctionPointer,
+            Blocker::MayWrite { .. } => Code::MayWriteUnknownCallee,
             Blocker::Limit(limit) => limit.code(),
         }
     }

@@ -43,6 +43,14 @@ pub enum Code {
     AliasCopy,
     FileMacro,
     HeaderMacro,
+    MayWriteUnknownCallee,
+    MayWriteFunctionPointer,
+    OtherNameInWindow,
+    FileFunctionReachesGlobal,
+    IncludeInWindow,
+    TemplateToken,
+    LineContinuation,
+    SavedLeftUnused,
     AssignsMetadata,
     FreesShape,
     FreshAllocation,
@@ -53,6 +61,16 @@ pub enum Code {
     Unparsed,
     ParseError,
     InComment,
+    PerBranch,
+    OutsideFunction,
+    Unrecognised,
+    TooDeep,
+    BranchNotRead,
+    KnR,
+    LoneCr,
+    Graph,
+    MacroBrace,
+    Unterminated,
 }
 
 /// A code's page.
@@ -354,6 +372,74 @@ rules! {
     "PyArray_DIMS(a)[0] = n;\nCHECK_OR_FAIL(x);\nPyArray_DIMS(a)[0] = old;";
     MANUAL_FIX;
 
+    MayWriteUnknownCallee "DF170" "may-write-unknown-callee" Manual
+    "the live shape is passed as a non-const pointer to a function with no body in the tree";
+    "The function is declared in the scanned tree (a prototype or `extern` declaration) with a \
+     non-`const` pointer parameter, but its body is not there (another library, generated \
+     code): it may write the shape it is given. Functions the tree defines are followed (one \
+     level), also when a macro of the tree defines them; `const` parameters are reads.";
+    "extern void fill_shape(npy_intp *dims);\nfill_shape(PyArray_DIMS(a));";
+    "Read the callee. If it only reads, declare the parameter `const npy_intp *` (or mark the \
+     site `/* dims-fix: allow(manual) reads only */`); if it writes, see numpy#28197.";
+
+    MayWriteFunctionPointer "DF171" "may-write-function-pointer" Manual
+    "the live shape is passed to a function pointer, which may write through it";
+    "What a function pointer calls is not known where it is called: it may write the shape \
+     it is given (f2py's fortran_setattr passes `PyArray_DIMS(arr)` to generated Fortran \
+     that sets it).";
+    "void (*fill)(npy_intp *) = lookup(name);\nfill(PyArray_DIMS(a));";
+    "Find what it points at. If it only reads, mark the site \
+     `/* dims-fix: allow(manual) reads only */`; if it writes, see numpy#28197.";
+
+    OtherNameInWindow "DF180" "other-name-in-window" Manual
+    "a name that may denote the array is used between the write and the restore";
+    "The array can be reached by other names than its variable: what it was assigned or cast \
+     from (`a = (PyArrayObject *)self`, `a = ops[i]`, `a = ctx->arr`, `b = \
+     PyArray_CheckAxis(a, ...)`, which may return its input), the containers and structs it \
+     was stored in, what was assigned from it, other parameters and globals that may hold an \
+     object (a caller may pass one array twice). Code that reaches the array through such a \
+     name sees the changed shape; after a rewrite it would see the real one.";
+    "PyArrayObject *a = ops[0];\nnpy_intp n = PyArray_DIM(a, 0);\nPyArray_DIMS(a)[0] = v;\nseen = PyArray_DIM(ops[0], 0);   /* the same array */\nPyArray_DIMS(a)[0] = n;";
+    MANUAL_FIX;
+
+    FileFunctionReachesGlobal "DF181" "file-function-reaches-global" Manual
+    "a function of the file called in the window reads a global that may hold the array";
+    "The function (or one it calls) names a global of the file that may hold an object, which \
+     may be this array: through it the function sees the changed shape.";
+    "static PyArrayObject *current;\nstatic npy_intp rows(void) { return PyArray_DIM(current, 0); }\n...\nPyArray_DIMS(a)[0] = v;\nseen = rows();\nPyArray_DIMS(a)[0] = n;";
+    MANUAL_FIX;
+
+    IncludeInWindow "DF182" "include-in-window" Manual
+    "an `#include` between the write and the restore brings code the analysis cannot see";
+    "The included code may read the shape, name the array, or jump out; dims-fix reads only \
+     the file itself.";
+    "PyArray_DIMS(a)[0] = v;\n#include \"step.inc\"\nPyArray_DIMS(a)[0] = n;";
+    "Move the included code into a function or macro of the file, or check it by hand.";
+
+    TemplateToken "DF183" "template-token-in-window" Manual
+    "a `.c.src` template token in the window may expand to a name of the array or to code";
+    "A token such as `@arr@` or `@CHECK@(x)` that is a whole word can expand to anything: the \
+     array, another name of it, or a macro. Tokens inside a longer name (`NPY_@TYPE@`) that \
+     cannot spell a name of the array are fine.";
+    "PyArray_DIMS(a)[0] = v;\nseen = PyArray_DIM(@arr@, 0);\nPyArray_DIMS(a)[0] = n;";
+    MANUAL_FIX;
+
+    LineContinuation "DF184" "line-continuation" Manual
+    "a line continuation would join a line the rewrite inserts or removes";
+    "A line ending in a backslash (or in `??/`, a backslash under the trigraphs of -std=c99 \
+     and c11, even in a `//` comment) is joined to the next: a line inserted or removed after \
+     it would change what the compiler reads.";
+    "// a comment ??/\nPyArray_DIMS(a)[0] = v;";
+    "Remove the continuation (or the trigraph) from the line before the write.";
+
+    SavedLeftUnused "DF185" "saved-value-left-unused" Manual
+    "the saved value would be set but never used, and its assignment cannot go alone";
+    "Once the restore is removed nothing reads the saved value; its assignment shares a \
+     statement with other code (a label, a larger expression), so removing it is not a whole \
+     line's change, and keeping it adds a compiler warning.";
+    "again: n = PyArray_DIM(a, 0);\nPyArray_DIMS(a)[0] = v;\nPyArray_DIMS(a)[0] = n;";
+    "Put the read of the saved value in a statement of its own.";
+
     AssignsMetadata "DF201" "assigns-metadata" Lock
     "the function assigns the array's own metadata: an intended in-place change";
     "On an array that is not new, the function also assigns `->nd`, `->dimensions`, \
@@ -425,6 +511,86 @@ rules! {
     "tree-sitter may parse on through an unterminated comment that a compiler would not.";
     "/* never closed\nPyArray_DIMS(a)[0] = n;";
     "Check it by hand; close the comment.";
+
+    PerBranch "DF504" "read-per-branch" Manual
+    "preprocessor branches make the function read differently; analysed per branch, not rewritten";
+    "Branches of an `#if` that open or close braces differently cannot be parsed together. \
+     The function is read once per branch configuration (the other branches blanked) and the \
+     sites of every reading are reported, each with the branch it was seen in. A rewrite \
+     proven on one reading may not hold on another, so none is made.";
+    "#if PY_VERSION_HEX >= 0x030E00B0\n    if (!unique(self)) {\n#else\n    if (Py_REFCNT(self) > 2) {\n#endif\n        return -1;\n    }\n    PyArray_DIMS(self)[0] = n;";
+    "Check it by hand (the report names the branch each site was seen in).";
+
+    OutsideFunction "DF505" "outside-function" Manual
+    "a shape source is mentioned outside any function dims-fix could find";
+    "Every mention of a shape source must end as a read, a site of a finding, or a finding \
+     saying why it could not be analysed. This one is in top-level code that is not a \
+     function definition as written: usually a macro that defines or opens a function.";
+    "DEFINE_SETTER(first)\n    PyArray_DIMS(a)[0] = 1;\n}";
+    "Check it by hand, or blank the macro with `--ignore-macro NAME`.";
+
+    Unrecognised "DF506" "unrecognised-use" Manual
+    "a shape source is used in a way the analysis could not place";
+    "The mention is inside a function, but not as a read or write dims-fix understands: in \
+     code tree-sitter could not parse (a macro it cannot read), or not called with one \
+     array. It may be a write.";
+    "UNKNOWN_MACRO(a) PyArray_DIMS(a)[0] = n;";
+    "Check it by hand, or blank the macro with `--ignore-macro NAME`.";
+
+    TooDeep "DF507" "too-deep" Manual
+    "the code nests deeper than the analysis follows";
+    "Expressions or blocks nested thousands of levels deep (generated code) are not walked \
+     further, so no input can exhaust the stack or stall the run; what lies below is not \
+     analysed.";
+    "x = ((((((((((...PyArray_DIMS(a)[0]...))))))))));";
+    "Check it by hand.";
+
+    BranchNotRead "DF508" "branch-not-read" Manual
+    "a shape source sits in a preprocessor branch beyond the readings made of one file";
+    "A file whose `#if` branches open braces differently is read once per branch \
+     configuration, at most 16 times; branches left over are not analysed.";
+    "#if A\n{\n#elif B\n...  (more than 16 alternatives)";
+    "Check it by hand.";
+
+    KnR "DF570" "knr-definition" Manual
+    "K&R definitions are not analysed";
+    "An old-style definition declares its parameters' types between the parameter list and \
+     the body (`f(a) PyArrayObject *a; { ... }`); the analysis does not follow them, so it \
+     cannot tell what a parameter is. The writes are reported, never edited.";
+    "static void\nf(a, n)\n    PyArrayObject *a;\n    npy_intp n;\n{\n    PyArray_DIMS(a)[0] = n;\n}";
+    "Check it by hand, or give the function a prototype-style definition.";
+
+    Graph "DF571" "digraph-or-trigraph" Manual
+    "the function uses digraph or trigraph brackets, which are not analysed";
+    "`<%`, `%>`, `<:`, `:>`, `%:` and trigraphs (`??<`, `??(`, `??=`, ...) spell braces, \
+     brackets and `#` for a compiler; the parser reads them as other tokens. Every shape \
+     source the function mentions is reported, none is analysed or edited.";
+    "void f(PyArrayObject *a)\n<%\n    PyArray_DIMS(a)<:0:> = 1;\n%>";
+    "Spell the brackets plainly, or check the function by hand.";
+
+    MacroBrace "DF572" "braces-from-macro" Manual
+    "a brace of the function comes from a macro, so it is not analysed";
+    "A macro of the file expands to an unbalanced `{` or `}` (`#define BEGIN {`); the parser \
+     does not expand macros, so it cannot tell where the function's blocks are. Every shape \
+     source the function mentions is reported, none is analysed or edited.";
+    "#define BEGIN {\n#define END }\nvoid f(PyArrayObject *a)\nBEGIN\n    PyArray_DIMS(a)[0] = 1;\nEND";
+    "Write the braces out, or check the function by hand.";
+
+    Unterminated "DF573" "unterminated-literal" Manual
+    "an unterminated string or character literal comes before, so the code is not analysed";
+    "A literal that its line ends before closing is an error for a compiler, and after it the \
+     parser's reading of the file is a guess. Every shape source that follows is reported, \
+     none is analysed or edited.";
+    "static const char *msg = \"never closed;\n\nvoid f(PyArrayObject *a) { PyArray_DIMS(a)[0] = 1; }";
+    "Close the literal.";
+
+    LoneCr "DF574" "lone-cr-line-endings" Manual
+    "the file ends lines in a carriage return alone: analysed, never edited";
+    "Old Mac line endings (`\\r` without `\\n`) end lines for a compiler, so the analysis \
+     reads them so and reports true line numbers; but git and patch see the whole file as one \
+     line, so no diff of it could be applied. The finding is reported and left for a person.";
+    "/* every line of the file ends in \\r alone */";
+    "Convert the file's line endings (to \\n or \\r\\n), then run dims-fix again.";
 }
 
 #[cfg(test)]

@@ -54,7 +54,10 @@ fn blockers() -> Vec<Blocker> {
         Blocker::ArrayAddressTaken { at: 0 },
         Blocker::SecondName { name: s(), at: 0 },
         Blocker::ArrayStored { at: 0 },
-        Blocker::ShapePointerStored { at: 0 },
+        Blocker::ShapePointerStored {
+            at: 0,
+            address: false,
+        },
         Blocker::RawField {
             field: "dimensions",
             at: 0,
@@ -97,6 +100,29 @@ fn blockers() -> Vec<Blocker> {
             place: Place::Window,
             returns: false,
         },
+        Blocker::OtherName {
+            name: s(),
+            why: NameWhy::Param,
+            at: 0,
+        },
+        Blocker::FileFunction {
+            callee: s(),
+            global: s(),
+            through: s(),
+            at: 0,
+        },
+        Blocker::IncludeInWindow { at: 0 },
+        Blocker::TemplateToken { token: s(), at: 0 },
+        Blocker::LineContinuation { at: 0 },
+        Blocker::SavedLeftUnused { saved: s(), at: 0 },
+        Blocker::MayWrite {
+            callee: s(),
+            location: Some(s()),
+        },
+        Blocker::MayWrite {
+            callee: s(),
+            location: None,
+        },
     ]
 }
 
@@ -122,6 +148,29 @@ fn samples() -> Vec<Code> {
                 at: 0,
                 window: false,
             },
+            Limit::KnR { at: 0 },
+            Limit::LoneCr { at: 0 },
+            Limit::NotAnalysed {
+                what: Hazard::Graph { spelled: s() },
+                at: 0,
+            },
+            Limit::NotAnalysed {
+                what: Hazard::MacroBrace { name: s() },
+                at: 0,
+            },
+            Limit::NotAnalysed {
+                what: Hazard::Unterminated,
+                at: 0,
+            },
+            Limit::PerBranch { at: 0 },
+            Limit::OutsideFunction { at: 0, name: s() },
+            Limit::Unrecognised {
+                at: 0,
+                name: s(),
+                error: None,
+            },
+            Limit::TooDeep { at: 0, limit: 1 },
+            Limit::BranchNotRead { at: 0, name: s() },
         ]
         .iter()
         .map(Limit::code),

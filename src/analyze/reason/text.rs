@@ -2,7 +2,7 @@
 //! comments and commit messages all show what these functions write.
 //! Lines are computed here, from byte offsets, with the file's line index.
 
-use super::{Escape, Evidence, Limit, Pos, Reason, Shared};
+use super::{Escape, Evidence, Hazard, Limit, Pos, Reason, Shared};
 use crate::analyze::{Kind, Role};
 use crate::span::LineIndex;
 
@@ -12,16 +12,33 @@ use crate::span::LineIndex;
 pub struct Cx<'a> {
     pub array: &'a str,
     pub lines: &'a LineIndex,
+    /// Template tokens as the analysis saw them and as the file spells
+    /// them (`_arr_`, `@arr@`): a `.c.src` file's reasons show the latter.
+    pub spelled: &'a [(String, String)],
 }
 
 impl Cx<'_> {
     pub(super) fn line(&self, pos: Pos) -> usize {
         self.lines.line(pos)
     }
+
+    /// `text` with masked template tokens spelled as written.
+    fn unmask(&self, mut text: String) -> String {
+        for (masked, written) in self.spelled {
+            if text.contains(masked.as_str()) {
+                text = text.replace(masked.as_str(), written);
+            }
+        }
+        text
+    }
 }
 
 impl Reason {
     pub fn text(&self, cx: Cx<'_>) -> String {
+        cx.unmask(self.spell(cx))
+    }
+
+    fn spell(&self, cx: Cx<'_>) -> String {
         let array = cx.array;
         let line = |p: Pos| cx.line(p);
         match self {
@@ -114,14 +131,14 @@ impl Reason {
 
 impl Evidence {
     pub fn text(&self, cx: Cx<'_>) -> String {
-        match self {
+        cx.unmask(match self {
             Evidence::AssignsField { field, at } => {
                 format!("assigns {}->{field} at line {}", cx.array, cx.line(*at))
             }
             Evidence::FreesShape { how, at } => {
                 format!("frees its shape with {how}() at line {}", cx.line(*at))
             }
-        }
+        })
     }
 }
 
@@ -146,6 +163,83 @@ impl Limit {
             Limit::InComment { at, window: true } => format!(
                 "line {} lies inside a comment or string as the file is written",
                 cx.line(*at)
+            ),
+            Limit::KnR { at } => format!(
+                "K&R definitions are not analysed (the definition at line {} declares its \
+                 parameters apart); check it by hand",
+                cx.line(*at)
+            ),
+            Limit::LoneCr { at } => format!(
+                "the file ends lines in a carriage return alone (line {}), which git and patch \
+                 read as one line; reported, not edited",
+                cx.line(*at)
+            ),
+            Limit::NotAnalysed { what, at } => {
+                let why = match what {
+                    Hazard::Graph { spelled } => format!(
+                        "the function uses `{spelled}` at line {}, a digraph or trigraph \
+                         bracket",
+                        cx.line(*at)
+                    ),
+                    Hazard::MacroBrace { name } => format!(
+                        "a brace of the function comes from the macro {name} (line {})",
+                        cx.line(*at)
+                    ),
+                    Hazard::Unterminated => format!(
+                        "a string or character literal at line {} is never closed",
+                        cx.line(*at)
+                    ),
+                    Hazard::KnR => {
+                        return format!(
+                            "K&R definitions are not analysed (the definition at line {} \
+                             declares its parameters apart); check it by hand",
+                            cx.line(*at)
+                        )
+                    }
+                };
+                format!("not analysed: {why}; check it by hand")
+            }
+            Limit::PerBranch { at } => format!(
+                "preprocessor branches (from line {}) make this function read differently; it \
+                 was analysed once per branch, so it is not rewritten; check it by hand",
+                cx.line(*at)
+            ),
+            Limit::OutsideFunction { at, name } => format!(
+                "`{name}` at line {} is outside any function dims-fix could find (a macro \
+                 that defines or opens a function?), so it could not be analysed; check it by \
+                 hand, or blank the macro with --ignore-macro",
+                cx.line(*at)
+            ),
+            Limit::Unrecognised {
+                at,
+                name,
+                error: Some(e),
+            } => format!(
+                "`{name}` at line {} sits in code tree-sitter could not parse (from line {}), \
+                 so whether it is written is unknown; check it by hand, or blank an unknown \
+                 macro with --ignore-macro",
+                cx.line(*at),
+                cx.line(*e)
+            ),
+            Limit::Unrecognised {
+                at,
+                name,
+                error: None,
+            } => format!(
+                "`{name}` at line {} is used in a way dims-fix does not analyse (not called \
+                 with one array), so whether it is written is unknown; check it by hand",
+                cx.line(*at)
+            ),
+            Limit::TooDeep { at, limit } => format!(
+                "the code at line {} nests more than {limit} levels deep, beyond what \
+                 dims-fix follows; check it by hand",
+                cx.line(*at)
+            ),
+            Limit::BranchNotRead { at, name } => format!(
+                "`{name}` sits in a preprocessor branch (line {}) beyond the {} readings \
+                 dims-fix makes of one file, so it was not analysed; check it by hand",
+                cx.line(*at),
+                crate::source::branches::MAX_CONFIGS
             ),
         }
     }
@@ -184,6 +278,23 @@ impl Shared {
             Shared::Escaped {
                 alloc,
                 callee,
+                escape:
+                    Escape::NotOnEveryPath {
+                        branch,
+                        construct,
+                        before,
+                    },
+            } => format!(
+                "{array} is allocated at line {} by {callee}() only on some paths to this \
+                 write (inside {} at line {}); on the others {}",
+                line(*alloc),
+                construct_name(construct),
+                line(*branch),
+                before.text(cx)
+            ),
+            Shared::Escaped {
+                alloc,
+                callee,
                 escape,
             } => format!(
                 "{array} is allocated at line {} by {callee}() but {} before this write",
@@ -191,6 +302,14 @@ impl Shared {
                 escape.text(cx)
             ),
         }
+    }
+}
+
+/// How a branching construct is named: "the `if`", "a block".
+fn construct_name(construct: &str) -> String {
+    match construct {
+        "{" => "a block the write is not in".to_string(),
+        c => format!("the `{c}`"),
     }
 }
 
@@ -227,6 +346,13 @@ impl Escape {
             Escape::AddressTaken { name, at } => {
                 format!("the address of {name} is taken at line {}", line(*at))
             }
+            Escape::NotOnEveryPath {
+                branch, construct, ..
+            } => format!(
+                "it is allocated only inside {} at line {}, not on every path",
+                construct_name(construct),
+                line(*branch)
+            ),
         }
     }
 }

@@ -86,9 +86,12 @@ impl<'a> ArrayCx<'a> {
             !r.shape.param
                 && r.shape.array == array
                 && r.shape.kind == kind
-                && r.context == ReadCx::Stored
+                && matches!(r.context, ReadCx::Stored | ReadCx::AddressOf)
         }) {
-            return Err(Blocker::ShapePointerStored { at: r.span.start });
+            return Err(Blocker::ShapePointerStored {
+                at: r.span.start,
+                address: r.context == ReadCx::AddressOf,
+            });
         }
         let field = match kind {
             Kind::Dims => "dimensions",

@@ -66,28 +66,22 @@ impl<'a> ArrayCx<'a> {
         Ok(())
     }
 
-    /// Names in `span` that look like macros of a header (`CHECK_OR_FAIL`):
-    /// what they expand to is unknown, so they could jump out, read the
-    /// shape, or name the new copy. In the window itself, also CPython's
-    /// `Py_RETURN_...`, which return.
-    pub(super) fn check_unknown_macros(&self, span: Span, place: Place) -> Result<(), Blocker> {
+    /// Names in the copy's scope that look like macros of a header
+    /// (`CHECK_OR_FAIL`): what they expand to is unknown, so they could
+    /// name the new copy. (The window itself is checked more strictly,
+    /// names of any case: `check_hidden`.)
+    pub(super) fn check_copy_scope_macros(&self, span: Span) -> Result<(), Blocker> {
         let ids = lexical::identifiers_at(&self.text[span.range()]);
-        let window = place == Place::Window;
+        let directives = super::hidden::Directives::in_span(self.text, span);
         let found = ids
             .iter()
-            .find(|(_, id)| window && id.starts_with("Py_RETURN"))
-            .map(|f| (f, true))
-            .or_else(|| {
-                ids.iter()
-                    .find(|(_, id)| self.header_macro(id))
-                    .map(|f| (f, false))
-            });
+            .find(|(at, id)| !directives.contains(span.start + at) && self.header_macro(id));
         match found {
-            Some(((at, id), returns)) => Err(Blocker::HeaderMacro {
+            Some((at, id)) => Err(Blocker::HeaderMacro {
                 id: id.to_string(),
                 at: span.start + at,
-                place,
-                returns,
+                place: Place::CopyScope,
+                returns: false,
             }),
             None => Ok(()),
         }

@@ -10,14 +10,17 @@ use std::collections::HashSet;
 use super::api::copies_shape;
 use super::classify::{describe, is_identifier, ArrayCx, Outcome};
 use super::facts::{BlockKind, How, JumpKind, ReadCx, Target, UseKind, VarMod, Via, Write};
-use super::reason::{Blocker, Changed, Layout, Limit, Persist, Place, Reason};
+use super::reason::{Blocker, Changed, Layout, Limit, Persist, Reason};
 use super::{CopyPlan, CopySource, Kind, Rewrite, Span};
 use crate::span::{line_start, starts_line};
 
 mod alias;
 mod checks;
+mod hidden;
 mod macros;
 mod names;
+mod others;
+mod saved;
 #[cfg(test)]
 mod tests;
 
@@ -72,6 +75,7 @@ impl<'a> ArrayCx<'a> {
             restores.push(restore);
         }
         let win = self.window_span(ws, restores)?;
+        self.check_hidden(win.span)?;
         self.check_array(kind, win.span)?;
         for s in &saved {
             self.check_saved(&s.name, s.read, win.first.expr, win.span)?;
@@ -80,7 +84,7 @@ impl<'a> ArrayCx<'a> {
             self.check_between(kind, s.read, win.first.expr, win.span)?;
         }
         self.check_macros(win.span)?;
-        self.check_unknown_macros(win.span, Place::Window)?;
+        self.check_unknown_names(win.span, true)?;
         self.check_jumps(&win)?;
         self.check_uses_in_window(win.span)?;
         let (copy, from) = self.copy_plan(kind, ws, &win, taken)?;
@@ -91,9 +95,18 @@ impl<'a> ArrayCx<'a> {
             .filter(|w| !out.restores.contains(&w.expr))
             .collect();
         let redirects = self.redirects(kind, &copy, &win, &temp)?;
+        self.check_unknown_names(win.span, false)?;
+        self.check_other_names(win.span)?;
+        let mut deletes = self.deletes(&copy, &win.restores);
+        deletes.extend(self.unused_saved(&saved, &deletes)?);
+        let insert = match &copy {
+            CopyPlan::Insert { before, .. } => Some(*before),
+            CopyPlan::Alias { .. } => None,
+        };
+        self.check_continuations(insert, &deletes)?;
         Ok(Rewrite {
             kind,
-            deletes: self.deletes(&copy, &win.restores),
+            deletes,
             copy,
             from,
             redirects,
@@ -276,7 +289,7 @@ impl<'a> ArrayCx<'a> {
         // As written, the window must be code: tree-sitter may parse on
         // through an unterminated comment that a compiler would not.
         let ls = line_start(self.text, span.start);
-        if !crate::source::lexical::in_code(self.text, ls) {
+        if !self.file.code().in_code(ls) {
             // Always overridden by the finding's own check of its sites
             // (the same line), which says more.
             return Err(Blocker::Limit(Limit::InComment {
@@ -405,13 +418,16 @@ impl<'a> ArrayCx<'a> {
         // The copy's name is in scope to the end of the block: a header
         // macro used there could name it.
         let scope = Span::new(first.place.stmt.start, first.place.block.end);
-        self.check_unknown_macros(scope, Place::CopyScope)?;
+        self.check_copy_scope_macros(scope)?;
         let mut spelled = self.text[self.f.span.range()].to_string();
         for m in self.macros_used(self.f.span) {
             spelled.push('\n');
             spelled.push_str(&m.body);
         }
-        let name = fresh_name(kind, self.array, &spelled, taken);
+        let scope = self.file.scope();
+        let macros = self.file.macros();
+        let in_scope = |n: &str| scope.names.contains(n) || macros.get(n).is_some();
+        let name = fresh_name(kind, self.array, &spelled, in_scope, taken);
         let copy = CopyPlan::Insert {
             before: first.place.stmt,
             name,
@@ -466,7 +482,7 @@ impl<'a> ArrayCx<'a> {
                         });
                     }
                 }
-                ReadCx::Alias | ReadCx::Stored => {
+                ReadCx::Alias | ReadCx::Stored | ReadCx::AddressOf => {
                     return Err(Blocker::ShapePointerInWindow { kept: true, at })
                 }
                 ReadCx::Other => return Err(Blocker::ShapePointerInWindow { kept: false, at }),

@@ -60,15 +60,18 @@ pub(super) fn plain_declarator(declarator: &str, name: &str) -> bool {
 
 /// `dims` unless taken, then `X_dims`, `X_dims2`, ... (DESIGN §4). A name
 /// is taken when the function spells it anywhere (parameter, local, global
-/// or macro it uses) or an earlier copy got it.
+/// or macro it uses), `in_scope` says the file has it (a global, a type, a
+/// function, any `#define`: `#define dims 42` anywhere would turn the copy
+/// into `npy_intp 42[NPY_MAXDIMS]`), or an earlier copy got it.
 pub(super) fn fresh_name(
     kind: Kind,
     array: &str,
     spelled: &str,
+    in_scope: impl Fn(&str) -> bool,
     taken: &mut HashSet<String>,
 ) -> String {
     let base = kind.as_str();
-    let free = |n: &String| !taken.contains(n) && !spells_word(spelled, n);
+    let free = |n: &String| !taken.contains(n) && !spells_word(spelled, n) && !in_scope(n);
     let chosen = [base.to_string(), format!("{array}_{base}")]
         .into_iter()
         .chain((2..).map(|n| format!("{array}_{base}{n}")))
@@ -136,11 +139,23 @@ mod tests {
     fn fresh_names_avoid_every_spelling() {
         let mut taken = HashSet::new();
         let spelled = "int dims; a_dims2(); x";
-        assert_eq!(fresh_name(Kind::Dims, "a", spelled, &mut taken), "a_dims");
-        assert_eq!(fresh_name(Kind::Dims, "a", spelled, &mut taken), "a_dims3");
+        let none = |_: &str| false;
         assert_eq!(
-            fresh_name(Kind::Strides, "a", spelled, &mut taken),
+            fresh_name(Kind::Dims, "a", spelled, none, &mut taken),
+            "a_dims"
+        );
+        assert_eq!(
+            fresh_name(Kind::Dims, "a", spelled, none, &mut taken),
+            "a_dims3"
+        );
+        assert_eq!(
+            fresh_name(Kind::Strides, "a", spelled, none, &mut taken),
             "strides"
+        );
+        let file = |n: &str| n == "strides";
+        assert_eq!(
+            fresh_name(Kind::Strides, "a", "", file, &mut taken),
+            "a_strides"
         );
     }
 }

@@ -15,10 +15,7 @@ fn facts_of(text: &str) -> Facts {
     let func = Preorder::new(tree.root_node())
         .find(|n| n.kind_name() == "function_definition")
         .expect("a function");
-    let sources = Sources {
-        dims_macros: &[],
-        strides: false,
-    };
+    let sources = Sources::plain(false);
     facts::collect(func, text.as_bytes(), sources)
 }
 
@@ -165,4 +162,80 @@ fn an_alias_becomes_the_copy_only_when_declared_alone() {
         "npy_intp *d = PyArray_DIMS(a), *e = d;",
     );
     assert_eq!(window_of(&two), Some(Code::AliasCopy));
+}
+
+#[test]
+fn other_names_of_the_array_block_the_window() {
+    let other = |name: &str| -> Option<Code> {
+        let body = TEMPORARY.replace("    Py_XDECREF", &format!("    {name};\n    Py_XDECREF"));
+        window_of(&body)
+    };
+    // `b` is another parameter that may hold an object.
+    assert_eq!(other("Py_INCREF(b)"), Some(Code::OtherNameInWindow));
+    // The canonical change uses no other name.
+    assert_eq!(window_of(TEMPORARY), None);
+    // A container the array was read from, and what a call of it returns.
+    let ops = "    PyArrayObject **ops = (PyArrayObject **)b;\n    a = ops[0];\n";
+    let via_ops = format!(
+        "{ops}{}",
+        TEMPORARY.replace("    Py_XDECREF", "    k = ops[1] != NULL;\n    Py_XDECREF")
+    );
+    assert_eq!(window_of(&via_ops), Some(Code::OtherNameInWindow));
+    let checked = format!(
+        "    PyObject *c = PyArray_CheckAxis(a, &axis, 0);\n{}",
+        TEMPORARY.replace("    Py_XDECREF", "    k = c == NULL;\n    Py_XDECREF")
+    );
+    assert_eq!(window_of(&checked), Some(Code::OtherNameInWindow));
+    // An integer is no name of an object.
+    assert_eq!(other("k = axis + 1"), None);
+}
+
+#[test]
+fn what_the_preprocessor_hides_blocks_the_window() {
+    let include = TEMPORARY.replace("    Py_XDECREF", "#include \"step.inc\"\n    Py_XDECREF");
+    assert_eq!(window_of(&include), Some(Code::IncludeInWindow));
+    let lower = TEMPORARY.replace("    Py_XDECREF", "    k = rows_of_a;\n    Py_XDECREF");
+    assert_eq!(window_of(&lower), Some(Code::HeaderMacro));
+    // A pragma is no macro, and the C and Python APIs are known.
+    let pragma = TEMPORARY.replace(
+        "    Py_XDECREF",
+        "#pragma GCC diagnostic push\n    Py_XDECREF",
+    );
+    assert_eq!(window_of(&pragma), None);
+    let api = TEMPORARY.replace(
+        "    Py_XDECREF",
+        "    k = (npy_intp)sizeof(size_t);\n    Py_XDECREF",
+    );
+    assert_eq!(window_of(&api), None);
+}
+
+#[test]
+fn a_function_of_the_file_reaching_a_global_blocks_the_window() {
+    let body = TEMPORARY.replace("    Py_XDECREF", "    k = rows();\n    Py_XDECREF");
+    let text = format!(
+        "static PyArrayObject *current;\nstatic npy_intp rows(void)\n{{\n    return PyArray_DIM(current, 0);\n}}\n\
+         PyObject *\nf(PyArrayObject *a, PyArrayObject *b, npy_intp k, int axis)\n{{\n{body}\n}}\n"
+    );
+    let tree = crate::source::parse_c(text.as_bytes());
+    let func = Preorder::new(tree.root_node())
+        .filter(|n| n.kind_name() == "function_definition")
+        .last()
+        .unwrap();
+    let sources = Sources::plain(false);
+    let f = facts::collect(func, text.as_bytes(), sources);
+    let file = FileCx::new(&text);
+    let summaries = Summaries::default();
+    let cx = ArrayCx {
+        f: &f,
+        summaries: &summaries,
+        text: &text,
+        array: "a",
+        file: &file,
+    };
+    let ws: Vec<&Write> = f.writes.iter().filter(|w| !w.shape.param).collect();
+    let got = cx
+        .window(Kind::Dims, &ws, &mut HashSet::new())
+        .result
+        .unwrap();
+    assert_eq!(code(got), Some(Code::FileFunctionReachesGlobal));
 }

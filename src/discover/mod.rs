@@ -1,17 +1,27 @@
-//! Which files to look at: a parallel, `.gitignore`-aware walk, and the byte
-//! prefilter that keeps files which cannot contain a hit from being parsed.
+//! Which files to look at: a parallel walk that applies ignore files the
+//! way ripgrep does (`rules`), and the byte prefilter that keeps files
+//! which cannot contain a hit from being parsed (`prefilter`).
+
+mod prefilter;
+mod rules;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use aho_corasick::AhoCorasick;
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
 
 use crate::error::{Error, Skip};
 
+pub use prefilter::{needles, Prefilter, ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
+
 /// File name endings of C-family sources (DESIGN §1).
 const EXTENSIONS: &[&str] = &[".c", ".h", ".inc", ".c.src", ".h.src"];
+/// File name endings of C++ sources: listed, not analysed yet.
+const CPP_EXTENSIONS: &[&str] = &[
+    ".cpp", ".cc", ".cxx", ".c++", ".C", ".hpp", ".hh", ".hxx", ".h++", ".H", ".ipp", ".tpp",
+];
 
 /// Whether a walked file is a C-family source.
 pub fn is_c_family(path: &Path) -> bool {
@@ -20,11 +30,40 @@ pub fn is_c_family(path: &Path) -> bool {
         .is_some_and(|name| EXTENSIONS.iter().any(|ext| name.ends_with(ext)))
 }
 
-/// A walk result: files to read (sorted, each real file once), and
-/// entries that could not or would not be walked.
+/// Whether a file's name says C++.
+pub fn is_cpp(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.to_string_lossy())
+        .is_some_and(|name| CPP_EXTENSIONS.iter().any(|ext| name.ends_with(ext)))
+}
+
+/// A walk result: files to read (sorted, each real file once), C++ files
+/// (not analysed), and entries that could not or would not be walked.
 pub struct Walked {
     pub files: Vec<PathBuf>,
+    pub cpp: Vec<PathBuf>,
     pub skipped: Vec<Skip>,
+    pub counts: SkipCounts,
+}
+
+/// How many entries a walk passed over, by reason (the summary says so).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SkipCounts {
+    /// Files whose name is neither C nor C++.
+    pub extension: usize,
+    /// Files and directories excluded by ignore files in a git repository.
+    pub ignore_rule: usize,
+    /// Hidden files and directories (`.name`, not `.git`), left out unless
+    /// `--hidden`.
+    pub hidden: usize,
+}
+
+/// The counters a parallel walk updates.
+#[derive(Default)]
+struct Counters {
+    extension: AtomicUsize,
+    ignore_rule: AtomicUsize,
+    hidden: AtomicUsize,
 }
 
 /// Where to look and what to skip.
@@ -36,6 +75,10 @@ pub struct WalkOptions<'a> {
     /// Follow symbolic links wherever they lead (`--follow`); otherwise a
     /// link is taken only when it names a file inside the scanned paths.
     pub follow: bool,
+    /// Apply no ignore file (`--no-ignore`).
+    pub no_ignore: bool,
+    /// Walk hidden files and directories too (`--hidden`); `.git` never.
+    pub hidden: bool,
 }
 
 /// Walk `paths` (canonical) in parallel. A path operand that is a file is
@@ -82,6 +125,7 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
     }
     let found = Mutex::new(Vec::new());
     let skipped = Mutex::new(skipped);
+    let counters = Arc::new(Counters::default());
     if let Some((first, rest)) = dirs.split_first() {
         let mut builder = WalkBuilder::new(first);
         for dir in rest {
@@ -89,10 +133,14 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
         }
         builder
             .follow_links(opts.follow)
-            .hidden(true)
-            .require_git(false)
+            .standard_filters(false)
             .overrides(overrides)
-            .threads(opts.threads);
+            .threads(opts.threads)
+            .filter_entry(entry_filter(
+                opts.no_ignore,
+                opts.hidden,
+                Arc::clone(&counters),
+            ));
         builder.build_parallel().run(|| {
             Box::new(|entry| {
                 match entry
@@ -108,6 +156,7 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
         });
     }
     files.extend(found.into_inner().unwrap());
+    let (cpp, mut files): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|f| is_cpp(f));
     // Several names (links, `--follow`ed directories) may lead to one file:
     // it is scanned, and written, once, under its real name.
     for f in &mut files {
@@ -117,9 +166,65 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
     }
     files.sort();
     files.dedup();
+    let mut cpp = cpp;
+    for f in &mut cpp {
+        if let Ok(real) = f.canonicalize() {
+            *f = real;
+        }
+    }
+    cpp.sort();
+    cpp.dedup();
     let mut skipped = skipped.into_inner().unwrap();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Walked { files, skipped })
+    let extension = counters.extension.load(Ordering::Relaxed);
+    Ok(Walked {
+        files,
+        cpp,
+        skipped,
+        counts: SkipCounts {
+            extension,
+            ignore_rule: counters.ignore_rule.load(Ordering::Relaxed),
+            hidden: counters.hidden.load(Ordering::Relaxed),
+        },
+    })
+}
+
+/// What the walk leaves out before looking at an entry, counted: hidden
+/// files and directories (unless `hidden`; `.git` always, uncounted), and
+/// what ignore files exclude in a git repository (never a file git tracks;
+/// nothing outside a repository).
+fn entry_filter(
+    no_ignore: bool,
+    walk_hidden: bool,
+    counters: Arc<Counters>,
+) -> impl Fn(&ignore::DirEntry) -> bool + Send + Sync + 'static {
+    let rules = rules::Rules::new();
+    move |entry| {
+        if entry.depth() == 0 {
+            return true;
+        }
+        let name = entry.file_name().to_str();
+        if name == Some(".git") {
+            return false;
+        }
+        let hidden = !walk_hidden && name.is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            counters.hidden.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        if !no_ignore && rules.ignored(entry.path(), is_dir) {
+            counters.ignore_rule.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        if !is_dir && !is_c_family(entry.path()) && !is_cpp(entry.path()) {
+            let link = entry.file_type().is_some_and(|t| t.is_symlink());
+            if !link {
+                counters.extension.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        true
+    }
 }
 
 /// What one walked entry gives: a file to read, nothing, or a skip.
@@ -135,7 +240,7 @@ fn visit(
     if kind.is_dir() {
         return Ok(None);
     }
-    let named_c = is_c_family(path);
+    let named_c = is_c_family(path) || is_cpp(path);
     if kind.is_symlink() {
         // Only when links are not followed: the walker leaves them to us.
         return through_link(path, roots, follow, named_c);
@@ -269,47 +374,4 @@ fn walk_error(err: &ignore::Error) -> Skip {
         }
     };
     Skip { path, reason }
-}
-
-/// The byte patterns a file must contain to be worth parsing.
-pub struct Prefilter {
-    finder: AhoCorasick,
-}
-
-impl Prefilter {
-    /// The [`needles`] for `extra` (`--dims-macro`) names and `strides`.
-    pub fn new(extra: &[String], strides: bool) -> Prefilter {
-        Prefilter {
-            finder: AhoCorasick::new(needles(extra, strides))
-                .expect("needles form a valid automaton"),
-        }
-    }
-
-    /// Whether `bytes` may contain a hit.
-    pub fn may_hit(&self, bytes: &[u8]) -> bool {
-        self.finder.is_match(bytes)
-    }
-}
-
-/// The macros that give an array's shape storage (DESIGN §2); the analysis
-/// reads them from `analyze::api`, which re-exports these.
-pub const DIMS_SOURCES: &[&str] = &["PyArray_DIMS", "PyArray_SHAPE"];
-/// The macro that gives an array's strides storage (`--strides`).
-pub const STRIDES_SOURCE: &str = "PyArray_STRIDES";
-/// The type through which every `->dimensions` write on an ndarray goes.
-pub const FIELDS_TYPE: &str = "PyArrayObject_fields";
-
-/// The names a file (or a function) must mention to hold a hit: the shape
-/// sources, `PyArray_STRIDES` with `--strides`, and `extra` macro names.
-/// `PyArrayObject_fields` covers every `->dimensions` write on an ndarray:
-/// it goes through a cast or a variable of that type. The one list the
-/// prefilter, the outline and the macro scan share.
-pub fn needles(extra: &[String], strides: bool) -> Vec<String> {
-    let mut needles: Vec<String> = DIMS_SOURCES.iter().map(|s| s.to_string()).collect();
-    needles.push(FIELDS_TYPE.to_string());
-    if strides {
-        needles.push(STRIDES_SOURCE.to_string());
-    }
-    needles.extend(extra.iter().cloned());
-    needles
 }
