@@ -570,16 +570,16 @@ fn options(cli: &Cli, settings: &Settings) -> ScanOptions {
         exclude: settings.exclude.value.clone(),
         max_file_size: settings.max_file_size.value,
         dims_macros: settings.dims_macros.value.clone(),
-        strides_macros: cli.strides_macros.clone(),
+        strides_macros: settings.strides_macros.value.clone(),
         strides: settings.strides.value,
         ignore_macros: settings.ignore_macros.value.clone(),
-        hidden: cli.hidden,
+        hidden: settings.hidden.value,
         threads: cli.threads.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,
         ),
         follow: cli.follow,
         notes: cli.verbose,
-        no_ignore: cli.no_ignore,
+        no_ignore: settings.no_ignore.value,
     }
 }

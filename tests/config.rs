@@ -176,3 +176,45 @@ fn templates_are_relative_to_the_file() {
         stdout(&out)
     );
 }
+
+/// The walk settings and the strides macros come from the file too:
+/// `hidden = true` walks a hidden directory, `strides-macro` names a
+/// strides source, and `--show-settings` says where each came from.
+#[test]
+fn walk_settings_and_strides_macros_come_from_the_file() {
+    let dir = tree(&[
+        (
+            "dims-fix.toml",
+            b"hidden = true\nfields = [\"dims\", \"strides\"]\nstrides-macro = [\"MY_STRIDES\"]\n",
+        ),
+        (
+            ".gen/h.c",
+            b"void h(PyArrayObject *a) { PyArray_DIMS(a)[0] = 1; }\n",
+        ),
+        (
+            "s.c",
+            b"void s(PyArrayObject *a) { MY_STRIDES(a)[0] = 8; }\n",
+        ),
+    ]);
+    let out = run(&["--format", "json", "."], dir.path());
+    assert_eq!(functions(&out), [".gen/h.c:h", "s.c:s"]);
+    let out = run(&["--format", "json", "--no-config", "."], dir.path());
+    assert_eq!(functions(&out), Vec::<String>::new(), "{}", stderr(&out));
+
+    let out = run(&["--show-settings", "--no-ignore", "."], dir.path());
+    let shown = stdout(&out);
+    let file = dir
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("dims-fix.toml")
+        .display()
+        .to_string();
+    for line in [
+        format!("hidden = true  # {file}"),
+        format!("strides-macro = [\"MY_STRIDES\"]  # {file}"),
+        "no-ignore = true  # command line".to_string(),
+    ] {
+        assert!(shown.lines().any(|l| l == line), "no {line:?} in:\n{shown}");
+    }
+}

@@ -22,6 +22,9 @@ pub(super) struct FileSettings {
     /// The same as `"strides"` in `fields`.
     pub(super) strides: Option<bool>,
     pub(super) dims_macro: Option<Vec<String>>,
+    pub(super) strides_macro: Option<Vec<String>>,
+    pub(super) hidden: Option<bool>,
+    pub(super) no_ignore: Option<bool>,
     pub(super) ignore_macro: Option<Vec<String>>,
     pub(super) include: Option<Vec<String>>,
     pub(super) exclude: Option<Vec<String>>,
@@ -118,6 +121,7 @@ fn bad_file(path: &Path, text: &str, err: &toml::de::Error, table: &str) -> Erro
 fn check_names(path: &Path, fs: &FileSettings) -> Result<(), Error> {
     let lists = [
         ("dims-macro", &fs.dims_macro),
+        ("strides-macro", &fs.strides_macro),
         ("ignore-macro", &fs.ignore_macro),
     ];
     for (key, list) in lists {

@@ -51,6 +51,9 @@ pub struct Settings {
     pub searched_from: PathBuf,
     pub strides: Setting<bool>,
     pub dims_macros: Setting<Vec<String>>,
+    pub strides_macros: Setting<Vec<String>>,
+    pub hidden: Setting<bool>,
+    pub no_ignore: Setting<bool>,
     pub ignore_macros: Setting<Vec<String>>,
     pub include: Setting<Vec<String>>,
     pub exclude: Setting<Vec<String>>,
@@ -136,6 +139,9 @@ fn merge(
             p,
         ),
         dims_macros: pick(given(&cli.dims_macros), fs.dims_macro, Vec::new(), p),
+        strides_macros: pick(given(&cli.strides_macros), fs.strides_macro, Vec::new(), p),
+        hidden: pick(cli.hidden.then_some(true), fs.hidden, false, p),
+        no_ignore: pick(cli.no_ignore.then_some(true), fs.no_ignore, false, p),
         ignore_macros: pick(given(&cli.ignore_macros), fs.ignore_macro, Vec::new(), p),
         include: pick(given(&cli.include), fs.include, Vec::new(), p),
         exclude: pick(given(&cli.exclude), fs.exclude, Vec::new(), p),
@@ -182,6 +188,7 @@ impl Settings {
         line(&mut out, "fields", &fields, &self.strides.origin);
         let lists = [
             ("dims-macro", &self.dims_macros),
+            ("strides-macro", &self.strides_macros),
             ("ignore-macro", &self.ignore_macros),
             ("include", &self.include),
             ("exclude", &self.exclude),
@@ -197,6 +204,9 @@ impl Settings {
         line(&mut out, "templates", &templates, &self.templates.origin);
         let t = &self.todo_manual;
         line(&mut out, "todo-manual", &t.value, &t.origin);
+        line(&mut out, "hidden", &self.hidden.value, &self.hidden.origin);
+        let n = &self.no_ignore;
+        line(&mut out, "no-ignore", &n.value, &n.origin);
         let m = &self.max_file_size;
         line(&mut out, "max-file-size", &m.value, &m.origin);
         out
