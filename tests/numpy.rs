@@ -734,15 +734,15 @@ fn numpy_2_2_1_results_are_pinned() {
     assert_eq!(
         hashes(&[]),
         (
-            "2074114da4d22672453f003a7d3399d433b8ae20ade18373b44d33e5a490f805".to_string(),
-            "f2a46a5a0601ebf6f16c2f145dad88b42590f0a20ac7f29d98071a3458dd31ff".to_string()
+            "550b465e17b174309fa701ce49d73f2809a11de1a54f77448e8e7fd3b051f0ec".to_string(),
+            "173bc2da2b0aa83a77d7fc2145d54c802152762c5bf7b786b6f8d358b95a5312".to_string()
         )
     );
     assert_eq!(
         hashes(&["--strides"]),
         (
-            "d8fbc47c1d39e49e551468546ee67b6035069a3c162d2a7c701830beaa6cb421".to_string(),
-            "b83149e8b6b99c6badf9575b6c63ab3574f5f37dd8435ef0955bc6badafd5ead".to_string()
+            "029e796dcc8cfcb6710f5b5ee816f960f3627eac2f2a8bcbaf1d0808c3137995".to_string(),
+            "4a29536f733e99f5311927c49d778faa0304340c345fa3097c2f1204f3337058".to_string()
         )
     );
 }
@@ -790,7 +790,11 @@ fn numpy_2_2_1_sarif_passes_the_validator_with_github_rules() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let log: Value = serde_json::from_slice(&out.stdout).unwrap();
     let results = log["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 8, "the rewrite and the seven lock findings");
+    assert_eq!(
+        results.len(),
+        10,
+        "the rewrite, the seven lock findings, read_rows and fortran_setattr (manual)"
+    );
     assert!(
         results.iter().all(|r| r["level"] != "note"),
         "no fresh result"
@@ -959,13 +963,23 @@ fn numpy_2_2_1_locks_added_in_the_code_are_resolved() {
         "{diff}"
     );
     assert!(!diff.contains("fortranobject.c"), "{diff}");
-    // --check passes for the swap (its file has nothing else).
+    // --check passes for the swap: the file's only open finding is
+    // fortran_setattr's, the live shape handed to a function pointer
+    // (manual, DF171), which no lock answers.
     let check = dims_fix()
-        .arg("--check")
+        .args(["--check", "--format", "json"])
         .arg(dir.join("fortranobject.c"))
         .output()
         .unwrap();
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let report: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let open: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["acknowledged"] == false)
+        .map(|f| (f["function"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(open, [("fortran_setattr", "DF171")], "{}", stderr(&check));
 }
 
 /// One lock TODO of a patched file: the function below it, its text
