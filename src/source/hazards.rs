@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::lexical::defines_in;
+use super::outline::directive_end;
 use super::tokens::{Lexer, Tok};
 
 /// What keeps code from being analysed.
@@ -250,24 +251,6 @@ fn closed(t: &[u8], start: usize, end: usize) -> bool {
         }
     }
     false
-}
-
-/// End of a preprocessor line, continuation lines included.
-fn directive_end(t: &[u8], start: usize) -> usize {
-    let mut i = start;
-    loop {
-        match memchr::memchr(b'\n', &t[i..]) {
-            None => return t.len(),
-            Some(e) => {
-                let nl = i + e;
-                if t[..nl].iter().rev().find(|&&c| c != b'\r') == Some(&b'\\') {
-                    i = nl + 1;
-                } else {
-                    return nl;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ impl FileScope {
                 }
                 Tok::Punct(b'#') if line_start => {
                     // A directive: its names count, it is no declaration.
-                    let end = directive_end(t, tok.start).min(range.end);
+                    let end = outline::directive_end(t, tok.start).min(range.end);
                     for (_, id) in super::lexical::identifiers_at(&text[tok.start..end]) {
                         self.names.insert(id.to_string());
                     }
@@ -264,25 +264,6 @@ fn body_start(text: &str, start: usize, end: usize) -> Option<usize> {
         }
     }
     None
-}
-
-/// End of a preprocessor line, continuation lines included.
-fn directive_end(t: &[u8], start: usize) -> usize {
-    let mut i = start;
-    loop {
-        match memchr::memchr(b'\n', &t[i..]) {
-            None => return t.len(),
-            Some(e) => {
-                let nl = i + e;
-                let before = t[..nl].iter().rev().find(|&&c| c != b'\r');
-                if before == Some(&b'\\') {
-                    i = nl + 1;
-                } else {
-                    return nl;
-                }
-            }
-        }
-    }
 }
 
 /// The index of the bracket closing the one at `open` (or the last token).
