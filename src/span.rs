@@ -56,13 +56,32 @@ pub fn has_lone_cr(text: &str) -> bool {
 /// Line starts of a text, for turning byte offsets into lines and columns.
 pub struct LineIndex {
     starts: Vec<usize>,
+    /// Characters before each line start (so a character offset costs a
+    /// line, not the whole text before it).
+    chars_before: Vec<usize>,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
         starts.extend(line_ends(text.as_bytes()).map(|i| i + 1));
-        LineIndex { starts }
+        let mut chars_before = Vec::with_capacity(starts.len());
+        let mut count = 0;
+        for pair in starts.windows(2) {
+            chars_before.push(count);
+            count += text[pair[0]..pair[1]].chars().count();
+        }
+        chars_before.push(count);
+        LineIndex {
+            starts,
+            chars_before,
+        }
+    }
+
+    /// 0-based offset in characters of a byte offset.
+    pub fn char_offset(&self, text: &str, pos: usize) -> usize {
+        let (line, column) = self.line_col(text, pos);
+        self.chars_before[line - 1] + column - 1
     }
 
     /// 1-based line of a byte offset.
@@ -128,5 +147,18 @@ mod tests {
         assert_eq!(lines.line(text.find('d').unwrap()), 4);
         assert_eq!(line_of(text.as_bytes(), text.find('d').unwrap()), 4);
         assert!(has_lone_cr(text) && !has_lone_cr("a\r\nb\n"));
+    }
+
+    #[test]
+    fn character_offsets_count_characters_before_the_byte() {
+        let text = "é\r\nxü\rz\n\u{1F600}q";
+        let lines = LineIndex::new(text);
+        for (pos, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            assert_eq!(
+                lines.char_offset(text, pos),
+                text[..pos].chars().count(),
+                "{pos}"
+            );
+        }
     }
 }

@@ -72,14 +72,14 @@ impl Replacement {
         let text = file.text.as_str();
         let (start_line, start_column) = file.lines.line_col(text, edit.range.start);
         let (end_line, end_column) = file.lines.line_col(text, edit.range.end);
-        let char_offset = text[..edit.range.start].chars().count();
+        let char_offset = file.lines.char_offset(text, edit.range.start);
         Replacement {
             start_line,
             start_column,
             end_line,
             end_column,
             char_offset,
-            char_length: text[edit.range.clone()].chars().count(),
+            char_length: file.lines.char_offset(text, edit.range.end) - char_offset,
             inserted: edit.content.clone(),
         }
     }
