@@ -45,13 +45,31 @@ pub(super) fn account(
     } else {
         vec!["dimensions"]
     };
-    let spans = lexical::mentions(text, |w| kind_of(w).is_some(), &fields);
+    let mut spans = lexical::mentions(text, |w| kind_of(w).is_some(), &fields);
+    spans.sort_by_key(|m| m.start);
     let mut acc = Accounts {
         mentions: spans.len(),
         ..Accounts::default()
     };
+    // The functions that may hold a mention, swept in text order so that
+    // each mention looks at the few functions open there, not at all.
+    let mut by_start: Vec<usize> = (0..functions.len()).collect();
+    by_start.sort_by_key(|&i| functions[i].span.start);
+    let mut next = 0;
+    let mut open_here: Vec<usize> = Vec::new();
     for m in spans {
         let span = Span::new(m.start, m.end);
+        while next < by_start.len() && functions[by_start[next]].span.start <= span.start {
+            open_here.push(by_start[next]);
+            next += 1;
+        }
+        open_here.retain(|&i| functions[i].span.end >= span.start);
+        let mut holding: Vec<usize> = open_here
+            .iter()
+            .copied()
+            .filter(|&i| functions[i].span.contains(span))
+            .collect();
+        holding.sort_unstable();
         let name = String::from_utf8_lossy(&text[m.clone()]).into_owned();
         let kind = match name.strip_prefix("->") {
             Some("strides") => Kind::Strides,
@@ -59,7 +77,7 @@ pub(super) fn account(
             None => kind_of(&name).unwrap_or(Kind::Dims),
         };
         acc.at.push(span.start);
-        let holders: Vec<&Facts> = functions.iter().filter(|f| f.span.contains(span)).collect();
+        let holders: Vec<&Facts> = holding.iter().map(|&i| &functions[i]).collect();
         if holders.iter().any(|f| written(f, span)) {
             acc.written.push(span.start);
             continue;
