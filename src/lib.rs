@@ -86,23 +86,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         .num_threads(opts.threads)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
-    // The repository is checked before anything is scanned: fail fast.
-    let repo = match cli.action() {
-        Action::Commit => Some(git::open(&opts.paths[0])?),
-        _ => None,
-    };
-    if let Some(repo) = &repo {
-        // A run killed midway is settled before anything is read.
-        for note in git::recover(repo)? {
-            let _ = writeln!(std::io::stderr(), "dims-fix: {note}");
-        }
-    }
-    if let Some(author) = &cli.author {
-        git::parse_identity(author)?;
-    }
-    if let Some(branch) = &cli.branch {
-        git::check_branch_name(branch)?;
-    }
+    let repo = open_repository(cli, &opts)?;
     let (scan, mut plans) = pool.install(|| -> Result<_, Error> {
         let scan = scan::scan_tree(&opts)?;
         plan::check_only(&scan.files, &plan_opts.only)?;
@@ -110,19 +94,18 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
         Ok((scan, plans))
     })?;
     if cli.interactive {
-        let color = cli.color != cli::ColorChoice::Never && std::env::var_os("NO_COLOR").is_none();
-        let mut input = std::io::stdin().lock();
-        let accepted = review::review(&scan, &plans, &mut input, &mut std::io::stderr(), color)
-            .map_err(|e| Error::Usage(format!("--interactive: {e}")))?;
-        if accepted.is_empty() {
-            for plan in &mut plans {
-                plan.changes.clear();
-                plan.new_text = None;
+        match accepted_interactively(cli, &scan, &plans)? {
+            None => {
+                for plan in &mut plans {
+                    plan.changes.clear();
+                    plan.new_text = None;
+                }
             }
-        } else {
-            plan_opts.only = accepted;
-            plans =
-                pool.install(|| verify::plan_and_check(&scan, &opts, &plan_opts, &templates))?;
+            Some(accepted) => {
+                plan_opts.only = accepted;
+                plans =
+                    pool.install(|| verify::plan_and_check(&scan, &opts, &plan_opts, &templates))?;
+            }
         }
     }
     if let Some(repo) = &repo {
@@ -180,6 +163,41 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
     let out = Output::new(color, changed);
     report(cli, &opts, &scan, &plans, failed, &out, &mut stderr)?;
     Ok(exit_code(cli, &scan, &plans, &applied, failed))
+}
+
+/// The repository `--commit` works in, checked before anything is
+/// scanned (fail fast), with a run killed midway settled first; and the
+/// identity and branch flags checked.
+fn open_repository(cli: &Cli, opts: &ScanOptions) -> Result<Option<git2::Repository>, Error> {
+    let repo = match cli.action() {
+        Action::Commit => Some(git::open(&opts.paths[0])?),
+        _ => None,
+    };
+    if let Some(repo) = &repo {
+        for note in git::recover(repo)? {
+            let _ = writeln!(std::io::stderr(), "dims-fix: {note}");
+        }
+    }
+    if let Some(author) = &cli.author {
+        git::parse_identity(author)?;
+    }
+    if let Some(branch) = &cli.branch {
+        git::check_branch_name(branch)?;
+    }
+    Ok(repo)
+}
+
+/// `--interactive`: the findings the reviewer accepted (`None`: none).
+fn accepted_interactively(
+    cli: &Cli,
+    scan: &Scan,
+    plans: &[FilePlan],
+) -> Result<Option<Vec<Only>>, Error> {
+    let color = cli.color != cli::ColorChoice::Never && std::env::var_os("NO_COLOR").is_none();
+    let mut input = std::io::stdin().lock();
+    let accepted = review::review(scan, plans, &mut input, &mut std::io::stderr(), color)
+        .map_err(|e| Error::Usage(format!("--interactive: {e}")))?;
+    Ok((!accepted.is_empty()).then_some(accepted))
 }
 
 /// The class a `--class` value names.

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 /// One value of every blocker variant.
 fn blockers() -> Vec<Blocker> {
     let s = String::new;
-    vec![
+    let mut list = vec![
         Blocker::Persists(Persist::NeverRestored { at: 0 }),
         Blocker::ReplacesPointer { at: 0 },
         Blocker::AliasMoved { at: 0 },
@@ -74,6 +74,15 @@ fn blockers() -> Vec<Blocker> {
         },
         Blocker::ShapePointerInWindow { kept: true, at: 0 },
         Blocker::ReadAfterRestore { at: 0, restore: 0 },
+    ];
+    list.extend(name_blockers());
+    list
+}
+
+/// One value of every blocker about other names and macros.
+fn name_blockers() -> Vec<Blocker> {
+    let s = String::new;
+    vec![
         Blocker::OtherAlias { name: s(), at: 0 },
         Blocker::OtherArray {
             other: s(),
