@@ -378,3 +378,78 @@ fn the_check_sees_later_stages_and_cycles() {
         ["a", "b", "c", "a"].map(String::from)
     );
 }
+
+/// The functions of `text` longer than `limit` lines, as (line, name,
+/// length): from the line of `fn` to the brace that closes it at the same
+/// indentation (rustfmt's layout), blank and comment lines included.
+fn long_functions(text: &str, limit: usize) -> Vec<(usize, String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let Some(at) = trimmed.find("fn ") else {
+            continue;
+        };
+        let before = &trimmed[..at];
+        let is_item = before.split_whitespace().all(|w| {
+            [
+                "pub",
+                "pub(crate)",
+                "pub(super)",
+                "const",
+                "async",
+                "unsafe",
+            ]
+            .contains(&w)
+        });
+        if !is_item || line.trim_end().ends_with(';') {
+            continue;
+        }
+        let name: String = trimmed[at + 3..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{indent}}}");
+        if let Some(end) = (i + 1..lines.len()).find(|&j| lines[j] == close) {
+            let length = end - i + 1;
+            if length > limit {
+                out.push((i + 1, name, length));
+            }
+        }
+    }
+    out
+}
+
+/// STYLE: functions stay under about 120 lines (tests and their helpers
+/// too); a longer one is split into named steps.
+#[test]
+fn no_function_in_src_is_over_120_lines() {
+    let mut long = Vec::new();
+    let mut todo = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (line, name, length) in long_functions(&text, 120) {
+                    long.push(format!("{}:{line} {name} ({length} lines)", p.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over 120 lines:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn the_length_check_counts_a_long_function() {
+    let body = "    x();\n".repeat(130);
+    let text = format!("pub fn long() {{\n{body}}}\n\nfn short() {{\n}}\n");
+    assert_eq!(long_functions(&text, 120), [(1, "long".to_string(), 132)]);
+}
