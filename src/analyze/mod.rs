@@ -13,6 +13,7 @@ pub mod syntax;
 pub mod unreadable;
 mod window;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use tree_sitter::Node;
 
@@ -213,48 +214,70 @@ pub struct FileFacts {
 /// it defines (found lexically: top-level code outside functions is not
 /// parsed).
 pub fn file_facts(parsed: &Parsed, sources: Sources) -> FileFacts {
-    let mut out = FileFacts::default();
-    for unit in &parsed.units {
-        let src = parsed.masked(unit.config);
-        let branches: Vec<facts::BranchSeen> = match (&parsed.layout, unit.per_config) {
-            (Some(layout), true) => layout
-                .branches_in(&unit.range)
-                .map(|b| facts::BranchSeen {
-                    directive: Span::new(b.directive.start, b.directive.end),
-                    body: Span::new(b.body.start, b.body.end),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let mut walk = Preorder::new(unit.tree.root_node());
-        while let Some(node) = walk.next() {
-            let found = match node.kind_name() {
-                "function_definition" => Some(facts::collect(node, src, sources)),
-                "ERROR" if !has_function(node) => {
-                    let mut f = facts::collect(node, src, sources);
-                    (!f.writes.is_empty() || !f.calls.is_empty()).then(|| {
-                        f.name = guess_name(node, src);
-                        f
-                    })
-                }
-                // Descend: functions inside `#if` or `extern "C"` blocks.
-                _ => continue,
-            };
-            if let Some(mut f) = found {
-                f.per_config = unit.per_config;
-                f.config = unit.config;
-                f.branches = branches.clone();
-                out.functions.push(f);
-            }
-            walk.skip_children();
-        }
-    }
+    // Units are independent: a file of many functions uses every core,
+    // and the functions keep the order of the units.
+    let functions = parsed
+        .units
+        .par_iter()
+        .with_min_len(FACTS_GRAIN)
+        .map(|unit| unit_facts(parsed, unit, sources))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut out = FileFacts {
+        functions,
+        ..FileFacts::default()
+    };
     let masked = std::str::from_utf8(&parsed.file.masked).unwrap_or("");
     let code = crate::source::lexical::CodeMap::new(masked);
     out.macros = crate::source::lexical::defines_in(masked)
         .into_iter()
         .filter(|d| d.params.is_some() && code.in_code(d.at))
         .collect();
+    out
+}
+
+/// Units whose facts one task collects at least.
+const FACTS_GRAIN: usize = 32;
+
+/// The functions of one parsed unit (and code that did not parse but
+/// writes or calls).
+fn unit_facts(parsed: &Parsed, unit: &crate::source::Unit, sources: Sources) -> Vec<Facts> {
+    let mut out = Vec::new();
+    let src = parsed.masked(unit.config);
+    let branches: Vec<facts::BranchSeen> = match (&parsed.layout, unit.per_config) {
+        (Some(layout), true) => layout
+            .branches_in(&unit.range)
+            .map(|b| facts::BranchSeen {
+                directive: Span::new(b.directive.start, b.directive.end),
+                body: Span::new(b.body.start, b.body.end),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut walk = Preorder::new(unit.tree.root_node());
+    while let Some(node) = walk.next() {
+        let found = match node.kind_name() {
+            "function_definition" => Some(facts::collect(node, src, sources)),
+            "ERROR" if !has_function(node) => {
+                let mut f = facts::collect(node, src, sources);
+                (!f.writes.is_empty() || !f.calls.is_empty()).then(|| {
+                    f.name = guess_name(node, src);
+                    f
+                })
+            }
+            // Descend: functions inside `#if` or `extern "C"` blocks.
+            _ => continue,
+        };
+        if let Some(mut f) = found {
+            f.per_config = unit.per_config;
+            f.config = unit.config;
+            f.branches = branches.clone();
+            out.push(f);
+        }
+        walk.skip_children();
+    }
     out
 }
 

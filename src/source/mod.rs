@@ -13,6 +13,7 @@ pub mod tokens;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use tree_sitter::{Node, Parser, Tree};
 
 use crate::span::line_of;
@@ -294,19 +295,18 @@ pub fn parse_functions(
             .collect(),
     };
     let touches = |r: &std::ops::Range<usize>| layout.as_ref().is_some_and(|l| l.touches(r));
-    let mut units = Vec::new();
+    let newlines: Vec<Vec<usize>> = texts
+        .iter()
+        .map(|masked| memchr::memchr_iter(b'\n', masked).collect())
+        .collect();
+    // What to parse: (configuration, range, whether it reads differently
+    // per configuration). Found in order, parsed in parallel below.
+    let mut jobs = Vec::new();
     let mut blanked = Vec::new();
     let mut functions = Vec::new();
     for (k, masked) in texts.iter().enumerate() {
-        let newlines: Vec<usize> = memchr::memchr_iter(b'\n', masked).collect();
         let Some(found) = outline::functions(masked) else {
-            units.push(parse_unit(
-                masked,
-                &newlines,
-                k,
-                0..masked.len(),
-                layout.is_some(),
-            ));
+            jobs.push((k, 0..masked.len(), layout.is_some()));
             functions.push(0..masked.len());
             continue;
         };
@@ -317,19 +317,20 @@ pub fn parse_functions(
                 continue;
             }
             if wanted(&f.name, &masked[range.clone()]) {
-                units.push(parse_unit(
-                    masked,
-                    &newlines,
-                    k,
-                    range.clone(),
-                    touches(&range),
-                ));
+                jobs.push((k, range.clone(), touches(&range)));
             } else if k == 0 {
                 blanked.push(f.name);
             }
             functions.push(range);
         }
     }
+    // A file of many functions is parsed on every core; the order of the
+    // units stays the order of the jobs.
+    let units: Vec<Unit> = jobs
+        .into_par_iter()
+        .with_min_len(PARSE_GRAIN)
+        .map(|(k, range, per_config)| parse_unit(&texts[k], &newlines[k], k, range, per_config))
+        .collect();
     let mut errors: Vec<usize> = units
         .iter()
         .flat_map(|u| error_positions(u.tree.root_node()))
@@ -354,6 +355,9 @@ pub fn parse_functions(
     };
     (parsed, blanked)
 }
+
+/// Functions parsed by one task at least: small files stay on one thread.
+const PARSE_GRAIN: usize = 32;
 
 fn parse_unit(
     masked: &[u8],
