@@ -3,6 +3,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::analyze::summary::{MacroSummary, Summaries};
 use crate::analyze::{self, ack, classify, Class, Facts, Finding, Sources};
 use crate::source::hazards::Unreadable;
@@ -82,7 +84,7 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
     let at: HashSet<usize> = targets.iter().map(|q| q.at).collect();
     // Facts kept from a clean first parse are what parsing again would give.
     if p.errors == 0 && !p.functions.is_empty() {
-        return classify_targets(cx, p.functions, &at, text, summaries, &p.unreadable);
+        return classify_targets(cx, p.functions, &at, text, summaries, &p.unreadable, true);
     }
     // Code that did not parse as a function has no name the outline knows:
     // parse what the first pass parsed, so the same ERROR nodes come back.
@@ -92,7 +94,15 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
         Keep::Only(&names)
     };
     let again = process(cx, p.path, text.to_string(), keep, Retain::All);
-    classify_targets(cx, again.functions, &at, text, summaries, &p.unreadable)
+    classify_targets(
+        cx,
+        again.functions,
+        &at,
+        text,
+        summaries,
+        &p.unreadable,
+        true,
+    )
 }
 
 /// The findings of a file with those of its mentions that could not be
@@ -156,6 +166,7 @@ fn classify_targets(
     text: &str,
     summaries: &Summaries,
     unreadable: &[Unreadable],
+    render: bool,
 ) -> Vec<Finding> {
     let functions: Vec<Facts> = functions
         .into_iter()
@@ -175,6 +186,7 @@ fn classify_targets(
         text,
         &lines,
         unreadable,
+        render,
     )
 }
 
@@ -182,7 +194,12 @@ fn passes_storage_or_writes(f: &Facts, shape_macros: &HashSet<String>) -> bool {
     writes_itself(f, shape_macros) || passes_storage(f)
 }
 
-/// Classify the retained functions of one file, sorted, acknowledged.
+/// Functions (or findings) one task takes at least: small files stay on
+/// one thread.
+const GRAIN: usize = 32;
+
+/// Classify the retained functions of one file, sorted, acknowledged, and
+/// rendered for reports when `render` says so.
 pub fn findings(
     functions: Vec<Facts>,
     summaries: &Summaries,
@@ -190,19 +207,28 @@ pub fn findings(
     text: &str,
     lines: &LineIndex,
     unreadable: &[Unreadable],
+    render: bool,
 ) -> Vec<Finding> {
-    let mut out = Vec::new();
     let file = classify::FileCx::new(text);
-    for mut f in functions {
-        analyze::summary::apply(&mut f, summaries, sources);
-        out.extend(classify::classify(&f, summaries, &file));
-    }
+    // Functions are classified independently: a file of many uses every
+    // core, and the findings keep the order of the functions.
+    let out: Vec<Finding> = functions
+        .into_par_iter()
+        .with_min_len(GRAIN)
+        .flat_map_iter(|mut f| {
+            analyze::summary::apply(&mut f, summaries, sources);
+            classify::classify(&f, summaries, &file)
+        })
+        .collect();
     let out = merge_readings(out);
     let mut out = analyze::unreadable::merge(out, unreadable, text);
     out.sort_by_key(|f| f.sites.first().map_or(0, |s| s.span.start));
     ack::acknowledge(&mut out, text, lines);
-    for f in &mut out {
-        f.render(text, lines);
+    // A result read to be checked is compared, never shown.
+    if render {
+        out.par_iter_mut()
+            .with_min_len(GRAIN)
+            .for_each(|f| f.render(text, lines));
     }
     out
 }
@@ -335,7 +361,7 @@ pub fn reanalyze(
         path.to_path_buf(),
         text.to_string(),
         Keep::Hits(&HashSet::new()),
-        Retain::WritersWithFacts,
+        Retain::Check,
     );
     if p.errors > 0 {
         // tree-sitter's error recovery is not local: a broken file is read
@@ -346,7 +372,7 @@ pub fn reanalyze(
     let at: HashSet<usize> = targets(&p, summaries).iter().map(|q| q.at).collect();
     let functions = std::mem::take(&mut p.functions);
     (
-        classify_targets(&cx, functions, &at, text, summaries, &p.unreadable),
+        classify_targets(&cx, functions, &at, text, summaries, &p.unreadable, false),
         p.errors,
     )
 }

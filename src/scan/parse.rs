@@ -152,6 +152,9 @@ pub(super) enum Retain {
     /// alone, when nothing waits on other files, is classified from this
     /// one parse.
     WritersWithFacts,
+    /// As `WritersWithFacts`, without the mention accounting: a planned
+    /// result is read to be checked, not reported.
+    Check,
 }
 
 /// Which functions of a file to parse (when its outline is sure).
@@ -189,7 +192,7 @@ pub(super) fn process(
             &parsed,
             &facts.functions,
         ),
-        Retain::No | Retain::All => Accounts::default(),
+        Retain::No | Retain::All | Retain::Check => Accounts::default(),
     };
     let lines = LineIndex::new(&parsed.file.text);
     let error_at = parsed
@@ -225,7 +228,7 @@ pub(super) fn process(
                 functions.push(f);
                 continue;
             }
-            Retain::Writers | Retain::WritersWithFacts => {}
+            Retain::Writers | Retain::WritersWithFacts | Retain::Check => {}
         }
         if writes_itself(&f, &cx.shape_macros) || (f.unparsed && passes_storage(&f)) {
             needed.extend(needed_by(&f));
@@ -247,7 +250,7 @@ pub(super) fn process(
         } else {
             continue;
         }
-        if retain == Retain::WritersWithFacts {
+        if matches!(retain, Retain::WritersWithFacts | Retain::Check) {
             functions.push(f);
         }
     }

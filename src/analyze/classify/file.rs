@@ -1,8 +1,8 @@
 //! The file around the functions: its text, lines, macros and where its code is.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::source::lexical::{self, CodeMap, Define};
 use crate::source::scope::FileScope;
@@ -18,9 +18,9 @@ pub struct FileCx<'a> {
     /// Where the first line ending in `\r` alone is, if one does.
     pub lone_cr: Option<usize>,
     template: bool,
-    macros: OnceCell<FileMacros>,
-    code: OnceCell<CodeMap>,
-    scope: OnceCell<FileScope>,
+    macros: OnceLock<FileMacros>,
+    code: OnceLock<CodeMap>,
+    scope: OnceLock<FileScope>,
 }
 
 /// A file's `#define`s, by name.
@@ -46,9 +46,9 @@ impl<'a> FileCx<'a> {
             template: text.contains("/**begin repeat"),
             text,
             lone_cr,
-            macros: OnceCell::new(),
-            code: OnceCell::new(),
-            scope: OnceCell::new(),
+            macros: OnceLock::new(),
+            code: OnceLock::new(),
+            scope: OnceLock::new(),
         }
     }
 
