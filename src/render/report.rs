@@ -2,9 +2,10 @@
 //! never renamed or dropped; these view structs are the only place it is
 //! defined.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::analyze::{Class, Kind, Role};
+use crate::analyze::{Class, Finding, Kind, Role};
 use crate::edit::Edit;
 use crate::scan::{Scan, ScannedFile};
 
@@ -176,50 +177,21 @@ impl Report {
 }
 
 /// Build the report; `planned` gives a finding's planned change, if any.
-pub fn build(scan: &Scan, planned: &dyn Fn(usize, usize) -> Option<Planned>) -> Report {
-    let mut findings = Vec::new();
-    for (fi, file) in scan.files.iter().enumerate() {
-        for (ni, f) in file.findings.iter().enumerate() {
-            let cx = f.cx(&file.lines);
-            let sites = f
-                .sites
-                .iter()
-                .map(|s| SiteView {
-                    line: s.shown.line,
-                    column: s.shown.column,
-                    end_line: s.shown.end_line,
-                    end_column: s.shown.end_column,
-                    kind: s.kind,
-                    role: s.role,
-                    class: s.class,
-                    text: s.shown.text.clone(),
-                    reason: s.reason.text(cx),
-                    code: s.reason.code().id(),
-                    seen_with: s.shown.branch.clone(),
-                })
-                .collect();
-            let planned = planned(fi, ni);
-            let fix = planned
-                .as_ref()
-                .and_then(|p| p.edits.as_ref())
-                .map(|edits| edits.iter().map(|e| Replacement::of(file, e)).collect())
-                .unwrap_or_default();
-            findings.push(FindingView {
-                file: file.rel.clone(),
-                function: f.display.clone(),
-                array: f.array.clone(),
-                class: f.class,
-                descr_set: f.descr_set,
-                reason: f.reason.text(cx),
-                code: f.reason.code().id(),
-                acknowledged: f.acknowledged,
-                resolved: f.resolved.clone(),
-                sites,
-                diff: planned.map(|p| p.diff),
-                fix,
-            });
-        }
-    }
+pub fn build(scan: &Scan, planned: &(dyn Fn(usize, usize) -> Option<Planned> + Sync)) -> Report {
+    // Each view (and its diff) is made on its own: a file of thousands of
+    // findings uses every core, and the views keep the findings' order.
+    let findings = scan
+        .files
+        .par_iter()
+        .enumerate()
+        .flat_map(|(fi, file)| {
+            file.findings
+                .par_iter()
+                .enumerate()
+                .with_min_len(GRAIN)
+                .map(move |(ni, f)| finding_view(file, f, planned(fi, ni)))
+        })
+        .collect();
     Report {
         schema: SCHEMA,
         tool: tool(),
@@ -242,6 +214,50 @@ pub fn build(scan: &Scan, planned: &dyn Fn(usize, usize) -> Option<Planned>) -> 
             })
             .collect(),
         stats: scan.stats.clone(),
+    }
+}
+
+/// Findings one task renders at least.
+const GRAIN: usize = 32;
+
+/// One finding as reports show it, with its planned change if any.
+fn finding_view(file: &ScannedFile, f: &Finding, planned: Option<Planned>) -> FindingView {
+    let cx = f.cx(&file.lines);
+    let sites = f
+        .sites
+        .iter()
+        .map(|s| SiteView {
+            line: s.shown.line,
+            column: s.shown.column,
+            end_line: s.shown.end_line,
+            end_column: s.shown.end_column,
+            kind: s.kind,
+            role: s.role,
+            class: s.class,
+            text: s.shown.text.clone(),
+            reason: s.reason.text(cx),
+            code: s.reason.code().id(),
+            seen_with: s.shown.branch.clone(),
+        })
+        .collect();
+    let fix = planned
+        .as_ref()
+        .and_then(|p| p.edits.as_ref())
+        .map(|edits| edits.iter().map(|e| Replacement::of(file, e)).collect())
+        .unwrap_or_default();
+    FindingView {
+        file: file.rel.clone(),
+        function: f.display.clone(),
+        array: f.array.clone(),
+        class: f.class,
+        descr_set: f.descr_set,
+        reason: f.reason.text(cx),
+        code: f.reason.code().id(),
+        acknowledged: f.acknowledged,
+        resolved: f.resolved.clone(),
+        sites,
+        diff: planned.map(|p| p.diff),
+        fix,
     }
 }
 
