@@ -458,6 +458,49 @@ fn check_fails_on_a_write_after_a_top_level_macro_call() {
     assert_eq!(functions, ["set_first", "set_second"]);
 }
 
+/// A lock finding whose every caller passes a new array is fresh: no TODO,
+/// and `--check` passes; across files too. One caller passing a shared
+/// array, or the function's address taken, keeps it a lock that fails
+/// `--check`.
+#[test]
+fn check_passes_when_every_caller_passes_a_new_array() {
+    let fixture = |name: &str, file: &str| {
+        std::fs::read(repo().join(format!("fixtures/{name}/{file}"))).unwrap()
+    };
+    let fresh = tree(&[("s.c", &fixture("lock-callers-fresh", "input.c"))]);
+    let (v, code, err) = json(fresh.path(), &["--check"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["findings"][0]["class"], "fresh");
+    assert_eq!(v["findings"][0]["code"], "DF303");
+    let out = run(&["--apply", "."], fresh.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read(fresh.path().join("s.c")).unwrap(),
+        fixture("lock-callers-fresh", "input.c"),
+        "no TODO for a fresh finding"
+    );
+    let other = "lock-callers-other-file";
+    let across = tree(&[
+        ("shape.c", &fixture(other, "shape.c")),
+        ("shape.h", &fixture(other, "shape.h")),
+        ("squeeze.c", &fixture(other, "squeeze.c")),
+    ]);
+    let (v, code, err) = json(across.path(), &["--check"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["findings"][0]["class"], "fresh");
+    // Alone, the writer has no caller: a lock.
+    let alone = tree(&[("shape.c", &fixture(other, "shape.c"))]);
+    let (v, code, _) = json(alone.path(), &["--check"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["findings"][0]["class"], "lock");
+    for name in ["lock-callers-shared", "lock-callers-address-taken"] {
+        let dir = tree(&[("s.c", &fixture(name, "input.c"))]);
+        let (v, code, _) = json(dir.path(), &["--check"]);
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(v["findings"][0]["class"], "lock", "{name}");
+    }
+}
+
 /// Ignore files count only inside a git repository, never for a tracked
 /// file; --no-ignore turns them off; the summary counts what they hid.
 #[test]

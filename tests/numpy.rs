@@ -110,9 +110,11 @@ fn common_findings() -> Vec<(String, String, String, String)> {
             "PyArray_Transpose",
             "ret",
         ),
-        // Writes through `shape = fa->dimensions` and assigns `fa->nd`.
+        // Writes through `shape = fa->dimensions` and assigns `fa->nd`,
+        // but is NPY_NO_EXPORT and both its callers pass a view they just
+        // made (DESIGN §3c).
         f(
-            "lock",
+            "fresh",
             &format!("{MA}/shape.c"),
             "PyArray_RemoveAxesInPlace",
             "arr",
@@ -203,6 +205,25 @@ fn numpy_2_2_1_findings_and_classes() {
         by("array_setstate", "self")["code"],
         "DF201",
         "assigns metadata"
+    );
+    // An in-place change that only fresh arrays get: every caller is named.
+    let remove = by("PyArray_RemoveAxesInPlace", "arr");
+    assert_eq!(remove["code"], "DF303");
+    assert_eq!(
+        remove["reason"],
+        format!(
+            "arr changes in place, but PyArray_RemoveAxesInPlace is NPY_NO_EXPORT and every \
+             caller passes an array it just made: PyArray_Squeeze ({MA}/shape.c:540), \
+             PyArray_SqueezeSelected ({MA}/shape.c:596)"
+        )
+    );
+    // A lock whose caller passes its own, possibly shared, array says so.
+    let resize = by("PyArray_Resize", "self")["reason"].to_string();
+    assert!(
+        resize.ends_with(&format!(
+            "called with an array that may be shared by array_resize ({MA}/methods.c:1212)\""
+        )),
+        "{resize}"
     );
 
     // Look-alikes are never hits: iterator fields, the alias re-pointed to
@@ -582,7 +603,6 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
             "MAINT: mark the in-place shape change in array_descr_set for locking",
             "MAINT: mark the in-place shape change in array_setstate for locking",
             "MAINT: mark the in-place shape change in PyArray_Resize for locking",
-            "MAINT: add a locking TODO to PyArray_RemoveAxesInPlace",
             "MAINT: mark the in-place shape change in swap_arrays for locking",
         ]
     );
@@ -642,7 +662,7 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
         .map(|e| e.unwrap().path())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 7);
+    assert_eq!(names.len(), 6);
     let mut am = vec!["am".to_string(), "-q".to_string()];
     am.extend(names.iter().map(|p| p.display().to_string()));
     let am: Vec<&str> = am.iter().map(String::as_str).collect();
@@ -707,7 +727,9 @@ fn numpy_2_2_1_commit_series_and_patch_dir() {
 /// its lock TODO up; fortran_setattr's call through a function pointer) and
 /// made fresh sound (read_rows: manual, its array is new on one path only),
 /// and lock TODOs came to name statements, not lines, one per branch
-/// (DESIGN §3c).
+/// (DESIGN §3c); and when callers came to count (DESIGN §3c):
+/// PyArray_RemoveAxesInPlace is fresh (no TODO), and the reasons of
+/// PyArray_Resize and swap_arrays name the call passing a shared array.
 #[test]
 fn numpy_2_2_1_results_are_pinned() {
     use sha2::{Digest, Sha256};
@@ -734,15 +756,15 @@ fn numpy_2_2_1_results_are_pinned() {
     assert_eq!(
         hashes(&[]),
         (
-            "550b465e17b174309fa701ce49d73f2809a11de1a54f77448e8e7fd3b051f0ec".to_string(),
-            "173bc2da2b0aa83a77d7fc2145d54c802152762c5bf7b786b6f8d358b95a5312".to_string()
+            "46f1f4953950fd148b961efd98ba15a0dec68d8a8c28a4281ecb9690286ba160".to_string(),
+            "9df99cbebbda6472bdb43527dcb4a996a10a123b955a3c0b56fe50a681942325".to_string()
         )
     );
     assert_eq!(
         hashes(&["--strides"]),
         (
-            "029e796dcc8cfcb6710f5b5ee816f960f3627eac2f2a8bcbaf1d0808c3137995".to_string(),
-            "4a29536f733e99f5311927c49d778faa0304340c345fa3097c2f1204f3337058".to_string()
+            "aeb4bb656d454372cddf9595098b90a0d3e82385fa87da59036ff0c235269e27".to_string(),
+            "b3355b7ba51bb84c39ef534137bc9d45e3a4325d85a79eaf176a178800a72701".to_string()
         )
     );
 }
@@ -792,8 +814,9 @@ fn numpy_2_2_1_sarif_passes_the_validator_with_github_rules() {
     let results = log["runs"][0]["results"].as_array().unwrap();
     assert_eq!(
         results.len(),
-        10,
-        "the rewrite, the seven lock findings, read_rows and fortran_setattr (manual)"
+        9,
+        "the rewrite, the six lock findings, read_rows and fortran_setattr (manual); \
+         PyArray_RemoveAxesInPlace is fresh by its callers"
     );
     assert!(
         results.iter().all(|r| r["level"] != "note"),
@@ -1093,15 +1116,17 @@ fn numpy_2_2_1_lock_todos_describe_the_patched_code() {
                 "{t}"
             );
             assert_eq!(t.contains("PY_VERSION_HEX >= 0x030D0000"), swap, "{t}");
-            if function == "PyArray_RemoveAxesInPlace" {
-                assert!(first.starts_with("for "), "above the loop: {first}");
-            }
         }
     }
     // One TODO per branch that changes the array.
     assert_eq!(count["array_shape_set"], 2, "{count:?}");
     assert!(count["array_descr_set"] >= 3, "{count:?}");
     assert_eq!(count["swap_arrays"], 1, "{count:?}");
+    // Only fresh arrays reach it (DESIGN §3c): no TODO.
+    assert!(
+        !count.contains_key("PyArray_RemoveAxesInPlace"),
+        "{count:?}"
+    );
     // And a second run finds nothing more to do.
     let again = dims_fix().arg(work.path()).output().unwrap();
     assert_eq!(stdout(&again), "");

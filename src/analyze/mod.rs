@@ -200,6 +200,23 @@ pub struct Finding {
     /// The function was read once per preprocessor branch configuration;
     /// the findings of its readings are merged.
     pub per_config: bool,
+    /// For a lock finding on a parameter of a function that code outside
+    /// the tree cannot call: what its callers are asked (`scan` decides).
+    pub internal: Option<Internal>,
+}
+
+/// A lock finding's array is one of the function's parameters as the
+/// caller passed it, the function cannot be called from outside the tree,
+/// and it hands the array on to no one before its last change: if every
+/// call in the tree passes an array the caller just made, nobody else can
+/// see the change (DESIGN §3c).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Internal {
+    /// The parameter's position (0-based).
+    pub param: usize,
+    /// What keeps it internal, as written: `static`, `NPY_NO_EXPORT` or
+    /// `NPY_VISIBILITY_HIDDEN`.
+    pub linkage: &'static str,
 }
 
 /// What one walk over a parsed file yields.

@@ -82,6 +82,7 @@ pub fn merge(mut findings: Vec<Finding>, items: &[Unreadable], text: &str) -> Ve
                 function_body: Span::new(u.region.start, u.region.end),
                 spelled: Vec::new(),
                 per_config: false,
+                internal: None,
             });
         }
     }

@@ -274,6 +274,7 @@ pub(super) fn limit_findings(open: &[Open], text: &str) -> Vec<Finding> {
                 rewrite: Vec::new(),
                 function_body: body,
                 per_config: false,
+                internal: None,
                 spelled: Vec::new(),
             }
         })

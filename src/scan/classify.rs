@@ -13,6 +13,7 @@ use crate::span::LineIndex;
 
 use super::account::{at_sites, limit_findings, lost_write, Accounts, SiteIndex};
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
+use super::callers;
 use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
 use super::{is_source_name, tree_macros_in, Accounting, ScanOptions, ScannedFile};
 use crate::analyze::facts::Giver;
@@ -327,7 +328,7 @@ pub fn scan_text(
     let (found, accounting) = settle(found, &accounts, text).map_err(|line| {
         format!("accounting: the write at line {line} was analysed but is in no finding")
     })?;
-    let report = (!found.is_empty()).then(|| ScannedFile {
+    let mut report = (!found.is_empty()).then(|| ScannedFile {
         path,
         rel,
         text: text.to_string(),
@@ -336,6 +337,14 @@ pub fn scan_text(
         findings: found,
         accounting,
     });
+    // The text is the tree: the callers of its functions are in it.
+    if let Some(r) = report.as_mut() {
+        let asked = callers::asked(std::slice::from_ref(r));
+        if !asked.is_empty() {
+            let seen = callers::uses_in(&cx, &summaries, &r.path, text, &asked, false);
+            callers::settle(std::slice::from_mut(r), seen);
+        }
+    }
     Ok((report, summaries))
 }
 

@@ -14,6 +14,7 @@ use crate::span::LineIndex;
 
 mod account;
 mod callees;
+mod callers;
 mod classify;
 mod guard;
 mod parse;

@@ -164,6 +164,8 @@ pub(super) enum Keep<'k> {
     Hits(&'k HashSet<String>),
     /// Only these: a second look for summaries.
     Only(&'k HashSet<String>),
+    /// Those whose code names one of these (the callers of functions).
+    Naming(&'k HashSet<String>),
 }
 
 /// Parse a file — only the functions `keep` asks for, when its outline is
@@ -180,6 +182,9 @@ pub(super) fn process(
     let wanted = |name: &str, code: &[u8]| match keep {
         Keep::Hits(names) => names.contains(name) || cx.hits.is_match(code),
         Keep::Only(names) => names.contains(name),
+        Keep::Naming(names) => names
+            .iter()
+            .any(|n| memchr::memmem::find(code, n.as_bytes()).is_some()),
     };
     let (parsed, blanked) =
         source::parse_functions(&cx.masker, path.clone(), rel.clone(), text, wanted);

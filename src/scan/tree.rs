@@ -13,6 +13,7 @@ use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
 use super::callees::merge_summaries;
+use super::callers;
 use super::classify::classify_file;
 use super::guard::guarded;
 use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
@@ -64,6 +65,13 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         passed_over: SkipCounts::default(),
     };
     let files = tree.walk()?;
+    // Every file the callers of a function may be in (C++ too: a use
+    // there is one the analysis cannot follow).
+    let everywhere: Vec<(PathBuf, bool)> = files
+        .iter()
+        .map(|p| (p.clone(), false))
+        .chain(tree.cpp.iter().map(|p| (p.clone(), true)))
+        .collect();
     let mut stats = Stats {
         files_seen: files.len(),
         ..Stats::default()
@@ -105,7 +113,8 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     }
     stats.parse_failures.sort();
     let mentions: usize = processed.iter().map(|p| p.accounts.mentions).sum();
-    let files = tree.classify(&cx, processed);
+    let mut files = tree.classify(&cx, processed);
+    tree.callers(&cx, &mut files, &everywhere);
     for f in &files {
         stats.accounting += f.accounting;
     }
@@ -633,6 +642,40 @@ impl<'o> Tree<'o> {
         }
         files.sort_by(|a, b| a.rel.cmp(&b.rel));
         files
+    }
+}
+
+impl Tree<'_> {
+    /// Step 7: the callers of the lock findings' functions that only the
+    /// tree can call, looked for in every file (after every file is
+    /// classified; the uses are sorted, so thread timing changes nothing).
+    fn callers(&self, cx: &Context, files: &mut [ScannedFile], everywhere: &[(PathBuf, bool)]) {
+        let asked = callers::asked(files);
+        if asked.is_empty() {
+            return;
+        }
+        let opts = self.opts;
+        let names: Vec<&String> = asked.keys().collect();
+        let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
+        let seen: Vec<Vec<callers::Seen>> = everywhere
+            .par_iter()
+            .map(|(path, cpp)| {
+                let rel = source::relative(path, &opts.root);
+                let Ok(bytes) = source::read(path, opts.max_file_size, &rel) else {
+                    return callers::unknown(&asked, &rel);
+                };
+                if !finder.is_match(&bytes) {
+                    return Vec::new();
+                }
+                let looked = guarded(&rel, || {
+                    let text = source::decode(Path::new(&rel), bytes)?;
+                    let summaries = &self.summaries;
+                    Ok(callers::uses_in(cx, summaries, path, &text, &asked, *cpp))
+                });
+                looked.unwrap_or_else(|_| callers::unknown(&asked, &rel))
+            })
+            .collect();
+        callers::settle(files, seen.concat());
     }
 }
 

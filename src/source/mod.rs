@@ -6,6 +6,7 @@ pub mod branches;
 pub mod hazards;
 pub mod lexical;
 mod mask;
+pub mod names;
 pub mod outline;
 pub mod scope;
 pub mod tokens;

@@ -9,11 +9,13 @@ use super::reason::{Blocker, Escape, Evidence, Limit, Reason, Shared};
 use super::summary::Summaries;
 use super::{Class, Finding, Kind, Rewrite, Role, Site, Span};
 
+mod callers;
 mod evidence;
 mod file;
 mod flow;
 mod origin;
 
+pub use callers::fresh_argument;
 pub use file::FileCx;
 
 /// Classify every array written in a function.
@@ -178,6 +180,9 @@ impl<'a> ArrayCx<'a> {
         if class != Class::Rewrite {
             rewrites.clear();
         }
+        let internal = (class == Class::Lock && !parse_error)
+            .then(|| self.internal(&shared, &evidence))
+            .flatten();
         Finding {
             function: self.f.name.clone(),
             display: self.f.name.clone(),
@@ -199,6 +204,7 @@ impl<'a> ArrayCx<'a> {
             function_body: self.f.span,
             spelled: self.spelled_tokens(),
             per_config: self.f.per_config,
+            internal,
         }
     }
 
@@ -365,6 +371,7 @@ impl<'a> ArrayCx<'a> {
             Class::Lock => Reason::InPlaceChange {
                 descr_set,
                 evidence: evidence.to_vec(),
+                shared_callers: Vec::new(),
             },
             Class::Fresh | Class::Manual => sites
                 .iter()

@@ -53,10 +53,21 @@ pub enum Reason {
     },
     /// A lock site: its part, and the evidence of intent.
     LockSite { role: Role, evidence: Evidence },
-    /// A lock finding: the function changes the array's metadata in place.
+    /// A lock finding: the function changes the array's metadata in place;
+    /// `shared_callers`, for a function only the tree can call, the calls
+    /// that pass it an array that may be shared.
     InPlaceChange {
         descr_set: bool,
         evidence: Vec<Evidence>,
+        shared_callers: Vec<Caller>,
+    },
+    /// The function changes a parameter's array in place, but only the
+    /// tree can call it (`linkage`: `static`, `NPY_NO_EXPORT`, ...), and
+    /// every call there passes an array the caller just made.
+    FreshInCallers {
+        function: String,
+        linkage: String,
+        callers: Vec<Caller>,
     },
     /// A manual site or finding: why it is not rewritten, and (for a
     /// possibly shared array) why it may be shared.
@@ -73,6 +84,7 @@ impl Reason {
         match self {
             Reason::Fresh { location: None, .. } => Code::FreshAllocation,
             Reason::Fresh { .. } => Code::FreshFromTreeFunction,
+            Reason::FreshInCallers { .. } => Code::FreshInCallers,
             Reason::TemporaryWrite { .. } => Code::TemporaryWrite,
             Reason::Restore { .. } => Code::RestoresOriginal,
             Reason::TemporaryChange { .. } => Code::TemporaryChange,
@@ -84,6 +96,14 @@ impl Reason {
             Reason::Limit(limit) => limit.code(),
         }
     }
+}
+
+/// A call of a function, as a reason names it: the calling function and
+/// where the call is (`shape.c:540`: it may be in another file).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Caller {
+    pub function: String,
+    pub location: String,
 }
 
 /// Evidence of an intentional in-place change of an array's metadata

@@ -55,6 +55,7 @@ pub enum Code {
     FreesShape,
     FreshAllocation,
     FreshFromTreeFunction,
+    FreshInCallers,
     TemporaryChange,
     TemporaryWrite,
     RestoresOriginal,
@@ -472,6 +473,19 @@ rules! {
      reaches the write before anyone else can see it: safe.";
     "r = make_array(n);   /* returns PyArray_SimpleNew(...) */\nPyArray_DIMS(r)[0] = 0;";
     "Nothing.";
+
+    FreshInCallers "DF303" "fresh-in-callers" Fresh
+    "the function changes an array in place, but every caller passes one it just made";
+    "The array is a parameter, changed in place (the shape, `->nd`, ...). Code outside the \
+     scanned tree cannot call the function (`static`, `NPY_NO_EXPORT`, \
+     `NPY_VISIBILITY_HIDDEN`), its name is used only to call it, and every call in the tree \
+     passes an array the caller made just before and has not yet returned, stored or passed \
+     on: nobody else can see the change. The report names each caller and the line of its \
+     call. A caller that may pass a shared array keeps the finding a lock, and its reason \
+     names that call.";
+    "static void drop_axes(PyArrayObject *a) { ((PyArrayObject_fields *)a)->nd = 1; PyArray_DIMS(a)[0] = 0; }\nr = (PyArrayObject *)PyArray_View(self, NULL, NULL);\ndrop_axes(r);";
+    "Nothing, as long as the function stays internal to the tree. A new caller that passes a \
+     shared array (or exporting the function) makes it a lock finding again.";
 
     TemporaryChange "DF400" "temporary-change" Rewrite
     "a temporary change of a possibly shared array's shape, restored on every path";

@@ -212,6 +212,11 @@ fn samples() -> Vec<Code> {
                 restores: vec![0],
                 shared,
             },
+            Reason::FreshInCallers {
+                function: s(),
+                linkage: s(),
+                callers: Vec::new(),
+            },
         ]
         .iter()
         .map(Reason::code),

@@ -107,15 +107,33 @@ impl Reason {
             Reason::InPlaceChange {
                 descr_set,
                 evidence,
+                shared_callers,
             } => {
                 let list: Vec<String> = evidence.iter().map(|e| e.text(cx)).collect();
+                let callers = if shared_callers.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; called with an array that may be shared by {}",
+                        callers_text(shared_callers)
+                    )
+                };
                 format!(
                     "in-place change of {array}'s shape{}: the function also {}; a local copy \
-                     cannot fix it, the change needs a lock",
+                     cannot fix it, the change needs a lock{callers}",
                     if *descr_set { " and dtype (descr)" } else { "" },
                     list.join(", ")
                 )
             }
+            Reason::FreshInCallers {
+                function,
+                linkage,
+                callers,
+            } => format!(
+                "{array} changes in place, but {function} is {linkage} and every caller passes \
+                 an array it just made: {}",
+                callers_text(callers)
+            ),
             Reason::Manual {
                 blocker,
                 shared: Some(shared),
@@ -127,6 +145,15 @@ impl Reason {
             Reason::Limit(limit) => limit.text(cx),
         }
     }
+}
+
+/// `f (a.c:12), g (b.c:30)`.
+fn callers_text(callers: &[super::Caller]) -> String {
+    callers
+        .iter()
+        .map(|c| format!("{} ({})", c.function, c.location))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Evidence {

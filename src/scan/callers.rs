@@ -1,0 +1,275 @@
+//! The callers of lock findings' functions (DESIGN §3c), once every file is
+//! classified: a function only the tree can call, which changes one of its
+//! parameters in place, whose name is used only to call it and whose every
+//! call passes an array the caller just made, changes nobody else's array:
+//! its finding is fresh, naming each call. A call passing a possibly
+//! shared array is named in the lock's reason instead.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use crate::analyze::classify::{fresh_argument, FileCx};
+use crate::analyze::reason::{Caller, Reason};
+use crate::analyze::summary::Summaries;
+use crate::analyze::{Class, Facts, Finding};
+use crate::source::names::{name_uses, NameUse};
+use crate::span::LineIndex;
+
+use super::parse::{process, Context, Keep, Retain};
+use super::ScannedFile;
+
+/// The functions whose callers are asked: by name, the parameters their
+/// lock findings change (two static functions may share a name).
+pub(super) type Asked = HashMap<String, Vec<usize>>;
+
+/// One use of an asked name in the tree, outside its declarations.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Seen {
+    pub(super) rel: String,
+    pub(super) at: usize,
+    pub(super) line: usize,
+    pub(super) name: String,
+    /// For a call: the calling function, and per asked parameter whether
+    /// the call passes there an array the caller just made. `None`: a use
+    /// the analysis cannot follow (the name's address taken, a macro, a
+    /// file that could not be read).
+    pub(super) call: Option<(String, Vec<(usize, bool)>)>,
+    /// The file defines a function of that name itself: a `static` one
+    /// elsewhere is not the one it calls.
+    pub(super) definer: bool,
+}
+
+/// The functions whose callers to ask: those of the lock findings (not
+/// resolved) on a parameter of a function only the tree can call.
+pub(super) fn asked(files: &[ScannedFile]) -> Asked {
+    let mut out: Asked = HashMap::new();
+    for f in files.iter().flat_map(|f| &f.findings) {
+        if let (Class::Lock, None, Some(internal)) = (f.class, &f.resolved, &f.internal) {
+            let params = out.entry(f.function.clone()).or_default();
+            params.push(internal.param);
+            params.sort_unstable();
+            params.dedup();
+        }
+    }
+    out
+}
+
+/// What a file that could not be read (or parsed) may hold: a use of
+/// every asked name the analysis cannot follow.
+pub(super) fn unknown(asked: &Asked, rel: &str) -> Vec<Seen> {
+    asked
+        .keys()
+        .map(|name| Seen {
+            rel: rel.to_string(),
+            at: 0,
+            line: 0,
+            name: name.clone(),
+            call: None,
+            definer: false,
+        })
+        .collect()
+}
+
+/// The uses of the asked names in one file; `cpp` for a C++ file, which is
+/// not analysed (every use there is one the analysis cannot follow).
+pub(super) fn uses_in(
+    cx: &Context,
+    summaries: &Summaries,
+    path: &Path,
+    text: &str,
+    asked: &Asked,
+    cpp: bool,
+) -> Vec<Seen> {
+    let names: HashSet<String> = asked.keys().cloned().collect();
+    let rel = crate::source::relative(path, &cx.opts.root);
+    let lines = LineIndex::new(text);
+    let uses: Vec<(usize, String, NameUse)> = name_uses(text, &names)
+        .into_iter()
+        .filter(|(_, _, how)| *how != NameUse::Declaration)
+        .map(|(at, name, how)| (at, name.to_string(), how))
+        .collect();
+    if uses.is_empty() {
+        return Vec::new();
+    }
+    let functions = if !cpp && uses.iter().any(|u| u.2 == NameUse::Call) {
+        let keep = Keep::Naming(&names);
+        process(cx, path.to_path_buf(), text.to_string(), keep, Retain::All).functions
+    } else {
+        Vec::new()
+    };
+    let file = FileCx::new(text);
+    // A definition the lexical reading took for a call (braces of an
+    // `#if` it cannot balance) is the parser's function name.
+    let defined = |at: usize| functions.iter().any(|f| f.name_span.start == at);
+    let definer = |name: &str| functions.iter().any(|f| f.name == name && !f.unparsed);
+    uses.into_iter()
+        .filter(|(at, _, how)| !(*how == NameUse::Call && defined(*at)))
+        .map(|(at, name, how)| {
+            let call = match how {
+                NameUse::Call if !cpp => {
+                    Some(call_at(&functions, summaries, &file, &name, asked, at))
+                }
+                _ => None,
+            };
+            Seen {
+                rel: rel.clone(),
+                at,
+                line: lines.line(at),
+                definer: definer(&name),
+                name,
+                call,
+            }
+        })
+        .collect()
+}
+
+/// The call of `name` at `at`: the function holding it, and per asked
+/// parameter whether it passes there an array it just made (in every
+/// reading of the function, with no parse error on the call).
+fn call_at(
+    functions: &[Facts],
+    summaries: &Summaries,
+    file: &FileCx,
+    name: &str,
+    asked: &Asked,
+    at: usize,
+) -> (String, Vec<(usize, bool)>) {
+    let readings: Vec<&Facts> = functions
+        .iter()
+        .filter(|f| f.body.start <= at && at < f.body.end)
+        .collect();
+    let params = &asked[name];
+    let Some(first) = readings.first() else {
+        let none = params.iter().map(|&p| (p, false)).collect();
+        return ("code outside a function".to_string(), none);
+    };
+    let caller = file
+        .text
+        .get(first.name_span.range())
+        .unwrap_or(&first.name)
+        .to_string();
+    let fresh_at = |p: usize| {
+        readings.iter().all(|f| {
+            let call = f
+                .calls
+                .iter()
+                .find(|c| c.callee == name && c.span.start == at);
+            !f.unparsed
+                && call.is_some_and(|call| {
+                    !f.errors.iter().any(|e| e.span.overlaps(call.place.stmt))
+                        && fresh_argument(f, summaries, file, call, p)
+                })
+        })
+    };
+    (caller, params.iter().map(|&p| (p, fresh_at(p))).collect())
+}
+
+/// Give the lock findings asked about what their callers pass: fresh,
+/// naming every call, when each use of the name is a call passing an array
+/// the caller just made; otherwise a lock still, naming the calls that
+/// pass an array that may be shared. A name with no call, or used some
+/// other way, leaves its findings as they are. The findings of one
+/// function's change of several arrays (a swap) are one change: fresh only
+/// if every one of them is.
+pub(super) fn settle(files: &mut [ScannedFile], mut seen: Vec<Seen>) {
+    seen.sort();
+    seen.dedup();
+    let mut by_name: HashMap<&str, Vec<&Seen>> = HashMap::new();
+    for s in &seen {
+        by_name.entry(s.name.as_str()).or_default().push(s);
+    }
+    for file in files.iter_mut() {
+        let rel = file.rel.clone();
+        let decisions: Vec<Decision> = file
+            .findings
+            .iter()
+            .map(|finding| {
+                let Some(uses) = by_name.get(finding.function.as_str()) else {
+                    return Decision::Keep;
+                };
+                // A `static` function is called from its own file, or from
+                // one that includes it (which defines no function of the name).
+                let exported = finding
+                    .internal
+                    .as_ref()
+                    .is_some_and(|i| i.linkage != "static");
+                let uses: Vec<&Seen> = uses
+                    .iter()
+                    .filter(|s| exported || s.rel == rel || !s.definer)
+                    .copied()
+                    .collect();
+                decide(finding, &uses)
+            })
+            .collect();
+        let findings = &mut file.findings;
+        // A function whose change of some array stays a lock.
+        let locked: Vec<_> = findings
+            .iter()
+            .zip(&decisions)
+            .filter(|(f, d)| f.class == Class::Lock && !matches!(d, Decision::Fresh(_)))
+            .map(|(f, _)| f.function_body)
+            .collect();
+        for (finding, decision) in findings.iter_mut().zip(decisions) {
+            match decision {
+                Decision::Fresh(reason) if !locked.contains(&finding.function_body) => {
+                    finding.class = Class::Fresh;
+                    finding.evidence.clear();
+                    for site in &mut finding.sites {
+                        site.class = Class::Fresh;
+                        site.reason = reason.clone();
+                    }
+                    finding.reason = reason;
+                }
+                Decision::Shared(callers) => {
+                    if let Reason::InPlaceChange { shared_callers, .. } = &mut finding.reason {
+                        *shared_callers = callers;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// What the callers of a finding's function make of it.
+enum Decision {
+    /// Nothing: not asked, no call, or a use the analysis cannot follow.
+    Keep,
+    /// Every call passes an array the caller just made.
+    Fresh(Reason),
+    /// These calls pass an array that may be shared.
+    Shared(Vec<Caller>),
+}
+
+/// Decide one finding with the uses of its function's name.
+fn decide(finding: &Finding, uses: &[&Seen]) -> Decision {
+    let (Class::Lock, None, Some(internal)) = (finding.class, &finding.resolved, &finding.internal)
+    else {
+        return Decision::Keep;
+    };
+    if uses.is_empty() || uses.iter().any(|s| s.call.is_none()) {
+        return Decision::Keep;
+    }
+    let caller = |s: &Seen| Caller {
+        function: s.call.as_ref().map_or(String::new(), |c| c.0.clone()),
+        location: format!("{}:{}", s.rel, s.line),
+    };
+    let fresh = |s: &Seen| {
+        s.call
+            .as_ref()
+            .is_some_and(|c| c.1.contains(&(internal.param, true)))
+    };
+    let shared: Vec<Caller> = uses
+        .iter()
+        .filter(|s| !fresh(s))
+        .map(|s| caller(s))
+        .collect();
+    if !shared.is_empty() {
+        return Decision::Shared(shared);
+    }
+    Decision::Fresh(Reason::FreshInCallers {
+        function: finding.display.clone(),
+        linkage: internal.linkage.to_string(),
+        callers: uses.iter().map(|s| caller(s)).collect(),
+    })
+}
