@@ -217,6 +217,9 @@ pub struct Internal {
     /// What keeps it internal, as written: `static`, `NPY_NO_EXPORT` or
     /// `NPY_VISIBILITY_HIDDEN`.
     pub linkage: &'static str,
+    /// `NUMPY_API` (or `UFUNC_API`) when a comment marks the function for
+    /// NumPy's C API table: extensions can call it too.
+    pub api: Option<&'static str>,
 }
 
 /// What one walk over a parsed file yields.

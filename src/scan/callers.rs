@@ -271,5 +271,6 @@ fn decide(finding: &Finding, uses: &[&Seen]) -> Decision {
         function: finding.display.clone(),
         linkage: internal.linkage.to_string(),
         callers: uses.iter().map(|s| caller(s)).collect(),
+        api: internal.api.map(str::to_string),
     })
 }

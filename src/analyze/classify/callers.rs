@@ -61,6 +61,7 @@ impl ArrayCx<'_> {
         Some(Internal {
             param: index,
             linkage,
+            api: self.api_marker(),
         })
     }
 
@@ -92,6 +93,23 @@ impl ArrayCx<'_> {
             return None;
         }
         INTERNAL.iter().copied().find(|w| words.contains(w))
+    }
+
+    /// `NUMPY_API` or `UFUNC_API` when the comment just before the function
+    /// (NumPy's marker for its C API table) says so: extensions then reach
+    /// the function through the table whatever its linkage.
+    fn api_marker(&self) -> Option<&'static str> {
+        let head = self.text.get(..self.f.name_span.start)?;
+        // Back over the words before the name, to the comment's end.
+        let words_start = head
+            .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || "_* \t\r\n".contains(c))
+            .len();
+        let before = head[..words_start].trim_end();
+        let body = before.strip_suffix("*/")?;
+        let comment = &body[body.rfind("/*")? + 2..];
+        ["NUMPY_API", "UFUNC_API"]
+            .into_iter()
+            .find(|m| comment.trim_start().starts_with(m))
     }
 
     /// Whether the function may hand the array (by any of `names`) to
@@ -187,6 +205,47 @@ mod tests {
             file: &file,
         };
         cx.linkage()
+    }
+
+    /// The API marker of the last function of `text`.
+    fn api_of(text: &str) -> Option<&'static str> {
+        let masked = crate::source::Masker::new(&[]).mask(text, false);
+        let tree = crate::source::parse_c(&masked);
+        let func = Preorder::new(tree.root_node())
+            .filter(|n| n.kind_name() == "function_definition")
+            .last()
+            .expect("a function");
+        let f = facts::collect(func, &masked, Sources::plain(false));
+        let file = FileCx::new(text);
+        let summaries = Summaries::default();
+        let cx = ArrayCx {
+            f: &f,
+            summaries: &summaries,
+            text,
+            array: "a",
+            file: &file,
+        };
+        cx.api_marker()
+    }
+
+    #[test]
+    fn numpy_api_comments_mark_functions_of_the_api_table() {
+        let body = "(PyArrayObject *a)\n{\n}\n";
+        for (head, want) in [
+            (
+                "/*NUMPY_API\n * Removes axes.\n */\nNPY_NO_EXPORT void\nf",
+                Some("NUMPY_API"),
+            ),
+            ("/*UFUNC_API*/\nstatic int f", Some("UFUNC_API")),
+            (
+                "/* Removes axes; see NUMPY_API */\nNPY_NO_EXPORT void\nf",
+                None,
+            ),
+            ("/*NUMPY_API*/\nint x;\nNPY_NO_EXPORT void\nf", None),
+            ("NPY_NO_EXPORT void\nf", None),
+        ] {
+            assert_eq!(api_of(&format!("{head}{body}")), want, "{head}");
+        }
     }
 
     #[test]

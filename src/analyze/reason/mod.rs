@@ -68,6 +68,8 @@ pub enum Reason {
         function: String,
         linkage: String,
         callers: Vec<Caller>,
+        /// The API-table marker when extensions can call it too.
+        api: Option<String>,
     },
     /// A manual site or finding: why it is not rewritten, and (for a
     /// possibly shared array) why it may be shared.

@@ -216,6 +216,7 @@ fn samples() -> Vec<Code> {
                 function: s(),
                 linkage: s(),
                 callers: Vec::new(),
+                api: None,
             },
         ]
         .iter()

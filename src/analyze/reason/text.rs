@@ -129,11 +129,22 @@ impl Reason {
                 function,
                 linkage,
                 callers,
-            } => format!(
-                "{array} changes in place, but {function} is {linkage} and every caller passes \
-                 an array it just made: {}",
-                callers_text(callers)
-            ),
+                api,
+            } => {
+                let mut text = format!(
+                    "{array} changes in place, but {function} is {linkage} and every caller \
+                     passes an array it just made: {}",
+                    callers_text(callers)
+                );
+                if let Some(api) = api {
+                    text.push_str(&format!(
+                        "; a `/*{api}` comment also puts it in NumPy's C API table, where an \
+                         extension may pass an array others can see: only its documentation \
+                         can require a new one"
+                    ));
+                }
+                text
+            }
             Reason::Manual {
                 blocker,
                 shared: Some(shared),
