@@ -447,17 +447,24 @@ rules! {
      `->strides`, `->descr` or `->data` (the dtype and shape setters, resize, unpickling, \
      pointer swaps). A local copy cannot fix it.";
     "((PyArrayObject_fields *)self)->nd = nd;\nPyArray_DIMS(self)[0] = n;";
-    "Make the whole change under a lock that readers also take, e.g. \
-     Py_BEGIN_CRITICAL_SECTION(self) ... Py_END_CRITICAL_SECTION(), or refuse arrays other \
-     threads can see. dims-fix inserts a TODO above the first write.";
+    "A critical section around the whole change (Py_BEGIN_CRITICAL_SECTION(self) ... \
+     Py_END_CRITICAL_SECTION(), or Py_BEGIN_CRITICAL_SECTION2 for two arrays) makes concurrent \
+     calls of the function safe against each other; it cannot protect readers, since every \
+     PyArray_DIMS() reads without it. Where readers must be safe too, NumPy has deprecated the \
+     public mutator (setting .shape, .strides, .dtype), used WRITEBACKIFCOPY or worked on a \
+     copy. dims-fix inserts a TODO above the first statement of the change saying this.";
 
     FreesShape "DF202" "frees-shape" Lock
     "the function frees the array's shape storage: an intended in-place change";
     "`npy_free_cache_dim_array(X)` (or freeing its shape pointer) replaces the storage: the \
      change is meant to stay.";
     "npy_free_cache_dim_array(self);\n((PyArrayObject_fields *)self)->dimensions = dims;";
-    "Make the whole change under a lock that readers also take, or refuse arrays other \
-     threads can see.";
+    "A critical section around the whole change (Py_BEGIN_CRITICAL_SECTION(self) ... \
+     Py_END_CRITICAL_SECTION(), or Py_BEGIN_CRITICAL_SECTION2 for two arrays) makes concurrent \
+     calls of the function safe against each other; it cannot protect readers, since every \
+     PyArray_DIMS() reads without it. Where readers must be safe too, NumPy has deprecated the \
+     public mutator (setting .shape, .strides, .dtype), used WRITEBACKIFCOPY or worked on a \
+     copy. dims-fix inserts a TODO above the first statement of the change saying this.";
 
     FreshAllocation "DF301" "fresh-array" Fresh
     "the array was allocated in this function and nobody else can see it yet";
