@@ -192,7 +192,8 @@ pub fn findings(
     unreadable: &[Unreadable],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let file = classify::FileCx::new(text);
+    let mut file = classify::FileCx::new(text);
+    file.lang = functions.first().map_or(source::Lang::C, |f| f.lang);
     for mut f in functions {
         analyze::summary::apply(&mut f, summaries, sources);
         out.extend(classify::classify(&f, summaries, &file));

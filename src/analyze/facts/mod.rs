@@ -416,6 +416,8 @@ pub struct BranchSeen {
 /// Everything one walk learns about a function.
 #[derive(Debug, Default, Clone)]
 pub struct Facts {
+    /// The language of the file it is in.
+    pub lang: crate::source::Lang,
     /// The function's name (masked text; see `name_span` for the original).
     pub name: String,
     pub name_span: Span,
@@ -526,11 +528,19 @@ struct Walker<'a> {
 /// Collect the facts of a function definition. For an ERROR node holding
 /// code that did not parse as a function, pass the node itself.
 pub fn collect<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts {
+    // Field ids are those of the grammar that parsed the function.
+    super::syntax::in_lang(super::syntax::lang_of(func), || {
+        collect_in(func, src, sources)
+    })
+}
+
+fn collect_in<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts {
     let mut w = Walker {
         src,
         anc: context::Ancestry::new(),
         sources,
         facts: Facts {
+            lang: super::syntax::lang_of(func),
             span: Span::of(func),
             unparsed: func.kind_name() != "function_definition",
             ..Facts::default()
