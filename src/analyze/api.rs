@@ -104,6 +104,27 @@ pub fn std_writes(name: &str) -> Option<usize> {
     }
 }
 
+/// Whether a call of `name` is C API that cannot throw a C++ exception:
+/// NumPy's and CPython's (`PyArray_...`, `Py...`, `npy_...`), the C
+/// library's names, and `std::`'s `mem*` functions.
+pub fn is_c_api(name: &str) -> bool {
+    let name = name.strip_prefix("::").unwrap_or(name);
+    let name = name.strip_prefix("std::").unwrap_or(name);
+    [
+        "Py",
+        "_Py",
+        "NPY_",
+        "npy_",
+        "PyArray_",
+        "PyDimMem_",
+        "NpyIter_",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+        || reserved(name)
+        || MEM_FNS.contains(&name)
+}
+
 /// NumPy's array constructors and the argument positions of `obj`/`base`.
 /// Passing an array there only links it to the new array: a subclass's
 /// `__array_finalize__` then sees the true shape, exactly as after NumPy's

@@ -5,7 +5,7 @@ use tree_sitter::Node;
 use crate::analyze::api::{
     ctor_link_args, FREE_FNS, FREE_PTR_FNS, MEM_FNS, SAFE_ACCESSORS, SHAPE_READERS,
 };
-use crate::analyze::api::{is_allocator, std_writes};
+use crate::analyze::api::{is_allocator, is_c_api, std_writes};
 use crate::analyze::syntax::{
     call_args, callee, callee_is_plain, is_cpp_cast, strip_casts, strip_parens, Preorder, F,
 };
@@ -39,6 +39,11 @@ impl<'a> Walker<'a> {
         };
         let plain = callee_is_plain(node);
         let args = call_args(node);
+        if self.facts.lang == crate::source::Lang::Cpp && !is_c_api(name) {
+            self.facts
+                .may_throw
+                .push((name.to_string(), Span::of(node)));
+        }
         let written = match MEM_FNS.contains(&name) {
             true => Some(0),
             false => std_writes(name),
