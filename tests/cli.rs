@@ -543,9 +543,10 @@ fn ignore_files_apply_only_in_git_and_never_to_tracked_files() {
     assert_eq!(v["findings"].as_array().unwrap().len(), 3);
 }
 
-/// C++ is not analysed yet: listed, --check fails, never parsed as C.
+/// C++ files are analysed with the C++ grammar: found by the walk and when
+/// named, their writes reported, nothing left "not analysed".
 #[test]
-fn cpp_files_are_listed_as_not_analysed() {
+fn cpp_files_are_analysed_with_the_cpp_grammar() {
     let cpp =
         "#include \"numpy/arrayobject.h\"\nnamespace ext {\nvoid f(PyArrayObject *a)\n{\n    \
 PyArray_DIMS(a)[0] = 1;\n}\n}\n";
@@ -556,17 +557,26 @@ PyArray_DIMS(a)[0] = 1;\n}\n}\n";
     ]);
     let (v, code, _) = json(dir.path(), &[]);
     assert_eq!(code, 0);
-    assert_eq!(v["not_analysed"][0]["file"], "module.cpp");
-    assert_eq!(v["not_analysed"][0]["language"], "c++");
-    assert_eq!(v["not_analysed"].as_array().unwrap().len(), 1);
+    assert_eq!(v["not_analysed"].as_array().unwrap().len(), 0);
     assert_eq!(v["stats"]["cpp_files"], 2);
+    let cpp_finding = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "module.cpp")
+        .expect("the C++ write is reported");
+    assert_eq!(cpp_finding["function"], "f");
+    assert_eq!(cpp_finding["class"], "manual");
     let (_, code, _) = json(dir.path(), &["--check"]);
-    assert_eq!(code, 1, "a file not analysed is not clean");
-    // Named on the command line: not parsed as C either.
+    assert_eq!(code, 1, "the C++ write is an open finding");
+    // Named on the command line: the same.
     let out = run(&["--format", "json", "module.cpp"], dir.path());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
-    assert_eq!(v["not_analysed"][0]["file"], "module.cpp");
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
     let text = run(&["module.cpp"], dir.path());
-    assert!(stderr(&text).contains("module.cpp: C++, not analysed yet"));
+    assert!(
+        stderr(&text).contains("1 file seen (1 C++)"),
+        "{}",
+        stderr(&text)
+    );
 }

@@ -91,6 +91,40 @@ pub const MEM_FNS: &[&str] = &[
     "PyDimMem_RENEW",
 ];
 
+/// The C++ standard algorithms (and `std::`-qualified `mem*`) that write a
+/// range: the position of the argument they write through, like `memcpy`'s
+/// first. `std::copy(first, last, dest)` and `std::copy_n(first, n, dest)`
+/// write `dest`; `std::fill(first, last, v)` and `std::fill_n(first, n, v)`
+/// write `first`.
+pub fn std_writes(name: &str) -> Option<usize> {
+    match name {
+        "std::copy" | "std::copy_n" | "std::copy_backward" | "std::move" => Some(2),
+        "std::fill" | "std::fill_n" | "std::memcpy" | "std::memmove" | "std::memset" => Some(0),
+        _ => None,
+    }
+}
+
+/// Whether a call of `name` is C API that cannot throw a C++ exception:
+/// NumPy's and CPython's (`PyArray_...`, `Py...`, `npy_...`), the C
+/// library's names, and `std::`'s `mem*` functions.
+pub fn is_c_api(name: &str) -> bool {
+    let name = name.strip_prefix("::").unwrap_or(name);
+    let name = name.strip_prefix("std::").unwrap_or(name);
+    [
+        "Py",
+        "_Py",
+        "NPY_",
+        "npy_",
+        "PyArray_",
+        "PyDimMem_",
+        "NpyIter_",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+        || reserved(name)
+        || MEM_FNS.contains(&name)
+}
+
 /// NumPy's array constructors and the argument positions of `obj`/`base`.
 /// Passing an array there only links it to the new array: a subclass's
 /// `__array_finalize__` then sees the true shape, exactly as after NumPy's
@@ -178,6 +212,10 @@ pub const COPYING_CALLEES: &[&str] = &[
 pub fn copies_shape(callee: Option<&str>, index: usize) -> bool {
     match callee {
         Some("memcpy" | "memmove" | "__builtin_memcpy" | "__builtin_memmove") => index == 1,
+        Some("std::memcpy" | "std::memmove") => index == 1,
+        // `std::copy(first, last, dest)` and `std::copy_n(first, n, dest)`
+        // read their source range.
+        Some("std::copy" | "std::copy_n") => index < 2,
         Some(name) => COPYING_CALLEES.contains(&name),
         None => false,
     }

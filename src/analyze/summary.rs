@@ -83,13 +83,15 @@ pub fn expanded_function(
     sources: Sources,
 ) -> Option<Option<FnSummary>> {
     let tree = parse_c(expansion.as_bytes());
-    let func = super::syntax::Preorder::new(tree.root_node()).find(|n| {
-        n.kind_name() == "function_definition"
-            && n.child_by_field_id(super::syntax::F.declarator)
-                .and_then(facts::find_function_declarator)
-                .and_then(|d| d.child_by_field_id(super::syntax::F.declarator))
-                .and_then(super::syntax::declarator_name)
-                .is_some_and(|id| super::syntax::text(id, expansion.as_bytes()) == name)
+    let func = super::syntax::in_lang(crate::source::Lang::C, || {
+        super::syntax::Preorder::new(tree.root_node()).find(|n| {
+            n.kind_name() == "function_definition"
+                && n.child_by_field_id(super::syntax::F.declarator)
+                    .and_then(facts::find_function_declarator)
+                    .and_then(|d| d.child_by_field_id(super::syntax::F.declarator))
+                    .and_then(super::syntax::declarator_name)
+                    .is_some_and(|id| super::syntax::text(id, expansion.as_bytes()) == name)
+        })
     })?;
     let f = facts::collect(func, expansion.as_bytes(), sources);
     Some(FnSummary::of(&f, location))

@@ -1,8 +1,13 @@
-//! Small, allocation-free helpers over tree-sitter-c nodes.
+//! Small, allocation-free helpers over tree-sitter-c and tree-sitter-cpp
+//! nodes.
+
+use std::cell::Cell;
 
 use tree_sitter::{Node, TreeCursor};
 
-/// Field ids of tree-sitter-c, looked up once: `child_by_field_name`
+use crate::source::Lang;
+
+/// Field ids of a grammar, looked up once: `child_by_field_name`
 /// searches the grammar's field names by string on every call.
 pub struct Fields {
     pub argument: u16,
@@ -24,48 +29,108 @@ pub struct Fields {
     pub initializer: u16,
     pub consequence: u16,
     pub alternative: u16,
+    /// C++ only: the bracketed list of a subscript (`a[i]`).
+    pub indices: u16,
 }
 
-pub static F: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| {
-    let language: tree_sitter::Language = tree_sitter_c::LANGUAGE.into();
-    let id = |name: &str| {
-        language
-            .field_id_for_name(name)
-            .map(|id| id.get())
-            .expect("tree-sitter-c has this field")
-    };
-    Fields {
-        argument: id("argument"),
-        declarator: id("declarator"),
-        operator: id("operator"),
-        value: id("value"),
-        field: id("field"),
-        r#type: id("type"),
-        left: id("left"),
-        label: id("label"),
-        right: id("right"),
-        parameters: id("parameters"),
-        index: id("index"),
-        function: id("function"),
-        name: id("name"),
-        body: id("body"),
-        arguments: id("arguments"),
-        condition: id("condition"),
-        initializer: id("initializer"),
-        consequence: id("consequence"),
-        alternative: id("alternative"),
+impl Fields {
+    fn of(lang: Lang) -> Fields {
+        let language = lang.grammar();
+        let id = |name: &str| {
+            language
+                .field_id_for_name(name)
+                .map(|id| id.get())
+                // A field one grammar lacks (C++ subscripts hold an
+                // argument list, no `index`): 0 is no field, never found.
+                .unwrap_or(0)
+        };
+        Fields {
+            argument: id("argument"),
+            declarator: id("declarator"),
+            operator: id("operator"),
+            value: id("value"),
+            field: id("field"),
+            r#type: id("type"),
+            left: id("left"),
+            label: id("label"),
+            right: id("right"),
+            parameters: id("parameters"),
+            index: id("index"),
+            function: id("function"),
+            name: id("name"),
+            body: id("body"),
+            arguments: id("arguments"),
+            condition: id("condition"),
+            initializer: id("initializer"),
+            consequence: id("consequence"),
+            alternative: id("alternative"),
+            indices: id("indices"),
+        }
     }
-});
+}
 
-/// Node kind names by id, read once: `Node::kind()` looks the name up
-/// and measures its C string on every call, and a walk asks for it at
-/// every node.
-static KINDS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-    let language: tree_sitter::Language = tree_sitter_c::LANGUAGE.into();
+static C_FIELDS: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| Fields::of(Lang::C));
+static CPP_FIELDS: std::sync::LazyLock<Fields> = std::sync::LazyLock::new(|| Fields::of(Lang::Cpp));
+
+thread_local! {
+    /// The language of the tree this thread is walking (see [`in_lang`]).
+    static LANG: Cell<Lang> = const { Cell::new(Lang::C) };
+}
+
+/// Run `f` walking trees of `lang`: field ids ([`F`]) are those of its
+/// grammar meanwhile. A file's parse and analysis run inside one call on
+/// one thread, so the ids always match the tree at hand.
+pub fn in_lang<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
+    struct Restore(Lang);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LANG.set(self.0);
+        }
+    }
+    let _restore = Restore(LANG.replace(lang));
+    f()
+}
+
+/// The language of the grammar that parsed `node`.
+pub fn lang_of(node: Node) -> Lang {
+    if *node.language() == *C_GRAMMAR {
+        Lang::C
+    } else {
+        Lang::Cpp
+    }
+}
+
+/// The field ids of the grammar being walked (see [`in_lang`]).
+pub struct CurrentFields;
+
+impl std::ops::Deref for CurrentFields {
+    type Target = Fields;
+
+    fn deref(&self) -> &Fields {
+        match LANG.get() {
+            Lang::C => &C_FIELDS,
+            Lang::Cpp => &CPP_FIELDS,
+        }
+    }
+}
+
+pub static F: CurrentFields = CurrentFields;
+
+/// Node kind names by id, read once per grammar: `Node::kind()` looks the
+/// name up and measures its C string on every call, and a walk asks for it
+/// at every node.
+fn kind_table(lang: Lang) -> Vec<String> {
+    let language = lang.grammar();
     (0..language.node_kind_count() as u16)
         .map(|id| language.node_kind_for_id(id).unwrap_or("").to_string())
         .collect()
-});
+}
+
+static KINDS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| kind_table(Lang::C));
+static CPP_KINDS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| kind_table(Lang::Cpp));
+static C_GRAMMAR: std::sync::LazyLock<tree_sitter::Language> =
+    std::sync::LazyLock::new(|| Lang::C.grammar());
 
 /// `Node::kind()`, from the table.
 pub trait KindName<'tree> {
@@ -74,7 +139,13 @@ pub trait KindName<'tree> {
 
 impl<'tree> KindName<'tree> for Node<'tree> {
     fn kind_name(&self) -> &'tree str {
-        match KINDS.get(self.kind_id() as usize) {
+        // The node's own grammar (one pointer comparison) picks the table.
+        let table = if *self.language() == *C_GRAMMAR {
+            &KINDS
+        } else {
+            &CPP_KINDS
+        };
+        match table.get(self.kind_id() as usize) {
             Some(name) if !name.is_empty() => name,
             // ERROR and other built-in symbols sit outside the table.
             _ => self.kind(),
@@ -99,7 +170,8 @@ pub fn strip_parens(mut node: Node) -> Node {
     node
 }
 
-/// `node` without surrounding parentheses and casts.
+/// `node` without surrounding parentheses and casts (C casts, and C++'s
+/// `static_cast<T>(x)`-style casts).
 pub fn strip_casts(mut node: Node) -> Node {
     loop {
         node = strip_parens(node);
@@ -108,9 +180,60 @@ pub fn strip_casts(mut node: Node) -> Node {
                 Some(value) => node = value,
                 None => return node,
             },
+            "call_expression" => match cpp_cast(node) {
+                Some((_, value)) => node = value,
+                None => return node,
+            },
             _ => return node,
         }
     }
+}
+
+/// The C++ casts: calls of these templates convert their one argument.
+const CPP_CASTS: &[&str] = &[
+    "static_cast",
+    "reinterpret_cast",
+    "const_cast",
+    "dynamic_cast",
+];
+
+/// A C++ cast `static_cast<T>(x)` (or `reinterpret_cast`, `const_cast`,
+/// `dynamic_cast`): the type `T` and the value `x`. The name's text is not
+/// at hand here: a call of a one-type template with one argument whose
+/// name is as long as one of the casts' counts ([`is_cpp_cast`] checks the
+/// name where the text is known).
+pub fn cpp_cast(call: Node) -> Option<(Node, Node)> {
+    let function = call.child_by_field_id(F.function)?;
+    if function.kind_name() != "template_function" {
+        return None;
+    }
+    let name = function.child_by_field_id(F.name)?;
+    let long = name.end_byte() - name.start_byte();
+    if name.kind_name() != "identifier" || !CPP_CASTS.iter().any(|c| c.len() == long) {
+        return None;
+    }
+    let args = function.child_by_field_id(F.arguments)?;
+    let ty = first_named(args).filter(|t| t.kind_name() == "type_descriptor")?;
+    let [value] = call_args(call)[..] else {
+        return None;
+    };
+    Some((ty, value))
+}
+
+/// Whether `call` is a C++ cast, its name read from `src`.
+pub fn is_cpp_cast(call: Node, src: &[u8]) -> bool {
+    cpp_cast(call).is_some()
+        && call
+            .child_by_field_id(F.function)
+            .and_then(|f| f.child_by_field_id(F.name))
+            .is_some_and(|n| CPP_CASTS.contains(&text(n, src)))
+}
+
+/// The index of a subscript `a[i]` (C's `index` field; C++'s bracketed
+/// argument list).
+pub fn subscript_index(node: Node) -> Option<Node> {
+    node.child_by_field_id(F.index)
+        .or_else(|| first_named(node.child_by_field_id(F.indices)?))
 }
 
 /// The first named child that is not a comment.
@@ -138,7 +261,7 @@ pub fn call_args(call: Node) -> Vec<Node> {
 pub fn callee<'a>(call: Node, src: &'a [u8]) -> Option<&'a str> {
     let function = strip_parens(call.child_by_field_id(F.function)?);
     match function.kind_name() {
-        "identifier" => Some(text(function, src)),
+        "identifier" | "qualified_identifier" => Some(text(function, src)),
         "field_expression" => Some(text(function.child_by_field_id(F.field)?, src)),
         _ => None,
     }
@@ -149,14 +272,20 @@ pub fn callee<'a>(call: Node, src: &'a [u8]) -> Option<&'a str> {
 pub fn callee_is_plain(call: Node) -> bool {
     call.child_by_field_id(F.function)
         .map(strip_parens)
-        .is_some_and(|f| f.kind_name() == "identifier")
+        .is_some_and(|f| matches!(f.kind_name(), "identifier" | "qualified_identifier"))
 }
 
 /// The identifier a declarator declares (`*p`, `p[3]`, `p = ...`, `(*p)(...)`).
 pub fn declarator_name(mut node: Node) -> Option<Node> {
     loop {
         match node.kind_name() {
-            "identifier" | "field_identifier" | "type_identifier" => return Some(node),
+            // C++: `A::f`, `~A`, `operator=` are whole names.
+            "identifier"
+            | "field_identifier"
+            | "type_identifier"
+            | "qualified_identifier"
+            | "destructor_name"
+            | "operator_name" => return Some(node),
             "pointer_declarator"
             | "array_declarator"
             | "init_declarator"
@@ -164,7 +293,7 @@ pub fn declarator_name(mut node: Node) -> Option<Node> {
             | "attributed_declarator" => {
                 node = node.child_by_field_id(F.declarator)?;
             }
-            "parenthesized_declarator" => node = first_named(node)?,
+            "parenthesized_declarator" | "reference_declarator" => node = first_named(node)?,
             _ => return None,
         }
     }

@@ -87,6 +87,14 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         writeln!(out, "dims-fix: {}: {}", name(&s.file), text(&s.reason))?;
     }
     let st = &report.stats;
+    for h in &st.cpp_headers {
+        writeln!(
+            out,
+            "dims-fix: {}: a .h read as C++ (its content is C++: `template`, `namespace`, \
+             `class`, `::` ...); the other .h files were read as C",
+            name(h)
+        )?;
+    }
     for p in &st.parse_failures {
         let within = if p.function.is_empty() {
             String::new()
@@ -108,7 +116,7 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         out,
         "dims-fix: {n} finding{} ({rewrite} rewrite, {lock} lock, {manual} manual, {fresh} fresh); \
          {} mention{} of a shape source ({} read, {} at sites, {} not analysed); \
-         {} file{} seen, {} parsed, {} skipped{}, {} ms",
+         {} file{} seen{}, {} parsed, {} skipped{}, {} ms",
         if n == 1 { "" } else { "s" },
         a.mentions,
         if a.mentions == 1 { "" } else { "s" },
@@ -117,6 +125,11 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         a.not_analysed,
         st.files_seen,
         if st.files_seen == 1 { "" } else { "s" },
+        if st.cpp_files > 0 {
+            format!(" ({} C++)", st.cpp_files)
+        } else {
+            String::new()
+        },
         st.files_parsed,
         report.skipped.len(),
         passed_over(report),
@@ -164,20 +177,12 @@ pub fn next_steps(dry_run: bool, changes: &[ChangeKind], report: &Report) -> Vec
     lines
 }
 
-/// What the walk passed over, for the summary: "; not read: 3 C++ (1
-/// listed above), 120 by name, 2 by ignore rules, 4 hidden (--hidden)" (empty when
+/// What the walk passed over, for the summary: "; not read: 120 by name, 2 by ignore rules, 4 hidden (--hidden)" (empty when
 /// nothing).
 fn passed_over(report: &Report) -> String {
     let st = &report.stats;
     let p = &st.passed_over;
     let mut parts = Vec::new();
-    if st.cpp_files > 0 {
-        parts.push(format!(
-            "{} C++ ({} listed above)",
-            st.cpp_files,
-            report.not_analysed.len()
-        ));
-    }
     if p.extension > 0 {
         parts.push(format!("{} by name", p.extension));
     }

@@ -210,7 +210,8 @@ pub fn findings(
     unreadable: &[Unreadable],
     render: bool,
 ) -> Vec<Finding> {
-    let file = classify::FileCx::new(text);
+    let mut file = classify::FileCx::new(text);
+    file.lang = functions.first().map_or(source::Lang::C, |f| f.lang);
     // Functions are classified independently: a file of many uses every
     // core, and the findings keep the order of the functions.
     let out: Vec<Finding> = functions

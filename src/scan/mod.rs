@@ -114,9 +114,12 @@ pub struct Stats {
     pub accounting: Accounting,
     /// What the walk passed over, by reason.
     pub passed_over: discover::SkipCounts,
-    /// C++ files seen (not analysed yet; those that may hold a hit are
-    /// listed in the report's `not_analysed`).
+    /// C++ files seen: by name, and `.h` files whose content is C++.
     pub cpp_files: usize,
+    /// The `.h` files among those that were read as C++ because of their
+    /// content (the others went to C), sorted; left out of JSON when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cpp_headers: Vec<String>,
     pub elapsed_ms: u128,
 }
 
@@ -146,7 +149,7 @@ pub struct Scan {
     /// Per file seen and not skipped, whether and how it was parsed; only
     /// with [`ScanOptions::notes`], sorted by file.
     pub notes: Vec<FileNote>,
-    /// Files that may hold a hit but were not analysed (C++, until it is).
+    /// Files that may hold a hit but could not be analysed.
     pub not_analysed: Vec<Skip>,
     pub stats: Stats,
     /// Kept to re-analyse planned results with the same knowledge.

@@ -26,6 +26,8 @@ pub(super) struct Processed {
     pub(super) path: PathBuf,
     pub(super) rel: String,
     pub(super) hash: u64,
+    /// The language it was parsed as.
+    pub(super) lang: source::Lang,
     /// Facts of the functions parsed, only when asked for: every one
     /// (`Retain::All`), or the writers and potential writers
     /// (`Retain::WritersWithFacts`); otherwise facts are not kept.
@@ -276,6 +278,7 @@ pub(super) fn process(
         path,
         rel,
         hash,
+        lang: parsed.file.lang,
         functions,
         writers,
         potential,

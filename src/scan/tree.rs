@@ -27,7 +27,7 @@ use crate::analyze::summary::{expanded_function, FnSummary, MacroSummary, Protot
 use crate::discover::{self, Prefilter, SkipCounts, WalkOptions};
 use crate::error::Error;
 use crate::source::lexical::{self, Define};
-use crate::source::{self, Skip};
+use crate::source::{self, Lang, Skip};
 
 /// Candidate bytes up to which the first parse keeps the facts of the
 /// functions to classify (NumPy's candidates are about 4 MB).
@@ -38,10 +38,11 @@ struct Tree<'o> {
     opts: &'o ScanOptions,
     skipped: Vec<Skip>,
     summaries: Summaries,
-    /// C++ files found by the walk (not analysed), and how many were seen.
-    cpp: Vec<PathBuf>,
+    /// C++ files seen: by name, and `.h` files read as C++ by content.
     cpp_seen: usize,
-    /// C++ files that may hold a hit: listed, not analysed.
+    /// The `.h` files read as C++ by their content (relative paths).
+    cpp_headers: Vec<String>,
+    /// Files that may hold a hit and could not be analysed.
     not_analysed: Vec<Skip>,
     passed_over: SkipCounts,
 }
@@ -59,19 +60,15 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         opts,
         skipped: Vec::new(),
         summaries: Summaries::default(),
-        cpp: Vec::new(),
         cpp_seen: 0,
+        cpp_headers: Vec::new(),
         not_analysed: Vec::new(),
         passed_over: SkipCounts::default(),
     };
     let files = tree.walk()?;
     // Every file the callers of a function may be in (C++ too: a use
-    // there is one the analysis cannot follow).
-    let everywhere: Vec<(PathBuf, bool)> = files
-        .iter()
-        .map(|p| (p.clone(), false))
-        .chain(tree.cpp.iter().map(|p| (p.clone(), true)))
-        .collect();
+    // there is one the caller analysis does not follow yet).
+    let everywhere: Vec<PathBuf> = files.clone();
     let mut stats = Stats {
         files_seen: files.len(),
         ..Stats::default()
@@ -126,13 +123,16 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         mut not_analysed,
         passed_over,
         cpp_seen,
+        mut cpp_headers,
         ..
     } = tree;
+    cpp_headers.sort();
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.dedup();
     not_analysed.sort_by(|a, b| a.path.cmp(&b.path));
     stats.passed_over = passed_over;
     stats.cpp_files = cpp_seen;
+    stats.cpp_headers = cpp_headers;
     stats.elapsed_ms = started.elapsed().as_millis();
     let notes = notes
         .into_iter()
@@ -150,9 +150,9 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
 
 /// Whether and how each file seen was parsed (`--verbose`).
 fn file_notes(opts: &ScanOptions, seen: &[PathBuf], processed: &[Processed]) -> Vec<FileNote> {
-    let parsed: HashMap<&Path, usize> = processed
+    let parsed: HashMap<&Path, (usize, Lang)> = processed
         .iter()
-        .map(|p| (p.path.as_path(), p.errors))
+        .map(|p| (p.path.as_path(), (p.errors, p.lang)))
         .collect();
     let mut names = opts.needles().join(", ");
     names.push_str(", or a shape-writing macro of the tree");
@@ -160,15 +160,26 @@ fn file_notes(opts: &ScanOptions, seen: &[PathBuf], processed: &[Processed]) -> 
         .map(|path| FileNote {
             file: source::relative(path, &opts.root),
             note: match parsed.get(path.as_path()) {
-                Some(0) => "parsed".to_string(),
-                Some(n) => format!(
-                    "parsed; {n} parse error{} (each one matters only where it overlaps a finding)",
+                Some((0, lang)) => format!("parsed{}", as_lang(path, *lang)),
+                Some((n, lang)) => format!(
+                    "parsed{}; {n} parse error{} (each one matters only where it overlaps a finding)",
+                    as_lang(path, *lang),
                     if *n == 1 { "" } else { "s" }
                 ),
                 None => format!("not parsed: names none of {names}"),
             },
         })
         .collect()
+}
+
+/// How a parsed file was read, for `--verbose`: nothing for C, and which
+/// way a `.h` went when its content made it C++.
+fn as_lang(path: &Path, lang: Lang) -> &'static str {
+    match (lang, source::is_header(path)) {
+        (Lang::C, _) => "",
+        (Lang::Cpp, false) => " as C++",
+        (Lang::Cpp, true) => " as C++ (a .h whose content is C++)",
+    }
 }
 
 impl<'o> Tree<'o> {
@@ -199,32 +210,13 @@ impl<'o> Tree<'o> {
                 reason: s.reason,
             }));
         self.passed_over = walked.counts;
-        self.cpp = walked.cpp;
-        Ok(walked.files)
-    }
-
-    /// Step 1b: C++ files are not analysed yet (never parsed as C): each
-    /// that may hold a hit is listed as not analysed, the others counted.
-    fn cpp_files(&mut self, prefilter: &Prefilter) {
-        let opts = self.opts;
-        let cpp = std::mem::take(&mut self.cpp);
-        let seen = cpp.len();
-        let listed: Vec<Result<Option<Skip>, Skip>> = cpp
-            .into_par_iter()
-            .map(|path| {
-                let rel = source::relative(&path, &opts.root);
-                let bytes = source::read(&path, opts.max_file_size, &rel)?;
-                Ok(prefilter.may_hit(&bytes).then(|| not_analysed_cpp(&rel)))
-            })
-            .collect();
-        self.cpp_seen = seen;
-        for r in listed {
-            match r {
-                Ok(Some(n)) => self.not_analysed.push(n),
-                Ok(None) => {}
-                Err(skip) => self.skipped.push(skip),
-            }
-        }
+        // C++ files are analysed as C files are, with the C++ grammar.
+        self.cpp_seen = walked.cpp.len();
+        let mut files = walked.files;
+        files.extend(walked.cpp);
+        files.sort();
+        files.dedup();
+        Ok(files)
     }
 
     /// Step 2: read and prefilter; only files that can hit go on. Their
@@ -233,14 +225,13 @@ impl<'o> Tree<'o> {
     /// parsed, so no stage holds every file at once.
     fn read_and_prefilter(&mut self, files: Vec<PathBuf>) -> Read {
         enum One {
-            Candidate(PathBuf, usize, TreeMacros),
+            /// A file to parse, and its name when it is a `.h` read as C++.
+            Candidate(PathBuf, usize, TreeMacros, Option<String>),
             Other(PathBuf),
-            Cpp(Skip),
             Skipped(Skip),
         }
         let opts = self.opts;
         let prefilter = Prefilter::new(&opts.dims_macros, &opts.strides_macros, opts.strides);
-        self.cpp_files(&prefilter);
         let all: Vec<One> = files
             .into_par_iter()
             .map(|path| {
@@ -250,15 +241,12 @@ impl<'o> Tree<'o> {
                     Ok(bytes) if prefilter.may_hit(&bytes) => {
                         let size = bytes.len();
                         match source::decode(Path::new(&rel), bytes) {
-                            // A header holding C++: not analysed, never as C.
-                            Ok(text)
-                                if is_header(&path) && lexical::is_cpp_text(text.as_bytes()) =>
-                            {
-                                One::Cpp(not_analysed_cpp(&rel))
-                            }
                             Ok(text) => {
                                 let macros = tree_macros_in(opts, &rel, &text);
-                                One::Candidate(path, size, macros)
+                                let lang = Lang::of(&path, text.as_bytes());
+                                // Which way a `.h` went is said in the summary.
+                                let cpp_header = source::is_header(&path) && lang == Lang::Cpp;
+                                One::Candidate(path, size, macros, cpp_header.then_some(rel))
                             }
                             Err(skip) => One::Skipped(skip),
                         }
@@ -279,16 +267,16 @@ impl<'o> Tree<'o> {
         };
         for one in all {
             match one {
-                One::Candidate(p, size, macros) => {
+                One::Candidate(p, size, macros, cpp_header) => {
+                    if let Some(rel) = cpp_header {
+                        self.cpp_seen += 1;
+                        self.cpp_headers.push(rel);
+                    }
                     self.summaries.macros.extend(macros.writers);
                     self.summaries.givers.extend(macros.givers);
                     read.candidates.push((p, size));
                 }
                 One::Other(p) => read.others.push(p),
-                One::Cpp(n) => {
-                    self.cpp_seen += 1;
-                    self.not_analysed.push(n);
-                }
                 One::Skipped(s) => self.skipped.push(s),
             }
         }
@@ -649,7 +637,7 @@ impl Tree<'_> {
     /// Step 7: the callers of the lock findings' functions that only the
     /// tree can call, looked for in every file (after every file is
     /// classified; the uses are sorted, so thread timing changes nothing).
-    fn callers(&self, cx: &Context, files: &mut [ScannedFile], everywhere: &[(PathBuf, bool)]) {
+    fn callers(&self, cx: &Context, files: &mut [ScannedFile], everywhere: &[PathBuf]) {
         let asked = callers::asked(files);
         if asked.is_empty() {
             return;
@@ -659,7 +647,7 @@ impl Tree<'_> {
         let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
         let seen: Vec<Vec<callers::Seen>> = everywhere
             .par_iter()
-            .map(|(path, cpp)| {
+            .map(|path| {
                 let rel = source::relative(path, &opts.root);
                 let Ok(bytes) = source::read(path, opts.max_file_size, &rel) else {
                     return callers::unknown(&asked, &rel);
@@ -670,25 +658,12 @@ impl Tree<'_> {
                 let looked = guarded(&rel, || {
                     let text = source::decode(Path::new(&rel), bytes)?;
                     let summaries = &self.summaries;
-                    Ok(callers::uses_in(cx, summaries, path, &text, &asked, *cpp))
+                    let cpp = Lang::of(path, text.as_bytes()) == Lang::Cpp;
+                    Ok(callers::uses_in(cx, summaries, path, &text, &asked, cpp))
                 });
                 looked.unwrap_or_else(|_| callers::unknown(&asked, &rel))
             })
             .collect();
         callers::settle(files, seen.concat());
     }
-}
-
-/// A C++ file that may hold a hit, as the report lists it.
-fn not_analysed_cpp(rel: &str) -> Skip {
-    Skip {
-        path: PathBuf::from(rel),
-        reason: "C++, not analysed yet (it mentions a shape source; nothing in it is reported)"
-            .to_string(),
-    }
-}
-
-/// Whether a file is a header (`.h`), whose content may be C++.
-fn is_header(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "h")
 }

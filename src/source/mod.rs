@@ -1,6 +1,7 @@
 //! Source files: reading and decoding them safely, masking, the one C
 //! tokenizer and the lexical scans on it, the outline of top-level
-//! functions, and parsing (only the functions wanted) with tree-sitter-c.
+//! functions, and parsing (only the functions wanted) with tree-sitter-c,
+//! or tree-sitter-cpp for C++ files.
 
 pub mod branches;
 pub mod hazards;
@@ -21,10 +22,53 @@ use crate::span::line_of;
 
 pub use mask::{lone_cr_to_lf, Masker};
 
+/// The language a file is written in, decided from its name and (for a
+/// `.h`) its content: which grammar parses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    C,
+    Cpp,
+}
+
+impl Lang {
+    /// The language of a file: C++ by its name (`.cpp`, `.hh`, ...), or a
+    /// `.h` whose content is C++ (`template`, `namespace`, `class X {`).
+    pub fn of(path: &Path, text: &[u8]) -> Lang {
+        if crate::discover::is_cpp(path) || (is_header(path) && lexical::is_cpp_text(text)) {
+            Lang::Cpp
+        } else {
+            Lang::C
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::C => "C",
+            Lang::Cpp => "C++",
+        }
+    }
+
+    /// The tree-sitter grammar.
+    pub fn grammar(self) -> tree_sitter::Language {
+        match self {
+            Lang::C => tree_sitter_c::LANGUAGE.into(),
+            Lang::Cpp => tree_sitter_cpp::LANGUAGE.into(),
+        }
+    }
+}
+
+/// Whether a file is a header (`.h`), whose content may be C or C++.
+pub fn is_header(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "h")
+}
+
 /// A C-family file read from disk, with its masked twin for parsing.
 pub struct SourceFile {
     /// Path as found on disk.
     pub path: PathBuf,
+    /// Which grammar parsed it.
+    pub lang: Lang,
     /// Path relative to the report root, `/`-separated.
     pub rel: String,
     /// The original text; all edits and reports refer to it.
@@ -210,38 +254,58 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, Skip> {
 }
 
 thread_local! {
-    /// One parser per thread: the grammar is loaded once per worker.
-    static PARSER: RefCell<Parser> = RefCell::new(new_parser());
+    /// One parser per thread and grammar: each grammar is loaded once per
+    /// worker.
+    static PARSER: RefCell<Parser> = RefCell::new(new_parser(Lang::C));
+    static CPP_PARSER: RefCell<Parser> = RefCell::new(new_parser(Lang::Cpp));
 }
 
-fn new_parser() -> Parser {
+fn new_parser(lang: Lang) -> Parser {
     let mut parser = Parser::new();
     parser
-        .set_language(&tree_sitter_c::LANGUAGE.into())
-        .expect("tree-sitter-c matches the tree-sitter ABI");
+        .set_language(&lang.grammar())
+        .expect("the grammars match the tree-sitter ABI");
     parser
+}
+
+/// Run `f` with this thread's parser for `lang`.
+fn with_parser<R>(lang: Lang, f: impl FnOnce(&mut Parser) -> R) -> R {
+    let key = match lang {
+        Lang::C => &PARSER,
+        Lang::Cpp => &CPP_PARSER,
+    };
+    key.with(|p| f(&mut p.borrow_mut()))
 }
 
 /// Parse masked C text with this thread's parser.
 pub fn parse_c(masked: &[u8]) -> Tree {
-    PARSER.with(|p| {
-        p.borrow_mut()
-            .parse(masked, None)
+    parse(Lang::C, masked)
+}
+
+/// Parse masked text of `lang` with this thread's parser.
+pub fn parse(lang: Lang, masked: &[u8]) -> Tree {
+    with_parser(lang, |p| {
+        p.parse(masked, None)
             .expect("parsing without a timeout or cancellation flag always yields a tree")
     })
 }
 
 /// Parse only the given byte ranges of `masked` (sorted, disjoint): the
 /// rest is never even lexed. Offsets in the tree stay those of `masked`.
-pub fn parse_ranges(masked: &[u8], ranges: &[std::ops::Range<usize>]) -> Tree {
+pub fn parse_ranges(lang: Lang, masked: &[u8], ranges: &[std::ops::Range<usize>]) -> Tree {
     let newlines: Vec<usize> = memchr::memchr_iter(b'\n', masked).collect();
-    parse_ranges_in(masked, ranges, &newlines)
+    parse_ranges_in(lang, masked, ranges, &newlines)
 }
 
 /// `parse_ranges`, with where the newlines of `masked` are (found once for
 /// the many functions of one text: counting them again for each would be
 /// quadratic in the number of functions).
-fn parse_ranges_in(masked: &[u8], ranges: &[std::ops::Range<usize>], newlines: &[usize]) -> Tree {
+fn parse_ranges_in(
+    lang: Lang,
+    masked: &[u8],
+    ranges: &[std::ops::Range<usize>],
+    newlines: &[usize],
+) -> Tree {
     let mut included = Vec::with_capacity(ranges.len());
     let point = |pos: usize| {
         let row = newlines.partition_point(|&n| n < pos);
@@ -258,8 +322,7 @@ fn parse_ranges_in(masked: &[u8], ranges: &[std::ops::Range<usize>], newlines: &
             end_point,
         });
     }
-    PARSER.with(|p| {
-        let mut parser = p.borrow_mut();
+    with_parser(lang, |parser| {
         if included.is_empty() || parser.set_included_ranges(&included).is_err() {
             // Nothing to skip (or ranges refused): the whole text.
             let _ = parser.set_included_ranges(&[]);
@@ -283,6 +346,7 @@ pub fn parse_functions(
     text: String,
     wanted: impl Fn(&str, &[u8]) -> bool,
 ) -> (Parsed, Vec<String>) {
+    let lang = Lang::of(&path, text.as_bytes());
     let base = masker.mask(&text, is_template(&path));
     let layout = branches::Layout::of(&base);
     let texts: Vec<Vec<u8>> = match &layout {
@@ -306,7 +370,7 @@ pub fn parse_functions(
     let mut blanked = Vec::new();
     let mut functions = Vec::new();
     for (k, masked) in texts.iter().enumerate() {
-        let Some(found) = outline::functions(masked) else {
+        let Some(found) = outline::functions(masked, lang) else {
             jobs.push((k, 0..masked.len(), layout.is_some()));
             functions.push(0..masked.len());
             continue;
@@ -330,7 +394,9 @@ pub fn parse_functions(
     let units: Vec<Unit> = jobs
         .into_par_iter()
         .with_min_len(PARSE_GRAIN)
-        .map(|(k, range, per_config)| parse_unit(&texts[k], &newlines[k], k, range, per_config))
+        .map(|(k, range, per_config)| {
+            parse_unit(lang, &texts[k], &newlines[k], k, range, per_config)
+        })
         .collect();
     let mut errors: Vec<usize> = units
         .iter()
@@ -342,6 +408,7 @@ pub fn parse_functions(
     let mut texts = texts.into_iter();
     let file = SourceFile {
         path,
+        lang,
         rel,
         text,
         masked: texts.next().unwrap_or_default(),
@@ -361,6 +428,7 @@ pub fn parse_functions(
 const PARSE_GRAIN: usize = 32;
 
 fn parse_unit(
+    lang: Lang,
     masked: &[u8],
     newlines: &[usize],
     config: usize,
@@ -368,9 +436,9 @@ fn parse_unit(
     per_config: bool,
 ) -> Unit {
     let tree = if range.start == 0 && range.end == masked.len() {
-        parse_c(masked)
+        parse(lang, masked)
     } else {
-        parse_ranges_in(masked, std::slice::from_ref(&range), newlines)
+        parse_ranges_in(lang, masked, std::slice::from_ref(&range), newlines)
     };
     Unit {
         tree,

@@ -17,7 +17,15 @@ pub struct Function {
 
 /// The top-level function definitions of `text` (masked: attribute macros
 /// and template tokens already blanked), or `None` when unsure.
-pub fn functions(text: &[u8]) -> Option<Vec<Function>> {
+pub fn functions(text: &[u8], lang: super::Lang) -> Option<Vec<Function>> {
+    match lang {
+        super::Lang::C => c_functions(text),
+        super::Lang::Cpp => None,
+    }
+}
+
+/// [`functions`] of a C text.
+fn c_functions(text: &[u8]) -> Option<Vec<Function>> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     // Where the current top-level item began, and the last significant
@@ -304,7 +312,7 @@ mod tests {
     use super::*;
 
     fn names(src: &str) -> Option<Vec<String>> {
-        functions(src.as_bytes()).map(|f| f.into_iter().map(|f| f.name).collect())
+        c_functions(src.as_bytes()).map(|f| f.into_iter().map(|f| f.name).collect())
     }
 
     #[test]
@@ -313,7 +321,7 @@ mod tests {
                    static PyObject *\nf(int x)\n{\n    if (x) { return g(\"}\", '{'); }\n}\n\
                    void (*fp)(void);\nint\ng2(void) /* c */ { return 0; }\n";
         assert_eq!(names(src).unwrap(), ["f", "g2"]);
-        let f = &functions(src.as_bytes()).unwrap()[0];
+        let f = &c_functions(src.as_bytes()).unwrap()[0];
         assert!(src[f.start..f.end]
             .trim_start()
             .starts_with("static PyObject *\nf(int x)"));
@@ -358,7 +366,7 @@ mod tests {
     fn a_kr_definition_does_not_swallow_the_next_function() {
         let src = "void\nf(a)\n    int a;\n{\n    g(a);\n}\n\nvoid h(int b)\n{\n}\n";
         assert_eq!(names(src).unwrap(), ["h"]);
-        let h = &functions(src.as_bytes()).unwrap()[0];
+        let h = &c_functions(src.as_bytes()).unwrap()[0];
         assert!(!src[h.start..h.end].contains("g(a)"));
     }
 
@@ -372,7 +380,7 @@ mod tests {
     #[test]
     fn directives_end_items_and_continue_over_lines() {
         let src = "#define M(a) \\\n  { a; }\nint\nh(int a)\n{\n    M(a);\n}\n";
-        let f = &functions(src.as_bytes()).unwrap()[0];
+        let f = &c_functions(src.as_bytes()).unwrap()[0];
         assert_eq!(f.name, "h");
         assert!(!src[f.start..f.end].contains("#define"));
     }

@@ -78,8 +78,8 @@ fn keyword(w: &str) -> bool {
 impl FileScope {
     /// Read the scope of `masked` (a file masked for parsing: attribute
     /// macros blanked, template tokens made identifiers).
-    pub fn of(masked: &str) -> FileScope {
-        let functions = outline::functions(masked.as_bytes());
+    pub fn of(masked: &str, lang: super::Lang) -> FileScope {
+        let functions = outline::functions(masked.as_bytes(), lang);
         let mut scope = FileScope {
             outlined: functions.is_some(),
             ..FileScope::default()
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn globals_and_types_that_may_hold_objects() {
-        let s = FileScope::of(FILE);
+        let s = FileScope::of(FILE, crate::source::Lang::C);
         assert!(s.outlined);
         let mut globals: Vec<&str> = s.object_globals.keys().map(String::as_str).collect();
         globals.sort();
@@ -374,7 +374,7 @@ mod tests {
 
     #[test]
     fn names_outside_bodies_and_functions_reaching_globals() {
-        let s = FileScope::of(FILE);
+        let s = FileScope::of(FILE, crate::source::Lang::C);
         for n in ["rows", "holder", "use_ops", "set_current", "alone", "count"] {
             assert!(s.names.contains(n), "{n}");
         }
@@ -393,7 +393,10 @@ mod tests {
 
     #[test]
     fn without_an_outline_every_name_counts() {
-        let s = FileScope::of("int f(void)\n{\n#if A\n{\n#endif\n    int dims;\n}\n");
+        let s = FileScope::of(
+            "int f(void)\n{\n#if A\n{\n#endif\n    int dims;\n}\n",
+            crate::source::Lang::C,
+        );
         assert!(!s.outlined);
         assert!(s.names.contains("dims"));
     }

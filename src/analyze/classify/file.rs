@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use crate::source::lexical::{self, CodeMap, Define};
 use crate::source::scope::FileScope;
-use crate::source::Masker;
+use crate::source::{Lang, Masker};
 
 /// What the classifier reads from the file around its functions: the
 /// text, and, computed once per file when first needed, its macros and
@@ -18,6 +18,8 @@ pub struct FileCx<'a> {
     /// Where the first line ending in `\r` alone is, if one does.
     pub lone_cr: Option<usize>,
     template: bool,
+    /// The file's language (its outline and scope are read accordingly).
+    pub lang: Lang,
     macros: OnceLock<FileMacros>,
     code: OnceLock<CodeMap>,
     scope: OnceLock<FileScope>,
@@ -44,6 +46,7 @@ impl<'a> FileCx<'a> {
         };
         FileCx {
             template: text.contains("/**begin repeat"),
+            lang: Lang::C,
             text,
             lone_cr,
             macros: OnceLock::new(),
@@ -86,7 +89,7 @@ impl<'a> FileCx<'a> {
             static MASKER: std::sync::LazyLock<Masker> =
                 std::sync::LazyLock::new(|| Masker::new(&[]));
             let masked = MASKER.mask(&self.text, self.is_template());
-            FileScope::of(std::str::from_utf8(&masked).unwrap_or(""))
+            FileScope::of(std::str::from_utf8(&masked).unwrap_or(""), self.lang)
         })
     }
 }

@@ -2,12 +2,12 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::api::is_allocator;
 use crate::analyze::api::{
     ctor_link_args, FREE_FNS, FREE_PTR_FNS, MEM_FNS, SAFE_ACCESSORS, SHAPE_READERS,
 };
+use crate::analyze::api::{is_allocator, is_c_api, std_writes};
 use crate::analyze::syntax::{
-    call_args, callee, callee_is_plain, strip_casts, strip_parens, Preorder, F,
+    call_args, callee, callee_is_plain, is_cpp_cast, strip_casts, strip_parens, Preorder, F,
 };
 use crate::span::Span;
 
@@ -20,6 +20,11 @@ use crate::analyze::{Kind, Ndim};
 
 impl<'a> Walker<'a> {
     pub(super) fn call(&mut self, node: Node<'a>) {
+        // A C++ cast converts its argument; the expression around it is
+        // what uses the value.
+        if is_cpp_cast(node, self.src) {
+            return;
+        }
         // A function pointer expression (`(*fp)(a)`) is unknown code: name
         // it by its text.
         let spelled;
@@ -34,8 +39,17 @@ impl<'a> Walker<'a> {
         };
         let plain = callee_is_plain(node);
         let args = call_args(node);
-        if plain && MEM_FNS.contains(&name) {
-            if let Some(first) = args.first().copied() {
+        if self.facts.lang == crate::source::Lang::Cpp && !is_c_api(name) {
+            self.facts
+                .may_throw
+                .push((name.to_string(), Span::of(node)));
+        }
+        let written = match MEM_FNS.contains(&name) {
+            true => Some(0),
+            false => std_writes(name),
+        };
+        if let Some(at) = written.filter(|_| plain) {
+            if let Some(first) = args.get(at).copied() {
                 if let Some(shape) = self.shape_ref(first) {
                     let source = self.consume(first);
                     self.facts.writes.push(Write {
@@ -68,6 +82,7 @@ impl<'a> Walker<'a> {
         let interesting = plain
             && !source_macro
             && !MEM_FNS.contains(&name)
+            && std_writes(name).is_none()
             && !SAFE_ACCESSORS.contains(&name)
             && !SHAPE_READERS.contains(&name);
         if interesting && !infos.is_empty() {

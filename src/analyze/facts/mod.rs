@@ -323,6 +323,8 @@ pub enum JumpKind {
     Continue,
     Label,
     Case,
+    /// C++ `throw`: leaves like a `return`.
+    Throw,
 }
 
 #[derive(Debug, Clone)]
@@ -416,6 +418,8 @@ pub struct BranchSeen {
 /// Everything one walk learns about a function.
 #[derive(Debug, Default, Clone)]
 pub struct Facts {
+    /// The language of the file it is in.
+    pub lang: crate::source::Lang,
     /// The function's name (masked text; see `name_span` for the original).
     pub name: String,
     pub name_span: Span,
@@ -463,6 +467,14 @@ pub struct Facts {
     pub out_stores: Vec<(String, ShapeRef)>,
     /// Subtrees nested deeper than [`MAX_DEPTH`], not walked.
     pub too_deep: Vec<Span>,
+    /// C++: the lambda expressions in the function (a write in one runs
+    /// when the lambda is called, not where it stands).
+    pub lambdas: Vec<Span>,
+    /// C++: calls that may throw (neither NumPy's nor CPython's C API, nor
+    /// the C library): the callee as written, and where.
+    pub may_throw: Vec<(String, Span)>,
+    /// C++: the function is declared `noexcept`.
+    pub noexcept: bool,
 }
 
 pub use crate::analyze::syntax::MAX_DEPTH;
@@ -526,11 +538,19 @@ struct Walker<'a> {
 /// Collect the facts of a function definition. For an ERROR node holding
 /// code that did not parse as a function, pass the node itself.
 pub fn collect<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts {
+    // Field ids are those of the grammar that parsed the function.
+    super::syntax::in_lang(super::syntax::lang_of(func), || {
+        collect_in(func, src, sources)
+    })
+}
+
+fn collect_in<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts {
     let mut w = Walker {
         src,
         anc: context::Ancestry::new(),
         sources,
         facts: Facts {
+            lang: super::syntax::lang_of(func),
             span: Span::of(func),
             unparsed: func.kind_name() != "function_definition",
             ..Facts::default()
@@ -555,6 +575,13 @@ pub fn collect<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts
     if let Some(params) = declarator.and_then(|d| d.child_by_field_id(F.parameters)) {
         w.params(params);
     }
+    w.facts.noexcept = declarator.is_some_and(|d| {
+        let mut cursor = d.walk();
+        let found = d
+            .children(&mut cursor)
+            .any(|c| c.kind_name() == "noexcept" && !text(c, src).contains("false"));
+        found
+    });
     let body = func.child_by_field_id(F.body).unwrap_or(func);
     w.facts.body = Span::of(body);
     let mut walk = Preorder::new(body);

@@ -3,7 +3,10 @@
 use tree_sitter::Node;
 
 use crate::analyze::api::{ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
-use crate::analyze::syntax::{call_args, callee, callee_is_plain, strip_casts, strip_parens, F};
+use crate::analyze::syntax::{
+    call_args, callee, callee_is_plain, cpp_cast, is_cpp_cast, strip_casts, strip_parens,
+    subscript_index, F,
+};
 use crate::analyze::{Kind, Ndim};
 use crate::span::Span;
 
@@ -135,6 +138,12 @@ impl<'a> Walker<'a> {
                 .is_some_and(|ty| {
                     matches!(ty.strip_suffix('*'), Some(FIELDS_TYPE) | Some(ARRAY_TYPE))
                 }),
+            // `static_cast<PyArrayObject_fields *>(a)`, `reinterpret_cast<...>`.
+            "call_expression" if is_cpp_cast(node, self.src) => cpp_cast(node)
+                .map(|(t, _)| self.text(t).split_whitespace().collect::<String>())
+                .is_some_and(|ty| {
+                    matches!(ty.strip_suffix('*'), Some(FIELDS_TYPE) | Some(ARRAY_TYPE))
+                }),
             "identifier" => {
                 let name = self.text(node);
                 self.fields_vars.contains(name)
@@ -166,6 +175,7 @@ impl<'a> Walker<'a> {
         }
         Some(match base.kind_name() {
             "cast_expression" => self.array_id(base.child_by_field_id(F.value)?),
+            "call_expression" => self.array_id(cpp_cast(base)?.1),
             "identifier" => self.resolve(self.text(base)),
             _ => self.array_id(base),
         })
@@ -254,10 +264,9 @@ impl<'a> Walker<'a> {
                         .map(strip_parens)
                         .filter(|a| a.kind_name() == "subscript_expression");
                     if let Some(arg) = arg {
-                        if let (Some(base), Some(index)) = (
-                            arg.child_by_field_id(F.argument),
-                            arg.child_by_field_id(F.index),
-                        ) {
+                        if let (Some(base), Some(index)) =
+                            (arg.child_by_field_id(F.argument), subscript_index(arg))
+                        {
                             let b = push(&mut steps, at, base, Add::Plus(index));
                             todo.push(b);
                         }
@@ -355,7 +364,7 @@ impl<'a> Walker<'a> {
         let (base, index) = match node.kind_name() {
             "subscript_expression" => (
                 node.child_by_field_id(F.argument)?,
-                Some(node.child_by_field_id(F.index)?),
+                Some(subscript_index(node)?),
             ),
             "pointer_expression" if self.text(node.child_by_field_id(F.operator)?) == "*" => {
                 (node.child_by_field_id(F.argument)?, None)

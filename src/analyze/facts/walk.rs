@@ -127,6 +127,8 @@ impl<'a> Walker<'a> {
                 self.jump(node, JumpKind::Goto, label);
             }
             "break_statement" => self.jump(node, JumpKind::Break, None),
+            "throw_statement" => self.jump(node, JumpKind::Throw, None),
+            "lambda_expression" => self.facts.lambdas.push(Span::of(node)),
             "continue_statement" => self.jump(node, JumpKind::Continue, None),
             "labeled_statement" => {
                 let label = node

@@ -380,6 +380,21 @@ impl Blocker {
                  analysis cannot see",
                 line(*at)
             ),
+            Blocker::InLambda { at } => format!(
+                "a lambda's boundary at line {} lies between the write and its restore: \
+                 the lambda runs when called, not where it stands",
+                line(*at)
+            ),
+            Blocker::MayThrow {
+                callee,
+                at,
+                restore,
+            } => format!(
+                "{callee}() at line {} may throw and leave before the restore at line {}, \
+                 so the change can persist (the function is not `noexcept`)",
+                line(*at),
+                line(*restore)
+            ),
             Blocker::TemplateToken { token, at } => format!(
                 "the template token `{token}` at line {} may expand to a name of {array} or to \
                  code",

@@ -438,6 +438,18 @@ pub enum Blocker {
     IncludeInWindow {
         at: Pos,
     },
+    /// C++: a write inside a lambda, its window outside it (or the other
+    /// way round): the lambda runs when called, not where it stands.
+    InLambda {
+        at: Pos,
+    },
+    /// C++: a call between the write and the restore may throw, leaving
+    /// without the restore.
+    MayThrow {
+        callee: String,
+        at: Pos,
+        restore: Pos,
+    },
     /// A `.c.src` template token in the window that may expand to a name
     /// of the array or to code, as written (`@arr@`).
     TemplateToken {
@@ -527,6 +539,8 @@ impl Blocker {
             Blocker::OtherName { .. } => Code::OtherNameInWindow,
             Blocker::FileFunction { .. } => Code::FileFunctionReachesGlobal,
             Blocker::IncludeInWindow { .. } => Code::IncludeInWindow,
+            Blocker::InLambda { .. } => Code::WriteInLambda,
+            Blocker::MayThrow { .. } => Code::MayThrowInWindow,
             Blocker::TemplateToken { .. } => Code::TemplateToken,
             Blocker::LineContinuation { .. } => Code::LineContinuation,
             Blocker::SavedLeftUnused { .. } => Code::SavedLeftUnused,

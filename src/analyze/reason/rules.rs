@@ -48,6 +48,8 @@ pub enum Code {
     OtherNameInWindow,
     FileFunctionReachesGlobal,
     IncludeInWindow,
+    WriteInLambda,
+    MayThrowInWindow,
     TemplateToken,
     LineContinuation,
     SavedLeftUnused,
@@ -440,6 +442,24 @@ rules! {
      line's change, and keeping it adds a compiler warning.";
     "again: n = PyArray_DIM(a, 0);\nPyArray_DIMS(a)[0] = v;\nPyArray_DIMS(a)[0] = n;";
     "Put the read of the saved value in a statement of its own.";
+
+    WriteInLambda "DF186" "write-in-lambda" Manual
+    "a C++ lambda lies between the write and its restore";
+    "A write inside a lambda runs when the lambda is called, which may be after the restore, \
+     many times or never; a change and its restore on two sides of the lambda's boundary are \
+     not one window, and a copy outside cannot stand for the shape inside.";
+    "PyArray_DIMS(a)[0] = n;\nauto f = [&] { PyArray_DIMS(a)[0] = old; };\nf();";
+    "Build the shape in a local copy inside the lambda (or pass one in), then run dims-fix \
+     again.";
+
+    MayThrowInWindow "DF187" "may-throw-in-window" Manual
+    "a C++ call between the write and the restore may throw, skipping the restore";
+    "An exception leaves the window like a `return` does: the change persists. Only C API \
+     calls (NumPy, CPython, the C library) are taken not to throw, unless the function is \
+     `noexcept`.";
+    "PyArray_DIMS(a)[0] = n;\nstd::vector<npy_intp> v(n);   /* may throw */\nPyArray_DIMS(a)[0] = old;";
+    "Build the shape in a local copy (nothing to undo then), or declare the function \
+     `noexcept` if nothing in it can throw.";
 
     AssignsMetadata "DF201" "assigns-metadata" Lock
     "the function assigns the array's own metadata: an intended in-place change";

@@ -121,6 +121,12 @@ fn name_blockers() -> Vec<Blocker> {
             at: 0,
         },
         Blocker::IncludeInWindow { at: 0 },
+        Blocker::InLambda { at: 0 },
+        Blocker::MayThrow {
+            callee: s(),
+            at: 0,
+            restore: 0,
+        },
         Blocker::TemplateToken { token: s(), at: 0 },
         Blocker::LineContinuation { at: 0 },
         Blocker::SavedLeftUnused { saved: s(), at: 0 },

@@ -85,6 +85,8 @@ impl<'a> ArrayCx<'a> {
         }
         self.check_macros(win.span)?;
         self.check_unknown_names(win.span, true)?;
+        // A `return` inside a lambda leaves the lambda, not the window.
+        self.check_cpp(&win)?;
         self.check_jumps(&win)?;
         self.check_uses_in_window(win.span)?;
         let (copy, from) = self.copy_plan(kind, ws, &win, taken)?;
@@ -321,6 +323,7 @@ impl<'a> ArrayCx<'a> {
             let at = j.span.start;
             let leaves = match j.kind {
                 JumpKind::Return => Some("`return`"),
+                JumpKind::Throw => Some("`throw`"),
                 JumpKind::Goto => Some("`goto`"),
                 JumpKind::Break | JumpKind::Continue => j
                     .scope
@@ -339,6 +342,39 @@ impl<'a> ArrayCx<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Step 4b (C++): no lambda boundary between the writes and their
+    /// window, and no call in the window that may throw (an exception
+    /// leaves like a `return`), unless the function is `noexcept`.
+    fn check_cpp(&self, win: &Window) -> Result<(), Blocker> {
+        for item in win.items.iter().chain(&win.restores) {
+            let inside = |l: &&Span| l.contains(item.expr);
+            let lambda = self.f.lambdas.iter().rfind(inside);
+            if lambda.is_some_and(|l| !l.contains(win.span)) {
+                return Err(Blocker::InLambda {
+                    at: item.expr.start,
+                });
+            }
+        }
+        if let Some(l) = self.f.lambdas.iter().find(|l| win.span.contains(**l)) {
+            return Err(Blocker::InLambda { at: l.start });
+        }
+        let restore = win.items[win.items.len() - 1].expr.start;
+        let first = win.first.expr.end;
+        let throws = self
+            .f
+            .may_throw
+            .iter()
+            .find(|(_, s)| win.span.contains(*s) && s.start >= first && s.start < restore);
+        match throws {
+            Some((callee, at)) if !self.f.noexcept => Err(Blocker::MayThrow {
+                callee: callee.clone(),
+                at: at.start,
+                restore,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Step 5: uses of the array in the window that a copy cannot
