@@ -202,19 +202,7 @@ pub(super) fn process(
         Retain::No | Retain::All | Retain::Check => Accounts::default(),
     };
     let lines = LineIndex::new(&parsed.file.text);
-    let error_at = parsed
-        .errors
-        .iter()
-        .map(|&at| {
-            let (line, column) = lines.line_col(&parsed.file.text, at);
-            let function = facts
-                .functions
-                .iter()
-                .find(|f| f.span.start <= at && at < f.span.end)
-                .map_or_else(String::new, |f| f.name.clone());
-            (line, column, function)
-        })
-        .collect();
+    let error_at = errors_at(&parsed, &facts.functions, &lines);
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
     let mut functions = Vec::new();
@@ -292,6 +280,27 @@ pub(super) fn process(
         error_at,
         accounts,
     }
+}
+
+/// Where each parse error is: line, column and the function holding it
+/// (empty outside functions).
+fn errors_at(
+    parsed: &source::Parsed,
+    functions: &[Facts],
+    lines: &LineIndex,
+) -> Vec<(usize, usize, String)> {
+    parsed
+        .errors
+        .iter()
+        .map(|&at| {
+            let (line, column) = lines.line_col(&parsed.file.text, at);
+            let function = functions
+                .iter()
+                .find(|f| f.span.start <= at && at < f.span.end)
+                .map_or_else(String::new, |f| f.name.clone());
+            (line, column, function)
+        })
+        .collect()
 }
 
 /// The items of a file that are not analysed (lines ending in `\r` alone
