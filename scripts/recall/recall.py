@@ -14,8 +14,9 @@ list as a real write checked by hand is a false hit, except dims-fix's own
 findings saying a mention could not be analysed (DF5xx codes), which claim
 no write: those are listed apart, as "not analysed".
 
-Prints the table, then `recall: R/N` (C targets and Cython output), the
-C++ line (not analysed yet, not counted) and `false hits: K`.
+Prints the table, then `recall: R/N` (C and C++ targets and Cython
+output), a line for targets shown but not counted (if any) and `false
+hits: K`.
 
 Exit status: 0 when the recall is 100% and there is no false hit, 1 when
 not, 2 on a broken target table or tool, 75 when the package index cannot
@@ -318,7 +319,7 @@ def main() -> int:
     for line in summary(rows):
         print(line)
     counted = [r for r in rows if r.counted]
-    cpp = [r for r in rows if not r.counted]
+    shown = [r for r in rows if not r.counted]
     recalled = sum(r.reported for r in counted)
     print()
     print(f"false hits in unmodified trees: {len(hits)}")
@@ -327,10 +328,12 @@ def main() -> int:
     print(f"said not analysed in unmodified trees (no write claimed): {len(unanalysed)}")
     for u in unanalysed:
         print(f"  NOT ANALYSED {u}")
-    if cpp:
-        print(f"cpp (not analysed yet, not counted): {sum(r.reported for r in cpp)}/{len(cpp)} reported")
-    n_targets = len({(r.project, r.where) for r in counted if r.group != 'cython'})
-    print(f"recall: {recalled}/{len(counted)} ({n_targets} C functions x forms, "
+    if shown:
+        print(f"shown, not counted: {sum(r.reported for r in shown)}/{len(shown)} reported")
+    functions = {(r.project, r.where, r.language) for r in counted if r.group != 'cython'}
+    n_c = sum(1 for f in functions if f[2] == "c")
+    print(f"recall: {recalled}/{len(counted)} ({n_c} C and {len(functions) - n_c} C++ "
+          f"functions x forms, "
           f"{len(counted) - sum(1 for r in counted if r.group != 'cython')} Cython writes; "
           f"{time.monotonic() - started:.0f} s)")
     if args.json:

@@ -18,7 +18,7 @@ pub use prefilter::{needles, Prefilter, ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, S
 
 /// File name endings of C-family sources (DESIGN §1).
 const EXTENSIONS: &[&str] = &[".c", ".h", ".inc", ".c.src", ".h.src"];
-/// File name endings of C++ sources: listed, not analysed yet.
+/// File name endings of C++ sources (read with the C++ grammar).
 const CPP_EXTENSIONS: &[&str] = &[
     ".cpp", ".cc", ".cxx", ".c++", ".C", ".hpp", ".hh", ".hxx", ".h++", ".H", ".ipp", ".tpp",
 ];
