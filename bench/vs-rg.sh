@@ -6,7 +6,11 @@
 # --baseline, a second dims-fix (say, built from main) joins each round
 # (rg, baseline, dims-fix), giving the ratio before and after a change.
 #
-#   bench/vs-rg.sh [--baseline BIN] [VERSION] [RUNS]   default: 2.2.1, 30 rounds
+#   bench/vs-rg.sh [--baseline BIN] [VERSION|DIR] [RUNS]   default: 2.2.1, 30 rounds
+#
+# DIR: any unpacked tree instead of a NumPy release, e.g. scipy 1.14.1 with
+# its C++ as the recall harness unpacks it
+# ($DIMS_FIX_CACHE/recall/src/scipy-1.14.1, after scripts/recall/recall.py).
 #
 # Needs ripgrep (apt-get install ripgrep) and python3.
 set -euo pipefail
@@ -21,10 +25,14 @@ runs=${2:-30}
 for tool in rg python3; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 2; }
 done
-tree=$("$here/scripts/fetch-numpy.sh" "$version")
+if [ -d "$version" ]; then
+    tree=$(realpath "$version")
+else
+    tree=$("$here/scripts/fetch-numpy.sh" "$version")
+fi
 bin=$("$here/scripts/dims-fix-bin.sh")
 
-echo "tree: numpy-$version ($(find "$tree" -type f | wc -l) files, $(du -sh "$tree" | cut -f1)); $runs rounds after 3 warm-up rounds"
+echo "tree: $(basename "$tree") ($(find "$tree" -type f | wc -l) files, $(du -sh "$tree" | cut -f1)); $runs rounds after 3 warm-up rounds"
 python3 - "$tree" "$runs" "$bin" "$baseline" <<'PY'
 import statistics, subprocess, sys, time
 

@@ -280,6 +280,9 @@ def main() -> int:
             found: tuple[list[str], list[str]] = ([], [])
             if not args.no_false_hits:
                 scans = {t.get("scan", str(Path(t["file"]).parent)) for t in mine}
+                if projects[name].get("whole_tree"):
+                    # The whole release, C++ included, not only the targets' directories.
+                    scans = {"."}
                 found = false_hits(tool, roots[name], projects[name], scans)
             timings[name] = time.monotonic() - begun
             return out, found
