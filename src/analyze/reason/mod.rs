@@ -555,15 +555,18 @@ impl Blocker {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Persist {
     NeverRestored {
+        kind: Kind,
         at: Pos,
     },
     /// `memcpy`, a callee, a macro: the whole storage (`how` describes it).
     Whole {
+        kind: Kind,
         how: String,
         at: Pos,
     },
     /// The last write of the slot stores something else than a saved value.
     NotSaved {
+        kind: Kind,
         index: String,
         at: Pos,
     },

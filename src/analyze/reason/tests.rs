@@ -6,7 +6,10 @@ use std::collections::BTreeSet;
 fn blockers() -> Vec<Blocker> {
     let s = String::new;
     let mut list = vec![
-        Blocker::Persists(Persist::NeverRestored { at: 0 }),
+        Blocker::Persists(Persist::NeverRestored {
+            kind: Kind::Dims,
+            at: 0,
+        }),
         Blocker::ReplacesPointer { at: 0 },
         Blocker::AliasMoved { at: 0 },
         Blocker::TreeMacro {

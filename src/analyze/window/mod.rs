@@ -132,6 +132,7 @@ impl<'a> ArrayCx<'a> {
                 Target::Element { .. } => return Err(Blocker::AliasMoved { at }),
                 Target::Whole => {
                     return Err(Blocker::Persists(Persist::Whole {
+                        kind: w.shape.kind,
                         how: describe(&w.how),
                         at,
                     }))
@@ -162,6 +163,7 @@ impl<'a> ArrayCx<'a> {
         }
         if slot.len() < 2 {
             return Err(Blocker::Persists(Persist::NeverRestored {
+                kind,
                 at: first.expr.start,
             }));
         }
@@ -171,6 +173,7 @@ impl<'a> ArrayCx<'a> {
         };
         let Some(saved) = saved else {
             return Err(Blocker::Persists(Persist::NotSaved {
+                kind,
                 index: index.to_string(),
                 at: last.expr.start,
             }));
