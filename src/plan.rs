@@ -11,7 +11,7 @@ use crate::analyze::{Class, CopyPlan, Finding, Ndim, Rewrite, Span};
 use crate::edit::Edit;
 use crate::error::Error;
 use crate::scan::ScannedFile;
-use crate::source::lexical;
+use crate::source::{lexical, Lang};
 use crate::span::{eol_at, indent_at, line_start, starts_line};
 use crate::templates::Templates;
 
@@ -139,8 +139,9 @@ pub fn plan(
         match f.class {
             Class::Rewrite => {
                 let mut edits = Vec::new();
+                let copy_n = uses_algorithm(file);
                 for r in &f.rewrite {
-                    edits.extend(rewrite_edits(text, r, opts.corrupt));
+                    edits.extend(rewrite_edits(text, r, opts.corrupt, copy_n));
                 }
                 changes.push(Change {
                     kind: ChangeKind::Rewrite,
@@ -379,8 +380,22 @@ fn above_comments(text: &str, anchor: usize) -> usize {
     best
 }
 
-/// The edits of one rewrite (DESIGN §4).
-fn rewrite_edits(text: &str, r: &Rewrite, corrupt: bool) -> Vec<Edit> {
+/// Whether the rewrite copies the shape with `std::copy_n`: a C++ file
+/// that already includes `<algorithm>` (else `memcpy`, as in C).
+fn uses_algorithm(file: &ScannedFile) -> bool {
+    let text = file.text.as_str();
+    Lang::of(&file.path, text.as_bytes()) == Lang::Cpp
+        && text.lines().any(|l| {
+            l.trim_start()
+                .strip_prefix('#')
+                .and_then(|d| d.trim_start().strip_prefix("include"))
+                .is_some_and(|d| d.trim_start().starts_with("<algorithm>"))
+        })
+}
+
+/// The edits of one rewrite (DESIGN §4); with `copy_n`, the copy is
+/// `std::copy_n(source, ndim, name)` instead of `memcpy`.
+fn rewrite_edits(text: &str, r: &Rewrite, corrupt: bool, copy_n: bool) -> Vec<Edit> {
     let (name, anchor) = match &r.copy {
         CopyPlan::Insert { before, name } => (name.as_str(), before.start),
         CopyPlan::Alias { decl, name } => (name.as_str(), decl.start),
@@ -394,7 +409,11 @@ fn rewrite_edits(text: &str, r: &Rewrite, corrupt: bool) -> Vec<Edit> {
     let eol = eol_at(text, anchor);
     let semi = if corrupt { "" } else { ";" };
     let declare = format!("npy_intp {name}[NPY_MAXDIMS]{semi}");
-    let copy = format!("memcpy({name}, {source}, {ndim} * sizeof(npy_intp));");
+    let copy = if copy_n {
+        format!("std::copy_n({source}, {ndim}, {name});")
+    } else {
+        format!("memcpy({name}, {source}, {ndim} * sizeof(npy_intp));")
+    };
     let mut edits = match &r.copy {
         CopyPlan::Insert { .. } => vec![Edit::insert(
             line_start(text, anchor),

@@ -27,8 +27,8 @@ pub fn cache_dir() -> PathBuf {
 /// The Python that runs the driver, with NumPy, and the headers to build for it.
 pub struct Python {
     pub numpy_path: PathBuf,
-    numpy_include: String,
-    python_include: String,
+    pub numpy_include: String,
+    pub python_include: String,
     compiler: String,
 }
 

@@ -475,6 +475,9 @@ pub struct Facts {
     pub may_throw: Vec<(String, Span)>,
     /// C++: the function is declared `noexcept`.
     pub noexcept: bool,
+    /// C++: local objects of class type (their destructor runs at the end
+    /// of the block and may undo a change): the name and the declaration.
+    pub objects: Vec<(String, Span)>,
 }
 
 pub use crate::analyze::syntax::MAX_DEPTH;

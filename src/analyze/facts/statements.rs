@@ -53,6 +53,9 @@ impl<'a> Walker<'a> {
             let value = (declarator.kind_name() == "init_declarator")
                 .then(|| declarator.child_by_field_id(F.value))
                 .flatten();
+            if storage.is_none() && inner.is_some_and(is_object_declarator) {
+                self.class_object(node, &name);
+            }
             self.facts.decls.push(Decl {
                 name: name.clone(),
                 stmt: Span::of(node),
@@ -63,6 +66,30 @@ impl<'a> Walker<'a> {
                 storage: storage.clone(),
             });
             self.assign_var(&name, declarator, value, value.is_some());
+        }
+    }
+
+    /// C++: record `name`, declared by `node`, when its type is a class
+    /// (a template, a qualified or class name, a class written out), not
+    /// a builtin or a scalar typedef (`npy_intp`, `Py_ssize_t`, `size_t`).
+    fn class_object(&mut self, node: Node<'a>, name: &str) {
+        if self.facts.lang != crate::source::Lang::Cpp {
+            return;
+        }
+        let Some(ty) = node.child_by_field_id(F.r#type) else {
+            return;
+        };
+        let text = self.text(ty);
+        let last = text.rsplit("::").next().unwrap_or(text).trim();
+        let scalar =
+            last.ends_with("_t") || ["npy_", "NPY_", "Py"].iter().any(|p| last.starts_with(p));
+        let class = match ty.kind_name() {
+            "template_type" | "class_specifier" | "struct_specifier" => true,
+            "qualified_identifier" | "type_identifier" => !scalar,
+            _ => false,
+        };
+        if class {
+            self.facts.objects.push((name.to_string(), Span::of(node)));
         }
     }
 
@@ -310,5 +337,18 @@ impl<'a> Walker<'a> {
             let array = self.resolve(&name);
             self.push_use(array, UseKind::AddressOf, Span::of(node));
         }
+    }
+}
+
+/// A declarator of an object itself (`g`, `g = ...`, `g(a)`, `g{a}`), not
+/// of a pointer, a reference or an array.
+fn is_object_declarator(d: Node) -> bool {
+    match d.kind_name() {
+        "identifier" => true,
+        // `Guard g(a);` may read as a function declaration.
+        "function_declarator" => d
+            .child_by_field_id(F.declarator)
+            .is_some_and(|n| n.kind_name() == "identifier"),
+        _ => false,
     }
 }

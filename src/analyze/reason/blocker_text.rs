@@ -396,6 +396,17 @@ impl Blocker {
                 line(*at),
                 line(*restore)
             ),
+            Blocker::InDestructor {
+                object,
+                declared,
+                at,
+            } => format!(
+                "no statement undoes the change to {array}'s shape at line {}; the destructor of \
+                 `{object}` (declared at line {}) may: a restore there is not visible, so it is \
+                 not proven",
+                line(*at),
+                line(*declared)
+            ),
             Blocker::TemplateToken { token, at } => format!(
                 "the template token `{token}` at line {} may expand to a name of {array} or to \
                  code",

@@ -450,6 +450,13 @@ pub enum Blocker {
         at: Pos,
         restore: Pos,
     },
+    /// C++: a change no statement undoes, after a local object of class
+    /// type whose destructor may undo it.
+    InDestructor {
+        object: String,
+        declared: Pos,
+        at: Pos,
+    },
     /// A `.c.src` template token in the window that may expand to a name
     /// of the array or to code, as written (`@arr@`).
     TemplateToken {
@@ -541,6 +548,7 @@ impl Blocker {
             Blocker::IncludeInWindow { .. } => Code::IncludeInWindow,
             Blocker::InLambda { .. } => Code::WriteInLambda,
             Blocker::MayThrow { .. } => Code::MayThrowInWindow,
+            Blocker::InDestructor { .. } => Code::RestoreInDestructor,
             Blocker::TemplateToken { .. } => Code::TemplateToken,
             Blocker::LineContinuation { .. } => Code::LineContinuation,
             Blocker::SavedLeftUnused { .. } => Code::SavedLeftUnused,

@@ -50,6 +50,7 @@ pub enum Code {
     IncludeInWindow,
     WriteInLambda,
     MayThrowInWindow,
+    RestoreInDestructor,
     TemplateToken,
     LineContinuation,
     SavedLeftUnused,
@@ -460,6 +461,16 @@ rules! {
     "PyArray_DIMS(a)[0] = n;\nstd::vector<npy_intp> v(n);   /* may throw */\nPyArray_DIMS(a)[0] = old;";
     "Build the shape in a local copy (nothing to undo then), or declare the function \
      `noexcept` if nothing in it can throw.";
+
+    RestoreInDestructor "DF188" "restore-in-destructor" Manual
+    "no statement undoes the change; a C++ local object's destructor may";
+    "A local object of class type declared before the write in an enclosing block runs its \
+     destructor when the block is left, however it is left: a guard that puts the shape back \
+     there restores it, but the restore is not a statement of the function, so it cannot be \
+     proven, and a copy cannot replace it.";
+    "ShapeGuard guard(a);   /* ~ShapeGuard() puts the shape back */\nPyArray_DIMS(a)[0] = n;";
+    "Read the destructor. If it restores the shape, build the shape in a local copy instead \
+     (no guard needed), or mark the site `/* dims-fix: allow(manual) restored by guard */`.";
 
     AssignsMetadata "DF201" "assigns-metadata" Lock
     "the function assigns the array's own metadata: an intended in-place change";

@@ -130,6 +130,11 @@ fn name_blockers() -> Vec<Blocker> {
             at: 0,
             restore: 0,
         },
+        Blocker::InDestructor {
+            object: s(),
+            declared: 0,
+            at: 0,
+        },
         Blocker::TemplateToken { token: s(), at: 0 },
         Blocker::LineContinuation { at: 0 },
         Blocker::SavedLeftUnused { saved: s(), at: 0 },

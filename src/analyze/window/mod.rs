@@ -131,7 +131,7 @@ impl<'a> ArrayCx<'a> {
                 }
                 Target::Element { .. } => return Err(Blocker::AliasMoved { at }),
                 Target::Whole => {
-                    return Err(Blocker::Persists(Persist::Whole {
+                    return Err(self.persists(Persist::Whole {
                         kind: w.shape.kind,
                         how: describe(&w.how),
                         at,
@@ -141,6 +141,35 @@ impl<'a> ArrayCx<'a> {
             }
         }
         Ok(slots)
+    }
+
+    /// A change no statement undoes; in C++, when a local object of class
+    /// type declared before it in an enclosing block may undo it in its
+    /// destructor, that is the reason instead (the last such object).
+    fn persists(&self, p: Persist) -> Blocker {
+        let at = match &p {
+            Persist::NeverRestored { at, .. } | Persist::Whole { at, .. } => *at,
+            Persist::NotSaved { at, .. } => *at,
+        };
+        let innermost = |decl: Span| {
+            self.f
+                .blocks
+                .iter()
+                .filter(|b| b.span.contains(decl))
+                .min_by_key(|b| b.span.end - b.span.start)
+                .map(|b| b.span)
+        };
+        let object = self.f.objects.iter().rfind(|(_, decl)| {
+            decl.end <= at && innermost(*decl).is_some_and(|b| b.start <= at && at < b.end)
+        });
+        match object {
+            Some((name, decl)) => Blocker::InDestructor {
+                object: name.clone(),
+                declared: decl.start,
+                at,
+            },
+            None => Blocker::Persists(p),
+        }
     }
 
     /// Step 2, per slot: the last write stores a saved variable, read from
@@ -162,7 +191,7 @@ impl<'a> ArrayCx<'a> {
             });
         }
         if slot.len() < 2 {
-            return Err(Blocker::Persists(Persist::NeverRestored {
+            return Err(self.persists(Persist::NeverRestored {
                 kind,
                 at: first.expr.start,
             }));
