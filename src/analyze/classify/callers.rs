@@ -186,8 +186,11 @@ mod tests {
     use crate::analyze::facts::{self, Sources};
     use crate::analyze::syntax::{KindName, Preorder};
 
-    /// The linkage of the last function of `text`, as written.
-    fn linkage_of(text: &str) -> Option<&'static str> {
+    /// What `ask` says of the last function of `text`, array `a`.
+    fn of_last_function(
+        text: &str,
+        ask: fn(&ArrayCx) -> Option<&'static str>,
+    ) -> Option<&'static str> {
         let masked = crate::source::Masker::new(&[]).mask(text, false);
         let tree = crate::source::parse_c(&masked);
         let func = Preorder::new(tree.root_node())
@@ -204,28 +207,17 @@ mod tests {
             array: "a",
             file: &file,
         };
-        cx.linkage()
+        ask(&cx)
+    }
+
+    /// The linkage of the last function of `text`, as written.
+    fn linkage_of(text: &str) -> Option<&'static str> {
+        of_last_function(text, |cx| cx.linkage())
     }
 
     /// The API marker of the last function of `text`.
     fn api_of(text: &str) -> Option<&'static str> {
-        let masked = crate::source::Masker::new(&[]).mask(text, false);
-        let tree = crate::source::parse_c(&masked);
-        let func = Preorder::new(tree.root_node())
-            .filter(|n| n.kind_name() == "function_definition")
-            .last()
-            .expect("a function");
-        let f = facts::collect(func, &masked, Sources::plain(false));
-        let file = FileCx::new(text);
-        let summaries = Summaries::default();
-        let cx = ArrayCx {
-            f: &f,
-            summaries: &summaries,
-            text,
-            array: "a",
-            file: &file,
-        };
-        cx.api_marker()
+        of_last_function(text, |cx| cx.api_marker())
     }
 
     #[test]

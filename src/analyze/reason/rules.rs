@@ -490,12 +490,9 @@ rules! {
     "`npy_free_cache_dim_array(X)` (or freeing its shape pointer) replaces the storage: the \
      change is meant to stay.";
     "npy_free_cache_dim_array(self);\n((PyArrayObject_fields *)self)->dimensions = dims;";
-    "A critical section around the whole change (Py_BEGIN_CRITICAL_SECTION(self) ... \
-     Py_END_CRITICAL_SECTION(), or Py_BEGIN_CRITICAL_SECTION2 for two arrays) makes concurrent \
-     calls of the function safe against each other; it cannot protect readers, since every \
-     PyArray_DIMS() reads without it. Where readers must be safe too, NumPy has deprecated the \
-     public mutator (setting .shape, .strides, .dtype), used WRITEBACKIFCOPY or worked on a \
-     copy. dims-fix inserts a TODO above the first statement of the change saying this.";
+    "As for DF201: a critical section around the whole change keeps concurrent calls of the \
+     function from freeing the same storage twice, but does not protect readers; the TODO \
+     dims-fix inserts says what NumPy has done instead (see `dims-fix --explain DF201`).";
 
     FreshAllocation "DF301" "fresh-array" Fresh
     "the array was allocated in this function and nobody else can see it yet";
