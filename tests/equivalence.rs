@@ -5,6 +5,8 @@
 //! return value, error, out-parameter and the shape, strides and values of
 //! every array involved must be the same. NumPy comes from the package index
 //! into the cache; without the index the test says so (and fails under CI).
+//! C++ rewrites are named and left to tests/cxx_compile.rs, which compiles
+//! them before and after: this harness calls C functions only.
 //! Layout of tests/equivalence/: `harness.c` + `runtime.h` (the C side),
 //! `driver.py` (the Python side), `calls/FIXTURE/STEM.c` (what to call),
 //! `fixtures/` (cases of this test's own, beside the project's fixtures).
@@ -105,6 +107,13 @@ fn dims_fix_on(dir: &Path, tree: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A C++ source, by its name.
+fn is_cpp_file(file: &str) -> bool {
+    [".cpp", ".cc", ".cxx", ".hpp", ".hh"]
+        .iter()
+        .any(|ext| file.ends_with(ext))
+}
+
 /// The files of one fixture that the tool rewrites, found by asking it:
 /// its JSON report's rewrite findings that carry a diff.
 fn targets_of(dir: &Path) -> Vec<Target> {
@@ -123,6 +132,21 @@ fn targets_of(dir: &Path) -> Vec<Target> {
             let function = f["function"].as_str().unwrap().to_string();
             by_file.entry(file).or_default().push(function);
         }
+    }
+    // C++ rewrites are compiled before and after by tests/cxx_compile.rs;
+    // this harness builds and calls C only (a C++ one would need its own
+    // call specs, with C++ linkage and classes), so it names them instead.
+    let cpp: Vec<String> = by_file
+        .keys()
+        .filter(|f| is_cpp_file(f))
+        .map(|f| format!("{fixture}/{f}"))
+        .collect();
+    if !cpp.is_empty() {
+        say(&format!(
+            "equivalence: C++ rewrites not run here (tests/cxx_compile.rs compiles them): {}\n",
+            cpp.join(", ")
+        ));
+        by_file.retain(|f, _| !is_cpp_file(f));
     }
     if by_file.is_empty() {
         return Vec::new();
