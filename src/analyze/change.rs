@@ -5,7 +5,7 @@
 //! that the statements before it do not cover (an `else`, another path).
 
 use super::reason::Evidence;
-use super::{Class, Finding, Kind, Span};
+use super::{Class, Finding, Span};
 use crate::source::tokens::{Lexer, Tok};
 use crate::span::line_start;
 
@@ -34,10 +34,7 @@ pub fn parts(text: &str, members: &[&Finding]) -> Vec<Part> {
     let mut steps: Vec<Step> = Vec::new();
     for f in members {
         for s in &f.sites {
-            let field = match s.kind {
-                Kind::Dims => "dimensions",
-                Kind::Strides => "strides",
-            };
+            let field = s.kind.field();
             steps.push(step(text, s.stmt.start, field));
         }
         for e in &f.evidence {

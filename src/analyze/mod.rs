@@ -41,6 +41,22 @@ impl Kind {
             Kind::Strides => "strides",
         }
     }
+
+    /// What a write of this kind changes, as reasons name it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Dims => "shape",
+            Kind::Strides => "strides",
+        }
+    }
+
+    /// The `PyArrayObject_fields` member holding this storage.
+    pub fn field(self) -> &'static str {
+        match self {
+            Kind::Dims => "dimensions",
+            Kind::Strides => "strides",
+        }
+    }
 }
 
 /// A finding's class (DESIGN §3), ordered by how much attention it needs.

@@ -218,13 +218,7 @@ fn fields(findings: &[&Finding]) -> Vec<&'static str> {
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
-    kinds
-        .into_iter()
-        .map(|k| match k {
-            Kind::Dims => "shape",
-            Kind::Strides => "strides",
-        })
-        .collect()
+    kinds.into_iter().map(Kind::noun).collect()
 }
 
 /// Lines `git am` (mailinfo) would take for the start of the patch.

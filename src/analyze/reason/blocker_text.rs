@@ -6,7 +6,6 @@ use super::{
     AliasWhy, Before, Blocker, Changed, IndexWhy, Layout, MacroWhy, NameWhy, NotOwn, Persist,
     Place, Pos, SavedWhy,
 };
-use crate::analyze::Kind;
 
 impl Blocker {
     pub fn text(&self, cx: Cx<'_>) -> String {
@@ -473,30 +472,22 @@ impl Persist {
             Persist::NeverRestored { kind, at } => format!(
                 "never restored: the change to {array}'s {} at line {} persists \
                  (a bug if unintended, a missing lock if intended)",
-                storage(*kind),
+                kind.noun(),
                 cx.line(*at)
             ),
             Persist::Whole { kind, how, at } => format!(
                 "{how} at line {} changes {array}'s live {} and is not undone: \
                  the change persists (a bug if unintended, a missing lock if intended)",
                 cx.line(*at),
-                storage(*kind)
+                kind.noun()
             ),
             Persist::NotSaved { kind, index, at } => format!(
                 "the last write to {array}'s {} slot [{index}] (line {}) does not put back \
                  a saved original value: the change persists",
-                storage(*kind),
+                kind.noun(),
                 cx.line(*at)
             ),
         }
-    }
-}
-
-/// What a write of this kind changes, as reasons name it.
-fn storage(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Dims => "shape",
-        Kind::Strides => "strides",
     }
 }
 

@@ -3,7 +3,7 @@
 //! Lines are computed here, from byte offsets, with the file's line index.
 
 use super::{Escape, Evidence, Hazard, Limit, Pos, Reason, Shared};
-use crate::analyze::{Kind, Role};
+use crate::analyze::Role;
 use crate::span::LineIndex;
 
 /// What rendering needs besides the reason: the finding's array and the
@@ -79,13 +79,7 @@ impl Reason {
                 shared,
             } => {
                 let restored: Vec<String> = restores.iter().map(|&r| line(r).to_string()).collect();
-                let kinds: Vec<&str> = kinds
-                    .iter()
-                    .map(|k| match k {
-                        Kind::Dims => "shape",
-                        Kind::Strides => "strides",
-                    })
-                    .collect();
+                let kinds: Vec<&str> = kinds.iter().map(|k| k.noun()).collect();
                 format!(
                     "temporary change of {array}'s {}, restored at line{} {}; {}; a local copy \
                      removes the race",

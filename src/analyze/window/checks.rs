@@ -93,10 +93,7 @@ impl<'a> ArrayCx<'a> {
                 address: r.context == ReadCx::AddressOf,
             });
         }
-        let field = match kind {
-            Kind::Dims => "dimensions",
-            Kind::Strides => "strides",
-        };
+        let field = kind.field();
         if let Some((_, _, at)) = self
             .f
             .raw_fields
