@@ -107,13 +107,6 @@ fn dims_fix_on(dir: &Path, tree: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// A C++ source, by its name.
-fn is_cpp_file(file: &str) -> bool {
-    [".cpp", ".cc", ".cxx", ".hpp", ".hh"]
-        .iter()
-        .any(|ext| file.ends_with(ext))
-}
-
 /// The files of one fixture that the tool rewrites, found by asking it:
 /// its JSON report's rewrite findings that carry a diff.
 fn targets_of(dir: &Path) -> Vec<Target> {
@@ -136,9 +129,14 @@ fn targets_of(dir: &Path) -> Vec<Target> {
     // C++ rewrites are compiled before and after by tests/cxx_compile.rs;
     // this harness builds and calls C only (a C++ one would need its own
     // call specs, with C++ linkage and classes), so it names them instead.
+    let is_cpp = |f: &String| {
+        let path = original.join(f);
+        let text = std::fs::read(&path).unwrap();
+        dims_fix::source::Lang::of(&path, &text) == dims_fix::source::Lang::Cpp
+    };
     let cpp: Vec<String> = by_file
         .keys()
-        .filter(|f| is_cpp_file(f))
+        .filter(|f| is_cpp(f))
         .map(|f| format!("{fixture}/{f}"))
         .collect();
     if !cpp.is_empty() {
@@ -146,7 +144,7 @@ fn targets_of(dir: &Path) -> Vec<Target> {
             "equivalence: C++ rewrites not run here (tests/cxx_compile.rs compiles them): {}\n",
             cpp.join(", ")
         ));
-        by_file.retain(|f, _| !is_cpp_file(f));
+        by_file.retain(|f, _| !is_cpp(f));
     }
     if by_file.is_empty() {
         return Vec::new();
