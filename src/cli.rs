@@ -32,6 +32,21 @@ Exit codes:
 `dims-fix --explain CODE` explains a finding's code (DF101...).";
 
 /// A C identifier (a macro name): not empty, no spaces or punctuation.
+/// The fields `--fields` can name, in the order reports list them.
+pub const FIELDS: &[&str] = &["dims", "strides", "descr", "flags", "nd", "data", "base"];
+
+/// A `--fields` name.
+fn field_name(s: &str) -> Result<String, String> {
+    if s == "all" || FIELDS.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a field; give {} or all",
+            FIELDS.join(", ")
+        ))
+    }
+}
+
 pub fn identifier(s: &str) -> Result<String, String> {
     let mut chars = s.chars();
     let ok = chars
@@ -137,9 +152,15 @@ pub struct Cli {
     #[arg(long)]
     pub check: bool,
 
-    /// Also analyse writes to strides (`PyArray_STRIDES`, `->strides`).
+    /// Also analyse writes to strides (`PyArray_STRIDES`, `->strides`);
+    /// the same as `--fields dims,strides`.
     #[arg(long)]
     pub strides: bool,
+
+    /// The array metadata to analyse, comma-separated: dims, strides,
+    /// descr, flags, nd, data, base, or all. The shape (dims) always is.
+    #[arg(long, value_delimiter = ',', value_name = "FIELD,...", value_parser = field_name)]
+    pub fields: Vec<String>,
 
     /// Treat another macro like `PyArray_DIMS` (a shape source). Repeatable.
     #[arg(long = "dims-macro", value_name = "NAME", value_parser = identifier)]

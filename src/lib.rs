@@ -590,6 +590,13 @@ fn options(cli: &Cli, settings: &Settings) -> ScanOptions {
         dims_macros: settings.dims_macros.value.clone(),
         strides_macros: settings.strides_macros.value.clone(),
         strides: settings.strides.value,
+        meta: analyze::MetaSet::of(
+            settings
+                .fields
+                .value
+                .iter()
+                .filter_map(|f| analyze::Kind::of_field(f)),
+        ),
         ignore_macros: settings.ignore_macros.value.clone(),
         hidden: settings.hidden.value,
         threads: cli.threads.map_or_else(

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::analyze::ack::TODO_MARKER;
 use crate::analyze::change::{self, Part};
-use crate::analyze::{Class, CopyPlan, Finding, Ndim, Rewrite, Span};
+use crate::analyze::{Class, CopyPlan, ExitFix, Finding, Ndim, Rewrite, Span};
 use crate::edit::Edit;
 use crate::error::Error;
 use crate::scan::ScannedFile;
@@ -90,6 +90,8 @@ pub fn check_only(files: &[ScannedFile], only: &[Only]) -> Result<(), Error> {
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
     Rewrite,
+    /// A restore made on an exit that skipped it (DESIGN §3b): a bug fix.
+    ExitFix,
     LockTodo,
     ManualTodo,
 }
@@ -135,6 +137,20 @@ pub fn plan(
     for (i, f) in file.findings.iter().enumerate() {
         if !selected(file, f, opts) {
             continue;
+        }
+        if !f.exit_fixes.is_empty() && !f.acknowledged && !f.parse_error {
+            let edits: Option<Vec<Vec<Edit>>> = f
+                .exit_fixes
+                .iter()
+                .map(|x| exit_fix_edits(text, x))
+                .collect();
+            if let Some(edits) = edits {
+                changes.push(Change {
+                    kind: ChangeKind::ExitFix,
+                    findings: vec![i],
+                    edits: edits.concat(),
+                });
+            }
         }
         match f.class {
             Class::Rewrite => {
@@ -431,6 +447,64 @@ fn rewrite_edits(text: &str, r: &Rewrite, corrupt: bool, copy_n: bool) -> Vec<Ed
             .map(|&s| Edit::delete(whole_lines(text, s).unwrap_or(s.range()))),
     );
     edits
+}
+
+/// The restore copied before the exit, at the exit's indentation; an exit
+/// that is the body of an `if` without braces gets them (`if (c) {`, the
+/// restore, the exit, `}`). `None` when the layout is not one line per
+/// statement that this can keep.
+fn exit_fix_edits(text: &str, fix: &ExitFix) -> Option<Vec<Edit>> {
+    let alone = |s: Span| {
+        starts_line(text, s.start)
+            && text[s.end..]
+                .split('\n')
+                .next()
+                .is_some_and(|rest| rest.trim().is_empty())
+    };
+    if !alone(fix.exit) || !alone(fix.restore) {
+        return None;
+    }
+    let eol = eol_at(text, fix.exit.start);
+    let indent = indent_at(text, fix.exit.start);
+    let from = indent_at(text, fix.restore.start);
+    let mut copy = String::new();
+    for line in text[line_start(text, fix.restore.start)..fix.restore.end].lines() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            copy.push_str(eol);
+            continue;
+        }
+        copy.push_str(indent);
+        copy.push_str(line.strip_prefix(from)?);
+        copy.push_str(eol);
+    }
+    let exit_line = line_start(text, fix.exit.start);
+    let Some(head) = fix.wrap else {
+        return Some(vec![Edit::insert(exit_line, copy)]);
+    };
+    // `if (c)` ends the line before the exit, and the exit ends the `if`.
+    let close = text[..exit_line].trim_end().len();
+    if head.end != fix.exit.end
+        || !text[..close].ends_with(')')
+        || text[close..exit_line].matches('\n').count() != 1
+    {
+        return None;
+    }
+    let after = fix.exit.end
+        + text[fix.exit.end..]
+            .find('\n')
+            .map_or(text.len() - fix.exit.end, |i| i + 1);
+    let outer = indent_at(text, head.start);
+    let end = if after == text.len() && !text.ends_with('\n') {
+        format!("{eol}{outer}}}")
+    } else {
+        format!("{outer}}}{eol}")
+    };
+    Some(vec![
+        Edit::insert(close, " {"),
+        Edit::insert(exit_line, copy),
+        Edit::insert(after, end),
+    ])
 }
 
 /// A C block comment holding `body`, its first line marked, inserted as

@@ -5,12 +5,25 @@
 
 /// Shape sources and the ndarray fields type: defined with the prefilter
 /// that searches for them (the earlier stage), known here like the rest.
-pub use crate::discover::{ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
+pub use crate::discover::{ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, FLAG_SETTERS, STRIDES_SOURCE};
+
+use crate::analyze::Kind;
 
 /// Accessors that read one slot of the shape (`PyArray_DIM(X, i)`) and of
 /// the strides.
 pub const DIM_READER: &str = "PyArray_DIM";
 pub const STRIDE_READER: &str = "PyArray_STRIDE";
+
+/// NumPy's readers of one metadata field (`--fields`).
+pub const META_READERS: &[(&str, Kind)] = &[
+    ("PyArray_DESCR", Kind::Descr),
+    ("PyArray_DTYPE", Kind::Descr),
+    ("PyArray_FLAGS", Kind::Flags),
+    ("PyArray_NDIM", Kind::Nd),
+    ("PyArray_DATA", Kind::Data),
+    ("PyArray_BYTES", Kind::Data),
+    ("PyArray_BASE", Kind::Base),
+];
 
 /// Fields of an ndarray whose replacement is an in-place metadata change.
 pub const META_FIELDS: &[&str] = &["nd", "dimensions", "strides", "descr", "data"];

@@ -41,6 +41,7 @@ pub fn parts(text: &str, members: &[&Finding]) -> Vec<Part> {
             match e {
                 Evidence::AssignsField { field, at } => steps.push(step(text, *at, field)),
                 Evidence::FreesShape { at, .. } => steps.push(step(text, *at, "dimensions")),
+                Evidence::SetsFlags { at, .. } => steps.push(step(text, *at, "flags")),
             }
         }
     }

@@ -32,9 +32,7 @@ pub fn resolve(findings: &mut [Finding], text: &str) {
             .sites
             .iter()
             .map(|s| s.span.start)
-            .chain(f.evidence.iter().map(|e| match e {
-                Evidence::AssignsField { at, .. } | Evidence::FreesShape { at, .. } => *at,
-            }))
+            .chain(f.evidence.iter().map(Evidence::at))
             .collect();
         let mut used: Vec<&Held> = Vec::new();
         let all = positions.iter().all(|&p| {

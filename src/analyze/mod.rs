@@ -32,6 +32,12 @@ use syntax::{text, Preorder};
 pub enum Kind {
     Dims,
     Strides,
+    /// The metadata family (DESIGN §3b): one value each, not an array.
+    Descr,
+    Flags,
+    Nd,
+    Data,
+    Base,
 }
 
 impl Kind {
@@ -39,7 +45,29 @@ impl Kind {
         match self {
             Kind::Dims => "dims",
             Kind::Strides => "strides",
+            Kind::Descr => "descr",
+            Kind::Flags => "flags",
+            Kind::Nd => "nd",
+            Kind::Data => "data",
+            Kind::Base => "base",
         }
+    }
+
+    /// The metadata fields beyond the shape storage, in `--fields` order.
+    pub const META: [Kind; 5] = [Kind::Descr, Kind::Flags, Kind::Nd, Kind::Data, Kind::Base];
+
+    /// The field named `name` (`descr`, ...), as `--fields` spells it.
+    pub fn of_field(name: &str) -> Option<Kind> {
+        [Kind::Dims, Kind::Strides]
+            .into_iter()
+            .chain(Kind::META)
+            .find(|k| k.field() == name || k.as_str() == name)
+    }
+
+    /// Shape or strides storage (an array of `npy_intp` a copy can stand
+    /// in for), not a single value.
+    pub fn is_storage(self) -> bool {
+        matches!(self, Kind::Dims | Kind::Strides)
     }
 
     /// What a write of this kind changes, as reasons name it.
@@ -47,6 +75,11 @@ impl Kind {
         match self {
             Kind::Dims => "shape",
             Kind::Strides => "strides",
+            Kind::Descr => "dtype (descr)",
+            Kind::Flags => "flags",
+            Kind::Nd => "number of dimensions (nd)",
+            Kind::Data => "data pointer",
+            Kind::Base => "base",
         }
     }
 
@@ -55,7 +88,45 @@ impl Kind {
         match self {
             Kind::Dims => "dimensions",
             Kind::Strides => "strides",
+            Kind::Descr => "descr",
+            Kind::Flags => "flags",
+            Kind::Nd => "nd",
+            Kind::Data => "data",
+            Kind::Base => "base",
         }
+    }
+}
+
+/// The metadata fields beyond the shape that a run analyses (`--fields`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaSet(u8);
+
+impl MetaSet {
+    pub const ALL: MetaSet = MetaSet(0b1_1111);
+
+    pub fn of(kinds: impl IntoIterator<Item = Kind>) -> MetaSet {
+        let mut set = MetaSet::default();
+        for k in kinds {
+            if let Some(i) = Kind::META.iter().position(|&m| m == k) {
+                set.0 |= 1 << i;
+            }
+        }
+        set
+    }
+
+    pub fn contains(self, kind: Kind) -> bool {
+        Kind::META
+            .iter()
+            .position(|&m| m == kind)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Kind> {
+        Kind::META.into_iter().filter(move |&k| self.contains(k))
     }
 }
 
@@ -178,6 +249,20 @@ pub struct Rewrite {
     pub window: Span,
 }
 
+/// A restore made on an exit path that skipped it (DESIGN §3b): the
+/// statement that restores, copied as written before the exit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitFix {
+    /// The `return` or `goto` statement.
+    pub exit: Span,
+    /// The statement (with the `if` around the restore, when there is one)
+    /// that puts the field back.
+    pub restore: Span,
+    /// The exit is the body of this `if`, without braces: braces go around
+    /// the restore and the exit.
+    pub wrap: Option<Span>,
+}
+
 /// One (function, array) pair with writes.
 #[derive(Debug, Clone)]
 pub struct Finding {
@@ -188,6 +273,9 @@ pub struct Finding {
     /// The function name's span (for the original spelling in templates).
     pub function_span: Span,
     pub array: String,
+    /// For a finding of the metadata family (`--fields`): the field; the
+    /// shape and strides findings have none.
+    pub field: Option<Kind>,
     pub class: Class,
     /// The function assigns the array's descr (the dtype setter).
     pub descr_set: bool,
@@ -208,6 +296,9 @@ pub struct Finding {
     pub parse_error: bool,
     /// The edits, for a rewrite finding (one per kind of storage).
     pub rewrite: Vec<Rewrite>,
+    /// For a metadata change whose restore an exit skips: the restore
+    /// made on each such exit too (empty when one cannot be proven).
+    pub exit_fixes: Vec<ExitFix>,
     /// The function's span (for hunk context and grouping).
     pub function_body: Span,
     /// In a `.c.src` template, the tokens as masked and as written, for

@@ -69,6 +69,7 @@ pub fn merge(mut findings: Vec<Finding>, items: &[Unreadable], text: &str) -> Ve
                 display: name.clone(),
                 function_span: Span::default(),
                 array,
+                field: None,
                 class: Class::Manual,
                 descr_set: false,
                 reason: sites[0].reason.clone(),
@@ -79,6 +80,7 @@ pub fn merge(mut findings: Vec<Finding>, items: &[Unreadable], text: &str) -> Ve
                 // Reported, never edited: not even a TODO goes there.
                 parse_error: true,
                 rewrite: Vec::new(),
+                exit_fixes: Vec::new(),
                 function_body: Span::new(u.region.start, u.region.end),
                 spelled: Vec::new(),
                 per_config: false,

@@ -17,7 +17,8 @@ pub const FILE_NAMES: &[&str] = &[".dims-fix.toml", "dims-fix.toml", "pyproject.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct FileSettings {
-    /// The metadata fields to analyse; the shape (`dims`) always is.
+    /// The metadata fields to analyse (`all` for every one); the shape
+    /// (`dims`) always is.
     pub(super) fields: Option<Vec<Field>>,
     /// The same as `"strides"` in `fields`.
     pub(super) strides: Option<bool>,
@@ -40,6 +41,28 @@ pub(super) struct FileSettings {
 pub(super) enum Field {
     Dims,
     Strides,
+    Descr,
+    Flags,
+    Nd,
+    Data,
+    Base,
+    All,
+}
+
+impl Field {
+    /// The `--fields` name (`all` expands to every field).
+    pub(super) fn names(self) -> &'static [&'static str] {
+        match self {
+            Field::Dims => &["dims"],
+            Field::Strides => &["strides"],
+            Field::Descr => &["descr"],
+            Field::Flags => &["flags"],
+            Field::Nd => &["nd"],
+            Field::Data => &["data"],
+            Field::Base => &["base"],
+            Field::All => crate::cli::FIELDS,
+        }
+    }
 }
 
 /// `pyproject.toml`: only `[tool.dims-fix]` is ours; the rest is ignored.

@@ -6,14 +6,14 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, FIELDS};
 use crate::error::Error;
 
 mod file;
 mod root;
 
 pub use file::FILE_NAMES;
-use file::{find, load, no_table, Field, FileSettings};
+use file::{find, load, no_table, FileSettings};
 pub use root::git_root;
 
 /// Skip files larger than this unless told otherwise (16 MiB).
@@ -50,6 +50,8 @@ pub struct Settings {
     /// Where the search for a file started (the first path's directory).
     pub searched_from: PathBuf,
     pub strides: Setting<bool>,
+    /// Every field analysed, in [`FIELDS`] order (`dims` always).
+    pub fields: Setting<Vec<&'static str>>,
     pub dims_macros: Setting<Vec<String>>,
     pub strides_macros: Setting<Vec<String>>,
     pub hidden: Setting<bool>,
@@ -102,6 +104,17 @@ fn pick<T>(flag: Option<T>, file: Option<T>, default: T, path: Option<&PathBuf>)
     }
 }
 
+/// The fields a list names (`all`: every one), in [`FIELDS`] order, with
+/// the shape always in.
+fn field_list<'n>(names: impl IntoIterator<Item = &'n str>) -> Vec<&'static str> {
+    let named: Vec<&str> = names.into_iter().collect();
+    FIELDS
+        .iter()
+        .copied()
+        .filter(|f| *f == "dims" || named.contains(f) || named.contains(&"all"))
+        .collect()
+}
+
 /// A list flag counts as given when it holds a value.
 fn given(list: &[String]) -> Option<Vec<String>> {
     (!list.is_empty()).then(|| list.to_vec())
@@ -114,7 +127,14 @@ fn merge(
     searched_from: PathBuf,
 ) -> Result<Settings, Error> {
     let p = file.as_ref();
-    let from_fields = fs.fields.as_ref().map(|f| f.contains(&Field::Strides));
+    let file_fields = fs.fields.as_ref().map(|f| {
+        let mut names: Vec<&str> = f.iter().flat_map(|f| f.names().iter().copied()).collect();
+        if fs.strides == Some(true) {
+            names.push("strides");
+        }
+        field_list(names)
+    });
+    let from_fields = file_fields.as_ref().map(|f| f.contains(&"strides"));
     if let (Some(a), Some(b), Some(path)) = (from_fields, fs.strides, p) {
         if a != b {
             return Err(Error::Usage(format!(
@@ -133,9 +153,22 @@ fn merge(
             origin: Origin::Default,
         },
         strides: pick(
-            cli.strides.then_some(true),
+            (cli.strides || cli.fields.iter().any(|f| f == "strides" || f == "all"))
+                .then_some(true),
             from_fields.or(fs.strides),
             false,
+            p,
+        ),
+        fields: pick(
+            (!cli.fields.is_empty() || cli.strides).then(|| {
+                let mut names: Vec<&str> = cli.fields.iter().map(String::as_str).collect();
+                if cli.strides {
+                    names.push("strides");
+                }
+                field_list(names)
+            }),
+            file_fields.or_else(|| fs.strides.map(|s| field_list(s.then_some("strides")))),
+            vec!["dims"],
             p,
         ),
         dims_macros: pick(given(&cli.dims_macros), fs.dims_macro, Vec::new(), p),
@@ -180,12 +213,8 @@ impl Settings {
                 FILE_NAMES.join(", ")
             ),
         };
-        let fields = if self.strides.value {
-            vec!["dims", "strides"]
-        } else {
-            vec!["dims"]
-        };
-        line(&mut out, "fields", &fields, &self.strides.origin);
+        let fields: Vec<String> = self.fields.value.iter().map(|f| f.to_string()).collect();
+        line(&mut out, "fields", &fields, &self.fields.origin);
         let lists = [
             ("dims-macro", &self.dims_macros),
             ("strides-macro", &self.strides_macros),

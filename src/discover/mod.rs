@@ -14,7 +14,9 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::error::{Error, Skip};
 
-pub use prefilter::{needles, Prefilter, ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, STRIDES_SOURCE};
+pub use prefilter::{
+    needles, Prefilter, ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, FLAG_SETTERS, STRIDES_SOURCE,
+};
 
 /// File name endings of C-family sources (DESIGN §1).
 const EXTENSIONS: &[&str] = &[".c", ".h", ".inc", ".c.src", ".h.src"];

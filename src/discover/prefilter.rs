@@ -9,12 +9,10 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    /// The [`needles`] for the `--dims-macro` and `--strides-macro` names
-    /// and `strides`.
-    pub fn new(dims: &[String], strides_macros: &[String], strides: bool) -> Prefilter {
+    /// A prefilter for these [`needles`].
+    pub fn new(needles: &[String]) -> Prefilter {
         Prefilter {
-            finder: AhoCorasick::new(needles(dims, strides_macros, strides))
-                .expect("needles form a valid automaton"),
+            finder: AhoCorasick::new(needles).expect("needles form a valid automaton"),
         }
     }
 
@@ -40,9 +38,16 @@ pub const ARRAY_TYPE: &str = "PyArrayObject";
 /// sources, `PyArray_STRIDES` with `--strides`, the `--dims-macro` and
 /// `--strides-macro` names, `PyArrayObject_fields` (a cast or a variable of
 /// that type reaches `->dimensions`) and `->dimensions` itself (on a
-/// `PyArrayObject *`, NumPy's pre-1.7 API and Cython 0.29's output). The
-/// one list the prefilter, the outline and the macro scan share.
-pub fn needles(dims: &[String], strides_macros: &[String], strides: bool) -> Vec<String> {
+/// `PyArrayObject *`, NumPy's pre-1.7 API and Cython 0.29's output); with
+/// the flags field, the flag-setting API ([`FLAG_SETTERS`]). The other
+/// metadata fields are reached through `PyArrayObject_fields`. The one
+/// list the prefilter, the outline and the macro scan share.
+pub fn needles(
+    dims: &[String],
+    strides_macros: &[String],
+    strides: bool,
+    flags: bool,
+) -> Vec<String> {
     let mut needles: Vec<String> = DIMS_SOURCES.iter().map(|s| s.to_string()).collect();
     needles.push(FIELDS_TYPE.to_string());
     needles.push("->dimensions".to_string());
@@ -51,6 +56,16 @@ pub fn needles(dims: &[String], strides_macros: &[String], strides: bool) -> Vec
         needles.push("->strides".to_string());
         needles.extend(strides_macros.iter().cloned());
     }
+    if flags {
+        needles.extend(FLAG_SETTERS.iter().map(|s| s.to_string()));
+    }
     needles.extend(dims.iter().cloned());
     needles
 }
+
+/// NumPy's API that changes an array's flags in place.
+pub const FLAG_SETTERS: &[&str] = &[
+    "PyArray_ENABLEFLAGS",
+    "PyArray_CLEARFLAGS",
+    "PyArray_UpdateFlags",
+];

@@ -36,6 +36,9 @@ pub struct FindingView {
     pub array: String,
     pub class: Class,
     pub descr_set: bool,
+    /// The metadata field of a finding of the family (`--fields`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
     pub reason: String,
     /// The reason's code (`DF101`; `dims-fix --explain CODE`).
     pub code: &'static str,
@@ -251,6 +254,7 @@ fn finding_view(file: &ScannedFile, f: &Finding, planned: Option<Planned>) -> Fi
         array: f.array.clone(),
         class: f.class,
         descr_set: f.descr_set,
+        field: f.field.map(|k| k.as_str()),
         reason: f.reason.text(cx),
         code: f.reason.code().id(),
         acknowledged: f.acknowledged,

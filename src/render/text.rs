@@ -69,9 +69,15 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
             if let Some(b) = &s.seen_with {
                 reason.push_str(&format!("  {dim}(seen with {}){dim:#}", text(b)));
             }
+            // A field beyond the shape storage is named on the line.
+            let field = if s.kind.is_storage() {
+                String::new()
+            } else {
+                format!("[{}] ", s.kind.as_str())
+            };
             writeln!(
                 out,
-                "    {}:{} {:<7} {:<7} {}{reason}",
+                "    {}:{} {:<7} {:<7} {field}{}{reason}",
                 s.line,
                 s.column,
                 s.role.as_str(),
@@ -145,13 +151,15 @@ pub fn next_steps(dry_run: bool, changes: &[ChangeKind], report: &Report) -> Vec
     let count = |kind: ChangeKind| changes.iter().filter(|&&k| k == kind).count();
     let parts: Vec<String> = [
         (ChangeKind::Rewrite, "rewrite"),
+        (ChangeKind::ExitFix, "exit fix"),
         (ChangeKind::LockTodo, "lock TODO"),
         (ChangeKind::ManualTodo, "manual TODO"),
     ]
     .iter()
     .filter_map(|&(kind, name)| {
         let n = count(kind);
-        (n > 0).then(|| format!("{n} {name}{}", if n == 1 { "" } else { "s" }))
+        let plural = if name.ends_with('x') { "es" } else { "s" };
+        (n > 0).then(|| format!("{n} {name}{}", if n == 1 { "" } else { plural }))
     })
     .collect();
     if dry_run && !parts.is_empty() {

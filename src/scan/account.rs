@@ -106,15 +106,17 @@ pub(super) fn account(
     acc
 }
 
-/// A write the first reading saw: its source expression holds the mention.
+/// A write the first reading saw: its source expression holds the mention
+/// (or, for a flag setter, the change is that call).
 fn written(f: &Facts, m: Span) -> bool {
-    f.writes.iter().any(|w| {
-        w.source.is_some_and(|s| s.contains(m))
-            || (matches!(
-                w.how,
-                How::MacroBody { .. } | How::MacroAssign { .. } | How::Callee { .. }
-            ) && w.expr.contains(m))
-    })
+    f.meta.iter().any(|c| c.expr.start == m.start)
+        || f.writes.iter().any(|w| {
+            w.source.is_some_and(|s| s.contains(m))
+                || (matches!(
+                    w.how,
+                    How::MacroBody { .. } | How::MacroAssign { .. } | How::Callee { .. }
+                ) && w.expr.contains(m))
+        })
 }
 
 /// A read, a look-alike field (`it->dimensions`), the function's own name,
@@ -252,6 +254,7 @@ pub(super) fn limit_findings(open: &[Open], text: &str) -> Vec<Finding> {
                 function,
                 function_span: name_span,
                 array: o.name.clone(),
+                field: None,
                 class: Class::Manual,
                 descr_set: false,
                 reason: reason.clone(),
@@ -272,6 +275,7 @@ pub(super) fn limit_findings(open: &[Open], text: &str) -> Vec<Finding> {
                 // that could not be analysed is a guess.
                 parse_error: true,
                 rewrite: Vec::new(),
+                exit_fixes: Vec::new(),
                 function_body: body,
                 per_config: false,
                 internal: None,

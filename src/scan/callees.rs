@@ -10,6 +10,7 @@ use crate::analyze::{self, Facts};
 /// shape-writing macros.
 pub(super) fn writes_itself(f: &Facts, shape_macros: &HashSet<String>) -> bool {
     f.writes.iter().any(|w| !w.shape.param)
+        || !f.meta.is_empty()
         || f.calls.iter().any(|c| shape_macros.contains(&c.callee))
 }
 

@@ -247,6 +247,7 @@ fn merge_readings(found: Vec<Finding>) -> Vec<Finding> {
             m.per_config
                 && m.function == f.function
                 && m.array == f.array
+                && m.field == f.field
                 && m.function_body.overlaps(f.function_body)
         };
         let Some(into) = out.iter_mut().find(|m| f.per_config && same(m)) else {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::analyze::facts::Giver;
 use crate::analyze::summary::{macro_giver, MacroSummary, Summaries};
-use crate::analyze::{Finding, Sources};
+use crate::analyze::{Finding, Kind, MetaSet, Sources};
 use crate::discover;
 use crate::source::{lexical, Skip};
 use crate::span::LineIndex;
@@ -35,6 +35,8 @@ pub struct ScanOptions {
     pub dims_macros: Vec<String>,
     pub strides_macros: Vec<String>,
     pub strides: bool,
+    /// The metadata fields beyond the shape (`--fields`).
+    pub meta: MetaSet,
     pub ignore_macros: Vec<String>,
     pub threads: usize,
     /// Walk hidden files and directories too (`--hidden`).
@@ -53,13 +55,19 @@ impl ScanOptions {
         Sources {
             dims_macros: &self.dims_macros,
             strides_macros: &self.strides_macros,
+            meta: self.meta,
             ..Sources::plain(self.strides)
         }
     }
 
     /// The names the prefilter and the outline look for.
     pub fn needles(&self) -> Vec<String> {
-        discover::needles(&self.dims_macros, &self.strides_macros, self.strides)
+        discover::needles(
+            &self.dims_macros,
+            &self.strides_macros,
+            self.strides,
+            self.meta.contains(Kind::Flags),
+        )
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use aho_corasick::AhoCorasick;
 
-use crate::analyze::api::{ARRAY_TYPE, DIMS_SOURCES, STRIDES_SOURCE};
+use crate::analyze::api::{ARRAY_TYPE, DIMS_SOURCES, FLAG_SETTERS, STRIDES_SOURCE};
 use crate::analyze::facts::{Giver, Givers, Sources};
 use crate::analyze::summary::FnSummary;
 use crate::analyze::Kind;
@@ -125,6 +125,9 @@ impl<'a> Context<'a> {
                 Giver::Returns { kind, .. } | Giver::OutParam { kind, .. } => *kind,
             };
             return (kind == Kind::Dims || opts.strides).then_some(kind);
+        }
+        if opts.meta.contains(Kind::Flags) && FLAG_SETTERS.contains(&word) {
+            return Some(Kind::Flags);
         }
         self.shape_macros.contains(word).then_some(Kind::Dims)
     }

@@ -231,7 +231,7 @@ impl<'o> Tree<'o> {
             Skipped(Skip),
         }
         let opts = self.opts;
-        let prefilter = Prefilter::new(&opts.dims_macros, &opts.strides_macros, opts.strides);
+        let prefilter = Prefilter::new(&opts.needles());
         let all: Vec<One> = files
             .into_par_iter()
             .map(|path| {

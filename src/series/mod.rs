@@ -98,7 +98,12 @@ pub fn build(
         .filter(|(_, p)| p.new_text.is_some())
         .flat_map(|(fi, p)| (0..p.changes.len()).map(move |ci| (fi, ci)))
         .collect();
-    units.sort_by_key(|&(fi, ci)| plans[fi].changes[ci].kind != ChangeKind::Rewrite);
+    units.sort_by_key(|&(fi, ci)| {
+        !matches!(
+            plans[fi].changes[ci].kind,
+            ChangeKind::Rewrite | ChangeKind::ExitFix
+        )
+    });
     let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
     for unit in units {
         let join = match (group, groups.last()) {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{verify, Refusal};
-use crate::analyze::Class;
+use crate::analyze::{Class, MetaSet};
 use crate::edit::{Edit, Patch};
 use crate::plan::{plan, PlanOptions};
 use crate::scan::{scan_text, ScanOptions};
@@ -31,6 +31,7 @@ fn options() -> ScanOptions {
         dims_macros: Vec::new(),
         strides_macros: Vec::new(),
         strides: true,
+        meta: MetaSet::default(),
         ignore_macros: Vec::new(),
         threads: 1,
         hidden: false,

@@ -9,6 +9,7 @@ pub mod synth;
 
 use rayon::prelude::*;
 
+use crate::analyze::reason::Code;
 use crate::analyze::summary::Summaries;
 use crate::analyze::Finding;
 use crate::edit::{Edit, Patch};
@@ -202,6 +203,23 @@ pub fn verify(
                         )));
                     }
                 }
+                ChangeKind::ExitFix => {
+                    let skipped = |f: &Finding| {
+                        f.reason.code() == Code::RestoreSkipped
+                            || f.sites
+                                .iter()
+                                .any(|s| s.reason.code() == Code::RestoreSkipped)
+                    };
+                    if left.clone().count() == 0 || left.clone().any(skipped) {
+                        return Err(Refusal::Unfinished(format!(
+                            "a second run still finds an exit that skips the restore of {}'s \
+                             {} in {}",
+                            before.array,
+                            before.field.map_or("shape", |k| k.noun()),
+                            before.function
+                        )));
+                    }
+                }
                 ChangeKind::LockTodo | ChangeKind::ManualTodo => {
                     if left.clone().count() == 0 || left.clone().any(|f| !f.acknowledged) {
                         return Err(Refusal::Unfinished(format!(
@@ -260,6 +278,7 @@ fn reads_the_same(
 fn same_place(before: &Finding, after: &Finding, moved: &dyn Fn(usize) -> usize) -> bool {
     after.function == before.function
         && after.array == before.array
+        && after.field == before.field
         && after.function_body.start == moved(before.function_body.start)
 }
 
@@ -267,7 +286,7 @@ fn same_place(before: &Finding, after: &Finding, moved: &dyn Fn(usize) -> usize)
 fn rewritten<'f>(file: &'f ScannedFile, changes: &[Change]) -> Vec<&'f Finding> {
     changes
         .iter()
-        .filter(|c| c.kind == ChangeKind::Rewrite)
+        .filter(|c| matches!(c.kind, ChangeKind::Rewrite | ChangeKind::ExitFix))
         .flat_map(|c| c.findings.iter().map(|&i| &file.findings[i]))
         .collect()
 }

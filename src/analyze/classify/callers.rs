@@ -5,7 +5,7 @@
 
 use super::{ArrayCx, Origin};
 use crate::analyze::api::BORROWING_CALLEES;
-use crate::analyze::facts::{CallSite, Facts, UseKind, Write};
+use crate::analyze::facts::{CallSite, Facts, UseKind};
 use crate::analyze::reason::{Evidence, Shared};
 use crate::analyze::summary::Summaries;
 use crate::analyze::{Internal, Span};
@@ -17,14 +17,14 @@ use super::FileCx;
 const INTERNAL: &[&str] = &["static", "NPY_NO_EXPORT", "NPY_VISIBILITY_HIDDEN"];
 
 impl ArrayCx<'_> {
-    /// For a lock finding: which parameter its array is, when every write
-    /// (`shared`, with why each may be shared) and every piece of evidence
+    /// For a lock finding: which parameter its array is, when every change
+    /// (`shared`: where, with why the array may be shared there) and every piece of evidence
     /// is on that parameter as the caller passed it, the function cannot
     /// be called from outside the tree, and it hands the array to no one
     /// before its last change.
     pub(super) fn internal(
         &self,
-        shared: &[(&Write, Shared)],
+        shared: &[(Span, Shared)],
         evidence: &[Evidence],
     ) -> Option<Internal> {
         let linkage = self.linkage()?;
@@ -41,19 +41,16 @@ impl ArrayCx<'_> {
         if !shared.iter().all(|(_, why)| is_param(why)) {
             return None;
         }
-        let at = |e: &Evidence| match e {
-            Evidence::AssignsField { at, .. } | Evidence::FreesShape { at, .. } => *at,
-        };
-        let evidence_on_param = evidence.iter().all(|e| match self.origin(at(e)) {
+        let evidence_on_param = evidence.iter().all(|e| match self.origin(e.at()) {
             Origin::Shared(why) => is_param(&why),
             Origin::Alloc { .. } => false,
         });
         let last = shared
             .iter()
-            .map(|(w, _)| w.expr.end)
-            .chain(evidence.iter().map(at))
+            .map(|(w, _)| w.end)
+            .chain(evidence.iter().map(Evidence::at))
             .max()?;
-        let changes: Vec<Span> = shared.iter().map(|(w, _)| w.expr).collect();
+        let changes: Vec<Span> = shared.iter().map(|(w, _)| *w).collect();
         if !evidence_on_param || self.handed_on(&[self.array, &param], last, &changes) {
             return None;
         }

@@ -11,6 +11,7 @@ use super::{Class, Finding, Kind, Rewrite, Role, Site, Span};
 
 mod callers;
 mod evidence;
+mod family;
 mod file;
 mod flow;
 mod origin;
@@ -32,7 +33,7 @@ pub fn classify(f: &Facts, summaries: &Summaries, file: &FileCx) -> Vec<Finding>
     // Names given to copies so far (each must differ from every name the
     // function spells, and from each other).
     let mut taken = HashSet::new();
-    order
+    let mut out: Vec<Finding> = order
         .into_iter()
         .map(|array| {
             let cx = ArrayCx {
@@ -44,7 +45,9 @@ pub fn classify(f: &Facts, summaries: &Summaries, file: &FileCx) -> Vec<Finding>
             };
             cx.finding(&groups[array], &mut taken)
         })
-        .collect()
+        .collect();
+    out.extend(family::classify(f, summaries, file));
+    out
 }
 
 /// One array of one function being classified.
@@ -131,6 +134,7 @@ impl<'a> ArrayCx<'a> {
                         Class::Lock,
                         Reason::LockSite {
                             role,
+                            kind: w.shape.kind,
                             evidence: evidence[0].clone(),
                         },
                     ),
@@ -158,21 +162,7 @@ impl<'a> ArrayCx<'a> {
             rewrites.clear();
         }
         if self.f.per_config {
-            self.tag_branches(&mut sites);
-            if class == Class::Rewrite {
-                // A proof on one reading may not hold on another.
-                let at = self
-                    .f
-                    .branches
-                    .first()
-                    .map_or(self.f.span.start, |b| b.directive.start);
-                for s in &mut sites {
-                    s.class = Class::Manual;
-                    s.reason = Reason::Limit(Limit::PerBranch { at });
-                }
-                class = Class::Manual;
-                rewrites.clear();
-            }
+            self.one_reading_of_many(&mut sites, &mut class, &mut rewrites);
         }
         let origin_why = shared.first().map(|(_, why)| why.clone());
         let reason =
@@ -181,13 +171,14 @@ impl<'a> ArrayCx<'a> {
             rewrites.clear();
         }
         let internal = (class == Class::Lock && !parse_error)
-            .then(|| self.internal(&shared, &evidence))
+            .then(|| self.internal(&spans_of(&shared), &evidence))
             .flatten();
         Finding {
             function: self.f.name.clone(),
             display: self.f.name.clone(),
             function_span: self.f.name_span,
             array: self.array.to_string(),
+            field: None,
             class,
             descr_set,
             reason,
@@ -201,10 +192,36 @@ impl<'a> ArrayCx<'a> {
             resolved: None,
             parse_error,
             rewrite: rewrites,
+            exit_fixes: Vec::new(),
             function_body: self.f.span,
             spelled: self.spelled_tokens(),
             per_config: self.f.per_config,
             internal,
+        }
+    }
+
+    /// For a function read once per branch configuration: each site's
+    /// branch, and no rewrite (a proof on one reading may not hold on
+    /// another).
+    fn one_reading_of_many(
+        &self,
+        sites: &mut [Site],
+        class: &mut Class,
+        rewrites: &mut Vec<Rewrite>,
+    ) {
+        self.tag_branches(sites);
+        if *class == Class::Rewrite {
+            let at = self
+                .f
+                .branches
+                .first()
+                .map_or(self.f.span.start, |b| b.directive.start);
+            for s in sites.iter_mut() {
+                s.class = Class::Manual;
+                s.reason = Reason::Limit(Limit::PerBranch { at });
+            }
+            *class = Class::Manual;
+            rewrites.clear();
         }
     }
 
@@ -369,6 +386,7 @@ impl<'a> ArrayCx<'a> {
                 shared: origin_why.expect("a rewrite has a possibly shared array"),
             },
             Class::Lock => Reason::InPlaceChange {
+                field: None,
                 descr_set,
                 evidence: evidence.to_vec(),
                 shared_callers: Vec::new(),
@@ -412,6 +430,14 @@ impl<'a> ArrayCx<'a> {
         }
         out
     }
+}
+
+/// Each write's expression, with why its array may be shared.
+fn spans_of(shared: &[(&Write, Shared)]) -> Vec<(Span, Shared)> {
+    shared
+        .iter()
+        .map(|(w, why)| (w.expr, why.clone()))
+        .collect()
 }
 
 fn site(w: &Write, class: Class, reason: Reason) -> Site {

@@ -3,7 +3,7 @@
 use tree_sitter::Node;
 
 use crate::analyze::api::{
-    ctor_link_args, FREE_FNS, FREE_PTR_FNS, MEM_FNS, SAFE_ACCESSORS, SHAPE_READERS,
+    ctor_link_args, FLAG_SETTERS, FREE_FNS, FREE_PTR_FNS, MEM_FNS, SAFE_ACCESSORS, SHAPE_READERS,
 };
 use crate::analyze::api::{is_allocator, is_c_api, std_writes};
 use crate::analyze::syntax::{
@@ -13,7 +13,8 @@ use crate::span::Span;
 
 use super::shapes::norm;
 use super::{
-    AliasDef, ArgInfo, CallSite, Giver, How, Read, ShapeRef, Target, UseKind, Via, Walker, Write,
+    AliasDef, ArgInfo, CallSite, Giver, How, MetaHow, Read, ShapeRef, Target, UseKind, Via, Walker,
+    Write,
 };
 use crate::analyze::syntax::KindName;
 use crate::analyze::{Kind, Ndim};
@@ -70,7 +71,13 @@ impl<'a> Walker<'a> {
         // `Py_SETREF(fa->descr, d)` assigns the field.
         if plain && matches!(name, "Py_SETREF" | "Py_XSETREF") {
             if let Some(first) = args.first().copied() {
-                self.meta_write(first, node);
+                self.meta_write(first, node, args.get(1).copied());
+            }
+        }
+        if plain && self.sources.meta.contains(Kind::Flags) && FLAG_SETTERS.contains(&name) {
+            if let Some(first) = args.first().copied() {
+                let array = self.array_id(first);
+                self.meta_change(array, Kind::Flags, MetaHow::Flags(name.to_string()), node);
             }
         }
         let source_macro = self.source_macro(name).is_some();

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
 use super::syntax::{declarator_name, first_named, text, Preorder, F};
-use super::{Kind, Ndim};
+use super::{Kind, MetaSet, Ndim};
 use crate::analyze::syntax::KindName;
 use crate::span::Span;
 
@@ -32,6 +32,8 @@ pub struct Sources<'a> {
     pub strides_macros: &'a [String],
     /// Analyse strides too (`--strides`).
     pub strides: bool,
+    /// The metadata fields beyond the shape (`--fields`).
+    pub meta: MetaSet,
     /// Functions and macros of the tree whose value (or out-parameter) is
     /// a shape source: accessors (DESIGN §2).
     pub givers: &'a Givers,
@@ -49,6 +51,7 @@ impl Sources<'static> {
             dims_macros: &[],
             strides_macros: &[],
             strides,
+            meta: MetaSet::default(),
             givers: &GIVERS,
             array_names: &NAMES,
         }
@@ -278,6 +281,32 @@ pub struct VarMod {
     pub sources: Vec<String>,
 }
 
+/// A change of one of an ndarray's metadata fields beyond the shape
+/// storage (DESIGN §3b): `X->descr = d`, `PyArray_ENABLEFLAGS(X, f)`.
+#[derive(Debug, Clone)]
+pub struct MetaChange {
+    pub array: ArrayId,
+    pub kind: Kind,
+    pub how: MetaHow,
+    /// The assignment or the call.
+    pub expr: Span,
+    pub place: Placement,
+    /// For an assignment (a restore, maybe): the statements holding it
+    /// that are items of a `{ }` block, innermost first.
+    pub enclosing: Vec<Placement>,
+}
+
+/// How a metadata field is changed.
+#[derive(Debug, Clone)]
+pub enum MetaHow {
+    /// `X->field = value`, `Py_SETREF(X->field, value)`.
+    Assign(Value),
+    /// `X->field |= f` and the other compound assignments.
+    Update,
+    /// A flag setter of NumPy's API (`PyArray_ENABLEFLAGS`, ...).
+    Flags(String),
+}
+
 /// A value stored into memory reached from a variable: `ctx->arr = a`,
 /// `ops[0] = a`, `*pa = a`.
 #[derive(Debug, Clone)]
@@ -335,6 +364,9 @@ pub struct Jump {
     /// For `break`/`continue`: the loop or switch it leaves; for `case`:
     /// its switch.
     pub scope: Option<Span>,
+    /// For a `return` or `goto` met in the walk: where it sits (a restore
+    /// skipped by it is made before it, DESIGN §3b).
+    pub place: Option<Placement>,
 }
 
 /// A `{ ... }` block and the `return`/`goto` statements directly in it.
@@ -438,6 +470,8 @@ pub struct Facts {
     pub var_mods: Vec<VarMod>,
     /// Values stored into memory reached from a variable.
     pub stores: Vec<Store>,
+    /// Changes of metadata fields beyond the shape (with `--fields`).
+    pub meta: Vec<MetaChange>,
     pub calls: Vec<CallSite>,
     pub jumps: Vec<Jump>,
     pub blocks: Vec<Block>,

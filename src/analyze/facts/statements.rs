@@ -2,14 +2,17 @@
 
 use tree_sitter::Node;
 
-use crate::analyze::api::{DIM_READER, META_FIELDS, STRIDE_READER};
-use crate::analyze::syntax::{call_args, callee, declarator_name, strip_casts, strip_parens, F};
+use crate::analyze::api::{DIM_READER, META_FIELDS, META_READERS, STRIDE_READER};
+use crate::analyze::syntax::{
+    call_args, callee, declarator_name, is_statement, strip_casts, strip_parens, F,
+};
 use crate::analyze::Kind;
 use crate::span::Span;
 
 use super::shapes::{deref_key, norm};
 use super::{
-    AliasDef, ArrayId, Decl, How, ShapeRef, Store, Target, UseKind, VarMod, Via, Walker, Write,
+    AliasDef, ArrayId, BlockKind, Decl, How, MetaChange, MetaHow, Placement, ShapeRef, Store,
+    Target, UseKind, VarMod, Via, Walker, Write,
 };
 use crate::analyze::syntax::KindName;
 
@@ -151,9 +154,13 @@ impl<'a> Walker<'a> {
     }
 
     /// The slot a value reads: `PyArray_DIM(X, i)`, `PyArray_DIMS(X)[i]`,
-    /// `d[i]` for an alias `d`, `*S`.
+    /// `d[i]` for an alias `d`, `*S`; a metadata field's one slot (index
+    /// `""`): `PyArray_DESCR(X)`, `X->flags`.
     fn slot_read(&self, value: Node<'a>) -> Option<(ArrayId, Kind, String)> {
         let value = strip_casts(value);
+        if let Some(read) = self.meta_read(value) {
+            return Some(read);
+        }
         if value.kind_name() == "call_expression" {
             let kind = match callee(value, self.src)? {
                 DIM_READER => Kind::Dims,
@@ -181,6 +188,7 @@ impl<'a> Walker<'a> {
             return;
         };
         let op = self.text(op).to_string();
+        let assigned = (op == "=").then_some(right);
         let left = strip_parens(left);
         if op == "=" && self.out_store(left, right, node) {
             return;
@@ -221,7 +229,7 @@ impl<'a> Walker<'a> {
                 place: self.anc.placement(node),
             });
         }
-        self.meta_write(left, node);
+        self.meta_write(left, node, assigned);
     }
 
     /// `*p = S`: the storage is handed out through pointer `p`, and `*p`
@@ -263,8 +271,9 @@ impl<'a> Walker<'a> {
     }
 
     /// `X->nd = ...`, `X->descr = ...` on an ndarray: evidence of an
-    /// in-place metadata change.
-    pub(super) fn meta_write(&mut self, lvalue: Node<'a>, node: Node<'a>) {
+    /// in-place metadata change, and (for a field `--fields` selects) a
+    /// change of its own. `value`: the value assigned, when known.
+    pub(super) fn meta_write(&mut self, lvalue: Node<'a>, node: Node<'a>, value: Option<Node<'a>>) {
         let lvalue = strip_parens(lvalue);
         if lvalue.kind_name() != "field_expression" {
             return;
@@ -272,12 +281,88 @@ impl<'a> Walker<'a> {
         let Some(field) = lvalue.child_by_field_id(F.field).map(|f| self.text(f)) else {
             return;
         };
-        if !META_FIELDS.contains(&field) {
+        let kind = Kind::of_field(field).filter(|k| self.sources.meta.contains(*k));
+        if !META_FIELDS.contains(&field) && kind.is_none() {
             return;
         }
-        if let Some(array) = self.fields_base(lvalue) {
-            self.push_use(array, UseKind::MetaWrite(field.to_string()), Span::of(node));
+        let Some(array) = self.fields_base(lvalue) else {
+            return;
+        };
+        if META_FIELDS.contains(&field) {
+            self.push_use(
+                array.clone(),
+                UseKind::MetaWrite(field.to_string()),
+                Span::of(node),
+            );
         }
+        if let Some(kind) = kind {
+            let how = value.map_or(MetaHow::Update, |v| MetaHow::Assign(self.value(v)));
+            self.meta_change(array, kind, how, node);
+        }
+    }
+
+    pub(super) fn meta_change(&mut self, array: ArrayId, kind: Kind, how: MetaHow, node: Node<'a>) {
+        let enclosing = match how {
+            MetaHow::Assign(_) => self.enclosing(node),
+            _ => Vec::new(),
+        };
+        self.facts.meta.push(MetaChange {
+            array,
+            kind,
+            how,
+            expr: Span::of(node),
+            place: self.anc.placement(node),
+            enclosing,
+        });
+    }
+
+    /// The statements holding `node` that are items of a `{ }` block,
+    /// innermost first, up to the function (or lambda) body.
+    fn enclosing(&self, node: Node<'a>) -> Vec<Placement> {
+        let mut out = Vec::new();
+        let mut cur = node;
+        while let Some(parent) = self.anc.parent(cur) {
+            match parent.kind_name() {
+                "function_definition" | "translation_unit" | "lambda_expression" => break,
+                "compound_statement" if is_statement(cur.kind_name()) => out.push(Placement {
+                    stmt: Span::of(cur),
+                    block: Span::of(parent),
+                    block_kind: BlockKind::Compound,
+                }),
+                _ => {}
+            }
+            cur = parent;
+        }
+        out
+    }
+
+    /// A read of one metadata field (`--fields`): `PyArray_DESCR(X)`,
+    /// `PyArray_FLAGS(X)`, `X->nd`, ..., as `(X, field, "")`.
+    fn meta_read(&self, value: Node<'a>) -> Option<(ArrayId, Kind, String)> {
+        if self.sources.meta.is_empty() {
+            return None;
+        }
+        let value = strip_parens(value);
+        let (array, kind) = match value.kind_name() {
+            "call_expression" => {
+                let args = call_args(value);
+                let kind = META_READERS
+                    .iter()
+                    .find(|(name, _)| Some(*name) == callee(value, self.src))
+                    .map(|&(_, k)| k)?;
+                if args.len() != 1 {
+                    return None;
+                }
+                (self.array_id(args[0]), kind)
+            }
+            "field_expression" => {
+                let field = self.text(value.child_by_field_id(F.field)?);
+                (self.fields_base(value)?, Kind::of_field(field)?)
+            }
+            _ => return None,
+        };
+        (!kind.is_storage() && self.sources.meta.contains(kind))
+            .then(|| (array, kind, String::new()))
     }
 
     pub(super) fn update(&mut self, node: Node<'a>) {

@@ -238,11 +238,14 @@ impl<'a> Walker<'a> {
         let scope = matches!(kind, JumpKind::Break | JumpKind::Continue | JumpKind::Case)
             .then(|| self.anc.jump_scope(node, kind))
             .flatten();
+        let place =
+            matches!(kind, JumpKind::Return | JumpKind::Goto).then(|| self.anc.placement(node));
         self.facts.jumps.push(Jump {
             kind,
             span: Span::of(node),
             label,
             scope,
+            place,
         });
     }
 
@@ -262,6 +265,7 @@ impl<'a> Walker<'a> {
                     .child_by_field_id(F.label)
                     .map(|l| self.text(l).to_string()),
                 scope: None,
+                place: None,
             })
             .collect();
         self.facts.blocks.push(Block {

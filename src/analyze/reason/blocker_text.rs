@@ -48,6 +48,38 @@ impl Blocker {
         let line = |p: Pos| cx.line(p);
         Some(match self {
             Blocker::Persists(p) => p.text(cx),
+            Blocker::RestoreSkipped {
+                kind,
+                jump,
+                at,
+                restore,
+                view,
+            } => format!(
+                "BUG: {jump} at line {} leaves after {array}'s {} is changed and before it is \
+                 put back at line {}, so the change stays on that path, even with one thread{}",
+                line(*at),
+                kind.noun(),
+                line(*restore),
+                view_text(array, view)
+            ),
+            Blocker::MetaSwap {
+                kind,
+                restore,
+                saved,
+                view,
+            } => format!(
+                "{array}'s {} is changed for a while and put back from `{saved}` at line {}; \
+                 other threads see the temporary value, and no local copy can stand in for it{}",
+                kind.noun(),
+                line(*restore),
+                view_text(array, view)
+            ),
+            Blocker::MetaSetAgain { kind, at, value } => format!(
+                "{array}'s {} is set again at line {} to `{value}`, which was not saved from \
+                 it: a temporary change whose restore cannot be proven; other threads see it",
+                kind.noun(),
+                line(*at)
+            ),
             Blocker::Limit(limit) => limit.text(cx),
             Blocker::ReplacesPointer { at } => {
                 format!("replaces {array}'s shape pointer at line {}", line(*at))
@@ -656,5 +688,20 @@ impl AliasWhy {
                 line(*at)
             ),
         }
+    }
+}
+
+/// For a dtype swap, the view that would leave the array alone, as text:
+/// dims-fix does not write it (what the code called does with a view, and
+/// how the function's error paths release it, is not checked).
+fn view_text(array: &str, view: &Option<String>) -> String {
+    match view {
+        Some(dtype) => format!(
+            "; to remove the swap, call the code on a view with the other dtype \
+             (`PyArrayObject *view = (PyArrayObject *)PyArray_View({array}, {dtype}, NULL);` \
+             with an extra reference to {dtype}, then Py_DECREF(view)), which dims-fix does \
+             not write for you"
+        ),
+        None => String::new(),
     }
 }

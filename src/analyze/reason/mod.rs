@@ -51,12 +51,18 @@ pub enum Reason {
         restores: Vec<Pos>,
         shared: Shared,
     },
-    /// A lock site: its part, and the evidence of intent.
-    LockSite { role: Role, evidence: Evidence },
+    /// A lock site: its part, what it changes, and the evidence of intent.
+    LockSite {
+        role: Role,
+        kind: Kind,
+        evidence: Evidence,
+    },
     /// A lock finding: the function changes the array's metadata in place;
     /// `shared_callers`, for a function only the tree can call, the calls
     /// that pass it an array that may be shared.
     InPlaceChange {
+        /// The field of a metadata-family finding; the shape's have none.
+        field: Option<Kind>,
         descr_set: bool,
         evidence: Vec<Evidence>,
         shared_callers: Vec<Caller>,
@@ -116,13 +122,26 @@ pub enum Evidence {
     AssignsField { field: String, at: Pos },
     /// `npy_free_cache_dim_array(X)` and friends.
     FreesShape { how: String, at: Pos },
+    /// `PyArray_ENABLEFLAGS(X, f)`, `PyArray_UpdateFlags(X, f)`: the
+    /// flags changed in place (`--fields flags`).
+    SetsFlags { how: String, at: Pos },
 }
 
 impl Evidence {
+    /// Where the change it names is.
+    pub fn at(&self) -> Pos {
+        match self {
+            Evidence::AssignsField { at, .. }
+            | Evidence::FreesShape { at, .. }
+            | Evidence::SetsFlags { at, .. } => *at,
+        }
+    }
+
     pub fn code(&self) -> Code {
         match self {
             Evidence::AssignsField { .. } => Code::AssignsMetadata,
             Evidence::FreesShape { .. } => Code::FreesShape,
+            Evidence::SetsFlags { .. } => Code::SetsFlags,
         }
     }
 }
@@ -280,6 +299,36 @@ pub enum Escape {
 pub enum Blocker {
     /// The change is not undone.
     Persists(Persist),
+    /// A metadata field's change is restored, but an exit (`jump`, at
+    /// `at`) between the change and the restore skips the restore: the
+    /// change persists on that path, a bug even with one thread.
+    RestoreSkipped {
+        kind: Kind,
+        jump: &'static str,
+        at: Pos,
+        restore: Pos,
+        /// For a dtype swap: the dtype swapped in, for the view that
+        /// would leave the array alone.
+        view: Option<String>,
+    },
+    /// A metadata field is changed for a while and put back (`restore`,
+    /// from `saved`): other threads see the temporary value, and no local
+    /// copy can stand in for a field that the code called reads.
+    MetaSwap {
+        kind: Kind,
+        restore: Pos,
+        saved: String,
+        /// As for `RestoreSkipped`.
+        view: Option<String>,
+    },
+    /// A metadata field is changed and set again later to a value that is
+    /// not one saved from it (`value` at `at`): a temporary change whose
+    /// restore cannot be proven.
+    MetaSetAgain {
+        kind: Kind,
+        at: Pos,
+        value: String,
+    },
     ReplacesPointer {
         at: Pos,
     },
@@ -509,6 +558,9 @@ impl Blocker {
     pub fn code(&self) -> Code {
         match self {
             Blocker::Persists(_) => Code::ChangePersists,
+            Blocker::RestoreSkipped { .. } => Code::RestoreSkipped,
+            Blocker::MetaSwap { .. } => Code::TemporaryMetadata,
+            Blocker::MetaSetAgain { .. } => Code::MetadataSetAgain,
             Blocker::ReplacesPointer { .. } => Code::ReplacesShapePointer,
             Blocker::AliasMoved { .. } => Code::AliasMoved,
             Blocker::TreeMacro { .. } => Code::TreeMacro,

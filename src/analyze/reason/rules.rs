@@ -54,8 +54,12 @@ pub enum Code {
     TemplateToken,
     LineContinuation,
     SavedLeftUnused,
+    RestoreSkipped,
+    TemporaryMetadata,
+    MetadataSetAgain,
     AssignsMetadata,
     FreesShape,
+    SetsFlags,
     FreshAllocation,
     FreshFromTreeFunction,
     FreshInCallers,
@@ -472,6 +476,37 @@ rules! {
     "Read the destructor. If it restores the shape, build the shape in a local copy instead \
      (no guard needed), or mark the site `/* dims-fix: allow(manual) restored by guard */`.";
 
+    RestoreSkipped "DF190" "restore-skipped" Manual
+    "an exit between a metadata change and its restore skips the restore: a bug";
+    "A field of the array (its descr, flags, nd, data or base) is changed and put back later, \
+     but a `return`, `goto`, `break`, `continue` or `throw` between the two leaves without \
+     the put-back: on that path the change stays, even with one thread (NumPy 2.2's \
+     `partition(..., order=)` left the array with the reordered dtype when `kth` could not be \
+     converted). This reason outranks every other.";
+    "((PyArrayObject_fields *)self)->descr = newd;\nk = PyArray_FromAny(...);\nif (k == NULL)\n    return NULL;   /* skips the restore */\n...\n((PyArrayObject_fields *)self)->descr = saved;";
+    "Make the restore on that path too (the smallest fix), then consider removing the \
+     temporary change altogether: for a dtype swap, call the code on a view made with the \
+     other dtype (`PyArray_View(self, newd, NULL)`), so the array itself never changes.";
+
+    TemporaryMetadata "DF191" "temporary-metadata" Manual
+    "a metadata field of a possibly shared array is changed for a while, then put back";
+    "The array's descr, flags, nd, data or base is set, code runs, and the saved value is put \
+     back. Every other thread reading the array meanwhile sees the temporary value. A local \
+     copy cannot stand in for it: the code in between reads the field from the array itself.";
+    "saved = PyArray_DESCR(self);\n((PyArrayObject_fields *)self)->descr = newd;\nPyArray_Sort(self, axis, kind);\n((PyArrayObject_fields *)self)->descr = saved;";
+    "Work on a view that has the temporary value instead of the array (`PyArray_View(self, \
+     newd, NULL)` for a dtype; a new array header for flags), or hold a lock that every \
+     reader takes too.";
+
+    MetadataSetAgain "DF192" "metadata-set-again" Manual
+    "a metadata field is changed and set again to a value not saved from it";
+    "The field is assigned twice on a possibly shared array, the second time a value that was \
+     not read from the field before the first (`out->nd = 1; ... out->nd = 0;`): meant as a \
+     restore, it cannot be proven one, and other threads see the change in between.";
+    "((PyArrayObject_fields *)out)->nd = 1;\n...\n((PyArrayObject_fields *)out)->nd = 0;";
+    "Save the field's value before the change and put that back, or better, do not change a \
+     shared array: pass the code a new array or view with the metadata it needs.";
+
     AssignsMetadata "DF201" "assigns-metadata" Lock
     "the function assigns the array's own metadata: an intended in-place change";
     "On an array that is not new, the function also assigns `->nd`, `->dimensions`, \
@@ -493,6 +528,16 @@ rules! {
     "As for DF201: a critical section around the whole change keeps concurrent calls of the \
      function from freeing the same storage twice, but does not protect readers; the TODO \
      dims-fix inserts says what NumPy has done instead (see `dims-fix --explain DF201`).";
+
+    SetsFlags "DF203" "sets-flags" Lock
+    "the function changes the array's flags in place with NumPy's API";
+    "`PyArray_ENABLEFLAGS`, `PyArray_CLEARFLAGS` or `PyArray_UpdateFlags` on an array the \
+     function did not make, not put back: the flags of a possibly shared array change for \
+     good while other threads may read them.";
+    "PyArray_UpdateFlags(ao, NPY_ARRAY_C_CONTIGUOUS);   /* ao is the caller's array */";
+    "If the array may be shared, compute what is needed without storing it in the array's \
+     flags (NumPy removed such a call in 2.3), or take a lock around the change; see \
+     `dims-fix --explain DF201`.";
 
     FreshAllocation "DF301" "fresh-array" Fresh
     "the array was allocated in this function and nobody else can see it yet";

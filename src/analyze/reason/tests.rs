@@ -10,6 +10,24 @@ fn blockers() -> Vec<Blocker> {
             kind: Kind::Dims,
             at: 0,
         }),
+        Blocker::RestoreSkipped {
+            kind: Kind::Descr,
+            jump: "`return`",
+            at: 0,
+            restore: 0,
+            view: None,
+        },
+        Blocker::MetaSwap {
+            kind: Kind::Flags,
+            restore: 0,
+            saved: s(),
+            view: None,
+        },
+        Blocker::MetaSetAgain {
+            kind: Kind::Nd,
+            at: 0,
+            value: s(),
+        },
         Blocker::ReplacesPointer { at: 0 },
         Blocker::AliasMoved { at: 0 },
         Blocker::TreeMacro {
@@ -158,6 +176,7 @@ fn samples() -> Vec<Code> {
     codes.extend(
         [
             Evidence::AssignsField { field: s(), at: 0 },
+            Evidence::SetsFlags { how: s(), at: 0 },
             Evidence::FreesShape { how: s(), at: 0 },
         ]
         .iter()

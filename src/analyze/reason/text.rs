@@ -3,7 +3,7 @@
 //! Lines are computed here, from byte offsets, with the file's line index.
 
 use super::{Escape, Evidence, Hazard, Limit, Pos, Reason, Shared};
-use crate::analyze::Role;
+use crate::analyze::{Kind, Role};
 use crate::span::LineIndex;
 
 /// What rendering needs besides the reason: the finding's array and the
@@ -89,36 +89,25 @@ impl Reason {
                     shared.text(cx)
                 )
             }
-            Reason::LockSite { role, evidence } => format!(
+            Reason::LockSite {
+                role,
+                kind,
+                evidence,
+            } => format!(
                 "{}; part of an in-place change of {array}'s metadata ({})",
                 match role {
-                    Role::Pointer => "replaces the shape pointer",
-                    Role::Restore => "puts a value back",
-                    Role::Write => "changes the live shape, not restored",
+                    Role::Pointer => "replaces the shape pointer".to_string(),
+                    Role::Restore => "puts a value back".to_string(),
+                    Role::Write => format!("changes the live {}, not restored", kind.noun()),
                 },
                 evidence.text(cx)
             ),
             Reason::InPlaceChange {
+                field,
                 descr_set,
                 evidence,
                 shared_callers,
-            } => {
-                let list: Vec<String> = evidence.iter().map(|e| e.text(cx)).collect();
-                let callers = if shared_callers.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; called with an array that may be shared by {}",
-                        callers_text(shared_callers)
-                    )
-                };
-                format!(
-                    "in-place change of {array}'s shape{}: the function also {}; a local copy \
-                     cannot fix it, the change needs a lock{callers}",
-                    if *descr_set { " and dtype (descr)" } else { "" },
-                    list.join(", ")
-                )
-            }
+            } => in_place_text(cx, *field, *descr_set, evidence, shared_callers),
             Reason::FreshInCallers {
                 function,
                 linkage,
@@ -152,6 +141,41 @@ impl Reason {
     }
 }
 
+/// A lock finding's reason: what changes in place, the evidence, and the
+/// calls that may pass a shared array.
+fn in_place_text(
+    cx: Cx<'_>,
+    field: Option<Kind>,
+    descr_set: bool,
+    evidence: &[Evidence],
+    shared_callers: &[super::Caller],
+) -> String {
+    let array = cx.array;
+    let list: Vec<String> = evidence.iter().map(|e| e.text(cx)).collect();
+    let callers = if shared_callers.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; called with an array that may be shared by {}",
+            callers_text(shared_callers)
+        )
+    };
+    match field {
+        None => format!(
+            "in-place change of {array}'s shape{}: the function also {}; a local \
+             copy cannot fix it, the change needs a lock{callers}",
+            if descr_set { " and dtype (descr)" } else { "" },
+            list.join(", ")
+        ),
+        Some(kind) => format!(
+            "in-place change of {array}'s {}: the function {}, not put back; other \
+             threads may read it meanwhile, so the change needs a lock{callers}",
+            kind.noun(),
+            list.join(", ")
+        ),
+    }
+}
+
 /// `f (a.c:12), g (b.c:30)`.
 fn callers_text(callers: &[super::Caller]) -> String {
     callers
@@ -169,6 +193,13 @@ impl Evidence {
             }
             Evidence::FreesShape { how, at } => {
                 format!("frees its shape with {how}() at line {}", cx.line(*at))
+            }
+            Evidence::SetsFlags { how, at } => {
+                format!(
+                    "changes {}'s flags with {how}() at line {}",
+                    cx.array,
+                    cx.line(*at)
+                )
             }
         })
     }
