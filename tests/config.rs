@@ -218,3 +218,42 @@ fn walk_settings_and_strides_macros_come_from_the_file() {
         assert!(shown.lines().any(|l| l == line), "no {line:?} in:\n{shown}");
     }
 }
+
+/// `fields` in the file and `--fields` on the command line pick the
+/// metadata analysed (`all` expands; the shape is always in), the flag
+/// wins, and a name that is not a field is an error naming it.
+#[test]
+fn fields_come_from_the_file_or_the_flag() {
+    let swap = b"void s(PyArrayObject *a, PyArray_Descr *d)\n{\n    PyArray_Descr *saved = PyArray_DESCR(a);\n    ((PyArrayObject_fields *)a)->descr = d;\n    PyArray_Sort(a, 0, NPY_QUICKSORT);\n    ((PyArrayObject_fields *)a)->descr = saved;\n}\n";
+    let dir = tree(&[("dims-fix.toml", b"fields = [\"all\"]\n"), ("s.c", swap)]);
+    let out = run(&["--show-settings", "."], dir.path());
+    assert!(
+        stdout(&out).contains(
+            "fields = [\"dims\", \"strides\", \"descr\", \"flags\", \"nd\", \"data\", \"base\"]"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["--format", "json", "."], dir.path());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["field"], "descr", "{v}");
+    assert_eq!(v["findings"][0]["code"], "DF191", "{v}");
+
+    let out = run(&["--show-settings", "--fields", "flags", "."], dir.path());
+    assert!(
+        stdout(&out).contains("fields = [\"dims\", \"flags\"]  # command line"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["--format", "json", "--no-config", "."], dir.path());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"], serde_json::json!([]), "{v}");
+
+    let out = run(&["--fields", "shape", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`shape` is not a field"),
+        "{}",
+        stderr(&out)
+    );
+}
