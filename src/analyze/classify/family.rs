@@ -52,17 +52,48 @@ struct Window<'c> {
     saved: String,
 }
 
+/// Changes of an array made here and not yet seen (with why), and the
+/// others (with why their array may be shared).
+type Sorted<'c> = (Vec<(&'c MetaChange, Reason)>, Vec<(&'c MetaChange, Shared)>);
+
 impl Window<'_> {
     /// The restore on the way through: the window ends there.
     fn last(&self) -> &MetaChange {
         self.restores.last().expect("a window has a restore")
     }
+
+    /// Whether `c` is the change, one of its restores, or between them.
+    fn holds(&self, c: &MetaChange) -> bool {
+        self.change.expr.start <= c.expr.start && c.expr.start <= self.last().expr.start
+    }
 }
 
 impl<'a> ArrayCx<'a> {
     fn meta_finding(&self, kind: Kind, changes: &[&MetaChange]) -> Finding {
-        let (mut sites, live) = self.sort_changes(changes);
-        let windows = self.meta_windows(kind, &live);
+        let (fresh, mut live) = self.sort_changes(changes);
+        let windows = self.meta_windows(kind, changes);
+        // A change made while the array was new but put back after it may
+        // have been seen is part of a temporary change of a shared array.
+        let mut sites = Vec::new();
+        // Those changes: why their array may be shared is said at the
+        // restore, not at them.
+        let mut seen_later: Vec<Span> = Vec::new();
+        for (c, reason) in fresh {
+            let shared = windows
+                .iter()
+                .filter(|w| w.holds(c))
+                .flat_map(|w| live.iter().filter(|(l, _)| w.holds(l)))
+                .map(|(_, why)| why.clone())
+                .next();
+            match shared {
+                Some(why) => {
+                    seen_later.push(c.expr);
+                    live.push((c, why));
+                }
+                None => sites.push(meta_site(c, Role::Write, Class::Fresh, reason)),
+            }
+        }
+        live.sort_by_key(|(c, _)| c.expr.start);
         // A field assigned twice in a function that changes nothing else
         // of the array looks like a change undone by hand
         // (`out->nd = 1; ... out->nd = 0;`); with other fields changed too,
@@ -79,11 +110,7 @@ impl<'a> ArrayCx<'a> {
         let leftover: Vec<&MetaChange> = live
             .iter()
             .map(|(c, _)| *c)
-            .filter(|c| {
-                !windows.iter().any(|w| {
-                    w.change.expr.start <= c.expr.start && c.expr.start <= w.last().expr.start
-                })
-            })
+            .filter(|c| !windows.iter().any(|w| w.holds(c)))
             .collect();
         let again = leftover.get(1).copied();
         for (c, why) in live.iter() {
@@ -110,7 +137,7 @@ impl<'a> ArrayCx<'a> {
                     }
                     Reason::Manual {
                         blocker,
-                        shared: Some(why.clone()),
+                        shared: (!seen_later.contains(&c.expr)).then(|| why.clone()),
                     }
                 }
             };
@@ -122,7 +149,10 @@ impl<'a> ArrayCx<'a> {
         let reason = match class {
             Class::Manual => Reason::Manual {
                 blocker: first_blocker.expect("a manual finding has a blocker"),
-                shared: live.first().map(|(_, why)| why.clone()),
+                shared: live
+                    .first()
+                    .filter(|(c, _)| !seen_later.contains(&c.expr))
+                    .map(|(_, why)| why.clone()),
             },
             Class::Lock => Reason::InPlaceChange {
                 field: Some(kind),
@@ -201,13 +231,10 @@ impl<'a> ArrayCx<'a> {
             })
     }
 
-    /// Fresh sites for changes of an array made here and not yet seen;
-    /// the other changes, with why their array may be shared.
-    fn sort_changes<'c>(
-        &self,
-        changes: &[&'c MetaChange],
-    ) -> (Vec<Site>, Vec<(&'c MetaChange, Shared)>) {
-        let mut sites: Vec<Site> = Vec::new();
+    /// The changes of an array made here and not yet seen (with why), and
+    /// the others, with why their array may be shared.
+    fn sort_changes<'c>(&self, changes: &[&'c MetaChange]) -> Sorted<'c> {
+        let mut fresh = Vec::new();
         let mut live: Vec<(&MetaChange, Shared)> = Vec::new();
         for &c in changes {
             match self.origin(c.expr.start) {
@@ -217,10 +244,8 @@ impl<'a> ArrayCx<'a> {
                     tree,
                     names,
                 } => match self.first_escape(&names, at, c.expr) {
-                    None => sites.push(meta_site(
+                    None => fresh.push((
                         c,
-                        Role::Write,
-                        Class::Fresh,
                         Reason::Fresh {
                             alloc: at.start,
                             callee,
@@ -239,7 +264,7 @@ impl<'a> ArrayCx<'a> {
                 Origin::Shared(why) => live.push((c, why)),
             }
         }
-        (sites, live)
+        (fresh, live)
     }
 
     /// A change's role and class, with its blocker when manual (none for a
@@ -313,12 +338,12 @@ impl<'a> ArrayCx<'a> {
     /// (`saved = PyArray_DESCR(self)`, `storeflags = PyArray_FLAGS(arr)`),
     /// unchanged since, on the same array variable, also unchanged; the
     /// assignments from it that follow are restores too (on other paths).
-    fn meta_windows<'c>(&self, kind: Kind, live: &[(&'c MetaChange, Shared)]) -> Vec<Window<'c>> {
+    fn meta_windows<'c>(&self, kind: Kind, live: &[&'c MetaChange]) -> Vec<Window<'c>> {
         let mut out: Vec<Window<'c>> = Vec::new();
         let mut i = 0;
         while i < live.len() {
-            let change = live[i].0;
-            let found = live[i + 1..].iter().enumerate().find_map(|(j, (r, _))| {
+            let change = live[i];
+            let found = live[i + 1..].iter().enumerate().find_map(|(j, r)| {
                 let MetaHow::Assign(value) = &r.how else {
                     return None;
                 };
@@ -340,9 +365,9 @@ impl<'a> ArrayCx<'a> {
             });
             match found {
                 Some((j, saved)) => {
-                    let mut restores = vec![live[j].0];
+                    let mut restores = vec![live[j]];
                     let mut next = j + 1;
-                    while let Some((r, _)) = live.get(next) {
+                    while let Some(r) = live.get(next) {
                         match &r.how {
                             MetaHow::Assign(v) if v.ident.as_ref() == Some(&saved) => {
                                 restores.push(r);
