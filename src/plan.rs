@@ -484,8 +484,11 @@ fn exit_fix_edits(text: &str, fix: &ExitFix) -> Option<Vec<Edit>> {
     };
     // `if (c)` ends the line before the exit, and the exit ends the `if`.
     let close = text[..exit_line].trim_end().len();
+    let header = &text[line_start(text, close)..close];
     if head.end != fix.exit.end
         || !text[..close].ends_with(')')
+        || header.contains("//")
+        || header.contains("/*")
         || text[close..exit_line].matches('\n').count() != 1
     {
         return None;

@@ -152,9 +152,10 @@ fn merge(
             value: PathBuf::new(),
             origin: Origin::Default,
         },
+        // `--fields` names every field: strides are in only if it says so.
         strides: pick(
-            (cli.strides || cli.fields.iter().any(|f| f == "strides" || f == "all"))
-                .then_some(true),
+            (cli.strides || !cli.fields.is_empty())
+                .then(|| cli.strides || cli.fields.iter().any(|f| f == "strides" || f == "all")),
             from_fields.or(fs.strides),
             false,
             p,

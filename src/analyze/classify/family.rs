@@ -52,6 +52,15 @@ struct Window<'c> {
     saved: String,
 }
 
+/// A way out of a window: a jump statement, or a `Py_RETURN_...` macro
+/// (which returns, but is no `return` to the parser).
+#[derive(Clone, Copy)]
+struct Exit<'j> {
+    span: Span,
+    what: &'static str,
+    jump: Option<&'j Jump>,
+}
+
 /// Changes of an array made here and not yet seen (with why), and the
 /// others (with why their array may be shared).
 type Sorted<'c> = (Vec<(&'c MetaChange, Reason)>, Vec<(&'c MetaChange, Shared)>);
@@ -72,27 +81,7 @@ impl<'a> ArrayCx<'a> {
     fn meta_finding(&self, kind: Kind, changes: &[&MetaChange]) -> Finding {
         let (fresh, mut live) = self.sort_changes(changes);
         let windows = self.meta_windows(kind, changes);
-        // A change made while the array was new but put back after it may
-        // have been seen is part of a temporary change of a shared array.
-        let mut sites = Vec::new();
-        // Those changes: why their array may be shared is said at the
-        // restore, not at them.
-        let mut seen_later: Vec<Span> = Vec::new();
-        for (c, reason) in fresh {
-            let shared = windows
-                .iter()
-                .filter(|w| w.holds(c))
-                .flat_map(|w| live.iter().filter(|(l, _)| w.holds(l)))
-                .map(|(_, why)| why.clone())
-                .next();
-            match shared {
-                Some(why) => {
-                    seen_later.push(c.expr);
-                    live.push((c, why));
-                }
-                None => sites.push(meta_site(c, Role::Write, Class::Fresh, reason)),
-            }
-        }
+        let (mut sites, seen_later) = fresh_in_windows(fresh, &mut live, &windows);
         live.sort_by_key(|(c, _)| c.expr.start);
         // A field assigned twice in a function that changes nothing else
         // of the array looks like a change undone by hand
@@ -202,7 +191,7 @@ impl<'a> ArrayCx<'a> {
         let mut fixes = Vec::new();
         for w in windows {
             for exit in self.skipping_exits(w) {
-                match self.exit_fix(w, exit) {
+                match exit.jump.and_then(|j| self.exit_fix(w, j)) {
                     Some(fix) => fixes.push(fix),
                     None => return Vec::new(),
                 }
@@ -394,7 +383,7 @@ impl<'a> ArrayCx<'a> {
     /// outside the window; a `break` or `continue` of a loop or switch that
     /// holds the restore. An exit on the other branch of an `if` whose one
     /// branch holds the change is not on the change's path.
-    fn skipping_exits(&self, w: &Window) -> Vec<&'a Jump> {
+    fn skipping_exits(&self, w: &Window) -> Vec<Exit<'a>> {
         let (from, to) = (w.change.expr.end, w.last().expr.start);
         let label_at = |label: &Option<String>| {
             self.f
@@ -421,19 +410,51 @@ impl<'a> ArrayCx<'a> {
                         || (ie.otherwise.contains(w.change.expr) && ie.then.contains(j.span))
                 });
                 let in_lambda = self.f.lambdas.iter().any(|l| l.contains(j.span));
-                leaves && !apart && !in_lambda && !self.restored_before(w, j)
+                leaves && !apart && !in_lambda && !self.restored_before(w, j.span)
             })
+            .map(|j| Exit {
+                span: j.span,
+                what: match j.kind {
+                    JumpKind::Return => "`return`",
+                    JumpKind::Throw => "`throw`",
+                    JumpKind::Goto => "`goto`",
+                    JumpKind::Break => "`break`",
+                    _ => "`continue`",
+                },
+                jump: Some(j),
+            })
+            .chain(
+                self.macro_returns(from, to)
+                    .filter(|&at| {
+                        !self.f.lambdas.iter().any(|l| l.contains(at))
+                            && !self.restored_before(w, at)
+                    })
+                    .map(|span| Exit {
+                        span,
+                        what: "`Py_RETURN_...`",
+                        jump: None,
+                    }),
+            )
             .collect()
     }
 
-    /// Whether an earlier restore of the window runs before `exit`: the
-    /// restore's own statement, or a copy of the statement that restores on
-    /// the way through (with its `if`), as an item of the exit's block
-    /// before it.
-    fn restored_before(&self, w: &Window, exit: &Jump) -> bool {
-        let Some(place) = exit.place else {
-            return false;
-        };
+    /// `Py_RETURN_NONE` and the other `Py_RETURN_...` macros, in code
+    /// between `from` and `to`.
+    fn macro_returns(&self, from: usize, to: usize) -> impl Iterator<Item = Span> + '_ {
+        let code = &self.text[from..to];
+        code.match_indices("Py_RETURN_").filter_map(move |(i, _)| {
+            let at = from + i;
+            let before = self.text[..at].chars().next_back();
+            let word = before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+            (word && self.file.code().in_code(at)).then(|| Span::new(at, at + "Py_RETURN_".len()))
+        })
+    }
+
+    /// Whether an earlier restore of the window runs before the exit at
+    /// `exit`: the restore's own statement, or a copy of the statement that
+    /// restores on the way through (with its `if`), as an item of a block
+    /// holding the exit, before it.
+    fn restored_before(&self, w: &Window, exit: Span) -> bool {
         // As written, whatever its indentation.
         let unit = |p: &Placement| -> String {
             self.text[p.stmt.range()]
@@ -444,25 +465,19 @@ impl<'a> ArrayCx<'a> {
         let through: Vec<String> = w.last().enclosing.iter().map(unit).collect();
         w.restores[..w.restores.len() - 1].iter().any(|r| {
             r.enclosing.iter().enumerate().any(|(i, p)| {
-                p.block == place.block
-                    && p.stmt.end <= exit.span.start
+                p.block.contains(exit)
+                    && p.stmt.end <= exit.start
                     && (i == 0 || through.contains(&unit(p)))
             })
         })
     }
 
     /// The reason of a window whose restore the first of `exits` skips.
-    fn skipped(&self, kind: Kind, w: &Window, exits: &[&Jump]) -> Option<Blocker> {
-        let exit = exits.first()?;
+    fn skipped(&self, kind: Kind, w: &Window, exits: &[Exit]) -> Option<Blocker> {
+        let exit = exits.iter().min_by_key(|e| e.span.start)?;
         Some(Blocker::RestoreSkipped {
             kind,
-            jump: match exit.kind {
-                JumpKind::Return => "`return`",
-                JumpKind::Throw => "`throw`",
-                JumpKind::Goto => "`goto`",
-                JumpKind::Break => "`break`",
-                _ => "`continue`",
-            },
+            jump: exit.what,
             at: exit.span.start,
             restore: w.last().expr.start,
             view: view_of(kind, w),
@@ -499,17 +514,28 @@ impl<'a> ArrayCx<'a> {
             return None;
         }
         let names = identifiers(&self.text[restore.range()]);
-        let changed = self.f.var_mods.iter().any(|m| {
-            names.contains(&m.name.as_str())
-                && m.span.start >= w.change.expr.start
-                && m.span.start < exit.span.start
-        });
+        // Anything the restore reads must hold at the exit what it holds at
+        // the restore: nothing of it changes, or is declared, in between
+        // (nor between the change and the exit, for the guard).
+        let between = |at: usize| at >= w.change.expr.start && at < restore.start;
+        let changed = self
+            .f
+            .var_mods
+            .iter()
+            .any(|m| names.contains(&m.name.as_str()) && between(m.span.start))
+            || self
+                .f
+                .decls
+                .iter()
+                .any(|d| names.contains(&d.name.as_str()) && between(d.stmt.start));
+        if changed || !self.only_restores(restore, w) {
+            return None;
+        }
         let root = self
             .array
             .split(|c: char| !c.is_alphanumeric() && c != '_')
             .next()?;
-        if changed || root.is_empty() || identifiers(&self.text[exit.span.range()]).contains(&root)
-        {
+        if root.is_empty() || identifiers(&self.text[exit.span.range()]).contains(&root) {
             return None;
         }
         let wrap = match place.block_kind {
@@ -526,6 +552,74 @@ impl<'a> ArrayCx<'a> {
         })
     }
 }
+
+impl ArrayCx<'_> {
+    /// Whether the statement copied to an exit does nothing but restore:
+    /// one assignment (the restore), calls only of reference counting and
+    /// field readers, and otherwise `if`, `NULL`, the fields type and the
+    /// function's own variables (no macro that could return or jump).
+    fn only_restores(&self, unit: Span, w: &Window) -> bool {
+        let code = &self.text[unit.range()];
+        let assignments = code
+            .char_indices()
+            .filter(|&(i, c)| {
+                c == '='
+                    && !matches!(code[..i].chars().next_back(), Some('=' | '!' | '<' | '>'))
+                    && !code[i + 1..].starts_with('=')
+            })
+            .count();
+        if assignments != w.restores.iter().filter(|r| unit.contains(r.expr)).count()
+            || code.contains("++")
+            || code.contains("--")
+        {
+            return false;
+        }
+        let own = |name: &str| {
+            self.f.params.iter().any(|p| p.name == name)
+                || self.f.decls.iter().any(|d| d.name == name)
+        };
+        let mut rest = code;
+        let mut at = 0;
+        while let Some(i) = rest.find(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            let start = at + i;
+            let len = code[start..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(code.len() - start);
+            let word = &code[start..start + len];
+            let called = code[start + len..].trim_start().starts_with('(');
+            let member = code[..start].trim_end().ends_with("->");
+            let ok = if word == "if" {
+                true
+            } else if called {
+                RESTORE_CALLS.contains(&word)
+                    || crate::analyze::api::META_READERS
+                        .iter()
+                        .any(|(n, _)| *n == word)
+            } else {
+                matches!(
+                    word,
+                    "if" | "NULL" | "PyArrayObject_fields" | "PyArrayObject"
+                ) || member
+                    || own(word)
+            };
+            if !ok {
+                return false;
+            }
+            at = start + len;
+            rest = &code[at..];
+        }
+        true
+    }
+}
+
+/// The calls a restore copied to an exit may make: reference counting.
+const RESTORE_CALLS: &[&str] = &[
+    "Py_XDECREF",
+    "Py_DECREF",
+    "Py_CLEAR",
+    "Py_XINCREF",
+    "Py_INCREF",
+];
 
 /// For a dtype swap to a plain variable: that variable (the dtype of the
 /// view that would replace the swap).
@@ -545,6 +639,35 @@ fn identifiers(code: &str) -> Vec<&str> {
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         })
         .collect()
+}
+
+/// A change made while the array was new but put back after it may have
+/// been seen is part of a temporary change of a shared array: it joins
+/// `live` (its span listed, as why the array may be shared is said at the
+/// restore, not at it); the other fresh changes are fresh sites.
+fn fresh_in_windows<'c>(
+    fresh: Vec<(&'c MetaChange, Reason)>,
+    live: &mut Vec<(&'c MetaChange, Shared)>,
+    windows: &[Window],
+) -> (Vec<Site>, Vec<Span>) {
+    let mut sites = Vec::new();
+    let mut seen_later: Vec<Span> = Vec::new();
+    for (c, reason) in fresh {
+        let shared = windows
+            .iter()
+            .filter(|w| w.holds(c))
+            .flat_map(|w| live.iter().filter(|(l, _)| w.holds(l)))
+            .map(|(_, why)| why.clone())
+            .next();
+        match shared {
+            Some(why) => {
+                seen_later.push(c.expr);
+                live.push((c, why));
+            }
+            None => sites.push(meta_site(c, Role::Write, Class::Fresh, reason)),
+        }
+    }
+    (sites, seen_later)
 }
 
 fn meta_site(c: &MetaChange, role: Role, class: Class, reason: Reason) -> Site {
