@@ -159,29 +159,9 @@ impl<'a> ArrayCx<'a> {
             })
             .flatten();
         Finding {
-            function: self.f.name.clone(),
-            display: self.f.name.clone(),
-            function_span: self.f.name_span,
-            array: self.array.to_string(),
-            field: Some(kind),
-            class,
-            descr_set,
-            reason,
-            evidence: if class == Class::Lock {
-                evidence
-            } else {
-                Vec::new()
-            },
-            sites,
-            acknowledged: false,
-            resolved: None,
-            parse_error: false,
-            rewrite: Vec::new(),
             exit_fixes: self.exit_fixes(&windows),
-            function_body: self.f.span,
-            spelled: self.spelled_tokens(),
-            per_config: self.f.per_config,
             internal,
+            ..self.new_finding(Some(kind), class, reason, sites, (descr_set, evidence))
         }
     }
 

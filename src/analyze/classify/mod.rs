@@ -174,11 +174,30 @@ impl<'a> ArrayCx<'a> {
             .then(|| self.internal(&spans_of(&shared), &evidence))
             .flatten();
         Finding {
+            parse_error,
+            rewrite: rewrites,
+            internal,
+            ..self.new_finding(None, class, reason, sites, (descr_set, evidence))
+        }
+    }
+
+    /// A finding of this function and array: its field (none for the
+    /// shape), class, reason and sites, and for a lock whether it sets the
+    /// dtype and the evidence (kept only for a lock); nothing edited yet.
+    pub(super) fn new_finding(
+        &self,
+        field: Option<Kind>,
+        class: Class,
+        reason: Reason,
+        sites: Vec<Site>,
+        (descr_set, evidence): (bool, Vec<Evidence>),
+    ) -> Finding {
+        Finding {
             function: self.f.name.clone(),
             display: self.f.name.clone(),
             function_span: self.f.name_span,
             array: self.array.to_string(),
-            field: None,
+            field,
             class,
             descr_set,
             reason,
@@ -190,13 +209,13 @@ impl<'a> ArrayCx<'a> {
             sites,
             acknowledged: false,
             resolved: None,
-            parse_error,
-            rewrite: rewrites,
+            parse_error: false,
+            rewrite: Vec::new(),
             exit_fixes: Vec::new(),
             function_body: self.f.span,
             spelled: self.spelled_tokens(),
             per_config: self.f.per_config,
-            internal,
+            internal: None,
         }
     }
 
