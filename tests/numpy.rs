@@ -12,15 +12,11 @@ use common::*;
 use serde_json::Value;
 
 /// (class, file name, function, array) of every finding, plus the JSON.
-fn findings(tree: &PathBuf, extra: &[&str]) -> (Vec<(String, String, String, String)>, Value) {
-    let out = dims_fix()
-        .args(["--format", "json"])
-        .args(extra)
-        .arg(tree)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+fn findings(
+    tree: &std::path::Path,
+    extra: &[&str],
+) -> (Vec<(String, String, String, String)>, Value) {
+    let v = json_report(tree, extra);
     let list = v["findings"]
         .as_array()
         .unwrap()

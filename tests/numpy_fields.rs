@@ -10,17 +10,6 @@ use serde_json::Value;
 
 const MA: &str = "numpy/_core/src/multiarray";
 
-fn report(tree: &std::path::Path, extra: &[&str]) -> Value {
-    let out = dims_fix()
-        .args(["--format", "json"])
-        .args(extra)
-        .arg(tree)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// The finding of (file, function, array, field).
 fn finding<'v>(v: &'v Value, file: &str, function: &str, array: &str, field: &str) -> &'v Value {
     v["findings"]
@@ -58,7 +47,7 @@ fn site(line: u64, role: &str) -> (u64, String) {
 #[test]
 fn numpy_2_2_1_metadata_family_members() {
     let Some(tree) = numpy("2.2.1") else { return };
-    let v = report(&tree, &["--fields", "all"]);
+    let v = json_report(&tree, &["--fields", "all"]);
     let methods = format!("{MA}/methods.c");
     // descr swapped around a sort and put back; an early `return` between
     // the two is a bug: partition and argpartition (when `kth` does not
@@ -145,8 +134,8 @@ fn numpy_2_2_1_metadata_family_members() {
 #[test]
 fn numpy_2_2_1_fields_leave_the_shape_results_alone() {
     let Some(tree) = numpy("2.2.1") else { return };
-    let all = report(&tree, &["--fields", "all"]);
-    let strides = report(&tree, &["--strides"]);
+    let all = json_report(&tree, &["--fields", "all"]);
+    let strides = json_report(&tree, &["--strides"]);
     // A function's lock TODO is one change, which may now be listed under
     // a field's finding: compare everything but the diffs.
     let without_diff = |v: &Value, family: bool| -> Vec<Value> {
@@ -262,8 +251,8 @@ fn numpy_2_3_5_drops_what_upstream_removed() {
             .map(|f| (key(f), format!("{} {}", f["class"], f["code"])))
             .collect()
     };
-    let before = family(&report(&old, &["--fields", "all"]));
-    let after = family(&report(&new, &["--fields", "all"]));
+    let before = family(&json_report(&old, &["--fields", "all"]));
+    let after = family(&json_report(&new, &["--fields", "all"]));
     let removed = [
         "numpy/_core/src/umath/ufunc_object.c reducelike_promote_and_resolve out nd",
         "numpy/_core/src/multiarray/iterators.c PyArray_RawIterBaseInit ao flags",

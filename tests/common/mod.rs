@@ -700,3 +700,15 @@ pub fn numpy(version: &str) -> Option<PathBuf> {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The JSON report of a run on `tree` with `extra` flags, which must exit 0.
+pub fn json_report(tree: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = dims_fix()
+        .args(["--format", "json"])
+        .args(extra)
+        .arg(tree)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}

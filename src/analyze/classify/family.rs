@@ -7,13 +7,15 @@
 
 use std::collections::HashMap;
 
-use super::{ArrayCx, Origin};
+use super::ArrayCx;
+use crate::analyze::api::META_READERS;
 use crate::analyze::facts::{
     ArrayId, BlockKind, Facts, Jump, JumpKind, MetaChange, MetaHow, Placement, UseKind,
 };
 use crate::analyze::reason::{Blocker, Evidence, Reason, Shared};
 use crate::analyze::summary::Summaries;
 use crate::analyze::{Class, ExitFix, Finding, Kind, Role, Site, Span};
+use crate::source::lexical::{identifiers, identifiers_at};
 
 use super::FileCx;
 
@@ -50,6 +52,8 @@ struct Window<'c> {
     change: &'c MetaChange,
     restores: Vec<&'c MetaChange>,
     saved: String,
+    /// The exits that leave without a restore, in text order.
+    exits: Vec<Exit<'c>>,
 }
 
 /// A way out of a window: a jump statement, or a `Py_RETURN_...` macro
@@ -93,7 +97,6 @@ impl<'a> ArrayCx<'a> {
             .all(|(c, _)| matches!(c.how, MetaHow::Assign(_)))
             && !self.changes_other_metadata(kind);
         let mut evidence = Vec::new();
-        let mut first_blocker: Option<Blocker> = None;
         // The changes no window holds: the second of them is the one that
         // sets the field again.
         let leftover: Vec<&MetaChange> = live
@@ -116,25 +119,29 @@ impl<'a> ArrayCx<'a> {
                     kind,
                     evidence: evidence.last().cloned().expect("a lock site has evidence"),
                 },
-                Some(blocker) => {
-                    let outranks = matches!(blocker, Blocker::RestoreSkipped { .. });
-                    if first_blocker.is_none()
-                        || (outranks
-                            && !matches!(first_blocker, Some(Blocker::RestoreSkipped { .. })))
-                    {
-                        first_blocker = Some(blocker.clone());
-                    }
-                    Reason::Manual {
-                        blocker,
-                        shared: (!seen_later.contains(&c.expr)).then(|| why.clone()),
-                    }
-                }
+                Some(blocker) => Reason::Manual {
+                    blocker,
+                    shared: (!seen_later.contains(&c.expr)).then(|| why.clone()),
+                },
             };
             sites.push(meta_site(c, role, class, reason));
         }
         sites.sort_by_key(|s| (s.span.start, s.span.end));
         let class = sites.iter().map(|s| s.class).max().unwrap_or(Class::Manual);
         let descr_set = kind == Kind::Descr && class == Class::Lock;
+        // The first site's blocker, unless a skipped restore outranks it.
+        let blockers: Vec<&Blocker> = sites
+            .iter()
+            .filter_map(|s| match &s.reason {
+                Reason::Manual { blocker, .. } => Some(blocker),
+                _ => None,
+            })
+            .collect();
+        let first_blocker = blockers
+            .iter()
+            .find(|b| matches!(b, Blocker::RestoreSkipped { .. }))
+            .or(blockers.first())
+            .map(|&b| b.clone());
         let reason = match class {
             Class::Manual => Reason::Manual {
                 blocker: first_blocker.expect("a manual finding has a blocker"),
@@ -170,7 +177,7 @@ impl<'a> ArrayCx<'a> {
     fn exit_fixes(&self, windows: &[Window]) -> Vec<ExitFix> {
         let mut fixes = Vec::new();
         for w in windows {
-            for exit in self.skipping_exits(w) {
+            for exit in &w.exits {
                 match exit.jump.and_then(|j| self.exit_fix(w, j)) {
                     Some(fix) => fixes.push(fix),
                     None => return Vec::new(),
@@ -206,31 +213,9 @@ impl<'a> ArrayCx<'a> {
         let mut fresh = Vec::new();
         let mut live: Vec<(&MetaChange, Shared)> = Vec::new();
         for &c in changes {
-            match self.origin(c.expr.start) {
-                Origin::Alloc {
-                    callee,
-                    at,
-                    tree,
-                    names,
-                } => match self.first_escape(&names, at, c.expr) {
-                    None => fresh.push((
-                        c,
-                        Reason::Fresh {
-                            alloc: at.start,
-                            callee,
-                            location: tree,
-                        },
-                    )),
-                    Some(escape) => live.push((
-                        c,
-                        Shared::Escaped {
-                            alloc: at.start,
-                            callee,
-                            escape,
-                        },
-                    )),
-                },
-                Origin::Shared(why) => live.push((c, why)),
+            match self.freshness(c.expr) {
+                Ok(reason) => fresh.push((c, reason)),
+                Err(why) => live.push((c, why)),
             }
         }
         (fresh, live)
@@ -247,21 +232,11 @@ impl<'a> ArrayCx<'a> {
         again: Option<&MetaChange>,
         evidence: &mut Vec<Evidence>,
     ) -> (Role, Class, Option<Blocker>) {
-        let restores = windows
-            .iter()
-            .find(|w| w.restores.iter().any(|r| std::ptr::eq(*r, c)));
-        let inside = windows
-            .iter()
-            .find(|w| w.change.expr.start <= c.expr.start && c.expr.end <= w.last().expr.start);
-        match (restores, inside) {
-            (Some(w), _) | (None, Some(w)) => {
-                let role = if restores.is_some() {
-                    Role::Restore
-                } else {
-                    Role::Write
-                };
-                let exits = self.skipping_exits(w);
-                let blocker = self.skipped(kind, w, &exits).unwrap_or(Blocker::MetaSwap {
+        match windows.iter().find(|w| w.holds(c)) {
+            Some(w) => {
+                let restores = w.restores.iter().any(|r| std::ptr::eq(*r, c));
+                let role = if restores { Role::Restore } else { Role::Write };
+                let blocker = self.skipped(kind, w).unwrap_or(Blocker::MetaSwap {
                     kind,
                     restore: w.last().expr.start,
                     saved: w.saved.clone(),
@@ -269,7 +244,7 @@ impl<'a> ArrayCx<'a> {
                 });
                 (role, Class::Manual, Some(blocker))
             }
-            (None, None) => match again {
+            None => match again {
                 // Set again later, to something not saved from it.
                 Some(later) => (
                     Role::Write,
@@ -307,8 +282,8 @@ impl<'a> ArrayCx<'a> {
     /// (`saved = PyArray_DESCR(self)`, `storeflags = PyArray_FLAGS(arr)`),
     /// unchanged since, on the same array variable, also unchanged; the
     /// assignments from it that follow are restores too (on other paths).
-    fn meta_windows<'c>(&self, kind: Kind, live: &[&'c MetaChange]) -> Vec<Window<'c>> {
-        let mut out: Vec<Window<'c>> = Vec::new();
+    fn meta_windows(&self, kind: Kind, live: &[&'a MetaChange]) -> Vec<Window<'a>> {
+        let mut out: Vec<Window<'a>> = Vec::new();
         let mut i = 0;
         while i < live.len() {
             let change = live[i];
@@ -345,11 +320,14 @@ impl<'a> ArrayCx<'a> {
                             _ => break,
                         }
                     }
-                    out.push(Window {
+                    let mut w = Window {
                         change,
                         restores,
                         saved,
-                    });
+                        exits: Vec::new(),
+                    };
+                    w.exits = self.skipping_exits(&w);
+                    out.push(w);
                     i = next;
                 }
                 None => i += 1,
@@ -365,14 +343,8 @@ impl<'a> ArrayCx<'a> {
     /// branch holds the change is not on the change's path.
     fn skipping_exits(&self, w: &Window) -> Vec<Exit<'a>> {
         let (from, to) = (w.change.expr.end, w.last().expr.start);
-        let label_at = |label: &Option<String>| {
-            self.f
-                .jumps
-                .iter()
-                .find(|j| j.kind == JumpKind::Label && &j.label == label)
-                .map(|j| j.span.start)
-        };
-        self.f
+        let mut exits: Vec<Exit<'a>> = self
+            .f
             .jumps
             .iter()
             .filter(|j| {
@@ -381,7 +353,7 @@ impl<'a> ArrayCx<'a> {
                 }
                 let leaves = match j.kind {
                     JumpKind::Return | JumpKind::Throw => true,
-                    JumpKind::Goto => label_at(&j.label).is_none_or(|l| l < from || l >= to),
+                    JumpKind::Goto => self.label_at(&j.label).is_none_or(|l| l < from || l >= to),
                     JumpKind::Break | JumpKind::Continue => j.scope.is_none_or(|s| s.end > to),
                     JumpKind::Label | JumpKind::Case => false,
                 };
@@ -394,13 +366,7 @@ impl<'a> ArrayCx<'a> {
             })
             .map(|j| Exit {
                 span: j.span,
-                what: match j.kind {
-                    JumpKind::Return => "`return`",
-                    JumpKind::Throw => "`throw`",
-                    JumpKind::Goto => "`goto`",
-                    JumpKind::Break => "`break`",
-                    _ => "`continue`",
-                },
+                what: j.kind.spelled(),
                 jump: Some(j),
             })
             .chain(
@@ -415,7 +381,9 @@ impl<'a> ArrayCx<'a> {
                         jump: None,
                     }),
             )
-            .collect()
+            .collect();
+        exits.sort_by_key(|e| e.span.start);
+        exits
     }
 
     /// `Py_RETURN_NONE` and the other `Py_RETURN_...` macros, in code
@@ -452,9 +420,9 @@ impl<'a> ArrayCx<'a> {
         })
     }
 
-    /// The reason of a window whose restore the first of `exits` skips.
-    fn skipped(&self, kind: Kind, w: &Window, exits: &[Exit]) -> Option<Blocker> {
-        let exit = exits.iter().min_by_key(|e| e.span.start)?;
+    /// The reason of a window whose restore an exit skips (the first).
+    fn skipped(&self, kind: Kind, w: &Window) -> Option<Blocker> {
+        let exit = w.exits.first()?;
         Some(Blocker::RestoreSkipped {
             kind,
             jump: exit.what,
@@ -558,37 +526,19 @@ impl ArrayCx<'_> {
             self.f.params.iter().any(|p| p.name == name)
                 || self.f.decls.iter().any(|d| d.name == name)
         };
-        let mut rest = code;
-        let mut at = 0;
-        while let Some(i) = rest.find(|c: char| c.is_ascii_alphabetic() || c == '_') {
-            let start = at + i;
-            let len = code[start..]
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(code.len() - start);
-            let word = &code[start..start + len];
-            let called = code[start + len..].trim_start().starts_with('(');
+        identifiers_at(code).into_iter().all(|(start, word)| {
+            let called = code[start + word.len()..].trim_start().starts_with('(');
             let member = code[..start].trim_end().ends_with("->");
-            let ok = if word == "if" {
+            if word == "if" {
                 true
             } else if called {
-                RESTORE_CALLS.contains(&word)
-                    || crate::analyze::api::META_READERS
-                        .iter()
-                        .any(|(n, _)| *n == word)
+                RESTORE_CALLS.contains(&word) || META_READERS.iter().any(|(n, _)| *n == word)
             } else {
-                matches!(
-                    word,
-                    "if" | "NULL" | "PyArrayObject_fields" | "PyArrayObject"
-                ) || member
+                matches!(word, "NULL" | "PyArrayObject_fields" | "PyArrayObject")
+                    || member
                     || own(word)
-            };
-            if !ok {
-                return false;
             }
-            at = start + len;
-            rest = &code[at..];
-        }
-        true
+        })
     }
 }
 
@@ -608,17 +558,6 @@ fn view_of(kind: Kind, w: &Window) -> Option<String> {
         MetaHow::Assign(v) if kind == Kind::Descr => v.ident.clone(),
         _ => None,
     }
-}
-
-/// The identifiers a piece of code mentions.
-fn identifiers(code: &str) -> Vec<&str> {
-    code.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .filter(|w| {
-            w.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        })
-        .collect()
 }
 
 /// A change made while the array was new but put back after it may have

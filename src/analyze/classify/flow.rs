@@ -23,6 +23,15 @@ impl<'a> ArrayCx<'a> {
             .map(|j| j.span.start)
     }
 
+    /// Where the label `label` stands, if the function has it.
+    pub(super) fn label_at(&self, label: &Option<String>) -> Option<usize> {
+        self.f
+            .jumps
+            .iter()
+            .find(|j| j.kind == JumpKind::Label && &j.label == label)
+            .map(|j| j.span.start)
+    }
+
     /// Loops of the function: `for`, `while`, `do`, and backward `goto`s
     /// (from the label to the jump).
     pub(crate) fn loop_spans(&self) -> impl Iterator<Item = Span> + '_ {
@@ -30,12 +39,8 @@ impl<'a> ArrayCx<'a> {
             if g.kind != JumpKind::Goto {
                 return None;
             }
-            let label = self
-                .f
-                .jumps
-                .iter()
-                .find(|j| j.kind == JumpKind::Label && j.label == g.label)?;
-            (label.span.start < g.span.start).then(|| Span::new(label.span.start, g.span.end))
+            let label = self.label_at(&g.label)?;
+            (label < g.span.start).then(|| Span::new(label, g.span.end))
         });
         self.f.loops.iter().copied().chain(gotos)
     }
@@ -51,13 +56,6 @@ impl<'a> ArrayCx<'a> {
         if returns_at_from {
             return false;
         }
-        let label_pos = |label: &Option<String>| {
-            self.f
-                .jumps
-                .iter()
-                .find(|j| j.kind == JumpKind::Label && &j.label == label)
-                .map(|j| j.span.start)
-        };
         !self.f.blocks.iter().any(|b| {
             b.span.contains(from)
                 && !b.span.contains(to)
@@ -65,7 +63,7 @@ impl<'a> ArrayCx<'a> {
                     x.span.start >= from.start
                         && match x.kind {
                             JumpKind::Return => true,
-                            JumpKind::Goto => label_pos(&x.label).is_some_and(|l| l > to.start),
+                            JumpKind::Goto => self.label_at(&x.label).is_some_and(|l| l > to.start),
                             _ => false,
                         }
                 })

@@ -267,22 +267,9 @@ impl<'a> ArrayCx<'a> {
         for &w in writes {
             if let How::MayWrite { callee, location } = &w.how {
                 // Fresh if the array is new here; otherwise a person decides.
-                let fresh = match self.origin(w.expr.start) {
-                    Origin::Alloc {
-                        callee: alloc,
-                        at,
-                        tree,
-                        names,
-                    } if self.first_escape(&names, at, w.expr).is_none() => Some(Reason::Fresh {
-                        alloc: at.start,
-                        callee: alloc,
-                        location: tree,
-                    }),
-                    _ => None,
-                };
-                let (class, reason) = match fresh {
-                    Some(reason) => (Class::Fresh, reason),
-                    None => (
+                let (class, reason) = match self.freshness(w.expr) {
+                    Ok(reason) => (Class::Fresh, reason),
+                    Err(_) => (
                         Class::Manual,
                         Reason::Manual {
                             blocker: Blocker::MayWrite {
@@ -309,31 +296,9 @@ impl<'a> ArrayCx<'a> {
                 sites.push(site(w, Class::Manual, reason));
                 continue;
             }
-            match self.origin(w.expr.start) {
-                Origin::Alloc {
-                    callee,
-                    at,
-                    tree,
-                    names,
-                } => match self.first_escape(&names, at, w.expr) {
-                    None => {
-                        let reason = Reason::Fresh {
-                            alloc: at.start,
-                            callee,
-                            location: tree,
-                        };
-                        sites.push(site(w, Class::Fresh, reason));
-                    }
-                    Some(escape) => shared.push((
-                        w,
-                        Shared::Escaped {
-                            alloc: at.start,
-                            callee,
-                            escape,
-                        },
-                    )),
-                },
-                Origin::Shared(why) => shared.push((w, why)),
+            match self.freshness(w.expr) {
+                Ok(reason) => sites.push(site(w, Class::Fresh, reason)),
+                Err(why) => shared.push((w, why)),
             }
         }
         Sorted { sites, shared }

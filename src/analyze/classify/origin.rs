@@ -3,7 +3,7 @@
 use super::{ArrayCx, Origin};
 use crate::analyze::api::{is_allocator, may_return_input, BORROWING_CALLEES};
 use crate::analyze::facts::{BlockKind, Declared, Placement, UseKind, VarMod};
-use crate::analyze::reason::{Escape, Shared};
+use crate::analyze::reason::{Escape, Reason, Shared};
 use crate::analyze::Span;
 
 impl<'a> ArrayCx<'a> {
@@ -11,6 +11,31 @@ impl<'a> ArrayCx<'a> {
     /// following plain copies between variables.
     pub(crate) fn origin(&self, pos: usize) -> Origin {
         self.origin_of(self.array, pos)
+    }
+
+    /// At the write or change `expr`: the array is new and not yet seen
+    /// (the fresh reason), or why it may be shared.
+    pub(super) fn freshness(&self, expr: Span) -> Result<Reason, Shared> {
+        match self.origin(expr.start) {
+            Origin::Alloc {
+                callee,
+                at,
+                tree,
+                names,
+            } => match self.first_escape(&names, at, expr) {
+                None => Ok(Reason::Fresh {
+                    alloc: at.start,
+                    callee,
+                    location: tree,
+                }),
+                Some(escape) => Err(Shared::Escaped {
+                    alloc: at.start,
+                    callee,
+                    escape,
+                }),
+            },
+            Origin::Shared(why) => Err(why),
+        }
     }
 
     /// Where the value of variable `array` at `pos` comes from.

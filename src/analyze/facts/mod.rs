@@ -356,6 +356,21 @@ pub enum JumpKind {
     Throw,
 }
 
+impl JumpKind {
+    /// The statement as reasons name it.
+    pub fn spelled(self) -> &'static str {
+        match self {
+            JumpKind::Return => "`return`",
+            JumpKind::Goto => "`goto`",
+            JumpKind::Break => "`break`",
+            JumpKind::Continue => "`continue`",
+            JumpKind::Label => "a label",
+            JumpKind::Case => "a `case`",
+            JumpKind::Throw => "`throw`",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Jump {
     pub kind: JumpKind,

@@ -354,17 +354,11 @@ impl<'a> ArrayCx<'a> {
         for j in self.f.jumps.iter().filter(|j| win.span.contains(j.span)) {
             let at = j.span.start;
             let leaves = match j.kind {
-                JumpKind::Return => Some("`return`"),
-                JumpKind::Throw => Some("`throw`"),
-                JumpKind::Goto => Some("`goto`"),
+                JumpKind::Return | JumpKind::Throw | JumpKind::Goto => Some(j.kind.spelled()),
                 JumpKind::Break | JumpKind::Continue => j
                     .scope
                     .is_none_or(|s| !win.span.contains(s))
-                    .then_some(if j.kind == JumpKind::Break {
-                        "`break`"
-                    } else {
-                        "`continue`"
-                    }),
+                    .then_some(j.kind.spelled()),
                 JumpKind::Label | JumpKind::Case => {
                     return Err(Blocker::LabelEnters { at, restore })
                 }
