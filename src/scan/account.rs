@@ -4,9 +4,11 @@
 //! reading of a file sorts its mentions; classification makes the
 //! findings and checks that every write the first reading saw is a site.
 
+use crate::analyze::api::FLAG_SETTERS;
 use crate::analyze::facts::{Facts, How};
 use crate::analyze::reason::{Limit, Reason};
-use crate::analyze::{Class, Finding, Kind, Role, Site, Span};
+use crate::analyze::{Class, Finding, Kind, MetaSet, Role, Site, Span};
+use crate::source::lexical::Define;
 use crate::source::{lexical, Parsed};
 
 /// A mention that could not be analysed, and why.
@@ -35,9 +37,9 @@ pub(super) struct Accounts {
 /// `kind_of` tells the names of shape sources (and their kind).
 pub(super) fn account(
     kind_of: &dyn Fn(&str) -> Option<Kind>,
-    strides: bool,
+    (strides, meta): (bool, MetaSet),
     parsed: &Parsed,
-    functions: &[Facts],
+    (functions, macros): (&[Facts], &[Define]),
 ) -> Accounts {
     let text = parsed.file.masked.as_slice();
     let fields: Vec<&str> = if strides {
@@ -51,6 +53,7 @@ pub(super) fn account(
         mentions: spans.len(),
         ..Accounts::default()
     };
+    macro_changes(&mut acc, meta, macros);
     // The functions that may hold a mention, swept in text order so that
     // each mention looks at the few functions open there, not at all.
     let mut by_start: Vec<usize> = (0..functions.len()).collect();
@@ -104,6 +107,54 @@ pub(super) fn account(
         });
     }
     acc
+}
+
+/// Function-like macros whose body changes a metadata field `--fields`
+/// selects (a flag setter, `->descr = d`): the macro summaries follow
+/// shape writes to each use, not these, so each such macro is a mention
+/// not analysed (DF509), at its `#define`.
+fn macro_changes(acc: &mut Accounts, meta: MetaSet, macros: &[Define]) {
+    for d in macros {
+        let Some((name, kind)) = meta_in_body(&d.body, meta) else {
+            continue;
+        };
+        let span = Span::new(d.at, d.at + 1);
+        acc.mentions += 1;
+        acc.at.push(span.start);
+        acc.open.push(Open {
+            span,
+            name: name.clone(),
+            kind,
+            limit: Limit::InMacro {
+                at: d.at,
+                name,
+                macro_name: d.name.clone(),
+            },
+            function: None,
+        });
+    }
+}
+
+/// The first change of a selected field in a macro body: a flag setter's
+/// name, or `->field` followed by an assignment operator.
+fn meta_in_body(body: &str, meta: MetaSet) -> Option<(String, Kind)> {
+    if meta.contains(Kind::Flags) {
+        let words = lexical::identifiers(body);
+        if let Some(setter) = FLAG_SETTERS.iter().find(|s| words.contains(s)) {
+            return Some((setter.to_string(), Kind::Flags));
+        }
+    }
+    meta.iter().find_map(|kind| {
+        let field = format!("->{}", kind.field());
+        body.match_indices(&field).find_map(|(i, _)| {
+            let rest = body[i + field.len()..].trim_start();
+            let word_ends = !body[i + field.len()..]
+                .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            let op = rest.trim_start_matches(['|', '&', '^', '+', '-', '*', '/', '<', '>']);
+            let assigns = op.starts_with('=') && !op.starts_with("==") && !rest.starts_with("==");
+            (word_ends && assigns).then(|| (field.clone(), kind))
+        })
+    })
 }
 
 /// A write the first reading saw: its source expression holds the mention

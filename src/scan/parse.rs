@@ -198,9 +198,9 @@ pub(super) fn process(
     let accounts = match retain {
         Retain::Writers | Retain::WritersWithFacts => account(
             &|w| cx.mention_kind(w),
-            opts.strides,
+            (opts.strides, opts.meta),
             &parsed,
-            &facts.functions,
+            (&facts.functions, &facts.macros),
         ),
         Retain::No | Retain::All | Retain::Check => Accounts::default(),
     };

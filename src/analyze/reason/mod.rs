@@ -183,6 +183,13 @@ pub enum Limit {
     TooDeep { at: Pos, limit: usize },
     /// A preprocessor branch beyond the number of readings of one file.
     BranchNotRead { at: Pos, name: String },
+    /// A function-like macro whose body changes a metadata field
+    /// (`--fields`): its uses are not followed.
+    InMacro {
+        at: Pos,
+        name: String,
+        macro_name: String,
+    },
 }
 
 /// What keeps code from being analysed (the data of `Limit::NotAnalysed`),
@@ -208,6 +215,7 @@ impl Limit {
             Limit::Unrecognised { .. } => Code::Unrecognised,
             Limit::TooDeep { .. } => Code::TooDeep,
             Limit::BranchNotRead { .. } => Code::BranchNotRead,
+            Limit::InMacro { .. } => Code::InMacro,
         }
     }
 }

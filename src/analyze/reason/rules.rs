@@ -74,6 +74,7 @@ pub enum Code {
     Unrecognised,
     TooDeep,
     BranchNotRead,
+    InMacro,
     KnR,
     LoneCr,
     Graph,
@@ -645,6 +646,15 @@ rules! {
      configuration, at most 16 times; branches left over are not analysed.";
     "#if A\n{\n#elif B\n...  (more than 16 alternatives)";
     "Check it by hand.";
+
+    InMacro "DF509" "metadata-in-macro" Manual
+    "a macro's body changes an array's metadata, and its uses are not followed";
+    "With `--fields`, a function-like macro of the tree whose body calls a flag setter or \
+     assigns a selected field (`->descr = d`) changes the array it is given at every use, \
+     but the analysis follows only the shape through macros of the tree: the uses are not \
+     analysed.";
+    "#define SET_ALIGNED(a) PyArray_ENABLEFLAGS(a, NPY_ARRAY_ALIGNED)";
+    "Check each use by hand, or write the change out where the macro is used.";
 
     KnR "DF570" "knr-definition" Manual
     "K&R definitions are not analysed";

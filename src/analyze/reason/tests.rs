@@ -206,6 +206,11 @@ fn samples() -> Vec<Code> {
             },
             Limit::PerBranch { at: 0 },
             Limit::OutsideFunction { at: 0, name: s() },
+            Limit::InMacro {
+                at: 0,
+                name: s(),
+                macro_name: s(),
+            },
             Limit::Unrecognised {
                 at: 0,
                 name: s(),

@@ -267,6 +267,15 @@ impl Limit {
                  was analysed once per branch, so it is not rewritten; check it by hand",
                 cx.line(*at)
             ),
+            Limit::InMacro {
+                at,
+                name,
+                macro_name,
+            } => format!(
+                "the macro {macro_name}() defined at line {} changes an array's metadata \
+                 (`{name}`), and its uses are not followed; check each use by hand",
+                cx.line(*at)
+            ),
             Limit::OutsideFunction { at, name } => format!(
                 "`{name}` at line {} is outside any function dims-fix could find (a macro \
                  that defines or opens a function?), so it could not be analysed; check it by \
