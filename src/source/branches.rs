@@ -40,13 +40,20 @@ struct Group {
     /// Whether each branch holds code (not only directives such as
     /// `#error` and comments): only those need reading.
     code: Vec<bool>,
+    /// What its `#if` tests, when that is one macro being defined or not
+    /// (`#ifdef X`, `#if !defined(X)`): the name, and whether it is negated.
+    test: Option<(String, bool)>,
+    /// Its second branch is an `#else` with no `#elif` before it.
+    plain_else: bool,
 }
 
 /// The branch configurations of a file.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
     groups: Vec<Group>,
-    /// For each configuration, the branch kept of each group.
+    /// For each configuration, the branch kept of each group; a group's
+    /// number of branches for none (an `#ifdef X` without `#else`, in a
+    /// configuration where X is not defined).
     configs: Vec<Vec<usize>>,
     /// Branches no configuration within the cap reads.
     pub unread: Vec<Branch>,
@@ -173,7 +180,9 @@ impl Layout {
                 .collect()
         };
         for k in 0..most.min(MAX_CONFIGS) {
-            self.configs.push(default(k, &self.groups));
+            let mut sel = default(k, &self.groups);
+            self.agree(&mut sel);
+            self.configs.push(sel);
         }
         let mut read = vec![Vec::new(); n];
         for (g, group) in self.groups.iter().enumerate() {
@@ -182,7 +191,7 @@ impl Layout {
         }
         let mark = |layout: &Layout, sel: &[usize], read: &mut Vec<Vec<bool>>| {
             for g in 0..n {
-                if layout.active(sel, g) {
+                if layout.active(sel, g) && sel[g] < read[g].len() {
                     read[g][sel[g]] = true;
                 }
             }
@@ -206,11 +215,83 @@ impl Layout {
                     sel[p] = pb;
                     cur = p;
                 }
+                self.agree(&mut sel);
                 mark(self, &sel, &mut read);
                 self.configs.push(sel);
             }
         }
     }
+}
+
+impl Layout {
+    /// Make conditionals that test the same macro agree in `sel`: the
+    /// first one decides whether the macro is defined, and a later one
+    /// keeps the branch that holds then (none, for an `#ifdef X` without
+    /// `#else` where X is not defined). Cython opens a namespace in one
+    /// `#ifdef __cplusplus` and closes it in another: read apart, one
+    /// configuration would hold a `{` without its `}`.
+    fn agree(&self, sel: &mut [usize]) {
+        let mut decided: Vec<(&str, bool)> = Vec::new();
+        for (g, group) in self.groups.iter().enumerate() {
+            let Some((name, negated)) = &group.test else {
+                continue;
+            };
+            // Whether the test holds in this selection, if it says.
+            let holds = match sel[g] {
+                0 => Some(true),
+                1 if group.plain_else => Some(false),
+                b if b == group.branches.len() => Some(false),
+                _ => None,
+            };
+            match decided.iter().find(|(n, _)| n == name) {
+                Some(&(_, defined)) => {
+                    let holds = defined != *negated;
+                    sel[g] = match (holds, group.branches.len(), group.plain_else) {
+                        (true, _, _) => 0,
+                        (false, 1, _) => 1,
+                        (false, 2, true) => 1,
+                        (false, _, _) => sel[g],
+                    };
+                }
+                None => {
+                    if let Some(h) = holds {
+                        decided.push((name, h != *negated));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What an `#if` line tests when it is one macro being defined or not:
+/// `#ifdef X`, `#ifndef X`, `#if defined(X)`, `#if !defined X`.
+fn defined_test(line: &[u8]) -> Option<(String, bool)> {
+    let s = std::str::from_utf8(line)
+        .ok()?
+        .trim_start_matches('#')
+        .trim();
+    let word = |t: &str| {
+        let t = t.trim();
+        let ok = !t.is_empty() && t.bytes().all(crate::source::tokens::is_ident);
+        ok.then(|| t.to_string())
+    };
+    if let Some(rest) = s.strip_prefix("ifdef") {
+        return word(rest).map(|n| (n, false));
+    }
+    if let Some(rest) = s.strip_prefix("ifndef") {
+        return word(rest).map(|n| (n, true));
+    }
+    let cond = s.strip_prefix("if")?.trim();
+    let (negated, cond) = match cond.strip_prefix('!') {
+        Some(c) => (true, c.trim()),
+        None => (false, cond),
+    };
+    let inner = cond.strip_prefix("defined")?.trim();
+    let inner = match inner.strip_prefix('(') {
+        Some(i) => i.strip_suffix(')')?,
+        None => inner,
+    };
+    word(inner).map(|n| (n, negated))
 }
 
 /// The conditionals with a branch whose braces or parentheses do not
@@ -308,12 +389,19 @@ fn unbalanced_groups(text: &[u8]) -> Vec<Group> {
                     .position(|b| b.start <= span.start && span.end <= b.end)
                     .map(|b| (p, b))
             });
+            let first = &o.branches[0].directive;
+            let plain_else = o.branches.get(1).is_some_and(|b| {
+                o.branches.len() == 2
+                    && directive(&text[b.directive.start + 1..b.directive.end]) == "else"
+            });
             Group {
                 branches: o.branches.clone(),
                 directives: o.directives.clone(),
                 span: span.clone(),
                 parent,
                 code: o.code.clone(),
+                test: defined_test(&text[first.start..first.end]),
+                plain_else,
             }
         })
         .collect()
@@ -387,6 +475,24 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert!(c.iter().all(|t| t.contains("int f(int r)")));
         assert!(c[0].contains("if (a) {") && c[1].contains("if (b) {"));
+    }
+
+    #[test]
+    fn conditionals_on_the_same_macro_agree() {
+        // As Cython's module definition: a namespace opened under one
+        // `#ifdef __cplusplus` and closed under another, with no `#else`.
+        let src = "#ifdef __cplusplus\nnamespace {\n  int d =\n#else\n  static int d =\n#endif\n  0;\n#ifdef __cplusplus\n}\n#endif\nint f(void)\n{\n    return d;\n}\n";
+        let c = configs(src);
+        assert_eq!(c.len(), 2);
+        for t in &c {
+            assert_eq!(t.matches('{').count(), t.matches('}').count(), "{t}");
+        }
+        assert!(c[0].contains("namespace {") && c[1].contains("static int d"));
+        assert!(!c[1].contains("namespace"));
+        let neg = "#if !defined(CPP)\nint g(void) {\n#else\nint g(int a) {\n#endif\n  return 0;\n}\n#ifndef CPP\nint h(void) {\n#else\nint h(int b) {\n#endif\n  return 1;\n}\n";
+        for t in configs(neg) {
+            assert_eq!(t.contains("g(void)"), t.contains("h(void)"), "{t}");
+        }
     }
 
     #[test]
