@@ -237,6 +237,13 @@ pub struct Cli {
     #[arg(long)]
     pub no_ignore: bool,
 
+    /// Parse every function that mentions a shape source, even those
+    /// whose every mention is plainly a read of one element (which the
+    /// lexical write filter otherwise leaves unparsed). Results are the
+    /// same; it is slower, and counts parse errors in those functions too.
+    #[arg(long)]
+    pub parse_all: bool,
+
     /// With --apply or --commit: also replace hard-linked files (their
     /// other names keep the old text) and read-only files (keeping their mode).
     #[arg(long, requires = "writes")]

@@ -606,5 +606,6 @@ fn options(cli: &Cli, settings: &Settings) -> ScanOptions {
         follow: cli.follow,
         notes: cli.verbose,
         no_ignore: settings.no_ignore.value,
+        write_filter: !cli.parse_all,
     }
 }

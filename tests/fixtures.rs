@@ -7,7 +7,9 @@
 //! JSON and SARIF, matches its reviewed snapshot (the JSON follows
 //! `schema/report.schema.json`); and the SARIF log serves code scanning:
 //! unique fingerprints, help for every rule, and `fixes` that, applied,
-//! give what the dry run's diff gives.
+//! give what the dry run's diff gives; and the lexical write filter
+//! changes nothing: with `--parse-all` (every candidate function parsed)
+//! the findings, the accounting of mentions and the diff are the same.
 
 mod common;
 
@@ -23,14 +25,17 @@ type Check = fn(&str, &Path);
 
 fn main() {
     let args = Arguments::from_args();
-    let mut trials = Vec::new();
+    let mut trials = vec![Trial::test("write-filter::unparsed", || {
+        catch(the_filter_leaves_reading_functions_unparsed)
+    })];
     for dir in fixture_dirs() {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let checks: [(&str, Check); 4] = [
+        let checks: [(&str, Check); 5] = [
             ("apply", apply_gives_the_expected_files_and_is_idempotent),
             ("diff", dry_run_diff_applies_with_git_and_patch),
             ("report", reports_match_their_snapshots),
             ("sarif", sarif_serves_code_scanning),
+            ("filter", the_write_filter_changes_nothing),
         ];
         for (what, check) in checks {
             let (name, dir) = (name.clone(), dir.clone());
@@ -175,6 +180,66 @@ fn reports_match_their_snapshots(name: &str, dir: &Path) {
         format!("{name}-sarif"),
         serde_json::to_string_pretty(&v).unwrap()
     );
+}
+
+fn the_write_filter_changes_nothing(name: &str, dir: &Path) {
+    let run = |extra: &[&str]| {
+        let mut args = fixture_args(dir);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(["--root".into(), dir.to_str().unwrap().into()]);
+        args.push(dir.to_str().unwrap().into());
+        let json = dims_fix()
+            .args(&args)
+            .arg("--format")
+            .arg("json")
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let diff = dims_fix()
+            .args(&args)
+            .arg("--dry-run")
+            .output()
+            .unwrap()
+            .stdout;
+        (
+            v["findings"].clone(),
+            v["stats"]["accounting"].clone(),
+            diff,
+        )
+    };
+    let (filtered, parsed) = (run(&[]), run(&["--parse-all"]));
+    assert!(
+        filtered.0 == parsed.0,
+        "{name}: the findings differ with --parse-all"
+    );
+    assert!(
+        filtered.1 == parsed.1,
+        "{name}: the accounting differs: {} with the filter, {} with --parse-all",
+        filtered.1,
+        parsed.1
+    );
+    assert!(
+        filtered.2 == parsed.2,
+        "{name}: the diff differs with --parse-all"
+    );
+}
+
+/// The filter does act: the fixture's reading function, whose statement
+/// macro tree-sitter cannot parse, is parsed only with `--parse-all`.
+fn the_filter_leaves_reading_functions_unparsed() {
+    let dir = repo().join("fixtures/write-filter");
+    let errors = |extra: &[&str]| {
+        let out = dims_fix()
+            .args(extra)
+            .arg("--format")
+            .arg("json")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["stats"]["parse_errors"].as_u64().unwrap()
+    };
+    assert_eq!((errors(&[]), errors(&["--parse-all"])), (0, 1));
 }
 
 fn sarif_serves_code_scanning(name: &str, dir: &Path) {

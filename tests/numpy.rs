@@ -1222,3 +1222,36 @@ fn numpy_2_4_6_every_shape_and_strides_write_is_reported() {
         assert_eq!(n["language"], "c++", "{n}");
     }
 }
+
+/// Acceptance (speed issue): the lexical write filter changes nothing on
+/// NumPy 2.2.1: the findings, the accounting of mentions and the diff are
+/// those of `--parse-all` (every candidate function parsed), for the
+/// shape, with `--strides`, and with every metadata field.
+#[test]
+fn numpy_2_2_1_write_filter_changes_nothing() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    for extra in [&[][..], &["--strides"], &["--fields", "all"]] {
+        let run = |parse_all: bool| {
+            let mut args: Vec<&str> = extra.to_vec();
+            args.extend(parse_all.then_some("--parse-all"));
+            let json = dims_fix()
+                .args(&args)
+                .args(["--format", "json"])
+                .arg(&tree)
+                .output()
+                .unwrap();
+            let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+            let diff = dims_fix().args(&args).arg(&tree).output().unwrap().stdout;
+            (
+                v["findings"].clone(),
+                v["stats"]["accounting"].clone(),
+                diff,
+            )
+        };
+        let (filtered, parsed) = (run(false), run(true));
+        assert!(filtered.0 == parsed.0, "{extra:?}: findings differ");
+        assert_eq!(filtered.1, parsed.1, "{extra:?}: accounting differs");
+        assert!(filtered.2 == parsed.2, "{extra:?}: diffs differ");
+        assert!(filtered.0.as_array().is_some_and(|f| !f.is_empty()));
+    }
+}

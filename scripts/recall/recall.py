@@ -12,7 +12,10 @@ each pinned Cython + NumPy pair, is checked the same way. Finally every
 unmodified tree is scanned: any finding there that targets.toml does not
 list as a real write checked by hand is a false hit, except dims-fix's own
 findings saying a mention could not be analysed (DF5xx codes), which claim
-no write: those are listed apart, as "not analysed".
+no write: those are listed apart, as "not analysed". Each scan of an
+unmodified tree and of the Cython output runs a second time with
+`--parse-all`: the lexical write filter must not change its findings or its
+accounting of mentions (exit 2 when it does).
 
 Prints the table, then `recall: R/N` (C and C++ targets and Cython
 output), a line for targets shown but not counted (if any) and `false
@@ -82,11 +85,13 @@ def binary(arg: str | None) -> Path:
     return target / "release" / "dims-fix"
 
 
-def run_tool(tool: Path, root: Path, scan: Path, strides: bool) -> dict:
+def run_tool(tool: Path, root: Path, scan: Path, strides: bool, parse_all: bool = False) -> dict:
     """dims-fix's JSON report for `scan`, paths relative to `root`."""
     cmd = [str(tool), "--format", "json", "--color", "never", "--root", str(root)]
     if strides:
         cmd.append("--strides")
+    if parse_all:
+        cmd.append("--parse-all")
     cmd.append(str(scan))
     out = subprocess.run(cmd, capture_output=True, timeout=600)
     if out.returncode not in (0, 1, 3):
@@ -100,6 +105,24 @@ def run_tool(tool: Path, root: Path, scan: Path, strides: bool) -> dict:
 
 class ToolError(Exception):
     pass
+
+
+# Scans whose results were compared with and without the lexical write filter.
+FILTER_CHECKED: list[str] = []
+
+
+def check_filter(tool: Path, root: Path, scan: Path, report: dict, strides: bool) -> None:
+    """The same scan with every candidate function parsed (`--parse-all`)
+    must give the same findings and the same accounting of mentions: the
+    write filter only leaves out functions whose every mention is a read."""
+    full = run_tool(tool, root, scan, strides, parse_all=True)
+    for key in ("findings",):
+        if report.get(key) != full.get(key):
+            raise ToolError(f"the lexical write filter changed the {key} of {scan}")
+    if report["stats"]["accounting"] != full["stats"]["accounting"]:
+        raise ToolError(f"the lexical write filter changed the accounting of {scan}: "
+                        f"{report['stats']['accounting']} with it, {full['stats']['accounting']} without")
+    FILTER_CHECKED.append(str(scan))
 
 
 def covering(report: dict, file: str, line: int) -> list[str]:
@@ -158,6 +181,7 @@ def run_target(tool: Path, root: Path, target: dict, forms: list[Form], verbose:
 def run_cython(tool: Path, pair: dict) -> list[Row]:
     gen = cython_output.generate(pair)
     report = run_tool(tool, gen.directory, gen.directory, True)
+    check_filter(tool, gen.directory, gen.directory, report, True)
     rows = []
     for pyx_line, pyx_text, c_line in gen.writes:
         classes = covering(report, "shape_writer.c", c_line)
@@ -178,6 +202,7 @@ def false_hits(tool: Path, root: Path, project: dict,
     hits, unanalysed, seen = [], [], set()
     for scan in sorted(scans):
         report = run_tool(tool, root, root / scan, True)
+        check_filter(tool, root, root / scan, report, True)
         for f in report.get("findings", []):
             lines = [s["line"] for s in f.get("sites", [])]
             key = (f["file"], f["function"], f.get("array"))
@@ -328,6 +353,8 @@ def main() -> int:
     print(f"false hits in unmodified trees: {len(hits)}")
     for h in hits:
         print(f"  FALSE HIT {h}")
+    print(f"same results with and without the lexical write filter (--parse-all): "
+          f"{len(FILTER_CHECKED)} scans of unmodified trees and Cython output")
     print(f"said not analysed in unmodified trees (no write claimed): {len(unanalysed)}")
     for u in unanalysed:
         print(f"  NOT ANALYSED {u}")

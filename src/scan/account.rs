@@ -34,12 +34,15 @@ pub(super) struct Accounts {
 }
 
 /// Sort the mentions of a parsed file by what its facts say of them;
-/// `kind_of` tells the names of shape sources (and their kind).
+/// `kind_of` tells the names of shape sources (and their kind). Mentions
+/// in `read_only` (functions the lexical filter found to only read) are
+/// reads.
 pub(super) fn account(
     kind_of: &dyn Fn(&str) -> Option<Kind>,
     (strides, meta): (bool, MetaSet),
     parsed: &Parsed,
     (functions, macros): (&[Facts], &[Define]),
+    read_only: &[std::ops::Range<usize>],
 ) -> Accounts {
     let text = parsed.file.masked.as_slice();
     let fields: Vec<&str> = if strides {
@@ -86,6 +89,10 @@ pub(super) fn account(
             continue;
         }
         if holders.iter().any(|f| covered(f, span, &name)) {
+            continue;
+        }
+        // In a function the lexical filter let go: a read.
+        if holders.is_empty() && read_only.iter().any(|r| r.contains(&span.start)) {
             continue;
         }
         let function = holders

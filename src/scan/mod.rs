@@ -47,6 +47,9 @@ pub struct ScanOptions {
     pub notes: bool,
     /// Apply no ignore file (`--no-ignore`).
     pub no_ignore: bool,
+    /// Leave unparsed the functions whose every mention is plainly a read
+    /// (the lexical write filter; off with `--parse-all`).
+    pub write_filter: bool,
 }
 
 impl ScanOptions {

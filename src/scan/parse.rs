@@ -1,5 +1,6 @@
 //! Parse one file: the functions worth classifying and what it tells about the tree.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -12,7 +13,8 @@ use crate::analyze::Kind;
 use crate::analyze::{self, Facts};
 use crate::source::hazards::{self, Unreadable};
 use crate::source::lexical::{self, Define};
-use crate::source::{self, Masker};
+use crate::source::reads::{self, Mention};
+use crate::source::{self, Candidate, Lang, Masker};
 use crate::span::LineIndex;
 
 use super::account::{account, Accounts};
@@ -27,7 +29,7 @@ pub(super) struct Processed {
     pub(super) rel: String,
     pub(super) hash: u64,
     /// The language it was parsed as.
-    pub(super) lang: source::Lang,
+    pub(super) lang: Lang,
     /// Facts of the functions parsed, only when asked for: every one
     /// (`Retain::All`), or the writers and potential writers
     /// (`Retain::WritersWithFacts`); otherwise facts are not kept.
@@ -87,6 +89,9 @@ pub(super) struct Context<'a> {
     pub(super) shape_macros: HashSet<String>,
     /// The tree's accessors (functions and macros).
     pub(super) givers: Givers,
+    /// `->field` spellings a function's code may change a selected field
+    /// through (old API): such a function is always parsed.
+    arrows: Vec<String>,
 }
 
 impl<'a> Context<'a> {
@@ -98,7 +103,13 @@ impl<'a> Context<'a> {
         let mut names = opts.needles();
         names.extend(shape_macros.iter().cloned());
         names.extend(givers.keys().cloned());
+        let mut arrows = vec!["->dimensions".to_string()];
+        if opts.strides {
+            arrows.push("->strides".to_string());
+        }
+        arrows.extend(opts.meta.iter().map(|k| format!("->{}", k.field())));
         Context {
+            arrows,
             opts,
             masker: Masker::new(&opts.ignore_macros),
             hits: AhoCorasick::new(&names).expect("names form a valid automaton"),
@@ -130,6 +141,41 @@ impl<'a> Context<'a> {
             return Some(Kind::Flags);
         }
         self.shape_macros.contains(word).then_some(Kind::Dims)
+    }
+
+    /// Whether the lexical write filter lets a function's code go unparsed:
+    /// every mention in it is plainly a read of one element (see
+    /// [`reads`]). Off with `--parse-all`.
+    fn reads_only(&self, code: &[u8], by_value: &HashSet<String>) -> bool {
+        if !self.opts.write_filter
+            || self
+                .arrows
+                .iter()
+                .any(|a| memchr::memmem::find(code, a.as_bytes()).is_some())
+        {
+            return false;
+        }
+        let kind = |w: &[u8]| {
+            let Ok(w) = std::str::from_utf8(w) else {
+                return Mention::No;
+            };
+            let opts = self.opts;
+            let plain = DIMS_SOURCES.contains(&w)
+                || opts.dims_macros.iter().any(|m| m == w)
+                || (opts.strides
+                    && (w == STRIDES_SOURCE || opts.strides_macros.iter().any(|m| m == w)))
+                || matches!(self.givers.get(w), Some(Giver::Returns { .. }));
+            if plain {
+                Mention::Source
+            } else if self.needles.iter().any(|n| n == w) {
+                Mention::Other
+            } else {
+                Mention::No
+            }
+        };
+        let by_value = |w: &[u8]| std::str::from_utf8(w).is_ok_and(|w| by_value.contains(w));
+        // The outline reads C only: C++ is parsed whole.
+        reads::reads_only(code, &kind, &by_value, false)
     }
 
     /// The sources for one file: the flags', the tree's accessors, and the
@@ -184,15 +230,35 @@ pub(super) fn process(
 ) -> Processed {
     let opts = cx.opts;
     let rel = source::relative(&path, &opts.root);
-    let wanted = |name: &str, code: &[u8]| match keep {
-        Keep::Hits(names) => names.contains(name) || cx.hits.is_match(code),
-        Keep::Only(names) => names.contains(name),
+    let template = source::is_template(&path);
+    // The file's functions that are not also macros, made once.
+    let by_value: OnceCell<HashSet<String>> = OnceCell::new();
+    let wanted = |c: &Candidate| match keep {
+        Keep::Hits(names) => {
+            names.contains(c.name)
+                || (cx.hits.is_match(c.code)
+                    && (c.per_config
+                        || template
+                        || !cx.reads_only(own_code(c), by_value.get_or_init(|| file_functions(c)))))
+        }
+        Keep::Only(names) => names.contains(c.name),
         Keep::Naming(names) => names
             .iter()
-            .any(|n| memchr::memmem::find(code, n.as_bytes()).is_some()),
+            .any(|n| memchr::memmem::find(c.code, n.as_bytes()).is_some()),
     };
     let (parsed, blanked) =
         source::parse_functions(&cx.masker, path.clone(), rel.clone(), text, wanted);
+    // Functions left out although they mention a source: the filter found
+    // every mention a read.
+    let read_only: Vec<std::ops::Range<usize>> = match keep {
+        Keep::Hits(_) => blanked
+            .iter()
+            .map(|(_, r)| r.clone())
+            .filter(|r| cx.hits.is_match(&parsed.file.masked[r.clone()]))
+            .collect(),
+        Keep::Only(_) | Keep::Naming(_) => Vec::new(),
+    };
+    let blanked: Vec<String> = blanked.into_iter().map(|(name, _)| name).collect();
     let array_names = lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE);
     let facts = analyze::file_facts(&parsed, cx.sources(&array_names));
     let accounts = match retain {
@@ -201,6 +267,7 @@ pub(super) fn process(
             (opts.strides, opts.meta),
             &parsed,
             (&facts.functions, &facts.macros),
+            &read_only,
         ),
         Retain::No | Retain::All | Retain::Check => Accounts::default(),
     };
@@ -283,6 +350,52 @@ pub(super) fn process(
         error_at,
         accounts,
     }
+}
+
+/// A candidate's code from the line its name is on: what comes before
+/// (comments, directives between the items) is not the function's.
+fn own_code<'c>(c: &Candidate<'c>) -> &'c [u8] {
+    let name = c.name.as_bytes();
+    let at = memchr::memmem::find_iter(c.code, name).find(|&i| {
+        let before = i.checked_sub(1).map(|p| c.code[p]);
+        let after = c.code[i + name.len()..].trim_ascii_start().first();
+        !before.is_some_and(source::tokens::is_ident) && after == Some(&b'(')
+    });
+    match at {
+        Some(i) => {
+            let line = c.code[..i]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            &c.code[line..]
+        }
+        None => c.code,
+    }
+}
+
+/// The functions the outline found in a candidate's text that no
+/// `#define` there names: a call of one passes its arguments by value.
+fn file_functions(c: &Candidate) -> HashSet<String> {
+    let mut names: HashSet<String> = c.all.iter().map(|f| f.name.clone()).collect();
+    for at in memchr::memchr_iter(b'#', c.text) {
+        let line_start = c.text[..at]
+            .iter()
+            .rev()
+            .take_while(|&&b| b != b'\n')
+            .all(|b| b.is_ascii_whitespace());
+        let rest = c.text[at + 1..].trim_ascii_start();
+        if let (true, Some(rest)) = (line_start, rest.strip_prefix(b"define")) {
+            let rest = rest.trim_ascii_start();
+            let end = rest
+                .iter()
+                .position(|&b| !source::tokens::is_ident(b))
+                .unwrap_or(rest.len());
+            if let Ok(name) = std::str::from_utf8(&rest[..end]) {
+                names.remove(name);
+            }
+        }
+    }
+    names
 }
 
 /// Where each parse error is: line, column and the function holding it

@@ -9,6 +9,7 @@ pub mod lexical;
 mod mask;
 pub mod names;
 pub mod outline;
+pub mod reads;
 pub mod scope;
 pub mod tokens;
 
@@ -334,18 +335,18 @@ fn parse_ranges_in(
 }
 
 /// Read a file as the analysis needs it: mask it, find its top-level
-/// functions, and parse each one `wanted` accepts (by name and masked
-/// code) on its own, once per branch configuration where preprocessor
-/// branches make it read differently. A configuration whose outline is
-/// unsure (unbalanced braces) is parsed whole. The names of the functions
-/// left out come back too.
+/// functions, and parse each one `wanted` accepts (see [`Candidate`]) on its own, once
+/// per branch configuration where preprocessor branches make it read
+/// differently. A configuration whose outline is unsure (unbalanced
+/// braces) is parsed whole. The functions left out of the first
+/// configuration come back too (name and range).
 pub fn parse_functions(
     masker: &Masker,
     path: PathBuf,
     rel: String,
     text: String,
-    wanted: impl Fn(&str, &[u8]) -> bool,
-) -> (Parsed, Vec<String>) {
+    wanted: impl Fn(&Candidate) -> bool,
+) -> (Parsed, Vec<(String, std::ops::Range<usize>)>) {
     let lang = Lang::of(&path, text.as_bytes());
     let base = masker.mask(&text, is_template(&path));
     let layout = branches::Layout::of(&base);
@@ -375,16 +376,24 @@ pub fn parse_functions(
             functions.push(0..masked.len());
             continue;
         };
-        for f in found {
+        for f in &found {
             let range = f.start..f.end;
             // Beyond configuration 0, only what reads differently.
             if k > 0 && !touches(&range) {
                 continue;
             }
-            if wanted(&f.name, &masked[range.clone()]) {
-                jobs.push((k, range.clone(), touches(&range)));
+            let per_config = touches(&range);
+            let candidate = Candidate {
+                name: &f.name,
+                code: &masked[range.clone()],
+                per_config,
+                text: masked,
+                all: &found,
+            };
+            if wanted(&candidate) {
+                jobs.push((k, range.clone(), per_config));
             } else if k == 0 {
-                blanked.push(f.name);
+                blanked.push((f.name.clone(), range.clone()));
             }
             functions.push(range);
         }
@@ -422,6 +431,20 @@ pub fn parse_functions(
         errors,
     };
     (parsed, blanked)
+}
+
+/// A function the outline found, as [`parse_functions`] asks whether to
+/// parse it.
+pub struct Candidate<'a> {
+    pub name: &'a str,
+    /// Its masked code.
+    pub code: &'a [u8],
+    /// It reads differently from one configuration to the next.
+    pub per_config: bool,
+    /// The masked text of its configuration, and every function the
+    /// outline found there.
+    pub text: &'a [u8],
+    pub all: &'a [outline::Function],
 }
 
 /// Functions parsed by one task at least: small files stay on one thread.

@@ -38,6 +38,7 @@ fn options() -> ScanOptions {
         follow: false,
         notes: false,
         no_ignore: false,
+        write_filter: true,
     }
 }
 
