@@ -70,11 +70,9 @@ pub(super) struct Potential {
 
 pub(super) const UNPARSED: usize = usize::MAX;
 
+/// A file's fingerprint, to tell that a text read again is the one parsed.
 pub(super) fn hash_of(text: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
 /// What processing a file needs to know about the tree.
@@ -331,7 +329,14 @@ pub(super) fn process(
         .collect();
     let errors = parsed.errors.len();
     let hash = hash_of(&parsed.file.text);
-    let unreadable = unreadable_items(&parsed.file.text, &cx.needles);
+    // Items not analysed are reported from a first reading (or a check);
+    // a reading for summaries or for classification does not need them.
+    let unreadable = match retain {
+        Retain::No | Retain::All => Vec::new(),
+        Retain::Writers | Retain::WritersWithFacts | Retain::Check => {
+            unreadable_items(&parsed.file.text, &cx.needles)
+        }
+    };
     Processed {
         path,
         rel,
