@@ -83,8 +83,10 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
     }
     let names: HashSet<String> = targets.iter().map(|q| q.name.clone()).collect();
     let at: HashSet<usize> = targets.iter().map(|q| q.at).collect();
-    // Facts kept from a clean first parse are what parsing again would give.
-    if p.errors == 0 && !p.functions.is_empty() {
+    // Facts kept from the first parse are what parsing again would give:
+    // each function was parsed alone then too (or, with no outline, the
+    // whole configuration, as again).
+    if !p.functions.is_empty() {
         return classify_targets(cx, p.functions, &at, text, summaries, &p.unreadable, true);
     }
     // Code that did not parse as a function has no name the outline knows:

@@ -45,6 +45,9 @@ struct Tree<'o> {
     /// Files that may hold a hit and could not be analysed.
     not_analysed: Vec<Skip>,
     passed_over: SkipCounts,
+    /// What the first parse keeps of the functions to classify (their facts
+    /// too, when the candidates fit [`FACTS_BUDGET`]).
+    retain: Retain,
 }
 
 /// The files the prefilter let through (with their sizes), and the others.
@@ -64,6 +67,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         cpp_headers: Vec::new(),
         not_analysed: Vec::new(),
         passed_over: SkipCounts::default(),
+        retain: Retain::Writers,
     };
     let files = tree.walk()?;
     // Every file the callers of a function may be in (C++ too: a use
@@ -300,6 +304,7 @@ impl<'o> Tree<'o> {
         } else {
             Retain::Writers
         };
+        self.retain = retain;
         let first: Vec<Result<Processed, Skip>> = candidates
             .par_iter()
             .map(|(path, _)| {
@@ -345,7 +350,7 @@ impl<'o> Tree<'o> {
                     Err(skip) => return Some((i, Err(skip))),
                 };
                 finder.is_match(&text).then(|| {
-                    let retain = Retain::Writers;
+                    let retain = self.retain;
                     let keep = Keep::Hits(&none);
                     let again = guarded(&p.rel, || {
                         Ok(process(&cx, p.path.clone(), text, keep, retain))
