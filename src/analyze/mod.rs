@@ -13,7 +13,6 @@ pub mod syntax;
 pub mod unreadable;
 mod window;
 
-use rayon::prelude::*;
 use serde::Serialize;
 use tree_sitter::Node;
 
@@ -336,41 +335,21 @@ pub struct FileFacts {
     pub macros: Vec<Define>,
 }
 
-/// Walk a file's units: facts for every function (and for code in ERROR
-/// nodes that did not parse as a function), and the function-like macros
-/// it defines (found lexically: top-level code outside functions is not
-/// parsed).
-pub fn file_facts(parsed: &Parsed, sources: Sources) -> FileFacts {
-    // Units are independent: a file of many functions uses every core,
-    // and the functions keep the order of the units.
-    let functions = parsed
-        .units
-        .par_iter()
-        .with_min_len(FACTS_GRAIN)
-        .map(|unit| unit_facts(parsed, unit, sources))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flatten()
-        .collect();
-    let mut out = FileFacts {
-        functions,
-        ..FileFacts::default()
-    };
+/// The function-like macros a parsed file defines (found lexically:
+/// top-level code outside functions is not parsed); the facts of its
+/// functions come from [`unit_facts`], one unit at a time.
+pub fn file_macros(parsed: &Parsed) -> Vec<Define> {
     let masked = std::str::from_utf8(&parsed.file.masked).unwrap_or("");
     let code = crate::source::lexical::CodeMap::new(masked);
-    out.macros = crate::source::lexical::defines_in(masked)
+    crate::source::lexical::defines_in(masked)
         .into_iter()
         .filter(|d| d.params.is_some() && code.in_code(d.at))
-        .collect();
-    out
+        .collect()
 }
 
-/// Units whose facts one task collects at least.
-const FACTS_GRAIN: usize = 32;
-
-/// The functions of one parsed unit (and code that did not parse but
-/// writes or calls).
-fn unit_facts(parsed: &Parsed, unit: &crate::source::Unit, sources: Sources) -> Vec<Facts> {
+/// Facts for the functions of one parsed unit (and for code in ERROR
+/// nodes that did not parse as a function but writes or calls).
+pub fn unit_facts(parsed: &Parsed, unit: &crate::source::Unit, sources: Sources) -> Vec<Facts> {
     let mut out = Vec::new();
     let src = parsed.masked(unit.config);
     let branches: Vec<facts::BranchSeen> = match (&parsed.layout, unit.per_config) {

@@ -3,6 +3,7 @@
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
@@ -244,8 +245,15 @@ pub(super) fn process(
             .iter()
             .any(|n| memchr::memmem::find(c.code, n.as_bytes()).is_some()),
     };
-    let (parsed, blanked) =
-        source::parse_functions(&cx.masker, path.clone(), rel.clone(), text, wanted);
+    // The file's names of `PyArrayObject *`, found once, on the masked text.
+    let array_names: OnceLock<HashSet<String>> = OnceLock::new();
+    let each = |parsed: &source::Parsed, unit: &source::Unit| {
+        let names =
+            array_names.get_or_init(|| lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE));
+        analyze::unit_facts(parsed, unit, cx.sources(names))
+    };
+    let (parsed, per_unit, blanked) =
+        source::parse_functions(&cx.masker, path.clone(), rel.clone(), text, wanted, each);
     // Functions left out although they mention a source: the filter found
     // every mention a read.
     let read_only: Vec<std::ops::Range<usize>> = match keep {
@@ -257,8 +265,10 @@ pub(super) fn process(
         Keep::Only(_) | Keep::Naming(_) => Vec::new(),
     };
     let blanked: Vec<String> = blanked.into_iter().map(|(name, _)| name).collect();
-    let array_names = lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE);
-    let facts = analyze::file_facts(&parsed, cx.sources(&array_names));
+    let facts = analyze::FileFacts {
+        functions: per_unit.into_iter().flatten().collect(),
+        macros: analyze::file_macros(&parsed),
+    };
     let accounts = match retain {
         Retain::Writers | Retain::WritersWithFacts => account(
             &|w| cx.mention_kind(w),

@@ -96,7 +96,6 @@ pub struct Parsed {
     pub file: SourceFile,
     /// Masked texts of configurations 1, 2, ... (see `branches`).
     pub configs: Vec<Vec<u8>>,
-    pub units: Vec<Unit>,
     /// The conditionals read per configuration, if any.
     pub layout: Option<branches::Layout>,
     /// Ranges of every top-level function the outline found (wanted or
@@ -339,14 +338,17 @@ fn parse_ranges_in(
 /// per branch configuration where preprocessor branches make it read
 /// differently. A configuration whose outline is unsure (unbalanced
 /// braces) is parsed whole. The functions left out of the first
-/// configuration come back too (name and range).
-pub fn parse_functions(
+/// configuration come back too (name and range). Each unit parsed is
+/// handed to `each` with the file (its trees are not kept); what it
+/// returns comes back in the order of the units.
+pub fn parse_functions<T: Send>(
     masker: &Masker,
     path: PathBuf,
     rel: String,
     text: String,
     wanted: impl Fn(&Candidate) -> bool,
-) -> (Parsed, Vec<(String, std::ops::Range<usize>)>) {
+    each: impl Fn(&Parsed, &Unit) -> T + Sync,
+) -> (Parsed, Vec<T>, Vec<LeftOut>) {
     let lang = Lang::of(&path, text.as_bytes());
     let base = masker.mask(&text, is_template(&path));
     let layout = branches::Layout::of(&base);
@@ -398,22 +400,6 @@ pub fn parse_functions(
             functions.push(range);
         }
     }
-    // A file of many functions is parsed on every core; the order of the
-    // units stays the order of the jobs.
-    let units: Vec<Unit> = jobs
-        .into_par_iter()
-        .with_min_len(PARSE_GRAIN)
-        .map(|(k, range, per_config)| {
-            parse_unit(lang, &texts[k], &newlines[k], k, range, per_config)
-        })
-        .collect();
-    let mut errors: Vec<usize> = units
-        .iter()
-        .flat_map(|u| error_positions(u.tree.root_node()))
-        .collect();
-    errors.sort_unstable();
-    // One error seen in several configurations is one error.
-    errors.dedup();
     let mut texts = texts.into_iter();
     let file = SourceFile {
         path,
@@ -422,16 +408,39 @@ pub fn parse_functions(
         text,
         masked: texts.next().unwrap_or_default(),
     };
-    let parsed = Parsed {
+    let mut parsed = Parsed {
         file,
         configs: texts.collect(),
-        units,
         layout,
         functions,
-        errors,
+        errors: Vec::new(),
     };
-    (parsed, blanked)
+    // A file of many functions is parsed on every core; the results keep
+    // the order of the jobs. Each tree is dropped as soon as `each` has
+    // taken what it needs: memory follows the code analysed, not the file.
+    let done: Vec<(T, Vec<usize>)> = jobs
+        .into_par_iter()
+        .with_min_len(PARSE_GRAIN)
+        .map(|(k, range, per_config)| {
+            let unit = parse_unit(lang, parsed.masked(k), &newlines[k], k, range, per_config);
+            let errors = error_positions(unit.tree.root_node());
+            (each(&parsed, &unit), errors)
+        })
+        .collect();
+    let mut results = Vec::with_capacity(done.len());
+    for (t, errors) in done {
+        results.push(t);
+        parsed.errors.extend(errors);
+    }
+    parsed.errors.sort_unstable();
+    // One error seen in several configurations is one error.
+    parsed.errors.dedup();
+    (parsed, results, blanked)
 }
+
+/// A function [`parse_functions`] left out of the first configuration:
+/// its name and range.
+pub type LeftOut = (String, std::ops::Range<usize>);
 
 /// A function the outline found, as [`parse_functions`] asks whether to
 /// parse it.
