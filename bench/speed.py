@@ -32,6 +32,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,17 +46,25 @@ import fetch  # noqa: E402
 RG = ["rg", "-l", "PyArray_DIMS", "."]
 
 
+TIME = "/usr/bin/time"
+
+
 def run(argv: list[str], cwd: Path) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak resident MB of one run."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    # rg exits 1 when nothing matches; dims-fix 1 only with --check.
-    if code not in (0, 1):
-        sys.exit(f"bench: {' '.join(argv)} exited {code} in {cwd}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    """Wall seconds, CPU seconds and peak resident MB of one run. The peak
+    is GNU time's: a child forked from this Python process would count
+    Python's own memory before it execs the command."""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        start = time.perf_counter()
+        proc = subprocess.Popen([TIME, "-f", "%M", "-o", peak.name, *argv], cwd=cwd,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        # rg exits 1 when nothing matches; dims-fix 1 only with --check.
+        if code not in (0, 1):
+            sys.exit(f"bench: {' '.join(argv)} exited {code} in {cwd}")
+        kb = int(peak.read().split()[-1])
+    return wall, usage.ru_utime + usage.ru_stime, kb / 1024
 
 
 def alternate(commands: list[tuple[str, list[str], Path]], rounds: int, warmup: int) -> dict:
@@ -161,8 +170,8 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--bin", help="the dims-fix binary (default: scripts/dims-fix-bin.sh's)")
     args = ap.parse_args()
-    if shutil.which("rg") is None:
-        sys.exit("bench: ripgrep is required (apt-get install ripgrep)")
+    if shutil.which("rg") is None or not Path(TIME).is_file():
+        sys.exit("bench: ripgrep and GNU time are required (apt-get install ripgrep time)")
     tool = args.bin or subprocess.run([str(REPO / "scripts" / "dims-fix-bin.sh")],
                                       capture_output=True, text=True, check=True).stdout.strip()
     tool = str(Path(tool).resolve())
