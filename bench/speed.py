@@ -21,7 +21,10 @@ Sources are downloaded at run time into the cache ($DIMS_FIX_CACHE, else
 $XDG_CACHE_HOME/dims-fix, else ~/.cache/dims-fix), never into the
 repository.
 
-    bench/speed.py [CASE ...] [--rounds N] [--bin PATH]
+    bench/speed.py [CASE ...] [--rounds N] [--bin PATH] [--baseline PATH]
+
+With --baseline, a second dims-fix (say, built from main) joins every
+round of every case but `copies`, so one run shows before and after.
 """
 
 from __future__ import annotations
@@ -169,6 +172,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=15, help="measured rounds (default 15; copies: a third)")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--bin", help="the dims-fix binary (default: scripts/dims-fix-bin.sh's)")
+    ap.add_argument("--baseline", help="another dims-fix binary to run in every round")
     args = ap.parse_args()
     if shutil.which("rg") is None or not Path(TIME).is_file():
         sys.exit("bench: ripgrep and GNU time are required (apt-get install ripgrep time)")
@@ -176,6 +180,16 @@ def main() -> int:
                                       capture_output=True, text=True, check=True).stdout.strip()
     tool = str(Path(tool).resolve())
     scan = [tool, "--dry-run", "--format", "json", "--color", "never"]
+    base = [str(Path(args.baseline).resolve()), *scan[1:]] if args.baseline else None
+
+    def with_baseline(cmds: list[tuple[str, list[str], Path]]) -> list[tuple[str, list[str], Path]]:
+        """The case's commands, and the baseline's run of the last one."""
+        if base is None:
+            return cmds
+        name, argv, cwd = cmds[-1]
+        return cmds[:-1] + [(name.replace("dims-fix", "baseline", 1), base + argv[len(scan):], cwd),
+                            cmds[-1]]
+
     try:
         for case in args.cases:
             if case in ("numpy", "numpy-fields"):
@@ -183,12 +197,12 @@ def main() -> int:
                 extra = ["--fields", "all"] if case == "numpy-fields" else []
                 cmds = [("rg -l PyArray_DIMS .", RG, tree),
                         (" ".join(["dims-fix --dry-run --format json", *extra, "."]), scan + extra + ["."], tree)]
-                report(f"{case}: {tree.name}", alternate(cmds, args.rounds, args.warmup), cmds[0][0], args.rounds)
+                report(f"{case}: {tree.name}", alternate(with_baseline(cmds), args.rounds, args.warmup), cmds[0][0], args.rounds)
             elif case == "scipy":
                 tree = scipy_tree()
                 cmds = [("rg -l PyArray_DIMS .", RG, tree),
                         ("dims-fix --dry-run --format json .", scan + ["."], tree)]
-                report(f"scipy: {tree.name}, C++ included", alternate(cmds, args.rounds, args.warmup),
+                report(f"scipy: {tree.name}, C++ included", alternate(with_baseline(cmds), args.rounds, args.warmup),
                        cmds[0][0], args.rounds)
             elif case == "cython":
                 c_file = cython_file()
@@ -196,7 +210,7 @@ def main() -> int:
                 cmds = [(f"rg -l PyArray_DIMS {name}", RG[:-1] + [name], c_file.parent),
                         (f"dims-fix --dry-run --format json {name}", scan + [name], c_file.parent)]
                 size = c_file.stat().st_size / 1e6
-                report(f"cython: {name}, {size:.1f} MB", alternate(cmds, args.rounds, args.warmup),
+                report(f"cython: {name}, {size:.1f} MB", alternate(with_baseline(cmds), args.rounds, args.warmup),
                        cmds[0][0], args.rounds)
             elif case == "copies":
                 tree = numpy_tree()
