@@ -218,17 +218,20 @@ pub(super) enum Keep<'k> {
     Naming(&'k HashSet<String>),
 }
 
-/// Parse a file — only the functions `keep` asks for, when its outline is
-/// sure — and keep what later stages need.
-pub(super) fn process(
-    cx: &Context,
-    path: PathBuf,
-    text: String,
-    keep: Keep,
-    retain: Retain,
-) -> Processed {
-    let opts = cx.opts;
-    let rel = source::relative(&path, &opts.root);
+/// A file parsed, with the facts of its functions.
+struct Read {
+    parsed: source::Parsed,
+    facts: analyze::FileFacts,
+    /// Functions left out although they mention a source: the write
+    /// filter found every mention a read.
+    read_only: Vec<std::ops::Range<usize>>,
+    /// The names of the functions left out.
+    blanked: Vec<String>,
+}
+
+/// Parse the functions of a file that `keep` asks for (those the write
+/// filter lets go excepted) and take their facts.
+fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> Read {
     let template = source::is_template(&path);
     // The file's functions that are not also macros, made once.
     let by_value: OnceCell<HashSet<String>> = OnceCell::new();
@@ -253,10 +256,8 @@ pub(super) fn process(
         analyze::unit_facts(parsed, unit, cx.sources(names))
     };
     let (parsed, per_unit, blanked) =
-        source::parse_functions(&cx.masker, path.clone(), rel.clone(), text, wanted, each);
-    // Functions left out although they mention a source: the filter found
-    // every mention a read.
-    let read_only: Vec<std::ops::Range<usize>> = match keep {
+        source::parse_functions(&cx.masker, path, rel, text, wanted, each);
+    let read_only = match keep {
         Keep::Hits(_) => blanked
             .iter()
             .map(|(_, r)| r.clone())
@@ -264,11 +265,35 @@ pub(super) fn process(
             .collect(),
         Keep::Only(_) | Keep::Naming(_) => Vec::new(),
     };
-    let blanked: Vec<String> = blanked.into_iter().map(|(name, _)| name).collect();
     let facts = analyze::FileFacts {
         functions: per_unit.into_iter().flatten().collect(),
         macros: analyze::file_macros(&parsed),
     };
+    Read {
+        parsed,
+        facts,
+        read_only,
+        blanked: blanked.into_iter().map(|(name, _)| name).collect(),
+    }
+}
+
+/// Parse a file — only the functions `keep` asks for, when its outline is
+/// sure — and keep what later stages need.
+pub(super) fn process(
+    cx: &Context,
+    path: PathBuf,
+    text: String,
+    keep: Keep,
+    retain: Retain,
+) -> Processed {
+    let opts = cx.opts;
+    let rel = source::relative(&path, &opts.root);
+    let Read {
+        parsed,
+        facts,
+        read_only,
+        blanked,
+    } = read(cx, path.clone(), rel.clone(), text, keep);
     let accounts = match retain {
         Retain::Writers | Retain::WritersWithFacts => account(
             &|w| cx.mention_kind(w),
