@@ -12,6 +12,7 @@
 //! trigraph, brackets that do not balance, and in C++ a reference that
 //! could bind to the element.
 
+use super::outline::{directive, directive_end};
 use super::tokens::{Lexer, Tok};
 
 /// What a word of the code is to the filter.
@@ -185,13 +186,8 @@ fn tokens(code: &[u8]) -> Option<Vec<T<'_>>> {
             }
             Tok::Space | Tok::LineComment | Tok::BlockComment { closed: true } => continue,
             Tok::Punct(b'#') if line_start => {
-                let end =
-                    memchr::memchr(b'\n', &code[tok.start..]).map_or(code.len(), |e| tok.start + e);
-                let line = std::str::from_utf8(&code[tok.start + 1..end])
-                    .ok()?
-                    .trim_start();
-                let name: String = line.chars().take_while(char::is_ascii_alphabetic).collect();
-                if !CONDITIONALS.contains(&name.as_str()) {
+                let end = directive_end(code, tok.start);
+                if !CONDITIONALS.contains(&directive(&code[tok.start + 1..end])) {
                     return None;
                 }
                 out.push(T::Op("#"));
