@@ -335,13 +335,13 @@ pub struct FileFacts {
     pub macros: Vec<Define>,
 }
 
-/// The function-like macros a parsed file defines (found lexically:
-/// top-level code outside functions is not parsed); the facts of its
-/// functions come from [`unit_facts`], one unit at a time.
-pub fn file_macros(parsed: &Parsed) -> Vec<Define> {
-    let masked = std::str::from_utf8(&parsed.file.masked).unwrap_or("");
+/// The function-like macros among `defines` (every `#define` of the
+/// masked text `masked`, from `lexical::defines_in`) that are in code, not
+/// in a comment; the facts of a file's functions come from
+/// [`unit_facts`], one unit at a time.
+pub fn file_macros(masked: &str, defines: Vec<Define>) -> Vec<Define> {
     let code = crate::source::lexical::CodeMap::new(masked);
-    crate::source::lexical::defines_in(masked)
+    defines
         .into_iter()
         .filter(|d| d.params.is_some() && code.in_code(d.at))
         .collect()

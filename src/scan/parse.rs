@@ -1,6 +1,6 @@
 //! Parse one file: the functions worth classifying and what it tells about the tree.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -15,7 +15,7 @@ use crate::analyze::{self, Facts};
 use crate::source::hazards::{self, Unreadable};
 use crate::source::lexical::{self, Define};
 use crate::source::reads::{self, Mention};
-use crate::source::{self, Candidate, Lang, Masker};
+use crate::source::{self, outline, Candidate, Lang, Masker};
 use crate::span::LineIndex;
 
 use super::account::{account, Accounts};
@@ -173,8 +173,7 @@ impl<'a> Context<'a> {
             }
         };
         let by_value = |w: &[u8]| std::str::from_utf8(w).is_ok_and(|w| by_value.contains(w));
-        // The outline reads C only: C++ is parsed whole.
-        reads::reads_only(code, &kind, &by_value, false)
+        reads::reads_only(code, &kind, &by_value)
     }
 
     /// The sources for one file: the flags', the tree's accessors, and the
@@ -233,15 +232,32 @@ struct Read {
 /// filter lets go excepted) and take their facts.
 fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> Read {
     let template = source::is_template(&path);
+    // The file's `#define`s, read once: the filter needs their names (a
+    // macro may write its arguments), the facts the function-like ones.
+    let defines: OnceCell<Vec<Define>> = OnceCell::new();
+    let defines_of = |masked: &[u8]| {
+        defines.get_or_init(|| lexical::defines_in(std::str::from_utf8(masked).unwrap_or("")))
+    };
     // The file's functions that are not also macros, made once.
     let by_value: OnceCell<HashSet<String>> = OnceCell::new();
+    let read_only: RefCell<Vec<std::ops::Range<usize>>> = RefCell::new(Vec::new());
     let wanted = |c: &Candidate| match keep {
         Keep::Hits(names) => {
-            names.contains(c.name)
-                || (cx.hits.is_match(c.code)
-                    && (c.per_config
-                        || template
-                        || !cx.reads_only(own_code(c), by_value.get_or_init(|| file_functions(c)))))
+            if names.contains(c.name) || !cx.hits.is_match(c.code) {
+                return names.contains(c.name);
+            }
+            // The outline reads C only; the filter's rules are C's.
+            let filtered = !c.per_config
+                && !template
+                && c.lang == Lang::C
+                && cx.reads_only(
+                    own_code(c),
+                    by_value.get_or_init(|| by_value_callees(c.all, defines_of(c.text))),
+                );
+            if filtered {
+                read_only.borrow_mut().push(c.range.clone());
+            }
+            !filtered
         }
         Keep::Only(names) => names.contains(c.name),
         Keep::Naming(names) => names
@@ -257,22 +273,18 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     };
     let (parsed, per_unit, blanked) =
         source::parse_functions(&cx.masker, path, rel, text, wanted, each);
-    let read_only = match keep {
-        Keep::Hits(_) => blanked
-            .iter()
-            .map(|(_, r)| r.clone())
-            .filter(|r| cx.hits.is_match(&parsed.file.masked[r.clone()]))
-            .collect(),
-        Keep::Only(_) | Keep::Naming(_) => Vec::new(),
-    };
+    let masked = std::str::from_utf8(&parsed.file.masked).unwrap_or("");
+    let defines = defines
+        .into_inner()
+        .unwrap_or_else(|| lexical::defines_in(masked));
     let facts = analyze::FileFacts {
         functions: per_unit.into_iter().flatten().collect(),
-        macros: analyze::file_macros(&parsed),
+        macros: analyze::file_macros(masked, defines),
     };
     Read {
         parsed,
         facts,
-        read_only,
+        read_only: read_only.into_inner(),
         blanked: blanked.into_iter().map(|(name, _)| name).collect(),
     }
 }
@@ -413,27 +425,12 @@ fn own_code<'c>(c: &Candidate<'c>) -> &'c [u8] {
     }
 }
 
-/// The functions the outline found in a candidate's text that no
-/// `#define` there names: a call of one passes its arguments by value.
-fn file_functions(c: &Candidate) -> HashSet<String> {
-    let mut names: HashSet<String> = c.all.iter().map(|f| f.name.clone()).collect();
-    for at in memchr::memchr_iter(b'#', c.text) {
-        let line_start = c.text[..at]
-            .iter()
-            .rev()
-            .take_while(|&&b| b != b'\n')
-            .all(|b| b.is_ascii_whitespace());
-        let rest = c.text[at + 1..].trim_ascii_start();
-        if let (true, Some(rest)) = (line_start, rest.strip_prefix(b"define")) {
-            let rest = rest.trim_ascii_start();
-            let end = rest
-                .iter()
-                .position(|&b| !source::tokens::is_ident(b))
-                .unwrap_or(rest.len());
-            if let Ok(name) = std::str::from_utf8(&rest[..end]) {
-                names.remove(name);
-            }
-        }
+/// The functions the outline found that no `#define` of the file names: a
+/// call of one passes its arguments by value.
+fn by_value_callees(functions: &[outline::Function], defines: &[Define]) -> HashSet<String> {
+    let mut names: HashSet<String> = functions.iter().map(|f| f.name.clone()).collect();
+    for d in defines {
+        names.remove(&d.name);
     }
     names
 }

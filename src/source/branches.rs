@@ -246,10 +246,11 @@ impl Layout {
             match decided.iter().find(|(n, _)| n == name) {
                 Some(&(_, defined)) => {
                     let holds = defined != *negated;
+                    // Not holding: the `#else`, or none (index 1 either
+                    // way); after an `#elif`, the default stays.
                     sel[g] = match (holds, group.branches.len(), group.plain_else) {
                         (true, _, _) => 0,
-                        (false, 1, _) => 1,
-                        (false, 2, true) => 1,
+                        (false, 1, _) | (false, 2, true) => 1,
                         (false, _, _) => sel[g],
                     };
                 }

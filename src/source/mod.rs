@@ -387,6 +387,8 @@ pub fn parse_functions<T: Send>(
             let per_config = touches(&range);
             let candidate = Candidate {
                 name: &f.name,
+                lang,
+                range: range.clone(),
                 code: &masked[range.clone()],
                 per_config,
                 text: masked,
@@ -446,7 +448,9 @@ pub type LeftOut = (String, std::ops::Range<usize>);
 /// parse it.
 pub struct Candidate<'a> {
     pub name: &'a str,
-    /// Its masked code.
+    pub lang: Lang,
+    /// Its range, and its masked code.
+    pub range: std::ops::Range<usize>,
     pub code: &'a [u8],
     /// It reads differently from one configuration to the next.
     pub per_config: bool,

@@ -9,8 +9,9 @@
 //! does not know as a plain source (a macro of the tree, an accessor
 //! through an out-parameter, `PyArrayObject_fields`, `->dimensions`, a flag
 //! setter), a preprocessor line, a line continuation, a digraph or
-//! trigraph, brackets that do not balance, and in C++ a reference that
-//! could bind to the element.
+//! trigraph, brackets that do not balance. Its rules are C's (in C++ an
+//! element can bind to a reference, or go to an overloaded operator): the
+//! caller applies it to C only.
 
 use super::outline::{directive, directive_end};
 use super::tokens::{Lexer, Tok};
@@ -85,7 +86,6 @@ pub fn reads_only(
     code: &[u8],
     kind: &dyn Fn(&[u8]) -> Mention,
     by_value: &dyn Fn(&[u8]) -> bool,
-    cpp: bool,
 ) -> bool {
     if hidden_structure(code) {
         return false;
@@ -95,14 +95,13 @@ pub fn reads_only(
     };
     // Open brackets: the byte and what a `(` is.
     let mut open: Vec<(u8, Paren)> = Vec::new();
-    let mut i = 0;
-    while i < toks.len() {
-        match toks[i] {
+    for (i, &tok) in toks.iter().enumerate() {
+        match tok {
             T::Op(o @ ("(" | "[" | "{")) => {
                 let paren = match i.checked_sub(1).map(|p| toks[p]) {
                     _ if o != "(" => Paren::Group,
                     Some(T::Word(w)) if NOT_CALLEES.contains(&w) || is_number(w) => Paren::Group,
-                    Some(T::Word(w)) if !cpp && by_value(w) => Paren::ByValue,
+                    Some(T::Word(w)) if by_value(w) => Paren::ByValue,
                     Some(T::Word(_) | T::Op(")" | "]")) => Paren::Call,
                     _ => Paren::Group,
                 };
@@ -124,14 +123,13 @@ pub fn reads_only(
                 Mention::Source => {
                     // An element handed to a call or a macro may be written.
                     let in_call = open.iter().any(|&(_, p)| p == Paren::Call);
-                    if in_call || !element_read(&toks, i, cpp) {
+                    if in_call || !element_read(&toks, i) {
                         return false;
                     }
                 }
             },
             _ => {}
         }
-        i += 1;
     }
     open.is_empty()
 }
@@ -224,7 +222,7 @@ fn tokens(code: &[u8]) -> Option<Vec<T<'_>>> {
 
 /// Whether the source's mention at `i` is `name(...)[...]` read as a value.
 /// Parentheses around it are looked through: `(X(a)[0]) = n` writes.
-fn element_read(toks: &[T], i: usize, cpp: bool) -> bool {
+fn element_read(toks: &[T], i: usize) -> bool {
     let Some(args_end) = closing(toks, i + 1, "(", ")") else {
         return false;
     };
@@ -241,28 +239,10 @@ fn element_read(toks: &[T], i: usize, cpp: bool) -> bool {
     }
     let prev = before.checked_sub(1).map(|p| toks[p]);
     let next = toks.get(after).copied();
-    if cpp {
-        return cpp_plain_copy(toks, before, prev, next);
-    }
     if matches!(prev, Some(T::Op(o)) if BAD_BEFORE.contains(&o)) {
         return false;
     }
     !matches!(next, Some(T::Op(o)) if BAD_AFTER.contains(&o))
-}
-
-/// In C++ only `T n = X(a)[i];` (or `, m = ...`) reads a copy for sure:
-/// elsewhere the element may bind to a reference (`auto &r = ...`,
-/// `c ? X(a)[0] : y`, `return` from a function returning one, a braced
-/// initializer) or go to an overloaded operator (`std::cin >> ...`).
-fn cpp_plain_copy(toks: &[T], before: usize, prev: Option<T>, next: Option<T>) -> bool {
-    if prev != Some(T::Op("=")) || !matches!(next, Some(T::Op(";" | ","))) {
-        return false;
-    }
-    !toks[..before]
-        .iter()
-        .rev()
-        .take_while(|t| !matches!(t, T::Op(";" | "{" | "}")))
-        .any(|t| matches!(t, T::Op("&" | "&&" | "?" | ":" | "(")))
 }
 
 /// The index of the token closing the bracket that opens at `at`.
@@ -304,7 +284,7 @@ mod tests {
 
     fn reads(body: &str) -> bool {
         let code = format!("static int f(PyArrayObject *a, npy_intp n)\n{{\n{body}\n}}\n");
-        reads_only(code.as_bytes(), &kind, &by_value, false)
+        reads_only(code.as_bytes(), &kind, &by_value)
     }
 
     #[test]
@@ -362,23 +342,5 @@ mod tests {
         ] {
             assert!(!reads(body), "{body}");
         }
-    }
-
-    #[test]
-    fn cpp_references_are_parsed() {
-        let cpp = |body: &str| {
-            let code = format!("int f(PyArrayObject *a)\n{{\n{body}\n}}\n");
-            reads_only(code.as_bytes(), &kind, &by_value, true)
-        };
-        assert!(cpp(
-            "    npy_intp n = PyArray_DIMS(a)[0];\n    return (int)n;"
-        ));
-        assert!(!cpp("    npy_intp &n = PyArray_DIMS(a)[0];"));
-        assert!(!cpp("    auto &&n = c ? PyArray_DIMS(a)[0] : m;"));
-        assert!(!cpp("    std::cin >> PyArray_DIMS(a)[0];"));
-        assert!(!cpp("    return PyArray_DIMS(a)[0];"));
-        assert!(!cpp("    S s{PyArray_DIMS(a)[0]};"));
-        assert!(!cpp("    (c ? PyArray_DIMS(a)[0] : m) = 1;"));
-        assert!(!cpp("    to_long(PyArray_DIMS(a)[0]);"));
     }
 }
