@@ -16,6 +16,8 @@ Cases (all by default):
                 written here (element reads, loops, a few writes)
   copies        a tree of 50 hard-linked copies of NumPy 2.2.1, against the
                 single tree (the ratio of dims-fix's own times)
+  many          one file of 8,000 functions, each a rewrite finding
+                (not in the default list: use --baseline to compare)
 
 Sources are downloaded at run time into the cache ($DIMS_FIX_CACHE, else
 $XDG_CACHE_HOME/dims-fix, else ~/.cache/dims-fix), never into the
@@ -166,6 +168,18 @@ def alias_{i}(cnp.ndarray arr, Py_ssize_t n):
     return c_file
 
 
+def many_file() -> Path:
+    """8,000 functions, each changing and restoring a shape: 8,000 rewrites."""
+    dest = fetch.cache_dir() / "bench" / "many-findings"
+    c_file = dest / "many.c"
+    if not c_file.is_file():
+        dest.mkdir(parents=True, exist_ok=True)
+        c_file.write_text('#include "numpy/arrayobject.h"\n\n' + "".join(
+            f"void f{i}(PyArrayObject *a, npy_intp v)\n{{\n    npy_intp n = PyArray_DIM(a, 0);\n"
+            f"    PyArray_DIMS(a)[0] = v;\n    PyArray_DIMS(a)[0] = n;\n}}\n\n" for i in range(8000)))
+    return c_file
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("cases", nargs="*", default=["numpy", "numpy-fields", "scipy", "cython", "copies"])
@@ -212,6 +226,12 @@ def main() -> int:
                 size = c_file.stat().st_size / 1e6
                 report(f"cython: {name}, {size:.1f} MB", alternate(with_baseline(cmds), args.rounds, args.warmup),
                        cmds[0][0], args.rounds)
+            elif case == "many":
+                c_file = many_file()
+                cmds = [(f"rg -l PyArray_DIMS {c_file.name}", RG[:-1] + [c_file.name], c_file.parent),
+                        (f"dims-fix --dry-run --format json {c_file.name}", scan + [c_file.name], c_file.parent)]
+                report("many: 8,000 rewrite findings in one file", alternate(with_baseline(cmds), args.rounds,
+                       args.warmup), cmds[0][0], args.rounds)
             elif case == "copies":
                 tree = numpy_tree()
                 many = copies_tree(tree, 50)
