@@ -134,30 +134,14 @@ pub fn reads_only(
     open.is_empty()
 }
 
-/// Structure the tokens do not show: a trigraph or a continued line
-/// (anywhere, comments included: they are replaced before comments are
-/// found), and in code a digraph or a template token.
+/// Structure the tokens do not show: a trigraph or a continued line,
+/// anywhere (comments included: they are replaced before comments are
+/// found). Digraphs and template tokens are refused by [`tokens`].
 fn hidden_structure(code: &[u8]) -> bool {
-    let raw = code.windows(3).any(|w| {
+    code.windows(3).any(|w| {
         (w[0] == b'?' && w[1] == b'?' && b"=/'()!<>-".contains(&w[2]))
             || (w[0] == b'\\' && (w[1] == b'\n' || (w[1] == b'\r' && w[2] == b'\n')))
-    }) || code.ends_with(b"\\\n");
-    if raw {
-        return true;
-    }
-    let lexer = Lexer::new(code);
-    for tok in lexer {
-        let next = code.get(tok.end).copied();
-        match tok.kind {
-            Tok::Space | Tok::Newline | Tok::LineComment | Tok::BlockComment { .. } => continue,
-            Tok::Punct(b'@' | b'`') => return true,
-            Tok::Punct(b'<') if matches!(next, Some(b':' | b'%')) => return true,
-            Tok::Punct(b'%') if matches!(next, Some(b':' | b'>')) => return true,
-            Tok::Punct(b':') if next == Some(b'>') => return true,
-            _ => {}
-        }
-    }
-    false
+    }) || code.ends_with(b"\\\n")
 }
 
 fn is_number(w: &[u8]) -> bool {
@@ -166,7 +150,7 @@ fn is_number(w: &[u8]) -> bool {
 
 /// The significant tokens of `code`; `None` when it holds something the
 /// filter does not read (an unterminated comment, a directive other than
-/// a conditional's). A conditional's directive line is one `#` token: a
+/// a conditional's, a digraph, a template token). A conditional's directive line is one `#` token: a
 /// mention may not touch it (`#if A` / `X(a)[0]` / `#else` / `x` /
 /// `#endif` / `= 5;` writes when A holds). Its branches are read one
 /// after the other; they balance their brackets, or the function reads
@@ -205,6 +189,15 @@ fn tokens(code: &[u8]) -> Option<Vec<T<'_>>> {
                     continue;
                 }
                 let rest = &code[tok.start..];
+                if rest.starts_with(b"@")
+                    || rest.starts_with(b"`")
+                    || [&b"<:"[..], b"<%", b"%:", b"%>", b":>"]
+                        .iter()
+                        .any(|d| rest.starts_with(d))
+                {
+                    // A template token, a digraph.
+                    return None;
+                }
                 if let Some(op) = OPS.iter().find(|o| rest.starts_with(o.as_bytes())) {
                     pending = Some(tok.start + op.len());
                     out.push(T::Op(op));
