@@ -50,10 +50,11 @@ struct Tree<'o> {
     retain: Retain,
 }
 
-/// The files the prefilter let through (with their sizes), and the others.
+/// The files the prefilter let through (with their sizes), and the others
+/// (by index in the walk's list).
 struct Read {
     candidates: Vec<(PathBuf, usize)>,
-    others: Vec<PathBuf>,
+    others: Vec<usize>,
 }
 
 /// Run the whole scan.
@@ -69,17 +70,16 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         passed_over: SkipCounts::default(),
         retain: Retain::Writers,
     };
-    let files = tree.walk()?;
-    // Every file the callers of a function may be in (C++ too: a use
-    // there is one the caller analysis does not follow yet).
-    let everywhere: Vec<PathBuf> = files.clone();
+    // Every file walked, the callers of a function may be in too (C++ as
+    // well: a use there is one the caller analysis does not follow yet).
+    // Later steps name them by index, so the list is held once.
+    let everywhere = tree.walk()?;
     let mut stats = Stats {
-        files_seen: files.len(),
+        files_seen: everywhere.len(),
         ..Stats::default()
     };
     crate::testhook::pause("after-walk");
-    let seen = opts.notes.then(|| files.clone());
-    let read = tree.read_and_prefilter(files);
+    let read = tree.read_and_prefilter(&everywhere);
     let cx = Context::new(
         opts,
         tree.summaries.macros.keys().cloned().collect(),
@@ -89,15 +89,20 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     let cx = tree.learn_givers(cx, &mut processed);
     let unresolved = tree.summarise_callees(&cx, &mut processed);
     let mut files: Vec<PathBuf> = processed.iter().map(|p| p.path.clone()).collect();
-    let (defined, mentions) = tree.second_look(&cx, read.others, &unresolved, &mut processed);
+    let (defined, mentions) =
+        tree.second_look(&cx, &everywhere, read.others, &unresolved, &mut processed);
     let still: HashSet<String> = unresolved.difference(&defined).cloned().collect();
-    files.extend(mentions);
+    files.extend(mentions.into_iter().map(|i| everywhere[i].clone()));
     tree.declarations(&still, files);
 
     stats.files_parsed = processed.len();
     stats.parse_errors = processed.iter().map(|p| p.errors).sum();
     stats.files_with_parse_errors = processed.iter().filter(|p| p.errors > 0).count();
-    let notes = seen.map_or_else(Vec::new, |seen| file_notes(opts, &seen, &processed));
+    let notes = if opts.notes {
+        file_notes(opts, &everywhere, &processed)
+    } else {
+        Vec::new()
+    };
     for p in &processed {
         stats
             .parse_failures
@@ -227,41 +232,46 @@ impl<'o> Tree<'o> {
     /// `#define`s are looked at now (the tree's shape-writing macros make
     /// hits in other functions and files); their text is read again when
     /// parsed, so no stage holds every file at once.
-    fn read_and_prefilter(&mut self, files: Vec<PathBuf>) -> Read {
+    fn read_and_prefilter(&mut self, files: &[PathBuf]) -> Read {
+        // Most files are `Other`: the rare kinds are boxed, to keep one
+        // small entry per file walked.
         enum One {
             /// A file to parse, and its name when it is a `.h` read as C++.
-            Candidate(PathBuf, usize, TreeMacros, Option<String>),
-            Other(PathBuf),
-            Skipped(Skip),
+            Candidate(Box<(PathBuf, usize, TreeMacros, Option<String>)>),
+            Other(usize),
+            Skipped(Box<Skip>),
         }
         let opts = self.opts;
         let prefilter = Prefilter::new(&opts.needles());
         let all: Vec<One> = files
-            .into_par_iter()
-            .map(|path| {
-                let rel = source::relative(&path, &opts.root);
-                match source::read(&path, opts.max_file_size, &rel) {
-                    Err(skip) => One::Skipped(skip),
+            .par_iter()
+            .enumerate()
+            .map(|(i, path)| {
+                let rel = source::relative(path, &opts.root);
+                match source::read(path, opts.max_file_size, &rel) {
+                    Err(skip) => One::Skipped(Box::new(skip)),
                     Ok(bytes) if prefilter.may_hit(&bytes) => {
                         let size = bytes.len();
                         match source::decode(Path::new(&rel), bytes) {
                             Ok(text) => {
                                 let macros = tree_macros_in(opts, &rel, &text);
-                                let lang = Lang::of(&path, text.as_bytes());
+                                let lang = Lang::of(path, text.as_bytes());
                                 // Which way a `.h` went is said in the summary.
-                                let cpp_header = source::is_header(&path) && lang == Lang::Cpp;
-                                One::Candidate(path, size, macros, cpp_header.then_some(rel))
+                                let cpp_header = source::is_header(path) && lang == Lang::Cpp;
+                                let path = path.clone();
+                                let rel = cpp_header.then_some(rel);
+                                One::Candidate(Box::new((path, size, macros, rel)))
                             }
-                            Err(skip) => One::Skipped(skip),
+                            Err(skip) => One::Skipped(Box::new(skip)),
                         }
                     }
                     Ok(bytes)
                         if source::utf16_text(&bytes)
                             .is_some_and(|t| prefilter.may_hit(t.as_bytes())) =>
                     {
-                        One::Skipped(source::utf16_skip(Path::new(&rel)))
+                        One::Skipped(Box::new(source::utf16_skip(Path::new(&rel))))
                     }
-                    Ok(_) => One::Other(path),
+                    Ok(_) => One::Other(i),
                 }
             })
             .collect();
@@ -271,7 +281,8 @@ impl<'o> Tree<'o> {
         };
         for one in all {
             match one {
-                One::Candidate(p, size, macros, cpp_header) => {
+                One::Candidate(c) => {
+                    let (p, size, macros, cpp_header) = *c;
                     if let Some(rel) = cpp_header {
                         self.cpp_seen += 1;
                         self.cpp_headers.push(rel);
@@ -281,7 +292,7 @@ impl<'o> Tree<'o> {
                     read.candidates.push((p, size));
                 }
                 One::Other(p) => read.others.push(p),
-                One::Skipped(s) => self.skipped.push(s),
+                One::Skipped(s) => self.skipped.push(*s),
             }
         }
         read
@@ -445,13 +456,14 @@ impl<'o> Tree<'o> {
     fn second_look(
         &mut self,
         cx: &Context,
-        others: Vec<PathBuf>,
+        files: &[PathBuf],
+        others: Vec<usize>,
         unresolved: &HashSet<String>,
         processed: &mut Vec<Processed>,
-    ) -> (HashSet<String>, Vec<PathBuf>) {
+    ) -> (HashSet<String>, Vec<usize>) {
         enum Looked {
             Parsed(Box<Processed>),
-            Mentions(PathBuf),
+            Mentions(usize),
         }
         // Uses of the tree's shape-writing macros and accessors make hits.
         let shape_macro_names: HashSet<String> = cx
@@ -473,9 +485,10 @@ impl<'o> Tree<'o> {
         let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
         let second: Vec<Result<Option<Looked>, Skip>> = others
             .into_par_iter()
-            .map(|path| -> Result<Option<Looked>, Skip> {
-                let rel = source::relative(&path, &opts.root);
-                let bytes = source::read(&path, opts.max_file_size, &rel)?;
+            .map(|i| -> Result<Option<Looked>, Skip> {
+                let path = &files[i];
+                let rel = source::relative(path, &opts.root);
+                let bytes = source::read(path, opts.max_file_size, &rel)?;
                 let mut hits: HashSet<&str> = HashSet::new();
                 for m in finder.find_iter(&bytes) {
                     hits.insert(&names[m.pattern().as_usize()]);
@@ -490,7 +503,7 @@ impl<'o> Tree<'o> {
                         .any(|h| unresolved.contains(*h) && lexical::defines(&lossy, h))
                 };
                 if !uses_macro && !defines_needed {
-                    return Ok(Some(Looked::Mentions(path)));
+                    return Ok(Some(Looked::Mentions(i)));
                 }
                 let text = source::decode(Path::new(&rel), bytes)?;
                 let retain = if uses_macro {
@@ -499,7 +512,13 @@ impl<'o> Tree<'o> {
                     Retain::No
                 };
                 let p = guarded(&rel, || {
-                    Ok(process(cx, path, text, Keep::Hits(unresolved), retain))
+                    Ok(process(
+                        cx,
+                        path.clone(),
+                        text,
+                        Keep::Hits(unresolved),
+                        retain,
+                    ))
                 })?;
                 Ok(Some(Looked::Parsed(Box::new(p))))
             })
@@ -520,7 +539,7 @@ impl<'o> Tree<'o> {
                     defined.extend(p.defined.iter().cloned());
                     processed.push(*p);
                 }
-                Ok(Some(Looked::Mentions(path))) => mentions.push(path),
+                Ok(Some(Looked::Mentions(i))) => mentions.push(i),
                 Ok(None) => {}
                 Err(skip) => self.skipped.push(skip),
             }
