@@ -57,31 +57,35 @@ pub fn has_lone_cr(text: &str) -> bool {
 pub struct LineIndex {
     starts: Vec<usize>,
     /// Characters before each line start (so a character offset costs a
-    /// line, not the whole text before it).
-    chars_before: Vec<usize>,
+    /// line, not the whole text before it), counted when first asked for:
+    /// only edits shown with character offsets (SARIF fixes) need them.
+    chars_before: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
         starts.extend(line_ends(text.as_bytes()).map(|i| i + 1));
-        let mut chars_before = Vec::with_capacity(starts.len());
-        let mut count = 0;
-        for pair in starts.windows(2) {
-            chars_before.push(count);
-            count += text[pair[0]..pair[1]].chars().count();
-        }
-        chars_before.push(count);
         LineIndex {
             starts,
-            chars_before,
+            chars_before: std::sync::OnceLock::new(),
         }
     }
 
     /// 0-based offset in characters of a byte offset.
     pub fn char_offset(&self, text: &str, pos: usize) -> usize {
+        let chars_before = self.chars_before.get_or_init(|| {
+            let mut out = Vec::with_capacity(self.starts.len());
+            let mut count = 0;
+            for pair in self.starts.windows(2) {
+                out.push(count);
+                count += text[pair[0]..pair[1]].chars().count();
+            }
+            out.push(count);
+            out
+        });
         let (line, column) = self.line_col(text, pos);
-        self.chars_before[line - 1] + column - 1
+        chars_before[line - 1] + column - 1
     }
 
     /// 1-based line of a byte offset.
