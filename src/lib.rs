@@ -98,7 +98,7 @@ pub fn run(cli: &Cli) -> Result<i32, Error> {
             None => {
                 for plan in &mut plans {
                     plan.changes.clear();
-                    plan.new_text = None;
+                    plan.checked = None;
                 }
             }
             Some(accepted) => {
@@ -219,11 +219,11 @@ fn shown(name: &str) -> String {
 /// A submodule's (or a nested repository's) files are committed there, not here.
 fn leave_submodules(repo: &git2::Repository, scan: &Scan, plans: &mut [FilePlan]) {
     for (file, plan) in scan.files.iter().zip(plans.iter_mut()) {
-        if plan.new_text.is_none() {
+        if plan.checked.is_none() {
             continue;
         }
         if let Some(sub) = git::submodule_of(repo, &file.path) {
-            plan.new_text = None;
+            plan.checked = None;
             plan.refused = Some(format!("inside {sub}; run dims-fix --commit there"));
         }
     }
@@ -233,8 +233,8 @@ fn leave_submodules(repo: &git2::Repository, scan: &Scan, plans: &mut [FilePlan]
 /// scanned paths is read and reported, never written.
 fn leave_outside(opts: &ScanOptions, scan: &Scan, plans: &mut [FilePlan]) {
     for (file, plan) in scan.files.iter().zip(plans.iter_mut()) {
-        if plan.new_text.is_some() && discover::outside(&file.path, &opts.paths) {
-            plan.new_text = None;
+        if plan.checked.is_some() && discover::outside(&file.path, &opts.paths) {
+            plan.checked = None;
             plan.refused = Some(
                 "outside the scanned paths (reached through a symbolic link); not written"
                     .to_string(),
@@ -275,7 +275,7 @@ fn commit(
         );
     }
     for (i, plan) in plans.iter().enumerate() {
-        applied[i] = plan.new_text.is_some();
+        applied[i] = plan.checked.is_some();
     }
     Ok(Some(ids.iter().map(|id| id.to_string()).collect()))
 }
@@ -345,9 +345,11 @@ fn apply_all(
     testhook::pause("before-write");
     let mut failed = false;
     for (i, (file, plan)) in scan.files.iter().zip(plans).enumerate() {
-        let Some(new) = &plan.new_text else { continue };
+        let Some(new) = plan.new_text(&file.text) else {
+            continue;
+        };
         let name = shown(&file.rel);
-        match apply::write_atomically(&file.path, &file.text, new, write_opts) {
+        match apply::write_atomically(&file.path, &file.text, &new, write_opts) {
             Ok(()) => {
                 applied[i] = true;
                 let n = plan.changes.len();
@@ -461,7 +463,7 @@ fn report(
         .collect();
     let planned = |fi: usize, ni: usize| -> Option<Planned> {
         let file = &scan.files[fi];
-        plans[fi].new_text.as_ref()?;
+        plans[fi].checked.as_ref()?;
         let change = &plans[fi].changes[*change_of[fi].get(&ni)?];
         let patch = Patch::new(change.edits.clone()).ok()?;
         Some(Planned {
@@ -481,8 +483,8 @@ fn report(
             if dry_run {
                 let mut diffs = String::new();
                 for (file, plan) in scan.files.iter().zip(plans) {
-                    if let Some(new) = &plan.new_text {
-                        diffs.push_str(&render::diff::unified(&file.rel, &file.text, new));
+                    if let Some(new) = plan.new_text(&file.text) {
+                        diffs.push_str(&render::diff::unified(&file.rel, &file.text, &new));
                     }
                 }
                 let shown = render::diff::display(&diffs, out.color, out.terminal);
@@ -521,7 +523,7 @@ fn report(
     if !cli.quiet && matches!(cli.format, Format::Text | Format::Github) {
         let kinds: Vec<_> = plans
             .iter()
-            .filter(|p| p.new_text.is_some())
+            .filter(|p| p.checked.is_some())
             .flat_map(|p| p.changes.iter().map(|c| c.kind))
             .collect();
         for line in render::text::next_steps(dry_run, &kinds, &report) {

@@ -28,13 +28,13 @@ pub fn review(
 ) -> std::io::Result<Vec<Only>> {
     let total: usize = plans
         .iter()
-        .filter(|p| p.new_text.is_some())
+        .filter(|p| p.checked.is_some())
         .map(|p| p.changes.len())
         .sum();
     let mut accepted = Vec::new();
     let mut n = 0;
     for (file, plan) in scan.files.iter().zip(plans) {
-        if plan.new_text.is_none() {
+        if plan.checked.is_none() {
             continue;
         }
         for change in &plan.changes {

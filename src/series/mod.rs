@@ -95,7 +95,7 @@ pub fn build(
     let mut units: Vec<(usize, usize)> = plans
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.new_text.is_some())
+        .filter(|(_, p)| p.checked.is_some())
         .flat_map(|(fi, p)| (0..p.changes.len()).map(move |ci| (fi, ci)))
         .collect();
     units.sort_by_key(|&(fi, ci)| {

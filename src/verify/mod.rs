@@ -21,10 +21,20 @@ use crate::templates::Templates;
 /// What was planned for one file of the scan.
 pub struct FilePlan {
     pub changes: Vec<Change>,
-    /// The whole result, when there are changes and they passed the checks.
-    pub new_text: Option<String>,
+    /// The edits of every change, when there are changes and their result
+    /// passed the checks. The result itself is made again where it is
+    /// needed ([`FilePlan::new_text`]): a scan of many files with TODOs to
+    /// add would otherwise hold each file twice.
+    pub checked: Option<Patch>,
     /// Why the file is left untouched, when its plan failed a check.
     pub refused: Option<String>,
+}
+
+impl FilePlan {
+    /// The checked result of the plan for a file whose text is `text`.
+    pub fn new_text(&self, text: &str) -> Option<String> {
+        self.checked.as_ref().map(|p| p.apply(text))
+    }
 }
 
 /// Plan and check every file, in parallel.
@@ -45,7 +55,7 @@ pub(crate) fn plan_and_check(
                 Ok(r) => r,
                 Err(skip) => Ok(FilePlan {
                     changes: Vec::new(),
-                    new_text: None,
+                    checked: None,
                     refused: Some(skip.reason),
                 }),
             }
@@ -65,7 +75,7 @@ fn plan_file(
     if changes.is_empty() {
         return Ok(FilePlan {
             changes,
-            new_text: None,
+            checked: None,
             refused: None,
         });
     }
@@ -78,18 +88,18 @@ fn plan_file(
         .and_then(|patch| {
             let new = patch.apply(&file.text);
             verify(file, &changes, &new, opts, &scan.summaries)
-                .map(|()| new)
+                .map(|()| patch)
                 .map_err(|refusal| refusal.to_string())
         });
     Ok(match checked {
-        Ok(new) => FilePlan {
+        Ok(patch) => FilePlan {
             changes,
-            new_text: Some(new),
+            checked: Some(patch),
             refused: None,
         },
         Err(why) => FilePlan {
             changes,
-            new_text: None,
+            checked: None,
             refused: Some(why),
         },
     })
