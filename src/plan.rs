@@ -11,7 +11,8 @@ use crate::analyze::{Class, CopyPlan, ExitFix, Finding, Ndim, Rewrite, Span};
 use crate::edit::Edit;
 use crate::error::Error;
 use crate::scan::ScannedFile;
-use crate::source::{lexical, Lang};
+use crate::source::lexical::{self, CodeMap};
+use crate::source::Lang;
 use crate::span::{eol_at, indent_at, line_start, starts_line};
 use crate::templates::Templates;
 
@@ -134,6 +135,11 @@ pub fn plan(
     let text = file.text.as_str();
     let mut changes = Vec::new();
     let mut locked = Vec::new();
+    // Where the comments and literals are, found once for the file and
+    // only when a TODO is considered (asked for each one, it was a pass
+    // over the file per TODO).
+    let code_map = std::cell::OnceCell::new();
+    let code = || code_map.get_or_init(|| CodeMap::new(text));
     for (i, f) in file.findings.iter().enumerate() {
         if !selected(file, f, opts) {
             continue;
@@ -170,17 +176,18 @@ pub fn plan(
                     && !locked.contains(&f.function_body)
                     && can_insert_at(
                         text,
+                        code(),
                         change::first_anchor(text, &file.findings, f.function_body),
                     ) =>
             {
                 locked.push(f.function_body);
-                changes.push(lock_todo(file, i, opts, templates)?);
+                changes.push(lock_todo(file, code(), i, opts, templates)?);
             }
             Class::Manual
                 if opts.todo_manual
                     && !f.acknowledged
                     && !f.parse_error
-                    && can_insert_at(text, f.sites.first().map(|s| s.stmt.start)) =>
+                    && can_insert_at(text, code(), f.sites.first().map(|s| s.stmt.start)) =>
             {
                 let anchor = f.sites[0].stmt.start;
                 let ctx = TodoContext {
@@ -213,16 +220,16 @@ pub fn plan(
 }
 
 /// Whether a TODO can go above the line holding `anchor`: that line must
-/// start in code (see `lexical::in_code`), and the line before it must not
+/// start in code (see [`CodeMap::in_code`]), and the line before it must not
 /// end in a line continuation, which would join the TODO to it (and leave
 /// the line it joined before on its own: `// ... ??/` swallows the next
 /// line under trigraphs).
-fn can_insert_at(text: &str, anchor: Option<usize>) -> bool {
+fn can_insert_at(text: &str, code: &CodeMap, anchor: Option<usize>) -> bool {
     anchor.is_some_and(|a| {
         let start = line_start(text, a);
         let after_continuation =
             start > 0 && lexical::continues(&text[line_start(text, start - 1)..start - 1]);
-        lexical::in_code(text, start) && !after_continuation
+        code.in_code(start) && !after_continuation
     })
 }
 
@@ -293,6 +300,7 @@ const ISSUE: &str = "gh-28197";
 /// change, and of every other branch that changes the arrays.
 fn lock_todo(
     file: &ScannedFile,
+    code: &CodeMap,
     first: usize,
     opts: &PlanOptions,
     templates: &Templates,
@@ -318,7 +326,7 @@ fn lock_todo(
     }
     let parts: Vec<Part> = change::parts(text, &group)
         .into_iter()
-        .filter(|p| can_insert_at(text, Some(p.anchor)))
+        .filter(|p| can_insert_at(text, code, Some(p.anchor)))
         .collect();
     let lead = group[0];
     let mut arrays: Vec<String> = group.iter().map(|f| f.array.clone()).collect();
@@ -356,7 +364,11 @@ fn lock_todo(
             evidence: evidence.clone(),
         };
         let body = templates.render("lock-todo.txt", &ctx)?;
-        edits.push(todo_comment(text, above_comments(text, part.anchor), &body));
+        edits.push(todo_comment(
+            text,
+            above_comments(text, code, part.anchor),
+            &body,
+        ));
     }
     Ok(Change {
         kind: ChangeKind::LockTodo,
@@ -378,7 +390,7 @@ fn needs_version_guard(file: &ScannedFile) -> bool {
 
 /// Where a comment goes above the line holding `anchor`: above the comment
 /// lines directly over it (a TODO must not part a comment from its code).
-fn above_comments(text: &str, anchor: usize) -> usize {
+fn above_comments(text: &str, code: &CodeMap, anchor: usize) -> usize {
     let mut at = line_start(text, anchor);
     let mut best = at;
     while at > 0 {
@@ -389,7 +401,7 @@ fn above_comments(text: &str, anchor: usize) -> usize {
             break;
         }
         at = prev;
-        if lexical::in_code(text, at) {
+        if code.in_code(at) {
             best = at;
         }
     }

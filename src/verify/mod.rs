@@ -7,11 +7,13 @@
 pub mod invariants;
 pub mod synth;
 
+use std::collections::{HashMap, HashSet};
+
 use rayon::prelude::*;
 
 use crate::analyze::reason::Code;
 use crate::analyze::summary::Summaries;
-use crate::analyze::Finding;
+use crate::analyze::{Finding, Kind};
 use crate::edit::{Edit, Patch};
 use crate::error::Error;
 use crate::plan::{self, Change, ChangeKind, PlanOptions};
@@ -176,15 +178,8 @@ pub fn verify(
         });
     }
     // Where the edits moved a position of the original.
-    let edits: Vec<&Edit> = changes.iter().flat_map(|c| &c.edits).collect();
-    let moved = |pos: usize| -> usize {
-        let delta: isize = edits
-            .iter()
-            .filter(|e| e.range.end <= pos)
-            .map(|e| e.content.len() as isize - e.range.len() as isize)
-            .sum();
-        pos.saturating_add_signed(delta)
-    };
+    let shifts = Shifts::new(changes.iter().flat_map(|c| &c.edits));
+    let moved = |pos: usize| shifts.moved(pos);
     // Compared with a second reading of the original, made the same way as
     // the reading of the result.
     if file.parse_errors > 0
@@ -199,10 +194,19 @@ pub fn verify(
             errors: file.parse_errors,
         });
     }
+    // The findings of the result by place, so each change looks at its own.
+    let mut by_place: HashMap<Place, Vec<&Finding>> = HashMap::new();
+    for f in &after {
+        by_place
+            .entry(Place::of(f, f.function_body.start))
+            .or_default()
+            .push(f);
+    }
     for change in changes {
         for &i in &change.findings {
             let before = &file.findings[i];
-            let left = after.iter().filter(|f| same_place(before, f, &moved));
+            let here = Place::of(before, moved(before.function_body.start));
+            let left = by_place.get(&here).into_iter().flatten().copied();
             match change.kind {
                 ChangeKind::Rewrite => {
                     let kinds: Vec<_> = before.rewrite.iter().map(|r| r.kind).collect();
@@ -257,8 +261,7 @@ fn reads_the_same(
     moved: &dyn Fn(usize) -> usize,
 ) -> bool {
     let same_reading = |b: &Finding, a: &Finding| {
-        same_place(b, a, moved)
-            && a.class == b.class
+        a.class == b.class
             && a.parse_error == b.parse_error
             && a.sites.len() == b.sites.len()
             && a.sites.iter().zip(&b.sites).all(|(x, y)| {
@@ -269,27 +272,97 @@ fn reads_the_same(
                     && x.stmt.start == moved(y.stmt.start)
             })
     };
-    let was_rewritten = |b: &Finding| rewritten.iter().any(|r| same_place(r, b, &|p| p));
-    let is_rewritten = |a: &Finding| rewritten.iter().any(|r| same_place(r, a, moved));
-    let kept: Vec<&Finding> = before.iter().filter(|b| !was_rewritten(b)).collect();
-    let mut unmatched: Vec<&Finding> = after.iter().filter(|a| !is_rewritten(a)).collect();
-    for b in kept {
-        match unmatched.iter().position(|a| same_reading(b, a)) {
-            Some(i) => unmatched.swap_remove(i),
+    // Places of the rewritten findings, before and after the edits.
+    let rewritten_before: HashSet<Place> = rewritten
+        .iter()
+        .map(|r| Place::of(r, r.function_body.start))
+        .collect();
+    let rewritten_after: HashSet<Place> = rewritten
+        .iter()
+        .map(|r| Place::of(r, moved(r.function_body.start)))
+        .collect();
+    let mut unmatched: HashMap<Place, Vec<&Finding>> = HashMap::new();
+    for a in after {
+        let place = Place::of(a, a.function_body.start);
+        if !rewritten_after.contains(&place) {
+            unmatched.entry(place).or_default().push(a);
+        }
+    }
+    for b in before {
+        if rewritten_before.contains(&Place::of(b, b.function_body.start)) {
+            continue;
+        }
+        let here = Place::of(b, moved(b.function_body.start));
+        let Some(there) = unmatched.get_mut(&here) else {
+            return false;
+        };
+        match there.iter().position(|a| same_reading(b, a)) {
+            Some(i) => there.swap_remove(i),
             None => return false,
         };
     }
-    unmatched.is_empty()
+    unmatched.values().all(Vec::is_empty)
 }
 
-/// Whether `after` is the finding `before` for the same array in the same
-/// function, which starts where the edits moved it (two functions may share
-/// a name, or have none the parser could find, in one file).
-fn same_place(before: &Finding, after: &Finding, moved: &dyn Fn(usize) -> usize) -> bool {
-    after.function == before.function
-        && after.array == before.array
-        && after.field == before.field
-        && after.function_body.start == moved(before.function_body.start)
+/// Where the edits of a plan move positions of the original: the net
+/// length change of the edits ending at or before each position, found by
+/// binary search.
+struct Shifts {
+    /// Edit ends, sorted, with the net change of every edit up to each.
+    ends: Vec<(usize, isize)>,
+}
+
+impl Shifts {
+    fn new<'e>(edits: impl Iterator<Item = &'e Edit>) -> Shifts {
+        let mut deltas: Vec<(usize, isize)> = edits
+            .map(|e| {
+                (
+                    e.range.end,
+                    e.content.len() as isize - e.range.len() as isize,
+                )
+            })
+            .collect();
+        deltas.sort_by_key(|d| d.0);
+        let mut total = 0;
+        let ends = deltas
+            .into_iter()
+            .map(|(end, delta)| {
+                total += delta;
+                (end, total)
+            })
+            .collect();
+        Shifts { ends }
+    }
+
+    fn moved(&self, pos: usize) -> usize {
+        let n = self.ends.partition_point(|&(end, _)| end <= pos);
+        let delta = n.checked_sub(1).map_or(0, |i| self.ends[i].1);
+        pos.saturating_add_signed(delta)
+    }
+}
+
+/// A finding's place: function, array, field and where the body starts.
+/// A finding of the result is the same as one of the original when its
+/// place is the original's with the body start moved by the edits (two
+/// functions may share a name, or have none the parser could find, in one
+/// file).
+#[derive(PartialEq, Eq, Hash)]
+struct Place<'f> {
+    function: &'f str,
+    array: &'f str,
+    field: Option<Kind>,
+    body: usize,
+}
+
+impl<'f> Place<'f> {
+    fn of(f: &'f Finding, body: usize) -> Place<'f> {
+        Place {
+            function: &f.function,
+            array: &f.array,
+            field: f.field,
+            body,
+        }
+    }
 }
 
 /// The findings a change rewrites (they are meant to read differently).
