@@ -18,6 +18,8 @@ Cases (all by default):
                 single tree (the ratio of dims-fix's own times)
   many          one file of 8,000 functions, each a rewrite finding
                 (not in the default list: use --baseline to compare)
+  many-todo     one file of 8,000 functions, each a manual finding,
+                with --todo-manual (8,000 TODOs planned and checked)
 
 Sources are downloaded at run time into the cache ($DIMS_FIX_CACHE, else
 $XDG_CACHE_HOME/dims-fix, else ~/.cache/dims-fix), never into the
@@ -180,6 +182,19 @@ def many_file() -> Path:
     return c_file
 
 
+def many_todo_file() -> Path:
+    """8,000 functions, each changing a parameter's shape for good: 8,000
+    manual findings, each a TODO with --todo-manual."""
+    dest = fetch.cache_dir() / "bench" / "many-findings"
+    c_file = dest / "many-todo.c"
+    if not c_file.is_file():
+        dest.mkdir(parents=True, exist_ok=True)
+        c_file.write_text('#include "numpy/arrayobject.h"\n\n' + "".join(
+            f"void f{i}(PyArrayObject *a, npy_intp v)\n{{\n    PyArray_DIMS(a)[0] = v;\n}}\n\n"
+            for i in range(8000)))
+    return c_file
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("cases", nargs="*", default=["numpy", "numpy-fields", "scipy", "cython", "copies"])
@@ -231,6 +246,14 @@ def main() -> int:
                 cmds = [(f"rg -l PyArray_DIMS {c_file.name}", RG[:-1] + [c_file.name], c_file.parent),
                         (f"dims-fix --dry-run --format json {c_file.name}", scan + [c_file.name], c_file.parent)]
                 report("many: 8,000 rewrite findings in one file", alternate(with_baseline(cmds), args.rounds,
+                       args.warmup), cmds[0][0], args.rounds)
+            elif case == "many-todo":
+                c_file = many_todo_file()
+                argv = ["--todo-manual", c_file.name]
+                cmds = [(f"rg -l PyArray_DIMS {c_file.name}", RG[:-1] + [c_file.name], c_file.parent),
+                        (f"dims-fix --dry-run --format json --todo-manual {c_file.name}", scan + argv,
+                         c_file.parent)]
+                report("many-todo: 8,000 manual TODOs in one file", alternate(with_baseline(cmds), args.rounds,
                        args.warmup), cmds[0][0], args.rounds)
             elif case == "copies":
                 tree = numpy_tree()
