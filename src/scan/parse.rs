@@ -306,17 +306,33 @@ pub(super) fn process(
         read_only,
         blanked,
     } = read(cx, path.clone(), rel.clone(), text, keep);
-    let accounts = match retain {
-        Retain::Writers | Retain::WritersWithFacts => account(
-            &|w| cx.mention_kind(w),
-            (opts.strides, opts.meta),
-            &parsed,
-            (&facts.functions, &facts.macros),
-            &read_only,
-        ),
-        Retain::No | Retain::All | Retain::Check => Accounts::default(),
-    };
-    let lines = LineIndex::new(&parsed.file.text);
+    // Whole-file passes that do not depend on each other run side by side
+    // (on a large generated file they are most of the time).
+    let (accounts, (unreadable, hash, lines)) = rayon::join(
+        || match retain {
+            Retain::Writers | Retain::WritersWithFacts => account(
+                &|w| cx.mention_kind(w),
+                (opts.strides, opts.meta),
+                &parsed,
+                (&facts.functions, &facts.macros),
+                &read_only,
+            ),
+            Retain::No | Retain::All | Retain::Check => Accounts::default(),
+        },
+        || {
+            // Items not analysed are reported from a first reading (or a
+            // check); a reading for summaries or for classification does
+            // not need them.
+            let unreadable = match retain {
+                Retain::No | Retain::All => Vec::new(),
+                Retain::Writers | Retain::WritersWithFacts | Retain::Check => {
+                    unreadable_items(&parsed.file.text, &cx.needles)
+                }
+            };
+            let text = &parsed.file.text;
+            (unreadable, hash_of(text), LineIndex::new(text))
+        },
+    );
     let error_at = errors_at(&parsed, &facts.functions, &lines);
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
@@ -375,15 +391,6 @@ pub(super) fn process(
         })
         .collect();
     let errors = parsed.errors.len();
-    let hash = hash_of(&parsed.file.text);
-    // Items not analysed are reported from a first reading (or a check);
-    // a reading for summaries or for classification does not need them.
-    let unreadable = match retain {
-        Retain::No | Retain::All => Vec::new(),
-        Retain::Writers | Retain::WritersWithFacts | Retain::Check => {
-            unreadable_items(&parsed.file.text, &cx.needles)
-        }
-    };
     Processed {
         path,
         rel,
