@@ -60,19 +60,45 @@ impl Define {
 /// Every `#define` in `text`, in order.
 pub fn defines_in(text: &str) -> Vec<Define> {
     let mut out = Vec::new();
-    let lines: Vec<&str> = text.lines().collect();
     let offset = |line: &str| line.as_ptr() as usize - text.as_ptr() as usize;
-    let mut i = 0;
-    while i < lines.len() {
-        let first = i;
-        let mut def = lines[i].trim_end().to_string();
-        while def.ends_with('\\') && i + 1 < lines.len() {
-            def.pop();
-            i += 1;
-            def.push(' ');
-            def.push_str(lines[i].trim_end());
+    let mut lines = text.lines();
+    // The physical lines of one logical line (continued with `\`).
+    let mut group: Vec<&str> = Vec::new();
+    while let Some(line) = lines.next() {
+        group.clear();
+        group.push(line);
+        while group[group.len() - 1].trim_end().ends_with('\\') {
+            match lines.next() {
+                Some(next) => group.push(next),
+                None => break,
+            }
         }
-        i += 1;
+        // Only a directive is worth joining: its first non-blank byte,
+        // across continuations, is `#`.
+        let last = group.len() - 1;
+        let directive = group
+            .iter()
+            .enumerate()
+            .map(|(k, l)| {
+                let l = l.trim_end();
+                let l = if k < last {
+                    l.strip_suffix('\\').unwrap_or(l)
+                } else {
+                    l
+                };
+                l.trim_start()
+            })
+            .find(|l| !l.is_empty())
+            .is_some_and(|l| l.starts_with('#'));
+        if !directive {
+            continue;
+        }
+        let mut def = group[0].trim_end().to_string();
+        for line in &group[1..] {
+            def.pop();
+            def.push(' ');
+            def.push_str(line.trim_end());
+        }
         let rest = def.trim_start();
         let Some(rest) = rest.strip_prefix('#') else {
             continue;
@@ -107,7 +133,7 @@ pub fn defines_in(text: &str) -> Vec<Define> {
             name: name.to_string(),
             params,
             body: body.trim().to_string(),
-            at: offset(lines[first]),
+            at: offset(group[0]),
         });
     }
     out
