@@ -354,13 +354,16 @@ pub fn parse_functions<T: Send>(
     let layout = branches::Layout::of(&base);
     let texts: Vec<Vec<u8>> = match &layout {
         None => vec![base],
-        Some(l) => (0..l.len())
-            .map(|k| {
-                let mut masked = base.clone();
-                l.blank(&mut masked, k);
-                masked
-            })
-            .collect(),
+        // One copy per configuration; the last one is the base itself.
+        Some(l) if l.is_empty() => Vec::new(),
+        Some(l) => {
+            let mut texts: Vec<Vec<u8>> = (1..l.len()).map(|_| base.clone()).collect();
+            texts.push(base);
+            for (k, masked) in texts.iter_mut().enumerate() {
+                l.blank(masked, k);
+            }
+            texts
+        }
     };
     let touches = |r: &std::ops::Range<usize>| layout.as_ref().is_some_and(|l| l.touches(r));
     let newlines: Vec<Vec<usize>> = texts
