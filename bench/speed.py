@@ -170,29 +170,28 @@ def alias_{i}(cnp.ndarray arr, Py_ssize_t n):
     return c_file
 
 
-def many_file() -> Path:
-    """8,000 functions, each changing and restoring a shape: 8,000 rewrites."""
+def generated(name: str, body: str, count: int) -> Path:
+    """A file of `count` functions `f0`, `f1`, ... with this body, made once
+    in the cache."""
     dest = fetch.cache_dir() / "bench" / "many-findings"
-    c_file = dest / "many.c"
+    c_file = dest / name
     if not c_file.is_file():
         dest.mkdir(parents=True, exist_ok=True)
         c_file.write_text('#include "numpy/arrayobject.h"\n\n' + "".join(
-            f"void f{i}(PyArrayObject *a, npy_intp v)\n{{\n    npy_intp n = PyArray_DIM(a, 0);\n"
-            f"    PyArray_DIMS(a)[0] = v;\n    PyArray_DIMS(a)[0] = n;\n}}\n\n" for i in range(8000)))
+            f"void f{i}(PyArrayObject *a, npy_intp v)\n{{\n{body}}}\n\n" for i in range(count)))
     return c_file
+
+
+def many_file() -> Path:
+    """8,000 functions, each changing and restoring a shape: 8,000 rewrites."""
+    return generated("many.c", "    npy_intp n = PyArray_DIM(a, 0);\n"
+                     "    PyArray_DIMS(a)[0] = v;\n    PyArray_DIMS(a)[0] = n;\n", 8000)
 
 
 def many_todo_file() -> Path:
     """8,000 functions, each changing a parameter's shape for good: 8,000
     manual findings, each a TODO with --todo-manual."""
-    dest = fetch.cache_dir() / "bench" / "many-findings"
-    c_file = dest / "many-todo.c"
-    if not c_file.is_file():
-        dest.mkdir(parents=True, exist_ok=True)
-        c_file.write_text('#include "numpy/arrayobject.h"\n\n' + "".join(
-            f"void f{i}(PyArrayObject *a, npy_intp v)\n{{\n    PyArray_DIMS(a)[0] = v;\n}}\n\n"
-            for i in range(8000)))
-    return c_file
+    return generated("many-todo.c", "    PyArray_DIMS(a)[0] = v;\n", 8000)
 
 
 def main() -> int:
