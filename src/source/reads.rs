@@ -184,10 +184,8 @@ fn tokens(code: &[u8]) -> Option<Vec<T<'_>>> {
             Tok::Literal => out.push(T::Lit),
             Tok::BlockComment { closed: false } => return None,
             Tok::Punct(_) => {
-                // Skip bytes an operator already took.
-                if pending.is_some_and(|end| tok.start < end) {
-                    continue;
-                }
+                // A template token, or a digraph at any byte, even one an
+                // operator took (`::>` is `:` and `:>` in C17).
                 let rest = &code[tok.start..];
                 if rest.starts_with(b"@")
                     || rest.starts_with(b"`")
@@ -195,8 +193,11 @@ fn tokens(code: &[u8]) -> Option<Vec<T<'_>>> {
                         .iter()
                         .any(|d| rest.starts_with(d))
                 {
-                    // A template token, a digraph.
                     return None;
+                }
+                // Skip bytes an operator already took.
+                if pending.is_some_and(|end| tok.start < end) {
+                    continue;
                 }
                 if let Some(op) = OPS.iter().find(|o| rest.starts_with(o.as_bytes())) {
                     pending = Some(tok.start + op.len());
@@ -323,6 +324,7 @@ mod tests {
             "    n = PyArray_DIMS(a)[0]; if (n) {",
             "    n = PyArray_DIMS(a)??(0??);",
             "    n = PyArray_DIMS(a)<:0:>;",
+            "    n = PyArray_DIMS(a)[0] ? 1 ::> 0;",
             "    n = PyArray_DIMS[0];",
             "    n = (PyArray_DIMS)(a)[0];",
             "    n = PyArray_DIMS(a)[0][1];",
