@@ -158,13 +158,13 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Result<Walked, Error> {
         });
     }
     files.extend(found.into_inner().unwrap());
-    let (cpp, mut files): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|f| is_cpp(f));
+    let (mut cpp, mut files): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|f| is_cpp(f));
     // Several names (links, `--follow`ed directories) may lead to one file:
     // it is scanned, and written, once, under its real name. Without
     // `--follow` every name is real already: the roots are canonical, the
     // walk does not enter linked directories, and a linked file comes back
     // as its target.
-    let mut cpp = cpp;
     if opts.follow {
         for f in files.iter_mut().chain(cpp.iter_mut()) {
             if let Ok(real) = f.canonicalize() {
