@@ -240,19 +240,15 @@ def main() -> int:
                 size = c_file.stat().st_size / 1e6
                 report(f"cython: {name}, {size:.1f} MB", alternate(with_baseline(cmds), args.rounds, args.warmup),
                        cmds[0][0], args.rounds)
-            elif case == "many":
-                c_file = many_file()
+            elif case in ("many", "many-todo"):
+                todo = case == "many-todo"
+                c_file = many_todo_file() if todo else many_file()
+                extra = ["--todo-manual"] if todo else []
                 cmds = [(f"rg -l PyArray_DIMS {c_file.name}", RG[:-1] + [c_file.name], c_file.parent),
-                        (f"dims-fix --dry-run --format json {c_file.name}", scan + [c_file.name], c_file.parent)]
-                report("many: 8,000 rewrite findings in one file", alternate(with_baseline(cmds), args.rounds,
-                       args.warmup), cmds[0][0], args.rounds)
-            elif case == "many-todo":
-                c_file = many_todo_file()
-                argv = ["--todo-manual", c_file.name]
-                cmds = [(f"rg -l PyArray_DIMS {c_file.name}", RG[:-1] + [c_file.name], c_file.parent),
-                        (f"dims-fix --dry-run --format json --todo-manual {c_file.name}", scan + argv,
-                         c_file.parent)]
-                report("many-todo: 8,000 manual TODOs in one file", alternate(with_baseline(cmds), args.rounds,
+                        (" ".join(["dims-fix --dry-run --format json", *extra, c_file.name]),
+                         scan + extra + [c_file.name], c_file.parent)]
+                title = "8,000 manual TODOs" if todo else "8,000 rewrite findings"
+                report(f"{case}: {title} in one file", alternate(with_baseline(cmds), args.rounds,
                        args.warmup), cmds[0][0], args.rounds)
             elif case == "copies":
                 tree = numpy_tree()
