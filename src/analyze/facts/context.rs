@@ -9,7 +9,8 @@
 //! function stays linear.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+// Keyed by node id: a fast hash, not SipHash (no untrusted keys here).
+use rustc_hash::FxHashMap as HashMap;
 
 use tree_sitter::Node;
 
@@ -37,7 +38,7 @@ pub(super) struct Ancestry<'t> {
 impl<'t> Ancestry<'t> {
     pub(super) fn new() -> Self {
         Ancestry {
-            parents: HashMap::new(),
+            parents: HashMap::default(),
             placement: RefCell::default(),
             runs: RefCell::default(),
             read: RefCell::default(),

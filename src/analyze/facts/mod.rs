@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use tree_sitter::Node;
 
 use super::syntax::{declarator_name, first_named, text, Preorder, F};
@@ -572,19 +574,19 @@ struct Walker<'a> {
     sources: Sources<'a>,
     facts: Facts,
     /// Live aliases: variable name to the storage it points at.
-    aliases: HashMap<String, ShapeRef>,
+    aliases: FxHashMap<String, ShapeRef>,
     /// Variables declared `PyArrayObject_fields *`.
-    fields_vars: HashSet<String>,
+    fields_vars: FxHashSet<String>,
     /// Variables declared `PyArrayObject *`.
-    array_vars: HashSet<String>,
+    array_vars: FxHashSet<String>,
     /// Variables of this function declared with any other type (they hide
     /// the file's names of `PyArrayObject *` globals).
-    other_vars: HashSet<String>,
+    other_vars: FxHashSet<String>,
     /// Fields pointers viewing another array variable (`fa = (...)self`).
-    fields_of: HashMap<String, ArrayId>,
+    fields_of: FxHashMap<String, ArrayId>,
     /// Start bytes of source expressions and alias identifiers that are part
     /// of a write target, so they are not also counted as reads.
-    consumed: HashSet<usize>,
+    consumed: FxHashSet<usize>,
 }
 
 /// Collect the facts of a function definition. For an ERROR node holding
@@ -607,12 +609,12 @@ fn collect_in<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts 
             unparsed: func.kind_name() != "function_definition",
             ..Facts::default()
         },
-        aliases: HashMap::new(),
-        fields_vars: HashSet::new(),
-        array_vars: HashSet::new(),
-        other_vars: HashSet::new(),
-        fields_of: HashMap::new(),
-        consumed: HashSet::new(),
+        aliases: FxHashMap::default(),
+        fields_vars: FxHashSet::default(),
+        array_vars: FxHashSet::default(),
+        other_vars: FxHashSet::default(),
+        fields_of: FxHashMap::default(),
+        consumed: FxHashSet::default(),
     };
     let declarator = func
         .child_by_field_id(F.declarator)
@@ -642,7 +644,7 @@ fn collect_in<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts 
     // `_check_compatibility_with_new_dtype` hands out the shape in one
     // such branch and copies into the caller's storage later). The end of
     // each, and the aliases as they were on entering it.
-    let mut leaving: Vec<(usize, HashMap<String, ShapeRef>)> = Vec::new();
+    let mut leaving: Vec<(usize, FxHashMap<String, ShapeRef>)> = Vec::new();
     while let Some(node) = walk.next() {
         // Climbs start at named nodes and go through named ones only.
         if let Some(parent) = walk.parent().filter(|_| node.is_named()) {
