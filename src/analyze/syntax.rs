@@ -330,7 +330,9 @@ pub struct Preorder<'t> {
     cursor: TreeCursor<'t>,
     /// The ancestors of the current node below the root's parent.
     ancestors: Vec<Node<'t>>,
-    root_id: usize,
+    /// The node returned last (the cursor's), kept so as not to ask the
+    /// cursor again.
+    current: Node<'t>,
     started: bool,
     done: bool,
     skip_children: bool,
@@ -342,7 +344,7 @@ impl<'t> Preorder<'t> {
         Preorder {
             cursor: root.walk(),
             ancestors: Vec::new(),
-            root_id: root.id(),
+            current: root,
             started: false,
             done: false,
             skip_children: false,
@@ -377,22 +379,24 @@ impl<'t> Iterator for Preorder<'t> {
         }
         if !self.started {
             self.started = true;
-            return Some(self.cursor.node());
+            return Some(self.current);
         }
         let descend = !std::mem::take(&mut self.skip_children) && self.depth < MAX_DEPTH;
-        let current = self.cursor.node();
         if descend && self.cursor.goto_first_child() {
-            self.ancestors.push(current);
+            self.ancestors.push(self.current);
             self.depth += 1;
-            return Some(self.cursor.node());
+            self.current = self.cursor.node();
+            return Some(self.current);
         }
         loop {
-            if self.cursor.node().id() == self.root_id {
+            // Back at the root (the cursor never leaves its subtree).
+            if self.depth == 0 {
                 self.done = true;
                 return None;
             }
             if self.cursor.goto_next_sibling() {
-                return Some(self.cursor.node());
+                self.current = self.cursor.node();
+                return Some(self.current);
             }
             if !self.cursor.goto_parent() {
                 self.done = true;

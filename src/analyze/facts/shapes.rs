@@ -27,10 +27,13 @@ impl<'a> Walker<'a> {
                     return None;
                 }
                 let name = callee(node, self.src)?;
-                let args = call_args(node);
+                // The arguments only of a call that can be a source: most
+                // calls are not, and listing them walks the tree.
                 let (kind, arg) = match self.source_macro(name) {
-                    Some(kind) if args.len() == 1 => (kind, args[0]),
-                    Some(_) => return None,
+                    Some(kind) => match call_args(node)[..] {
+                        [arg] => (kind, arg),
+                        _ => return None,
+                    },
                     None => match self.sources.givers.get(name)? {
                         Giver::Returns {
                             param: Some(p),
@@ -38,7 +41,7 @@ impl<'a> Walker<'a> {
                             typed,
                             ..
                         } => {
-                            let arg = *args.get(*p)?;
+                            let arg = *call_args(node).get(*p)?;
                             if !self.kind_on(*kind) || (*typed && !self.is_ndarray(arg)) {
                                 return None;
                             }
