@@ -3,6 +3,8 @@
 //! a manual finding. Whole lines are inserted or deleted; neighbours keep
 //! their bytes, indentation and line endings.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use crate::analyze::ack::TODO_MARKER;
@@ -134,7 +136,13 @@ pub fn plan(
 ) -> Result<Vec<Change>, Error> {
     let text = file.text.as_str();
     let mut changes = Vec::new();
-    let mut locked = Vec::new();
+    // Each function's lock findings, grouped once for the file (see
+    // `change::lock_groups`), and the functions given their TODOs.
+    let lock_groups = change::lock_groups(&file.findings);
+    let mut locked = HashSet::new();
+    // What every change of the file asks of the whole text, found once.
+    let copy_n = uses_algorithm(file);
+    let guard = needs_version_guard(file);
     // Where the comments and literals are, found once for the file and
     // only when a TODO is considered (asked for each one, it was a pass
     // over the file per TODO).
@@ -161,7 +169,6 @@ pub fn plan(
         match f.class {
             Class::Rewrite => {
                 let mut edits = Vec::new();
-                let copy_n = uses_algorithm(file);
                 for r in &f.rewrite {
                     edits.extend(rewrite_edits(text, r, opts.corrupt, copy_n));
                 }
@@ -177,11 +184,12 @@ pub fn plan(
                     && can_insert_at(
                         text,
                         code(),
-                        change::first_anchor(text, &file.findings, f.function_body),
+                        change::first_anchor(text, &file.findings, &lock_groups[&f.function_body]),
                     ) =>
             {
-                locked.push(f.function_body);
-                changes.push(lock_todo(file, code(), i, opts, templates)?);
+                locked.insert(f.function_body);
+                let group = &lock_groups[&f.function_body];
+                changes.push(lock_todo(file, code(), group, guard, opts, templates)?);
             }
             Class::Manual
                 if opts.todo_manual
@@ -301,19 +309,16 @@ const ISSUE: &str = "gh-28197";
 fn lock_todo(
     file: &ScannedFile,
     code: &CodeMap,
-    first: usize,
+    group: &[usize],
+    guard: bool,
     opts: &PlanOptions,
     templates: &Templates,
 ) -> Result<Change, Error> {
     let text = file.text.as_str();
-    let body_span = file.findings[first].function_body;
-    let members: Vec<usize> = file
-        .findings
+    let members: Vec<usize> = group
         .iter()
-        .enumerate()
-        .filter(|(_, f)| f.function_body == body_span && f.class == Class::Lock)
-        .filter(|(_, f)| selected(file, f, opts) && !f.acknowledged)
-        .map(|(i, _)| i)
+        .copied()
+        .filter(|&i| selected(file, &file.findings[i], opts) && !file.findings[i].acknowledged)
         .collect();
     let group: Vec<&Finding> = members.iter().map(|&i| &file.findings[i]).collect();
     let mut evidence: Vec<String> = Vec::new();
@@ -354,7 +359,7 @@ fn lock_todo(
             fields,
             descr_set: group.iter().any(|f| f.descr_set),
             swap: arrays.len() > 1,
-            guard: needs_version_guard(file),
+            guard,
             part: i + 1,
             parts: parts.len(),
             issue: ISSUE,

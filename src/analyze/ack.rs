@@ -14,13 +14,10 @@ pub const TODO_MARKER: &str = "TODO(dims-fix)";
 pub fn acknowledge(findings: &mut [Finding], text: &str, lines: &LineIndex) {
     super::held::resolve(findings, text);
     let mut lock_acked: HashSet<Span> = HashSet::new();
-    for f in findings.iter().filter(|f| f.class == Class::Lock) {
-        if lock_acked.contains(&f.function_body) {
-            continue;
-        }
-        if let Some(anchor) = super::change::first_anchor(text, findings, f.function_body) {
+    for (body, group) in super::change::lock_groups(findings) {
+        if let Some(anchor) = super::change::first_anchor(text, findings, &group) {
             if comment_above(text, lines, anchor).contains(TODO_MARKER) {
-                lock_acked.insert(f.function_body);
+                lock_acked.insert(body);
             }
         }
     }

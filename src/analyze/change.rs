@@ -4,6 +4,8 @@
 //! statement of the change, and above the first statement of every branch
 //! that the statements before it do not cover (an `else`, another path).
 
+use std::collections::HashMap;
+
 use super::reason::Evidence;
 use super::{Class, Finding, Span};
 use crate::source::tokens::{Lexer, Tok};
@@ -90,12 +92,27 @@ pub fn parts(text: &str, members: &[&Finding]) -> Vec<Part> {
     parts.into_iter().map(|(_, p)| p).collect()
 }
 
+/// The lock findings of each function, by the function's body: indices
+/// into `findings`, in their order. Made once for a file: looked for again
+/// for each function, they made planning quadratic in the lock findings of
+/// one file.
+pub fn lock_groups(findings: &[Finding]) -> HashMap<Span, Vec<usize>> {
+    let mut groups: HashMap<Span, Vec<usize>> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.class == Class::Lock {
+            groups.entry(f.function_body).or_default().push(i);
+        }
+    }
+    groups
+}
+
 /// Where a function's (first) lock TODO goes: the first statement of the
-/// change of its lock findings that are not resolved.
-pub fn first_anchor(text: &str, findings: &[Finding], function: Span) -> Option<usize> {
-    let members: Vec<&Finding> = findings
+/// change of its lock findings (`group`, from [`lock_groups`]) that are not
+/// resolved.
+pub fn first_anchor(text: &str, findings: &[Finding], group: &[usize]) -> Option<usize> {
+    let members: Vec<&Finding> = group
         .iter()
-        .filter(|f| f.function_body == function && f.class == Class::Lock)
+        .map(|&i| &findings[i])
         .filter(|f| f.resolved.is_none())
         .collect();
     parts(text, &members).first().map(|p| p.anchor)
