@@ -141,9 +141,16 @@ fn more_steps(text: &str, body: Span, arrays: &[&str], known: &[Step]) -> Vec<St
     for line in text[body.start..body.end].split_inclusive('\n') {
         let t = line.trim();
         let mut field = None;
+        // Matched piece by piece: no string made per line.
         for p in &prefixes {
+            let Some(member) = t
+                .strip_prefix(p.as_str())
+                .and_then(|r| r.strip_prefix("->"))
+            else {
+                continue;
+            };
             for f in FIELDS {
-                if let Some(rest) = t.strip_prefix(&format!("{p}->{f}")) {
+                if let Some(rest) = member.strip_prefix(f) {
                     let rest = rest.trim_start();
                     if rest.starts_with('=') && !rest.starts_with("==") {
                         field = Some(f);
@@ -151,8 +158,11 @@ fn more_steps(text: &str, body: Span, arrays: &[&str], known: &[Step]) -> Vec<St
                 }
             }
         }
-        for a in arrays {
-            if t.starts_with(&format!("npy_free_cache_dim_array({a})")) {
+        if let Some(arg) = t.strip_prefix("npy_free_cache_dim_array(") {
+            if arrays
+                .iter()
+                .any(|a| arg.strip_prefix(a).is_some_and(|r| r.starts_with(')')))
+            {
                 field = Some("dimensions");
             }
         }
