@@ -29,18 +29,22 @@ fn install_hook() {
                     .location()
                     .map(|l| format!(" at {}:{}", l.file(), l.line()))
                     .unwrap_or_default();
-                let message = info
-                    .payload()
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "panic".to_string());
+                let message = message(info.payload());
                 LAST.with(|l| *l.borrow_mut() = format!("{message}{place}"));
             } else {
                 previous(info);
             }
         }));
     });
+}
+
+/// A panic's message, from its payload.
+fn message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
 }
 
 /// Run `f`, the analysis of file `rel`: a panic in it becomes a skip of
@@ -55,8 +59,16 @@ pub(crate) fn guarded<T>(rel: &str, f: impl FnOnce() -> Result<T, Skip>) -> Resu
     IN_FILE.with(|c| c.set(was));
     match result {
         Ok(r) => r,
-        Err(_) => {
+        Err(payload) => {
+            // A panic on another thread (a parallel part of the analysis)
+            // was seen by the hook there, not here: its message comes with
+            // the payload, without the place.
             let what = LAST.with(|l| std::mem::take(&mut *l.borrow_mut()));
+            let what = if what.is_empty() {
+                message(payload.as_ref())
+            } else {
+                what
+            };
             Err(Skip {
                 path: PathBuf::from(rel),
                 reason: format!(
@@ -65,5 +77,41 @@ pub(crate) fn guarded<T>(rel: &str, f: impl FnOnce() -> Result<T, Skip>) -> Resu
                 ),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic on the analysing thread is reported with its message and place.
+    #[test]
+    fn a_panic_here_names_message_and_place() {
+        let skip = guarded::<()>("here.c", || panic!("broken here")).unwrap_err();
+        assert_eq!(skip.path, PathBuf::from("here.c"));
+        assert!(
+            skip.reason.contains("(broken here at src/scan/guard.rs:"),
+            "{}",
+            skip.reason
+        );
+    }
+
+    /// A panic that reaches the guard from another thread (as a parallel
+    /// part of the analysis hands it on) keeps its message.
+    #[test]
+    fn a_panic_from_another_thread_keeps_its_message() {
+        let skip = guarded::<()>("there.c", || {
+            let joined = std::thread::spawn(|| panic!("broken on a worker")).join();
+            match joined {
+                Err(payload) => std::panic::resume_unwind(payload),
+                Ok(()) => Ok(()),
+            }
+        })
+        .unwrap_err();
+        assert!(
+            skip.reason.contains("(broken on a worker)"),
+            "{}",
+            skip.reason
+        );
     }
 }
