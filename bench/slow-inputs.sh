@@ -2,7 +2,9 @@
 # The small inputs that once took the analysis seconds (issue 17): 800
 # chained assignments `v0 = v1 = ... = 0;`, a body inside 10,000 nested
 # `#if 1`, 4,000 `else if`, 8,000 rewrite findings in one file (the files
-# tests/bad_input.rs writes). Each is also written at twice its size; the
+# tests/bad_input.rs writes), and 8,000 lock findings in one file (each
+# function given a lock TODO: the plan once looked through every finding
+# of the file for each). Each is also written at twice its size; the
 # two sizes are scanned alternately (A B A B ...) with
 # `--dry-run --format json`, and the script prints the median time of the
 # issue's size and the median of the pair-by-pair ratios 2n / n: about 2
@@ -46,8 +48,14 @@ def many(n):
         f"void f{i}(PyArrayObject *a, npy_intp v)\n{{\n    npy_intp n = PyArray_DIM(a, 0);\n"
         f"    PyArray_DIMS(a)[0] = v;\n    PyArray_DIMS(a)[0] = n;\n}}\n\n" for i in range(n))
 
+def locks(n):
+    return head + "".join(
+        f"void s{i}(PyArrayObject *a, npy_intp v)\n{{\n    PyArray_DIMS(a)[0] = v;\n"
+        f"    ((PyArrayObject_fields *)a)->nd = 1;\n}}\n\n" for i in range(n))
+
 for name, make, n in [("chained-assignments", chain, 800), ("nested-if", nested, 10_000),
-                      ("else-if", else_if, 4_000), ("many-findings", many, 8_000)]:
+                      ("else-if", else_if, 4_000), ("many-findings", many, 8_000),
+                      ("many-locks", locks, 8_000)]:
     for k, size in (("n", n), ("2n", 2 * n)):
         with open(f"{out}/{name}-{k}.c", "w") as f:
             f.write(make(size))
@@ -63,7 +71,7 @@ run_ms() {  # wall time of one scan of "$1", in ms
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 printf '%-20s %8s %8s %14s\n' input "n" "2n" "ratio 2n/n"
-for name in chained-assignments nested-if else-if many-findings; do
+for name in chained-assignments nested-if else-if many-findings many-locks; do
     a=() b=() r=()
     for _ in $(seq "$runs"); do
         ta=$(run_ms "$dir/$name-n.c")
