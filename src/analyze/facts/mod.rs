@@ -3,6 +3,7 @@
 //! changes, jumps, blocks and parse errors — as plain data (byte spans), so
 //! the tree can be dropped as soon as the walk is done.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -20,6 +21,9 @@ mod shapes;
 pub use shapes::norm;
 mod statements;
 mod walk;
+
+#[cfg(test)]
+mod tests;
 
 /// Array identity: the variable name (fields pointers resolved to the array
 /// they view), or the normalised expression text for other expressions.
@@ -639,28 +643,13 @@ fn collect_in<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts 
     let body = func.child_by_field_id(F.body).unwrap_or(func);
     w.facts.body = Span::of(body);
     let mut walk = Preorder::new(body);
-    // Blocks that end in `return` or `goto`: what they point an alias at
-    // does not reach the code after them (NumPy's
-    // `_check_compatibility_with_new_dtype` hands out the shape in one
-    // such branch and copies into the caller's storage later). The end of
-    // each, and the aliases as they were on entering it.
-    let mut leaving: Vec<(usize, FxHashMap<String, ShapeRef>)> = Vec::new();
+    let mut scopes = Scopes::default();
     while let Some(node) = walk.next() {
         // Climbs start at named nodes and go through named ones only.
         if let Some(parent) = walk.parent().filter(|_| node.is_named()) {
             w.anc.record(node, parent);
         }
-        while leaving
-            .last()
-            .is_some_and(|(end, _)| *end <= node.start_byte())
-        {
-            if let Some((_, before)) = leaving.pop() {
-                w.aliases = before;
-            }
-        }
-        if ends_in_jump(node) {
-            leaving.push((node.end_byte(), w.aliases.clone()));
-        }
+        scopes.enter(node, &mut w.aliases);
         if walk.at_limit() && node.child_count() > 0 {
             // Generated code can nest without end; what lies deeper is not
             // analysed, and its mentions of a shape source say so.
@@ -669,6 +658,124 @@ fn collect_in<'a>(func: Node<'a>, src: &'a [u8], sources: Sources<'a>) -> Facts 
         w.visit(node);
     }
     w.facts
+}
+
+/// The aliases as the walk goes through code that not every run (or every
+/// build) reaches in order.
+#[derive(Default)]
+struct Scopes {
+    /// Blocks that end in `return` or `goto`: what they point an alias at
+    /// does not reach the code after them (NumPy's
+    /// `_check_compatibility_with_new_dtype` hands out the shape in one
+    /// such branch and copies into the caller's storage later). The end of
+    /// each, and the aliases as they were on entering it.
+    leaving: Vec<(usize, FxHashMap<String, ShapeRef>)>,
+    /// Preprocessor conditionals tree-sitter reads whole (their branches
+    /// balanced): it gives the branches one after the other, but a build
+    /// compiles one of them.
+    conditionals: Vec<Conditional>,
+}
+
+impl Scopes {
+    /// Update `aliases` as the walk meets `node`: close the blocks and
+    /// conditionals that ended before it, then open the one it starts.
+    fn enter(&mut self, node: Node, aliases: &mut FxHashMap<String, ShapeRef>) {
+        // Blocks and conditionals nest: the one that ended first is the
+        // innermost.
+        let start = node.start_byte();
+        loop {
+            let block = self
+                .leaving
+                .last()
+                .map(|(end, _)| *end)
+                .filter(|&e| e <= start);
+            let conditional = self
+                .conditionals
+                .last()
+                .map(|c| c.end)
+                .filter(|&e| e <= start);
+            match (block, conditional) {
+                (Some(b), c) if c.is_none_or(|c| b <= c) => {
+                    if let Some((_, before)) = self.leaving.pop() {
+                        *aliases = before;
+                    }
+                }
+                (_, Some(_)) => {
+                    if let Some(c) = self.conditionals.pop() {
+                        *aliases = c.after(std::mem::take(aliases));
+                    }
+                }
+                _ => break,
+            }
+        }
+        match node.kind_name() {
+            "preproc_if" | "preproc_ifdef" => self.conditionals.push(Conditional {
+                end: node.end_byte(),
+                entry: aliases.clone(),
+                seen: FxHashMap::default(),
+                has_else: false,
+            }),
+            kind @ ("preproc_else" | "preproc_elif" | "preproc_elifdef") => {
+                if let Some(c) = self.conditionals.last_mut() {
+                    let branch = std::mem::replace(aliases, c.entry.clone());
+                    c.merge(branch);
+                    c.has_else |= kind == "preproc_else";
+                }
+            }
+            _ => {}
+        }
+        if ends_in_jump(node) {
+            self.leaving.push((node.end_byte(), aliases.clone()));
+        }
+    }
+}
+
+/// A preprocessor conditional being walked: each branch starts from the
+/// aliases as they were at the `#if`, and after the `#endif` an alias any
+/// branch left may hold (a write through it must not be missed because
+/// another branch pointed the name elsewhere).
+struct Conditional {
+    /// The end of the conditional (its `#endif` line).
+    end: usize,
+    /// The aliases at the `#if`.
+    entry: FxHashMap<String, ShapeRef>,
+    /// The aliases the branches walked so far left.
+    seen: FxHashMap<String, ShapeRef>,
+    /// It has an `#else`: one of its branches is compiled.
+    has_else: bool,
+}
+
+impl Conditional {
+    /// Add the aliases one branch left. A name holds one alias: when the
+    /// branches aim it at different storage, an array's shape wins over a
+    /// pointer parameter's own storage (the write to the shape is the
+    /// finding; the other feeds a summary), else the first branch's.
+    fn merge(&mut self, branch: FxHashMap<String, ShapeRef>) {
+        for (name, shape) in branch {
+            match self.seen.entry(name) {
+                Entry::Vacant(e) => {
+                    e.insert(shape);
+                }
+                Entry::Occupied(mut e) => {
+                    if e.get().param && !shape.param {
+                        e.insert(shape);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The aliases after the `#endif`, given those the last branch left.
+    /// Without an `#else`, no branch may be compiled: the aliases at the
+    /// `#if` hold too.
+    fn after(mut self, last: FxHashMap<String, ShapeRef>) -> FxHashMap<String, ShapeRef> {
+        self.merge(last);
+        if !self.has_else {
+            let entry = std::mem::take(&mut self.entry);
+            self.merge(entry);
+        }
+        self.seen
+    }
 }
 
 /// Whether `node` is a `{ }` block whose last statement is a `return` or
