@@ -4,6 +4,8 @@
 //! reading of a file sorts its mentions; classification makes the
 //! findings and checks that every write the first reading saw is a site.
 
+use std::collections::HashSet;
+
 use crate::analyze::api::FLAG_SETTERS;
 use crate::analyze::facts::{Facts, How};
 use crate::analyze::reason::{Limit, Reason};
@@ -44,14 +46,29 @@ pub(super) fn account(
     (functions, macros): (&[Facts], &[Define]),
     read_only: &[std::ops::Range<usize>],
 ) -> Accounts {
-    let text = parsed.file.masked.as_slice();
     let fields: Vec<&str> = if strides {
         vec!["dimensions", "strides"]
     } else {
         vec!["dimensions"]
     };
-    let mut spans = lexical::mentions(text, |w| kind_of(w).is_some(), &fields);
-    spans.sort_by_key(|m| m.start);
+    let found =
+        |config: usize| lexical::mentions(parsed.masked(config), |w| kind_of(w).is_some(), &fields);
+    // Each mention with the configuration whose text holds it: a mention
+    // in a branch that configuration 0 blanks is in a later one's text
+    // only (at the same offset).
+    let mut spans: Vec<(std::ops::Range<usize>, usize)> =
+        found(0).into_iter().map(|m| (m, 0)).collect();
+    if !parsed.configs.is_empty() {
+        let mut seen: HashSet<usize> = spans.iter().map(|(m, _)| m.start).collect();
+        for k in 1..=parsed.configs.len() {
+            for m in found(k) {
+                if seen.insert(m.start) {
+                    spans.push((m, k));
+                }
+            }
+        }
+    }
+    spans.sort_by_key(|(m, _)| m.start);
     let mut acc = Accounts {
         mentions: spans.len(),
         ..Accounts::default()
@@ -63,7 +80,8 @@ pub(super) fn account(
     by_start.sort_by_key(|&i| functions[i].span.start);
     let mut next = 0;
     let mut open_here: Vec<usize> = Vec::new();
-    for m in spans {
+    for (m, config) in spans {
+        let text = parsed.masked(config);
         let span = Span::new(m.start, m.end);
         while next < by_start.len() && functions[by_start[next]].span.start <= span.start {
             open_here.push(by_start[next]);
