@@ -12,7 +12,7 @@ use crate::analyze::facts::{Giver, Givers, Sources};
 use crate::analyze::summary::FnSummary;
 use crate::analyze::Kind;
 use crate::analyze::{self, Facts};
-use crate::source::hazards::{self, Unreadable};
+use crate::source::hazards::{self, Hazard, Unreadable};
 use crate::source::lexical::{self, Define};
 use crate::source::reads::{self, Mention};
 use crate::source::{self, outline, Candidate, Lang, Masker};
@@ -308,7 +308,7 @@ pub(super) fn process(
     } = read(cx, path.clone(), rel.clone(), text, keep);
     // Whole-file passes that do not depend on each other run side by side
     // (on a large generated file they are most of the time).
-    let (accounts, (unreadable, hash, lines)) = rayon::join(
+    let (accounts, (mut unreadable, hash, lines)) = rayon::join(
         || match retain {
             Retain::Writers | Retain::WritersWithFacts => account(
                 &|w| cx.mention_kind(w),
@@ -333,6 +333,14 @@ pub(super) fn process(
             (unreadable, hash_of(text), LineIndex::new(text))
         },
     );
+    // The K&R test reads the text as written; where preprocessor branches
+    // open or close braces differently it finds items that no build
+    // compiles (`#ifdef A` `f(a)[0] = v; }` `#else` ... read as a K&R
+    // definition of `f`). Those functions are parsed once per branch
+    // configuration, and a K&R definition among them says so itself.
+    if let Some(layout) = &parsed.layout {
+        unreadable.retain(|u| u.what != Hazard::KnR || !layout.touches(&u.region));
+    }
     let error_at = errors_at(&parsed, &facts.functions, &lines);
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
