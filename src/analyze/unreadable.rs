@@ -21,6 +21,38 @@ pub fn merge(mut findings: Vec<Finding>, items: &[Unreadable], text: &str) -> Ve
     };
     let (replaced, mut findings): (Vec<Finding>, Vec<Finding>) =
         findings.drain(..).partition(|f| covered(f));
+    // A replaced finding's sites outside every item stay reported, never
+    // rewritten: the function they were found in reaches into code that
+    // is not analysed.
+    let inside = |s: &Site| items.iter().any(|u| u.region.contains(&s.span.start));
+    for f in &replaced {
+        let Some(u) = items
+            .iter()
+            .find(|u| f.sites.iter().any(|s| u.region.contains(&s.span.start)))
+        else {
+            continue;
+        };
+        let rest: Vec<Site> = f.sites.iter().filter(|s| !inside(s)).cloned().collect();
+        if rest.is_empty() {
+            continue;
+        }
+        let mut kept = f.clone();
+        kept.sites = rest;
+        if kept.class == Class::Rewrite {
+            let reason = Reason::Limit(Limit::NotAnalysed {
+                what: u.what.clone(),
+                at: u.at,
+            });
+            for s in &mut kept.sites {
+                s.class = Class::Manual;
+                s.reason = reason.clone();
+            }
+            kept.class = Class::Manual;
+            kept.reason = reason;
+            kept.rewrite.clear();
+        }
+        findings.push(kept);
+    }
     for u in items {
         let mut by_array: Vec<(String, Vec<Site>)> = Vec::new();
         let mut add =

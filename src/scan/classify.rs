@@ -389,3 +389,68 @@ pub fn reanalyze(
         p.errors,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::reason::{Limit, Reason};
+    use crate::source::hazards::Hazard;
+
+    fn options() -> ScanOptions {
+        ScanOptions {
+            paths: Vec::new(),
+            root: PathBuf::from("/"),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            max_file_size: u64::MAX,
+            dims_macros: Vec::new(),
+            strides_macros: Vec::new(),
+            strides: false,
+            meta: Default::default(),
+            ignore_macros: Vec::new(),
+            threads: 1,
+            hidden: false,
+            follow: false,
+            notes: false,
+            no_ignore: false,
+            write_filter: true,
+        }
+    }
+
+    /// An item not analysed that covers some sites of a finding takes
+    /// those; the others stay reported, and the finding is not rewritten.
+    #[test]
+    fn an_item_not_analysed_keeps_the_sites_it_does_not_cover() {
+        let text = "PyObject *f(PyArrayObject *a, PyArray_Descr *d, npy_intp k)\n{\n    \
+                    npy_intp n = PyArray_DIM(a, 0);\n    PyArray_DIMS(a)[0] = k;\n    \
+                    PyObject *r = PyArray_NewFromDescr(&PyArray_Type, d, 1, PyArray_DIMS(a), \
+                    NULL, NULL, 0, NULL);\n    PyArray_DIMS(a)[0] = n;\n    return r;\n}\n";
+        let (file, _) = scan_text(&options(), Path::new("/f.c"), text).unwrap();
+        let found = file.expect("a finding").findings;
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].class, Class::Rewrite);
+        let (write, restore) = (found[0].sites[0].span, found[0].sites[1].span);
+        let item = Unreadable {
+            region: write.start..write.end,
+            name: Some("f".to_string()),
+            what: Hazard::Unterminated,
+            at: write.start,
+            mentions: vec![(write.start, "PyArray_DIMS".to_string())],
+        };
+        let merged = analyze::unreadable::merge(found, &[item], text);
+        let kept: Vec<&Finding> = merged
+            .iter()
+            .filter(|f| f.sites.iter().any(|s| s.span == restore))
+            .collect();
+        assert_eq!(kept.len(), 1, "the restore is still reported");
+        assert_eq!(kept[0].class, Class::Manual);
+        assert!(kept[0].rewrite.is_empty());
+        assert!(matches!(
+            kept[0].reason,
+            Reason::Limit(Limit::NotAnalysed { .. })
+        ));
+        assert!(merged
+            .iter()
+            .any(|f| f.sites.iter().any(|s| s.span.start == write.start)));
+    }
+}
