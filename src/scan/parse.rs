@@ -308,7 +308,7 @@ pub(super) fn process(
     } = read(cx, path.clone(), rel.clone(), text, keep);
     // Whole-file passes that do not depend on each other run side by side
     // (on a large generated file they are most of the time).
-    let (accounts, (mut unreadable, hash, lines)) = rayon::join(
+    let (accounts, (unreadable, hash, lines)) = rayon::join(
         || match retain {
             Retain::Writers | Retain::WritersWithFacts => account(
                 &|w| cx.mention_kind(w),
@@ -326,21 +326,13 @@ pub(super) fn process(
             let unreadable = match retain {
                 Retain::No | Retain::All => Vec::new(),
                 Retain::Writers | Retain::WritersWithFacts | Retain::Check => {
-                    unreadable_items(&parsed.file.text, &cx.needles)
+                    unreadable_items(&parsed, &cx.needles)
                 }
             };
             let text = &parsed.file.text;
             (unreadable, hash_of(text), LineIndex::new(text))
         },
     );
-    // The K&R test reads the text as written; where preprocessor branches
-    // open or close braces differently it finds items that no build
-    // compiles (`#ifdef A` `f(a)[0] = v; }` `#else` ... read as a K&R
-    // definition of `f`). Those functions are parsed once per branch
-    // configuration, and a K&R definition among them says so itself.
-    if let Some(layout) = &parsed.layout {
-        unreadable.retain(|u| u.what != Hazard::KnR || !layout.touches(&u.region));
-    }
     let error_at = errors_at(&parsed, &facts.functions, &lines);
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
@@ -473,13 +465,24 @@ fn errors_at(
 
 /// The items of a file that are not analysed (lines ending in `\r` alone
 /// read as a compiler reads them).
-fn unreadable_items(text: &str, needles: &[String]) -> Vec<Unreadable> {
-    if !crate::span::has_lone_cr(text) {
-        return hazards::scan(text, needles);
+fn unreadable_items(parsed: &source::Parsed, needles: &[String]) -> Vec<Unreadable> {
+    let text = &parsed.file.text;
+    let mut items = if !crate::span::has_lone_cr(text) {
+        hazards::scan(text, needles)
+    } else {
+        let mut bytes = text.as_bytes().to_vec();
+        source::lone_cr_to_lf(&mut bytes);
+        hazards::scan(&String::from_utf8_lossy(&bytes), needles)
+    };
+    // The K&R test reads the text as written; where preprocessor branches
+    // open or close braces differently it finds items that no build
+    // compiles (`#ifdef A` `f(a)[0] = v; }` `#else` ... read as a K&R
+    // definition of `f`). Those functions are parsed once per branch
+    // configuration, and a K&R definition among them says so itself.
+    if let Some(layout) = &parsed.layout {
+        items.retain(|u| u.what != Hazard::KnR || !layout.touches(&u.region));
     }
-    let mut bytes = text.as_bytes().to_vec();
-    source::lone_cr_to_lf(&mut bytes);
-    hazards::scan(&String::from_utf8_lossy(&bytes), needles)
+    items
 }
 
 /// Everything the first pass needs summaries of.
