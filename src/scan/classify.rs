@@ -396,27 +396,6 @@ mod tests {
     use crate::analyze::reason::{Limit, Reason};
     use crate::source::hazards::Hazard;
 
-    fn options() -> ScanOptions {
-        ScanOptions {
-            paths: Vec::new(),
-            root: PathBuf::from("/"),
-            include: Vec::new(),
-            exclude: Vec::new(),
-            max_file_size: u64::MAX,
-            dims_macros: Vec::new(),
-            strides_macros: Vec::new(),
-            strides: false,
-            meta: Default::default(),
-            ignore_macros: Vec::new(),
-            threads: 1,
-            hidden: false,
-            follow: false,
-            notes: false,
-            no_ignore: false,
-            write_filter: true,
-        }
-    }
-
     /// An item not analysed that covers some sites of a finding takes
     /// those; the others stay reported, and the finding is not rewritten.
     #[test]
@@ -425,7 +404,7 @@ mod tests {
                     npy_intp n = PyArray_DIM(a, 0);\n    PyArray_DIMS(a)[0] = k;\n    \
                     PyObject *r = PyArray_NewFromDescr(&PyArray_Type, d, 1, PyArray_DIMS(a), \
                     NULL, NULL, 0, NULL);\n    PyArray_DIMS(a)[0] = n;\n    return r;\n}\n";
-        let (file, _) = scan_text(&options(), Path::new("/f.c"), text).unwrap();
+        let (file, _) = scan_text(&ScanOptions::for_text(), Path::new("/f.c"), text).unwrap();
         let found = file.expect("a finding").findings;
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].class, Class::Rewrite);

@@ -53,6 +53,29 @@ pub struct ScanOptions {
 }
 
 impl ScanOptions {
+    /// The options for one text analysed in memory (`scan_text`): no paths
+    /// to walk, every default, `--strides` on.
+    pub fn for_text() -> ScanOptions {
+        ScanOptions {
+            paths: Vec::new(),
+            root: PathBuf::from("/"),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            max_file_size: u64::MAX,
+            dims_macros: Vec::new(),
+            strides_macros: Vec::new(),
+            strides: true,
+            meta: MetaSet::default(),
+            ignore_macros: Vec::new(),
+            threads: 1,
+            hidden: false,
+            follow: false,
+            notes: false,
+            no_ignore: false,
+            write_filter: true,
+        }
+    }
+
     /// The sources the flags name (no knowledge of the tree yet).
     pub fn sources(&self) -> Sources<'_> {
         Sources {

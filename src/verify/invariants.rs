@@ -3,10 +3,10 @@
 //! overlap, bytes outside them are unchanged, the result re-parses with no
 //! new errors, and a second pass plans nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{verify, Refusal};
-use crate::analyze::{Class, MetaSet};
+use crate::analyze::Class;
 use crate::edit::{Edit, Patch};
 use crate::plan::{plan, PlanOptions};
 use crate::scan::{scan_text, ScanOptions};
@@ -21,30 +21,9 @@ pub struct Checked {
     pub result: Option<String>,
 }
 
-fn options() -> ScanOptions {
-    ScanOptions {
-        paths: Vec::new(),
-        root: PathBuf::from("/"),
-        include: Vec::new(),
-        exclude: Vec::new(),
-        max_file_size: u64::MAX,
-        dims_macros: Vec::new(),
-        strides_macros: Vec::new(),
-        strides: true,
-        meta: MetaSet::default(),
-        ignore_macros: Vec::new(),
-        threads: 1,
-        hidden: false,
-        follow: false,
-        notes: false,
-        no_ignore: false,
-        write_filter: true,
-    }
-}
-
 /// The findings of `text` the tool would rewrite, as `function: array`.
 pub fn rewrites(text: &str) -> Result<Vec<String>, String> {
-    let (report, _) = scan_text(&options(), Path::new("/input.c"), text)?;
+    let (report, _) = scan_text(&ScanOptions::for_text(), Path::new("/input.c"), text)?;
     Ok(report
         .map(|file| {
             file.findings
@@ -58,7 +37,7 @@ pub fn rewrites(text: &str) -> Result<Vec<String>, String> {
 
 /// Analyse, plan (TODOs at manual findings too), apply and re-check `text`.
 pub fn check_source(text: &str) -> Result<Checked, String> {
-    let opts = options();
+    let opts = ScanOptions::for_text();
     let path = Path::new("/input.c");
     let (report, summaries) = scan_text(&opts, path, text)?;
     let Some(file) = report else {
