@@ -14,30 +14,27 @@ pub fn merge(mut findings: Vec<Finding>, items: &[Unreadable], text: &str) -> Ve
     if items.is_empty() {
         return findings;
     }
-    let covered = |f: &Finding| {
-        f.sites
-            .iter()
-            .any(|s| items.iter().any(|u| u.region.contains(&s.span.start)))
-    };
-    let (replaced, mut findings): (Vec<Finding>, Vec<Finding>) =
-        findings.drain(..).partition(|f| covered(f));
-    // A replaced finding's sites outside every item stay reported, never
-    // rewritten: the function they were found in reaches into code that
-    // is not analysed.
-    let inside = |s: &Site| items.iter().any(|u| u.region.contains(&s.span.start));
+    let item_of = |s: &Site| items.iter().find(|u| u.region.contains(&s.span.start));
+    let (replaced, mut findings): (Vec<Finding>, Vec<Finding>) = findings
+        .drain(..)
+        .partition(|f| f.sites.iter().any(|s| item_of(s).is_some()));
+    // A replaced finding's sites outside every item stay reported, and,
+    // like the items' own findings, are never edited: the function they
+    // were found in reaches into code that is not analysed.
     for f in &replaced {
-        let Some(u) = items
-            .iter()
-            .find(|u| f.sites.iter().any(|s| u.region.contains(&s.span.start)))
-        else {
+        let (rest, covered): (Vec<&Site>, Vec<&Site>) =
+            f.sites.iter().partition(|s| item_of(s).is_none());
+        let Some(u) = covered.first().and_then(|s| item_of(s)) else {
             continue;
         };
-        let rest: Vec<Site> = f.sites.iter().filter(|s| !inside(s)).cloned().collect();
         if rest.is_empty() {
             continue;
         }
         let mut kept = f.clone();
-        kept.sites = rest;
+        kept.sites = rest.into_iter().cloned().collect();
+        kept.parse_error = true;
+        kept.rewrite.clear();
+        kept.exit_fixes.clear();
         if kept.class == Class::Rewrite {
             let reason = Reason::Limit(Limit::NotAnalysed {
                 what: u.what.clone(),
@@ -49,7 +46,6 @@ pub fn merge(mut findings: Vec<Finding>, items: &[Unreadable], text: &str) -> Ve
             }
             kept.class = Class::Manual;
             kept.reason = reason;
-            kept.rewrite.clear();
         }
         findings.push(kept);
     }
