@@ -475,12 +475,16 @@ fn unreadable_items(parsed: &source::Parsed, needles: &[String]) -> Vec<Unreadab
         hazards::scan(&String::from_utf8_lossy(&bytes), needles)
     };
     // The K&R test reads the text as written; where preprocessor branches
-    // open or close braces differently it finds items that no build
-    // compiles (`#ifdef A` `f(a)[0] = v; }` `#else` ... read as a K&R
-    // definition of `f`). Those functions are parsed once per branch
-    // configuration, and a K&R definition among them says so itself.
+    // open or close braces differently it can find an item no build
+    // compiles: `#ifdef A` `f(a)[0] = v; }` `#else` `f(a)[1] = v; }` read
+    // as a K&R definition of `f` that starts inside the function another
+    // configuration's outline found. Such an item is dropped; the
+    // function's writes are those of its per-configuration parses.
     if let Some(layout) = &parsed.layout {
-        items.retain(|u| u.what != Hazard::KnR || !layout.touches(&u.region));
+        let in_a_function = |at: usize| parsed.functions.iter().any(|f| f.start < at && at < f.end);
+        items.retain(|u| {
+            u.what != Hazard::KnR || !layout.touches(&u.region) || !in_a_function(u.region.start)
+        });
     }
     items
 }
