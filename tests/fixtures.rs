@@ -239,7 +239,7 @@ fn the_filter_leaves_reading_functions_unparsed() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["stats"]["parse_errors"].as_u64().unwrap()
     };
-    assert_eq!((errors(&[]), errors(&["--parse-all"])), (0, 1));
+    assert_eq!((errors(&[]), errors(&["--parse-all"])), (0, 2));
 }
 
 fn sarif_serves_code_scanning(name: &str, dir: &Path) {

@@ -39,6 +39,31 @@ fn a_plan_that_fails_its_check_is_refused_and_nothing_is_written() {
     assert_eq!(stdout(&dry), "");
 }
 
+/// A rewritten function whose every mention is then a read (the copy's
+/// source, an element) is one the write filter lets go; the check still
+/// parses it, and refuses the planted syntax error.
+#[test]
+fn the_check_parses_a_rewritten_function_the_filter_lets_go() {
+    require_test_hooks();
+    let text = format!("#include \"numpy/arrayobject.h\"\n\n{}", rewrite_function("f"));
+    let tmp = tree(&[("input.c", text.as_bytes())]);
+    let out = dims_fix()
+        .env("DIMS_FIX_TEST_CORRUPT_PLAN", "1")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("the planned change failed its check (the result has 1 parse error"),
+        "{}",
+        stderr(&out)
+    );
+    // Without the planted error, the result is read as reads only.
+    let out = dims_fix().arg(tmp.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("+    memcpy(dims, PyArray_DIMS(a)"));
+}
+
 #[test]
 fn only_restricts_edits_to_chosen_findings() {
     let dir = repo().join("fixtures/manual-todo");

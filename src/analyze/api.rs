@@ -220,11 +220,15 @@ pub const COPYING_CALLEES: &[&str] = &[
     "PyArray_CheckStrides",
 ];
 
+/// The C library's copies: they only read their second argument (see
+/// [`copies_shape`]).
+pub const COPY_FNS: &[&str] = &["memcpy", "memmove", "__builtin_memcpy", "__builtin_memmove"];
+
 /// Whether passing a shape pointer as argument `index` of `callee` only
 /// reads it, there and then.
 pub fn copies_shape(callee: Option<&str>, index: usize) -> bool {
     match callee {
-        Some("memcpy" | "memmove" | "__builtin_memcpy" | "__builtin_memmove") => index == 1,
+        Some(name) if COPY_FNS.contains(&name) => index == 1,
         Some("std::memcpy" | "std::memmove") => index == 1,
         // `std::copy(first, last, dest)` and `std::copy_n(first, n, dest)`
         // read their source range.

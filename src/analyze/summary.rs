@@ -54,6 +54,12 @@ pub struct Summaries {
     /// Functions the tree declares but does not define, given shape
     /// storage somewhere.
     pub prototypes: HashMap<String, Prototype>,
+    /// The C library's `mem*` and reallocation functions ([`MEM_FNS`]) some
+    /// file of the tree redefines as macros: a call of one is a call of
+    /// that macro (and not a copy to the write filter).
+    ///
+    /// [`MEM_FNS`]: super::api::MEM_FNS
+    pub mem_redefined: Vec<&'static str>,
 }
 
 /// A function declared in the tree (a prototype) whose body is not there.

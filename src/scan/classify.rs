@@ -288,10 +288,12 @@ pub fn scan_text(
     let macros = tree_macros_in(opts, &rel, text);
     summaries.macros.extend(macros.writers);
     summaries.givers.extend(macros.givers);
+    summaries.mem_redefined = macros.redefined;
     let mut cx = Context::new(
         opts,
         summaries.macros.keys().cloned().collect(),
         summaries.givers.clone(),
+        &summaries.mem_redefined,
     );
     let none = HashSet::new();
     let mut p = process(
@@ -310,7 +312,12 @@ pub fn scan_text(
         .collect();
     if !new.is_empty() {
         summaries.givers.extend(new);
-        cx = Context::new(opts, cx.shape_macros, summaries.givers.clone());
+        cx = Context::new(
+            opts,
+            cx.shape_macros,
+            summaries.givers.clone(),
+            &summaries.mem_redefined,
+        );
         p = process(
             &cx,
             path.to_path_buf(),
@@ -366,7 +373,12 @@ pub fn reanalyze(
         .filter(|(_, m)| m.writes_shape.is_some())
         .map(|(name, _)| name.clone())
         .collect();
-    let cx = Context::new(opts, shape_macros, summaries.givers.clone());
+    let cx = Context::new(
+        opts,
+        shape_macros,
+        summaries.givers.clone(),
+        &summaries.mem_redefined,
+    );
     // One parse for a clean file: the summaries of every other file are
     // known by now.
     let mut p = process(

@@ -196,13 +196,18 @@ pub struct Scan {
 struct TreeMacros {
     writers: Vec<(String, MacroSummary)>,
     givers: Vec<(String, Giver)>,
+    /// The C library's `mem*` functions it redefines as macros.
+    redefined: Vec<&'static str>,
 }
 
 /// Shape-writing and accessor macros among the `#define`s of one text.
 fn tree_macros_in(opts: &ScanOptions, rel: &str, text: &str) -> TreeMacros {
     let needles = opts.needles();
     let refs: Vec<&str> = needles.iter().map(String::as_str).collect();
-    let mut out = TreeMacros::default();
+    let mut out = TreeMacros {
+        redefined: lexical::macros_named(text, crate::analyze::api::MEM_FNS),
+        ..TreeMacros::default()
+    };
     for m in lexical::macros_mentioning(text, &refs) {
         let line = crate::span::line_of(text.as_bytes(), m.at);
         let location = format!("{rel}:{line}");

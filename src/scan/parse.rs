@@ -3,18 +3,18 @@
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use aho_corasick::AhoCorasick;
 
-use crate::analyze::api::{ARRAY_TYPE, DIMS_SOURCES, FLAG_SETTERS, STRIDES_SOURCE};
+use crate::analyze::api::{ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FLAG_SETTERS, STRIDES_SOURCE};
 use crate::analyze::facts::{Giver, Givers, Sources};
 use crate::analyze::summary::FnSummary;
 use crate::analyze::Kind;
 use crate::analyze::{self, Facts};
 use crate::source::hazards::{self, Hazard, Unreadable};
 use crate::source::lexical::{self, Define};
-use crate::source::reads::{self, Mention};
+use crate::source::reads::{self, Callee, Mention};
 use crate::source::{self, outline, Candidate, Lang, Masker};
 use crate::span::LineIndex;
 
@@ -91,6 +91,8 @@ pub(super) struct Context<'a> {
     /// `->field` spellings a function's code may change a selected field
     /// through (old API): such a function is always parsed.
     arrows: Vec<String>,
+    /// The C library's `mem*` functions the tree redefines as macros.
+    mem_redefined: Vec<&'static str>,
 }
 
 impl<'a> Context<'a> {
@@ -98,6 +100,7 @@ impl<'a> Context<'a> {
         opts: &'a ScanOptions,
         shape_macros: HashSet<String>,
         givers: Givers,
+        mem_redefined: &[&'static str],
     ) -> Context<'a> {
         let mut names = opts.needles();
         names.extend(shape_macros.iter().cloned());
@@ -109,6 +112,7 @@ impl<'a> Context<'a> {
         arrows.extend(opts.meta.iter().map(|k| format!("->{}", k.field())));
         Context {
             arrows,
+            mem_redefined: mem_redefined.to_vec(),
             opts,
             masker: Masker::new(&opts.ignore_macros),
             hits: AhoCorasick::new(&names).expect("names form a valid automaton"),
@@ -143,9 +147,9 @@ impl<'a> Context<'a> {
     }
 
     /// Whether the lexical write filter lets a function's code go unparsed:
-    /// every mention in it is plainly a read of one element (see
-    /// [`reads`]). Off with `--parse-all`.
-    fn reads_only(&self, code: &[u8], by_value: &HashSet<String>) -> bool {
+    /// every mention in it is plainly a read (see [`reads`]). `callees`
+    /// tells the file's functions and macros apart. Off with `--parse-all`.
+    fn reads_only(&self, code: &[u8], callees: &FileCallees) -> bool {
         if !self.opts.write_filter
             || self
                 .arrows
@@ -172,8 +176,22 @@ impl<'a> Context<'a> {
                 Mention::No
             }
         };
-        let by_value = |w: &[u8]| std::str::from_utf8(w).is_ok_and(|w| by_value.contains(w));
-        reads::reads_only(code, &kind, &by_value)
+        let callee = |w: &[u8]| {
+            let Ok(w) = std::str::from_utf8(w) else {
+                return Callee::Other;
+            };
+            if callees.by_value.contains(w) {
+                Callee::ByValue
+            } else if COPY_FNS.contains(&w)
+                && !self.mem_redefined.contains(&w)
+                && !callees.macros.contains(w)
+            {
+                Callee::Copies
+            } else {
+                Callee::Other
+            }
+        };
+        reads::reads_only(code, &kind, &callee)
     }
 
     /// The sources for one file: the flags', the tree's accessors, and the
@@ -182,6 +200,7 @@ impl<'a> Context<'a> {
         Sources {
             givers: &self.givers,
             array_names,
+            mem_redefined: &self.mem_redefined,
             ..self.opts.sources()
         }
     }
@@ -229,8 +248,18 @@ struct Read {
 }
 
 /// Parse the functions of a file that `keep` asks for (those the write
-/// filter lets go excepted) and take their facts.
-fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> Read {
+/// filter lets go excepted) and take their facts. A check of a planned
+/// result (`Retain::Check`) parses those too (their parse errors count),
+/// and takes no facts of them.
+fn read(
+    cx: &Context,
+    path: PathBuf,
+    rel: String,
+    text: String,
+    keep: Keep,
+    retain: Retain,
+) -> Read {
+    let check = retain == Retain::Check;
     let template = source::is_template(&path);
     // The file's `#define`s, read once: the filter needs their names (a
     // macro may write its arguments), the facts the function-like ones.
@@ -238,9 +267,11 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     let defines_of = |masked: &[u8]| {
         defines.get_or_init(|| lexical::defines_in(std::str::from_utf8(masked).unwrap_or("")))
     };
-    // The file's functions that are not also macros, made once.
-    let by_value: OnceCell<HashSet<String>> = OnceCell::new();
+    // The file's functions and macros, made once.
+    let callees: OnceCell<FileCallees> = OnceCell::new();
     let read_only: RefCell<Vec<std::ops::Range<usize>>> = RefCell::new(Vec::new());
+    // Where the functions parsed for their errors alone start (a check).
+    let parse_only: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     let wanted = |c: &Candidate| match keep {
         Keep::Hits(names) => {
             if names.contains(c.name) || !cx.hits.is_match(c.code) {
@@ -252,8 +283,12 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
                 && c.lang == Lang::C
                 && cx.reads_only(
                     own_code(c),
-                    by_value.get_or_init(|| by_value_callees(c.all, defines_of(c.text))),
+                    callees.get_or_init(|| file_callees(c.all, defines_of(c.text))),
                 );
+            if filtered && check {
+                lock(&parse_only).insert(c.range.start);
+                return true;
+            }
             if filtered {
                 read_only.borrow_mut().push(c.range.clone());
             }
@@ -267,6 +302,9 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     // The file's names of `PyArrayObject *`, found once, on the masked text.
     let array_names: OnceLock<HashSet<String>> = OnceLock::new();
     let each = |parsed: &source::Parsed, unit: &source::Unit| {
+        if check && lock(&parse_only).contains(&unit.range.start) {
+            return Vec::new();
+        }
         let names =
             array_names.get_or_init(|| lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE));
         analyze::unit_facts(parsed, unit, cx.sources(names))
@@ -305,7 +343,7 @@ pub(super) fn process(
         facts,
         read_only,
         blanked,
-    } = read(cx, path.clone(), rel.clone(), text, keep);
+    } = read(cx, path.clone(), rel.clone(), text, keep, retain);
     // Whole-file passes that do not depend on each other run side by side
     // (on a large generated file they are most of the time).
     let (accounts, (unreadable, hash, lines)) = rayon::join(
@@ -432,14 +470,29 @@ fn own_code<'c>(c: &Candidate<'c>) -> &'c [u8] {
     }
 }
 
-/// The functions the outline found that no `#define` of the file names: a
-/// call of one passes its arguments by value.
-fn by_value_callees(functions: &[outline::Function], defines: &[Define]) -> HashSet<String> {
-    let mut names: HashSet<String> = functions.iter().map(|f| f.name.clone()).collect();
-    for d in defines {
-        names.remove(&d.name);
-    }
-    names
+/// A lock whose holder cannot have left it broken (it only inserts).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What a file's own code tells of the names it calls.
+pub(super) struct FileCallees {
+    /// The functions the outline found that no `#define` of the file
+    /// names: a call of one passes its arguments by value.
+    by_value: HashSet<String>,
+    /// The names the file `#define`s.
+    macros: HashSet<String>,
+}
+
+/// The file's functions and macros (see [`FileCallees`]).
+fn file_callees(functions: &[outline::Function], defines: &[Define]) -> FileCallees {
+    let macros: HashSet<String> = defines.iter().map(|d| d.name.clone()).collect();
+    let by_value = functions
+        .iter()
+        .map(|f| f.name.clone())
+        .filter(|name| !macros.contains(name))
+        .collect();
+    FileCallees { by_value, macros }
 }
 
 /// Where each parse error is: line, column and the function holding it

@@ -84,6 +84,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         opts,
         tree.summaries.macros.keys().cloned().collect(),
         tree.summaries.givers.clone(),
+        &tree.summaries.mem_redefined,
     );
     let mut processed = tree.first_parse(&cx, read.candidates);
     let cx = tree.learn_givers(cx, &mut processed);
@@ -289,12 +290,15 @@ impl<'o> Tree<'o> {
                     }
                     self.summaries.macros.extend(macros.writers);
                     self.summaries.givers.extend(macros.givers);
+                    self.summaries.mem_redefined.extend(macros.redefined);
                     read.candidates.push((p, size));
                 }
                 One::Other(p) => read.others.push(p),
                 One::Skipped(s) => self.skipped.push(*s),
             }
         }
+        self.summaries.mem_redefined.sort_unstable();
+        self.summaries.mem_redefined.dedup();
         read
     }
 
@@ -349,7 +353,12 @@ impl<'o> Tree<'o> {
         new.dedup_by(|a, b| a.0 == b.0);
         let names: Vec<String> = new.iter().map(|(n, _)| n.clone()).collect();
         self.summaries.givers.extend(new);
-        let cx = Context::new(opts, cx.shape_macros, self.summaries.givers.clone());
+        let cx = Context::new(
+            opts,
+            cx.shape_macros,
+            self.summaries.givers.clone(),
+            &self.summaries.mem_redefined,
+        );
         let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
         let none = HashSet::new();
         let again: Vec<(usize, Result<Processed, Skip>)> = processed

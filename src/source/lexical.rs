@@ -36,6 +36,29 @@ pub fn defines(text: &str, name: &str) -> bool {
     false
 }
 
+/// Which of `names` `text` defines as macros (`#define name`, function-like
+/// or not), on a generous reading: any occurrence of a name after the word
+/// `define` and blanks counts.
+pub fn macros_named(text: &str, names: &[&'static str]) -> Vec<&'static str> {
+    let t = text.as_bytes();
+    names
+        .iter()
+        .copied()
+        .filter(|name| {
+            memchr::memmem::find_iter(t, name.as_bytes()).any(|pos| {
+                let end = pos + name.len();
+                if end < t.len() && is_ident(t[end]) {
+                    return false;
+                }
+                let head = t[..pos].trim_ascii_end();
+                let head = head.strip_suffix(b"\\").unwrap_or(head).trim_ascii_end();
+                head.ends_with(b"define")
+                    && !head[..head.len() - 6].last().is_some_and(|&b| is_ident(b))
+            })
+        })
+        .collect()
+}
+
 /// A `#define` of the scanned tree (found lexically, or by the parser):
 /// `params` is `None` for an object-like macro.
 #[derive(Debug, Clone)]
@@ -598,6 +621,17 @@ pub fn continues(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn library_names_redefined_as_macros() {
+        let names = &["memcpy", "memmove", "memset"];
+        let text = "#define memcpy my_memcpy\n#  define   memmove(d, s, n) g(s)\n\
+                    memset(p, 0, n);\n#define memset_s 1\n#undef memset\n";
+        assert_eq!(macros_named(text, names), ["memcpy", "memmove"]);
+        let continued = "#define \\\n  memset(p, v, n) q\n";
+        assert_eq!(macros_named(continued, names), ["memset"]);
+        assert!(macros_named("x = memcpy(d, s, n); /* redefine */", names).is_empty());
+    }
 
     #[test]
     fn continuations_as_a_compiler_reads_them() {

@@ -3,7 +3,8 @@
 //! `if (i < PyArray_DIMS(a)[0])`), so the function cannot write the shape
 //! and need not be parsed. Conservative by construction: anything else
 //! means parse — the storage itself taken or passed (`d = PyArray_DIMS(a)`,
-//! `f(PyArray_DIMS(a))`), an element passed to anything but a function the
+//! `f(PyArray_DIMS(a))`, except as the source of `memcpy` or `memmove`,
+//! which only read it), an element passed to anything but a function the
 //! file defines (a macro may write it; a function gets a copy), an
 //! assignment, increment or address after a mention, a name the filter
 //! does not know as a plain source (a macro of the tree, an accessor
@@ -67,6 +68,19 @@ const NOT_CALLEES: &[&[u8]] = &[
     b"if", b"while", b"for", b"switch", b"return", b"case", b"else", b"do", b"sizeof",
 ];
 
+/// What the filter knows of a callee's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callee {
+    /// A function of the file (not also a macro): it gets copies (C).
+    ByValue,
+    /// The C library's `memcpy` or `memmove` (not redefined as a macro of
+    /// the file or the tree): its second argument is only read.
+    Copies,
+    /// Anything else: a macro may write its arguments, a function may
+    /// write through a pointer.
+    Other,
+}
+
 /// What an open parenthesis is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Paren {
@@ -74,18 +88,20 @@ enum Paren {
     Group,
     /// The arguments of a function of the file, passed by value (C).
     ByValue,
+    /// The arguments of `memcpy`/`memmove` (see [`Callee::Copies`]).
+    Copies,
     /// The arguments of anything else: a macro may write them.
     Call,
 }
 
 /// Whether every mention in `code` (one function, masked as the parser
-/// sees it) is a plain read of one element; `kind` tells mentions apart,
-/// `by_value` the callees that are functions (not macros) of the file,
-/// to which an element goes as a copy.
+/// sees it) is a plain read: of one element, or of the whole storage as
+/// the source of a copy; `kind` tells mentions apart, `callee` what a
+/// called name is (see [`Callee`]).
 pub fn reads_only(
     code: &[u8],
     kind: &dyn Fn(&[u8]) -> Mention,
-    by_value: &dyn Fn(&[u8]) -> bool,
+    callee: &dyn Fn(&[u8]) -> Callee,
 ) -> bool {
     if hidden_structure(code) {
         return false;
@@ -93,19 +109,28 @@ pub fn reads_only(
     let Some(toks) = tokens(code) else {
         return false;
     };
-    // Open brackets: the byte and what a `(` is.
-    let mut open: Vec<(u8, Paren)> = Vec::new();
+    // Open brackets: the byte, what a `(` is, and where it is.
+    let mut open: Vec<(u8, Paren, usize)> = Vec::new();
     for (i, &tok) in toks.iter().enumerate() {
         match tok {
             T::Op(o @ ("(" | "[" | "{")) => {
+                // A member's function pointer (`s->memcpy(...)`) is not the
+                // library's function.
+                let member = i
+                    .checked_sub(2)
+                    .is_some_and(|p| matches!(toks[p], T::Op("." | "->" | "::")));
                 let paren = match i.checked_sub(1).map(|p| toks[p]) {
                     _ if o != "(" => Paren::Group,
                     Some(T::Word(w)) if NOT_CALLEES.contains(&w) || is_number(w) => Paren::Group,
-                    Some(T::Word(w)) if by_value(w) => Paren::ByValue,
+                    Some(T::Word(w)) if !member => match callee(w) {
+                        Callee::ByValue => Paren::ByValue,
+                        Callee::Copies => Paren::Copies,
+                        Callee::Other => Paren::Call,
+                    },
                     Some(T::Word(_) | T::Op(")" | "]")) => Paren::Call,
                     _ => Paren::Group,
                 };
-                open.push((o.as_bytes()[0], paren));
+                open.push((o.as_bytes()[0], paren, i));
             }
             T::Op(c @ (")" | "]" | "}")) => {
                 let want = match c {
@@ -122,8 +147,15 @@ pub fn reads_only(
                 Mention::Other => return false,
                 Mention::Source => {
                     // An element handed to a call or a macro may be written.
-                    let in_call = open.iter().any(|&(_, p)| p == Paren::Call);
-                    if in_call || !element_read(&toks, i) {
+                    let in_call = open
+                        .iter()
+                        .any(|&(_, p, _)| matches!(p, Paren::Call | Paren::Copies));
+                    let read = if element_read(&toks, i) {
+                        !in_call
+                    } else {
+                        copy_source(&toks, i, &open)
+                    };
+                    if !read {
                         return false;
                     }
                 }
@@ -239,6 +271,40 @@ fn element_read(toks: &[T], i: usize) -> bool {
     !matches!(next, Some(T::Op(o)) if BAD_AFTER.contains(&o))
 }
 
+/// Whether the source's mention at `i` is, whole, the second argument of
+/// the innermost open call, a copy (`memcpy(d, PyArray_DIMS(a), n)`),
+/// inside no other call or macro.
+fn copy_source(toks: &[T], i: usize, open: &[(u8, Paren, usize)]) -> bool {
+    let Some((&(_, Paren::Copies, at), outer)) = open.split_last() else {
+        return false;
+    };
+    if outer
+        .iter()
+        .any(|&(_, p, _)| matches!(p, Paren::Call | Paren::Copies))
+    {
+        return false;
+    }
+    let Some(args_end) = closing(toks, i + 1, "(", ")") else {
+        return false;
+    };
+    if toks.get(args_end + 1) != Some(&T::Op(",")) {
+        return false;
+    }
+    // The commas of the call's own level before the mention: exactly one,
+    // right before it.
+    let mut depth = 0usize;
+    let mut commas = Vec::new();
+    for (j, t) in toks.iter().enumerate().take(i).skip(at + 1) {
+        match t {
+            T::Op("(" | "[" | "{") => depth += 1,
+            T::Op(")" | "]" | "}") => depth = depth.saturating_sub(1),
+            T::Op(",") if depth == 0 => commas.push(j),
+            _ => {}
+        }
+    }
+    commas == [i - 1]
+}
+
 /// The index of the token closing the bracket that opens at `at`.
 fn closing(toks: &[T], at: usize, open: &'static str, close: &'static str) -> Option<usize> {
     if toks.get(at) != Some(&T::Op(open)) {
@@ -272,13 +338,17 @@ mod tests {
         }
     }
 
-    fn by_value(w: &[u8]) -> bool {
-        w == b"to_long"
+    fn callee(w: &[u8]) -> Callee {
+        match w {
+            b"to_long" => Callee::ByValue,
+            b"memcpy" | b"memmove" => Callee::Copies,
+            _ => Callee::Other,
+        }
     }
 
     fn reads(body: &str) -> bool {
         let code = format!("static int f(PyArrayObject *a, npy_intp n)\n{{\n{body}\n}}\n");
-        reads_only(code.as_bytes(), &kind, &by_value)
+        reads_only(code.as_bytes(), &kind, &callee)
     }
 
     #[test]
@@ -300,6 +370,47 @@ mod tests {
         assert!(reads(
             "    /* @property\n# <<< */ n = PyArray_DIMS(a)[0]; s = \"<: %>\";"
         ));
+    }
+
+    #[test]
+    fn the_source_of_a_copy_needs_no_parse() {
+        assert!(reads(
+            "    npy_intp d[32];\n    memcpy(d, PyArray_DIMS(a), PyArray_NDIM(a) * sizeof(npy_intp));\n    d[0] = n;"
+        ));
+        assert!(reads(
+            "    memmove(d + 1, PyArray_SHAPE(a), n * sizeof(*d));"
+        ));
+        assert!(reads(
+            "    if (n) { memcpy(g(x, y), PyArray_DIMS(a), sizeof(npy_intp)); }"
+        ));
+        assert!(reads(
+            "    p = memcpy(d, PyArray_DIMS(a), n) + PyArray_DIMS(a)[0];"
+        ));
+    }
+
+    #[test]
+    fn a_copy_into_the_storage_or_through_anything_else_is_parsed() {
+        for body in [
+            "    memcpy(PyArray_DIMS(a), d, n);",
+            "    memcpy(d, n, PyArray_DIMS(a));",
+            "    memcpy(PyArray_DIMS(b), PyArray_DIMS(a), n);",
+            "    memcpy(d, PyArray_DIMS(a) + 1, n);",
+            "    memcpy(d, 1 + PyArray_DIMS(a), n);",
+            "    memcpy(d, (PyArray_DIMS(a)), n);",
+            "    memcpy(d, &PyArray_DIMS(a)[0], n);",
+            "    memcpy(d, PyArray_DIMS(a)[0], n);",
+            "    memcpy(d, PyArray_DIMS(a));",
+            "    M(memcpy(d, PyArray_DIMS(a), n));",
+            "    s->memcpy(d, PyArray_DIMS(a), n);",
+            "    s.memcpy(d, PyArray_DIMS(a), n);",
+            "    (*memcpy)(d, PyArray_DIMS(a), n);",
+            "    copy(d, PyArray_DIMS(a), n);",
+            "    to_long(d, PyArray_DIMS(a), n);",
+            "    memcpy(d, f(x, y), PyArray_DIMS(a));",
+            "    memcpy(d, g(PyArray_DIMS(a), n), n);",
+        ] {
+            assert!(!reads(body), "{body}");
+        }
     }
 
     #[test]

@@ -88,7 +88,8 @@ impl<'a> Walker<'a> {
             .collect();
         let interesting = plain
             && !source_macro
-            && !MEM_FNS.contains(&name)
+            // A `memcpy` the tree redefines is also a call of its macro.
+            && (!MEM_FNS.contains(&name) || self.sources.mem_redefined.contains(&name))
             && std_writes(name).is_none()
             && !SAFE_ACCESSORS.contains(&name)
             && !SHAPE_READERS.contains(&name);

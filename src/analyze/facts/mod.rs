@@ -46,6 +46,9 @@ pub struct Sources<'a> {
     /// Names declared `PyArrayObject *` in the file outside functions
     /// (globals, struct fields such as Cython's `self->buf`).
     pub array_names: &'a HashSet<String>,
+    /// The C library's `mem*` functions the tree redefines as macros: a
+    /// call of one is a call of that macro.
+    pub mem_redefined: &'a [&'static str],
 }
 
 impl Sources<'static> {
@@ -60,6 +63,7 @@ impl Sources<'static> {
             meta: MetaSet::default(),
             givers: &GIVERS,
             array_names: &NAMES,
+            mem_redefined: &[],
         }
     }
 }
