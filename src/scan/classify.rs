@@ -360,12 +360,14 @@ pub fn scan_text(
 }
 
 /// Analyse one text with what a finished scan learned about the tree (to
-/// check a planned result): its findings and its parse error count.
+/// check a planned result, whose changes are at `changed`): its findings
+/// and its parse error count.
 pub fn reanalyze(
     opts: &ScanOptions,
     summaries: &Summaries,
     path: &Path,
     text: &str,
+    changed: &[std::ops::Range<usize>],
 ) -> (Vec<Finding>, usize) {
     let shape_macros = summaries
         .macros
@@ -385,7 +387,7 @@ pub fn reanalyze(
         &cx,
         path.to_path_buf(),
         text.to_string(),
-        Keep::Hits(&HashSet::new()),
+        Keep::Changed(changed),
         Retain::Check,
     );
     if p.errors > 0 {

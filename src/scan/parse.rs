@@ -234,6 +234,10 @@ pub(super) enum Keep<'k> {
     Only(&'k HashSet<String>),
     /// Those whose code names one of these (the callers of functions).
     Naming(&'k HashSet<String>),
+    /// Those that can hit, in a planned result whose changes are at these
+    /// ranges: one the write filter lets go is parsed only if a change is
+    /// in it, and for its parse errors alone.
+    Changed(&'k [std::ops::Range<usize>]),
 }
 
 /// A file parsed, with the facts of its functions.
@@ -248,18 +252,9 @@ struct Read {
 }
 
 /// Parse the functions of a file that `keep` asks for (those the write
-/// filter lets go excepted) and take their facts. A check of a planned
-/// result (`Retain::Check`) parses those too (their parse errors count),
-/// and takes no facts of them.
-fn read(
-    cx: &Context,
-    path: PathBuf,
-    rel: String,
-    text: String,
-    keep: Keep,
-    retain: Retain,
-) -> Read {
-    let check = retain == Retain::Check;
+/// filter lets go excepted, unless a change of a checked result is in
+/// one: parsed then for its errors alone) and take their facts.
+fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> Read {
     let template = source::is_template(&path);
     // The file's `#define`s, read once: the filter needs their names (a
     // macro may write its arguments), the facts the function-like ones.
@@ -272,27 +267,42 @@ fn read(
     let read_only: RefCell<Vec<std::ops::Range<usize>>> = RefCell::new(Vec::new());
     // Where the functions parsed for their errors alone start (a check).
     let parse_only: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
+    // The outline reads C only; the filter's rules are C's.
+    let filtered = |c: &Candidate| {
+        !c.per_config
+            && !template
+            && c.lang == Lang::C
+            && cx.reads_only(
+                own_code(c),
+                callees.get_or_init(|| file_callees(c.all, defines_of(c.text))),
+            )
+    };
     let wanted = |c: &Candidate| match keep {
         Keep::Hits(names) => {
             if names.contains(c.name) || !cx.hits.is_match(c.code) {
                 return names.contains(c.name);
             }
-            // The outline reads C only; the filter's rules are C's.
-            let filtered = !c.per_config
-                && !template
-                && c.lang == Lang::C
-                && cx.reads_only(
-                    own_code(c),
-                    callees.get_or_init(|| file_callees(c.all, defines_of(c.text))),
-                );
-            if filtered && check {
-                lock(&parse_only).insert(c.range.start);
-                return true;
-            }
+            let filtered = filtered(c);
             if filtered {
                 read_only.borrow_mut().push(c.range.clone());
             }
             !filtered
+        }
+        Keep::Changed(changed) => {
+            if !cx.hits.is_match(c.code) {
+                return false;
+            }
+            if !filtered(c) {
+                return true;
+            }
+            // Left out as the scan left it out, unless changed: then its
+            // parse errors count (and it can still only read).
+            let r = &c.range;
+            let touched = changed.iter().any(|e| e.start <= r.end && r.start <= e.end);
+            if touched {
+                lock(&parse_only).insert(r.start);
+            }
+            touched
         }
         Keep::Only(names) => names.contains(c.name),
         Keep::Naming(names) => names
@@ -302,7 +312,7 @@ fn read(
     // The file's names of `PyArrayObject *`, found once, on the masked text.
     let array_names: OnceLock<HashSet<String>> = OnceLock::new();
     let each = |parsed: &source::Parsed, unit: &source::Unit| {
-        if check && lock(&parse_only).contains(&unit.range.start) {
+        if lock(&parse_only).contains(&unit.range.start) {
             return Vec::new();
         }
         let names =
@@ -343,7 +353,7 @@ pub(super) fn process(
         facts,
         read_only,
         blanked,
-    } = read(cx, path.clone(), rel.clone(), text, keep, retain);
+    } = read(cx, path.clone(), rel.clone(), text, keep);
     // Whole-file passes that do not depend on each other run side by side
     // (on a large generated file they are most of the time).
     let (accounts, (unreadable, hash, lines)) = rayon::join(

@@ -170,7 +170,8 @@ pub fn verify(
     opts: &ScanOptions,
     summaries: &Summaries,
 ) -> Result<(), Refusal> {
-    let (after, errors) = reanalyze(opts, summaries, &file.path, new_text);
+    let edits: Vec<&Edit> = changes.iter().flat_map(|c| &c.edits).collect();
+    let (after, errors) = reanalyze(opts, summaries, &file.path, new_text, &ranges_after(&edits));
     if errors > file.parse_errors {
         return Err(Refusal::Reparse {
             before: file.parse_errors,
@@ -184,7 +185,14 @@ pub fn verify(
     // the reading of the result.
     if file.parse_errors > 0
         && !reads_the_same(
-            &reanalyze(opts, summaries, &file.path, &file.text).0,
+            &reanalyze(
+                opts,
+                summaries,
+                &file.path,
+                &file.text,
+                &edits.iter().map(|e| e.range.clone()).collect::<Vec<_>>(),
+            )
+            .0,
             &rewritten(file, changes),
             &after,
             &moved,
@@ -307,6 +315,21 @@ fn reads_the_same(
 /// Where the edits of a plan move positions of the original: the net
 /// length change of the edits ending at or before each position, found by
 /// binary search.
+/// Where the edits' contents are in the edited text.
+fn ranges_after(edits: &[&Edit]) -> Vec<std::ops::Range<usize>> {
+    let mut sorted = edits.to_vec();
+    sorted.sort_by_key(|e| e.range.start);
+    let mut delta = 0isize;
+    sorted
+        .iter()
+        .map(|e| {
+            let start = e.range.start.saturating_add_signed(delta);
+            delta += e.content.len() as isize - e.range.len() as isize;
+            start..start + e.content.len()
+        })
+        .collect()
+}
+
 struct Shifts {
     /// Edit ends, sorted, with the net change of every edit up to each.
     ends: Vec<(usize, isize)>,
@@ -372,4 +395,33 @@ fn rewritten<'f>(file: &'f ScannedFile, changes: &[Change]) -> Vec<&'f Finding> 
         .filter(|c| matches!(c.kind, ChangeKind::Rewrite | ChangeKind::ExitFix))
         .flat_map(|c| c.findings.iter().map(|&i| &file.findings[i]))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each edit's content, found in the edited text.
+    #[test]
+    fn ranges_after_find_each_content_in_the_result() {
+        let text = "abcdefghij";
+        let edits = [
+            Edit {
+                range: 6..8,
+                content: "XYZ".to_string(),
+            },
+            Edit::insert(1, "12"),
+            Edit {
+                range: 3..5,
+                content: String::new(),
+            },
+        ];
+        let refs: Vec<&Edit> = edits.iter().collect();
+        let new = Patch::new(edits.to_vec()).unwrap().apply(text);
+        assert_eq!(new, "a12bcfXYZij");
+        let after = ranges_after(&refs);
+        assert_eq!(after, [1..3, 5..5, 6..9]);
+        assert_eq!(&new[after[0].clone()], "12");
+        assert_eq!(&new[after[2].clone()], "XYZ");
+    }
 }
