@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analyze::ack::TODO_MARKER;
@@ -128,6 +129,20 @@ fn matches_only(file: &ScannedFile, f: &Finding, only: &[Only]) -> bool {
         })
 }
 
+/// What one finding asks for, decided in finding order and built after
+/// (the builds are independent: a file of thousands of TODOs builds them
+/// on every core).
+enum Slot<'f> {
+    /// An exit fix, built at once.
+    Ready(Change),
+    /// The rewrite of finding `i`.
+    Rewrite(usize),
+    /// The lock TODO of one function: its group of lock findings.
+    Lock(&'f [usize]),
+    /// The manual TODO of finding `i`, above `anchor`.
+    Manual(usize, usize),
+}
+
 /// Plan every change for one file, in position order.
 pub fn plan(
     file: &ScannedFile,
@@ -135,7 +150,7 @@ pub fn plan(
     templates: &Templates,
 ) -> Result<Vec<Change>, Error> {
     let text = file.text.as_str();
-    let mut changes = Vec::new();
+    let mut slots = Vec::new();
     // Each function's lock findings, grouped once for the file (see
     // `change::lock_groups`), and the functions given their TODOs.
     let lock_groups = change::lock_groups(&file.findings);
@@ -159,25 +174,15 @@ pub fn plan(
                 .map(|x| exit_fix_edits(text, x))
                 .collect();
             if let Some(edits) = edits {
-                changes.push(Change {
+                slots.push(Slot::Ready(Change {
                     kind: ChangeKind::ExitFix,
                     findings: vec![i],
                     edits: edits.concat(),
-                });
+                }));
             }
         }
         match f.class {
-            Class::Rewrite => {
-                let mut edits = Vec::new();
-                for r in &f.rewrite {
-                    edits.extend(rewrite_edits(text, r, opts.corrupt, copy_n));
-                }
-                changes.push(Change {
-                    kind: ChangeKind::Rewrite,
-                    findings: vec![i],
-                    edits,
-                });
-            }
+            Class::Rewrite => slots.push(Slot::Rewrite(i)),
             Class::Lock
                 if !f.acknowledged
                     && !locked.contains(&f.function_body)
@@ -188,8 +193,7 @@ pub fn plan(
                     ) =>
             {
                 locked.insert(f.function_body);
-                let group = &lock_groups[&f.function_body];
-                changes.push(lock_todo(file, code(), group, guard, opts, templates)?);
+                slots.push(Slot::Lock(&lock_groups[&f.function_body]));
             }
             Class::Manual
                 if opts.todo_manual
@@ -197,34 +201,68 @@ pub fn plan(
                     && !f.parse_error
                     && can_insert_at(text, code(), f.sites.first().map(|s| s.stmt.start)) =>
             {
-                let anchor = f.sites[0].stmt.start;
-                let ctx = TodoContext {
-                    file: &file.rel,
-                    function: f.display.clone(),
-                    array: f.array.clone(),
-                    arrays: vec![f.array.clone()],
-                    lines: site_lines(file, [f]),
-                    descr_set: f.descr_set,
-                    reason: f.reason.text(f.cx(&file.lines)),
-                    code: f.reason.code().id(),
-                    evidence: f
-                        .evidence
-                        .iter()
-                        .map(|e| e.text(f.cx(&file.lines)))
-                        .collect(),
-                };
-                let body = templates.render("manual-todo.txt", &ctx)?;
-                changes.push(Change {
-                    kind: ChangeKind::ManualTodo,
-                    findings: vec![i],
-                    edits: vec![todo_comment(text, anchor, &body)],
-                });
+                slots.push(Slot::Manual(i, f.sites[0].stmt.start));
             }
             _ => {}
         }
     }
+    let code = code_map.get();
+    let built: Vec<Result<Change, Error>> = slots
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|slot| match slot {
+            Slot::Ready(change) => Ok(change),
+            Slot::Rewrite(i) => Ok(Change {
+                kind: ChangeKind::Rewrite,
+                findings: vec![i],
+                edits: file.findings[i]
+                    .rewrite
+                    .iter()
+                    .flat_map(|r| rewrite_edits(text, r, opts.corrupt, copy_n))
+                    .collect(),
+            }),
+            Slot::Lock(group) => {
+                let code = code.expect("a lock TODO's place was checked on the code map");
+                lock_todo(file, code, group, guard, opts, templates)
+            }
+            Slot::Manual(i, anchor) => manual_todo(file, i, anchor, templates),
+        })
+        .collect();
+    // The first failure in finding order, as when built one by one.
+    let mut changes = built.into_iter().collect::<Result<Vec<_>, _>>()?;
     changes.sort_by_key(|c| c.edits.iter().map(|e| e.range.start).min());
     Ok(changes)
+}
+
+/// The manual TODO of finding `i`, above the line holding `anchor`.
+fn manual_todo(
+    file: &ScannedFile,
+    i: usize,
+    anchor: usize,
+    templates: &Templates,
+) -> Result<Change, Error> {
+    let f = &file.findings[i];
+    let ctx = TodoContext {
+        file: &file.rel,
+        function: f.display.clone(),
+        array: f.array.clone(),
+        arrays: vec![f.array.clone()],
+        lines: site_lines(file, [f]),
+        descr_set: f.descr_set,
+        reason: f.reason.text(f.cx(&file.lines)),
+        code: f.reason.code().id(),
+        evidence: f
+            .evidence
+            .iter()
+            .map(|e| e.text(f.cx(&file.lines)))
+            .collect(),
+    };
+    let body = templates.render("manual-todo.txt", &ctx)?;
+    Ok(Change {
+        kind: ChangeKind::ManualTodo,
+        findings: vec![i],
+        edits: vec![todo_comment(&file.text, anchor, &body)],
+    })
 }
 
 /// Whether a TODO can go above the line holding `anchor`: that line must
