@@ -45,7 +45,10 @@ fn a_plan_that_fails_its_check_is_refused_and_nothing_is_written() {
 #[test]
 fn the_check_parses_a_rewritten_function_the_filter_lets_go() {
     require_test_hooks();
-    let text = format!("#include \"numpy/arrayobject.h\"\n\n{}", rewrite_function("f"));
+    let text = format!(
+        "#include \"numpy/arrayobject.h\"\n\n{}",
+        rewrite_function("f")
+    );
     let tmp = tree(&[("input.c", text.as_bytes())]);
     let out = dims_fix()
         .env("DIMS_FIX_TEST_CORRUPT_PLAN", "1")
