@@ -15,7 +15,7 @@ use ignore::{WalkBuilder, WalkState};
 use crate::error::{Error, Skip};
 
 pub use prefilter::{
-    needles, Prefilter, ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, FLAG_SETTERS, STRIDES_SOURCE,
+    needles, Names, Prefilter, ARRAY_TYPE, DIMS_SOURCES, FIELDS_TYPE, FLAG_SETTERS, STRIDES_SOURCE,
 };
 
 /// File name endings of C-family sources (DESIGN §1).

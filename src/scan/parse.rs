@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use aho_corasick::AhoCorasick;
+use crate::discover::Names;
 
 use crate::analyze::api::{ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FLAG_SETTERS, STRIDES_SOURCE};
 use crate::analyze::facts::{Giver, Givers, Sources};
@@ -82,7 +82,7 @@ pub(super) struct Context<'a> {
     masker: Masker,
     /// Shape sources, the tree's shape-writing macros and its accessors: a
     /// function that mentions none of them cannot hit, and is not parsed.
-    hits: AhoCorasick,
+    hits: Names,
     /// The names `hits` finds.
     needles: Vec<String>,
     pub(super) shape_macros: HashSet<String>,
@@ -115,7 +115,7 @@ impl<'a> Context<'a> {
             mem_redefined: mem_redefined.to_vec(),
             opts,
             masker: Masker::new(&opts.ignore_macros),
-            hits: AhoCorasick::new(&names).expect("names form a valid automaton"),
+            hits: Names::new(&names),
             needles: names,
             shape_macros,
             givers,
@@ -279,7 +279,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     };
     let wanted = |c: &Candidate| match keep {
         Keep::Hits(names) => {
-            if names.contains(c.name) || !cx.hits.is_match(c.code) {
+            if names.contains(c.name) || !cx.hits.any(c.code) {
                 return names.contains(c.name);
             }
             let filtered = filtered(c);
@@ -289,7 +289,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
             !filtered
         }
         Keep::Changed(changed) => {
-            if !cx.hits.is_match(c.code) {
+            if !cx.hits.any(c.code) {
                 return false;
             }
             if !filtered(c) {

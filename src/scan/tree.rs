@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 
 use super::callees::merge_summaries;
@@ -24,7 +23,7 @@ use super::{
 use crate::analyze::api::reserved;
 use crate::analyze::facts::Giver;
 use crate::analyze::summary::{expanded_function, FnSummary, MacroSummary, Prototype, Summaries};
-use crate::discover::{self, Prefilter, SkipCounts, WalkOptions};
+use crate::discover::{self, Names, Prefilter, SkipCounts, WalkOptions};
 use crate::error::Error;
 use crate::source::lexical::{self, Define};
 use crate::source::{self, Lang, Skip};
@@ -359,7 +358,7 @@ impl<'o> Tree<'o> {
             self.summaries.givers.clone(),
             &self.summaries.mem_redefined,
         );
-        let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
+        let finder = Names::new(&names);
         let none = HashSet::new();
         let again: Vec<(usize, Result<Processed, Skip>)> = processed
             .par_iter()
@@ -369,7 +368,7 @@ impl<'o> Tree<'o> {
                     Ok(t) => t,
                     Err(skip) => return Some((i, Err(skip))),
                 };
-                finder.is_match(&text).then(|| {
+                finder.any(text.as_bytes()).then(|| {
                     let retain = self.retain;
                     let keep = Keep::Hits(&none);
                     let again = guarded(&p.rel, || {
@@ -491,17 +490,14 @@ impl<'o> Tree<'o> {
         let mut names: Vec<String> = unresolved.iter().cloned().collect();
         names.extend(shape_macro_names.iter().cloned());
         names.sort();
-        let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
+        let finder = Names::new(&names);
         let second: Vec<Result<Option<Looked>, Skip>> = others
             .into_par_iter()
             .map(|i| -> Result<Option<Looked>, Skip> {
                 let path = &files[i];
                 let rel = source::relative(path, &opts.root);
                 let bytes = source::read(path, opts.max_file_size, &rel)?;
-                let mut hits: HashSet<&str> = HashSet::new();
-                for m in finder.find_iter(&bytes) {
-                    hits.insert(&names[m.pattern().as_usize()]);
-                }
+                let hits: HashSet<&str> = finder.which(&bytes).map(|i| names[i].as_str()).collect();
                 if hits.is_empty() {
                     return Ok(None);
                 }
@@ -572,7 +568,7 @@ impl<'o> Tree<'o> {
         }
         let opts = self.opts;
         let names: Vec<&String> = still.iter().collect();
-        let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
+        let finder = Names::new(&names);
         let mut files = files;
         files.sort();
         files.dedup();
@@ -581,12 +577,8 @@ impl<'o> Tree<'o> {
             .map(|path| {
                 let rel = source::relative(path, &opts.root);
                 let bytes = source::read(path, opts.max_file_size, &rel)?;
-                let mut hits: Vec<&String> = finder
-                    .find_iter(&bytes)
-                    .map(|m| names[m.pattern().as_usize()])
-                    .collect();
+                let mut hits: Vec<&String> = finder.which(&bytes).map(|i| names[i]).collect();
                 hits.sort();
-                hits.dedup();
                 let text = String::from_utf8_lossy(&bytes);
                 let line = |at: usize| crate::span::line_of(text.as_bytes(), at);
                 let mut out = Vec::new();
@@ -677,7 +669,7 @@ impl Tree<'_> {
         }
         let opts = self.opts;
         let names: Vec<&String> = asked.keys().collect();
-        let finder = AhoCorasick::new(&names).expect("names form a valid automaton");
+        let finder = Names::new(&names);
         let seen: Vec<Vec<callers::Seen>> = everywhere
             .par_iter()
             .map(|path| {
@@ -685,7 +677,7 @@ impl Tree<'_> {
                 let Ok(bytes) = source::read(path, opts.max_file_size, &rel) else {
                     return callers::unknown(&asked, &rel);
                 };
-                if !finder.is_match(&bytes) {
+                if !finder.any(&bytes) {
                     return Vec::new();
                 }
                 let looked = guarded(&rel, || {
