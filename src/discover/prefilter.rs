@@ -1,7 +1,7 @@
 //! The byte prefilter that keeps files which cannot contain a hit from
 //! being parsed, and the names it looks for.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{packed, AhoCorasick, MatchKind};
 
 /// The byte patterns a file must contain to be worth parsing.
 pub struct Prefilter {
@@ -23,25 +23,42 @@ impl Prefilter {
 }
 
 /// A few names looked for in many texts: whether a text holds any, and
-/// which. A leftmost-longest automaton answers the first: unlike the
-/// standard kind it can use aho-corasick's SIMD prefilter (Teddy), where
-/// the rare-byte prefilter stops at nearly every byte of C (the second look
-/// for nine function names spent most of a scan of scipy there). Which
-/// names a text holds is then found exactly, one SIMD search per name (a
-/// standard search for all of them at once reports `foo` and never
-/// `foo_bar` in `foo_bar`).
+/// which. aho-corasick's SIMD searcher (Teddy) answers the first where the
+/// CPU has it (and an automaton elsewhere, or for too many names): the
+/// rare-byte prefilter an automaton picks for names like `PyArray_...`
+/// stops at nearly every byte of C (the second look for nine function
+/// names spent most of a scan of scipy there). Which names a text holds is
+/// then found exactly, one SIMD search per name (one search for all of
+/// them at once reports `foo` and never `foo_bar` in `foo_bar`).
 pub struct Names {
-    any: AhoCorasick,
+    any: Any,
     each: Vec<memchr::memmem::Finder<'static>>,
+}
+
+/// How [`Names`] tells whether a text holds any name.
+enum Any {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
 }
 
 impl Names {
     pub fn new<N: AsRef<[u8]>>(names: &[N]) -> Names {
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(names)
+            .build();
+        let any = match packed {
+            Some(searcher) => Any::Packed(searcher),
+            None => Any::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(names)
+                    .expect("names form a valid automaton"),
+            ),
+        };
         Names {
-            any: AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(names)
-                .expect("names form a valid automaton"),
+            any,
             each: names
                 .iter()
                 .map(|n| memchr::memmem::Finder::new(n.as_ref()).into_owned())
@@ -51,7 +68,10 @@ impl Names {
 
     /// Whether `text` holds any of the names.
     pub fn any(&self, text: &[u8]) -> bool {
-        self.any.is_match(text)
+        match &self.any {
+            Any::Packed(searcher) => searcher.find(text).is_some(),
+            Any::Automaton(automaton) => automaton.is_match(text),
+        }
     }
 
     /// The indices of the names `text` holds, in order.
@@ -125,5 +145,15 @@ mod tests {
         assert_eq!(names.which(text).collect::<Vec<_>>(), [0, 1, 2]);
         assert!(!names.any(b"fo ba ba_z"));
         assert_eq!(names.which(b"fo ba").count(), 0);
+        // Past what the SIMD searcher takes: the automaton, same answers.
+        let many: Vec<String> = (0..300).map(|i| format!("name_{i}_")).collect();
+        let names = Names::new(&many);
+        assert!(names.any(b"x name_299_ y"));
+        assert!(!names.any(b"x name_300_ y"));
+        assert_eq!(
+            names.which(b"name_7_ name_12_").collect::<Vec<_>>(),
+            [7, 12]
+        );
+        assert!(matches!(names.any, Any::Automaton(_)));
     }
 }
