@@ -5,13 +5,12 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use crate::discover::Names;
-
 use crate::analyze::api::{ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FLAG_SETTERS, STRIDES_SOURCE};
 use crate::analyze::facts::{Giver, Givers, Sources};
 use crate::analyze::summary::FnSummary;
 use crate::analyze::Kind;
 use crate::analyze::{self, Facts};
+use crate::discover::Names;
 use crate::source::hazards::{self, Hazard, Unreadable};
 use crate::source::lexical::{self, Define};
 use crate::source::reads::{self, Callee, Mention};
@@ -235,8 +234,8 @@ pub(super) enum Keep<'k> {
     /// Those whose code names one of these (the callers of functions).
     Naming(&'k HashSet<String>),
     /// Those that can hit, in a planned result whose changes are at these
-    /// ranges: one the write filter lets go is parsed only if a change is
-    /// in it, and for its parse errors alone.
+    /// ranges (sorted, not overlapping): one the write filter lets go is
+    /// parsed only if a change is in it, and for its parse errors alone.
     Changed(&'k [std::ops::Range<usize>]),
 }
 
@@ -297,8 +296,11 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
             }
             // Left out as the scan left it out, unless changed: then its
             // parse errors count (and it can still only read).
+            // The first change ending at or after the function's start
+            // (one search: a file may hold thousands of each).
             let r = &c.range;
-            let touched = changed.iter().any(|e| e.start <= r.end && r.start <= e.end);
+            let first = changed.partition_point(|e| e.end < r.start);
+            let touched = changed.get(first).is_some_and(|e| e.start <= r.end);
             if touched {
                 lock(&parse_only).insert(r.start);
             }

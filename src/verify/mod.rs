@@ -190,7 +190,7 @@ pub fn verify(
                 summaries,
                 &file.path,
                 &file.text,
-                &edits.iter().map(|e| e.range.clone()).collect::<Vec<_>>(),
+                &ranges_before(&edits),
             )
             .0,
             &rewritten(file, changes),
@@ -315,7 +315,14 @@ fn reads_the_same(
 /// Where the edits of a plan move positions of the original: the net
 /// length change of the edits ending at or before each position, found by
 /// binary search.
-/// Where the edits' contents are in the edited text.
+/// Where the edits are in the original text, in order.
+fn ranges_before(edits: &[&Edit]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges: Vec<_> = edits.iter().map(|e| e.range.clone()).collect();
+    ranges.sort_by_key(|r| r.start);
+    ranges
+}
+
+/// Where the edits' contents are in the edited text, in order.
 fn ranges_after(edits: &[&Edit]) -> Vec<std::ops::Range<usize>> {
     let mut sorted = edits.to_vec();
     sorted.sort_by_key(|e| e.range.start);
@@ -423,5 +430,6 @@ mod tests {
         assert_eq!(after, [1..3, 5..5, 6..9]);
         assert_eq!(&new[after[0].clone()], "12");
         assert_eq!(&new[after[2].clone()], "XYZ");
+        assert_eq!(ranges_before(&refs), [1..1, 3..5, 6..8]);
     }
 }
