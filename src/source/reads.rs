@@ -109,6 +109,17 @@ pub fn reads_only(
     let Some(toks) = tokens(code) else {
         return false;
     };
+    // A copy's name the function uses other than to call it (a parameter
+    // or a local pointer named `memcpy`) is not the library's function.
+    let shadowed: Vec<&[u8]> = toks
+        .iter()
+        .enumerate()
+        .filter_map(|(j, t)| match t {
+            T::Word(w) if toks.get(j + 1) != Some(&T::Op("(")) => Some(*w),
+            _ => None,
+        })
+        .filter(|w| callee(w) == Callee::Copies)
+        .collect();
     // Open brackets: the byte, what a `(` is, and where it is.
     let mut open: Vec<(u8, Paren, usize)> = Vec::new();
     for (i, &tok) in toks.iter().enumerate() {
@@ -124,8 +135,8 @@ pub fn reads_only(
                     Some(T::Word(w)) if NOT_CALLEES.contains(&w) || is_number(w) => Paren::Group,
                     Some(T::Word(w)) if !member => match callee(w) {
                         Callee::ByValue => Paren::ByValue,
-                        Callee::Copies => Paren::Copies,
-                        Callee::Other => Paren::Call,
+                        Callee::Copies if !shadowed.contains(&w) => Paren::Copies,
+                        Callee::Copies | Callee::Other => Paren::Call,
                     },
                     Some(T::Word(_) | T::Op(")" | "]")) => Paren::Call,
                     _ => Paren::Group,
@@ -408,9 +419,15 @@ mod tests {
             "    to_long(d, PyArray_DIMS(a), n);",
             "    memcpy(d, f(x, y), PyArray_DIMS(a));",
             "    memcpy(d, g(PyArray_DIMS(a), n), n);",
+            "    void (*memcpy)(npy_intp *, npy_intp *, size_t) = g;\n    memcpy(d, PyArray_DIMS(a), n);",
+            "    copier memcpy = g;\n    memcpy(d, PyArray_DIMS(a), n);",
         ] {
             assert!(!reads(body), "{body}");
         }
+        let param =
+            "static void f(PyArrayObject *a, void (*memcpy)(npy_intp *, npy_intp *, size_t))\n\
+                     {\n    npy_intp d[32];\n    memcpy(d, PyArray_DIMS(a), 8);\n}\n";
+        assert!(!reads_only(param.as_bytes(), &kind, &callee));
     }
 
     #[test]
