@@ -32,7 +32,8 @@ impl Edit {
         }
     }
 
-    fn is_insert(&self) -> bool {
+    /// Whether it replaces nothing (an insertion).
+    pub fn is_insert(&self) -> bool {
         self.range.is_empty()
     }
 }

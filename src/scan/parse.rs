@@ -314,7 +314,9 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     // The file's names of `PyArrayObject *`, found once, on the masked text.
     let array_names: OnceLock<HashSet<String>> = OnceLock::new();
     let each = |parsed: &source::Parsed, unit: &source::Unit| {
-        if lock(&parse_only).contains(&unit.range.start) {
+        // A candidate the filter lets go is never read per configuration
+        // (a whole-file unit of a configuration may start where it does).
+        if !unit.per_config && lock(&parse_only).contains(&unit.range.start) {
             return Vec::new();
         }
         let names =

@@ -315,17 +315,23 @@ fn reads_the_same(
 /// Where the edits of a plan move positions of the original: the net
 /// length change of the edits ending at or before each position, found by
 /// binary search.
-/// Where the edits are in the original text, in order.
+/// The edits in the order [`Patch::new`] applies them (an insertion
+/// before a replacement at the same place).
+fn in_order<'e>(edits: &[&'e Edit]) -> Vec<&'e Edit> {
+    let mut sorted = edits.to_vec();
+    sorted.sort_by_key(|e| (e.range.start, !e.is_insert(), e.range.end));
+    sorted
+}
+
+/// Where the edits are in the original text, in order (starts and ends
+/// both ascending).
 fn ranges_before(edits: &[&Edit]) -> Vec<std::ops::Range<usize>> {
-    let mut ranges: Vec<_> = edits.iter().map(|e| e.range.clone()).collect();
-    ranges.sort_by_key(|r| r.start);
-    ranges
+    in_order(edits).iter().map(|e| e.range.clone()).collect()
 }
 
 /// Where the edits' contents are in the edited text, in order.
 fn ranges_after(edits: &[&Edit]) -> Vec<std::ops::Range<usize>> {
-    let mut sorted = edits.to_vec();
-    sorted.sort_by_key(|e| e.range.start);
+    let sorted = in_order(edits);
     let mut delta = 0isize;
     sorted
         .iter()
@@ -431,5 +437,19 @@ mod tests {
         assert_eq!(&new[after[0].clone()], "12");
         assert_eq!(&new[after[2].clone()], "XYZ");
         assert_eq!(ranges_before(&refs), [1..1, 3..5, 6..8]);
+        // A replacement listed before an insertion at its start: the
+        // insertion comes first, as the patch applies them.
+        let same = [
+            Edit {
+                range: 2..4,
+                content: "Q".to_string(),
+            },
+            Edit::insert(2, "ins"),
+        ];
+        let refs: Vec<&Edit> = same.iter().collect();
+        let new = Patch::new(same.to_vec()).unwrap().apply(text);
+        assert_eq!(new, "abinsQefghij");
+        assert_eq!(ranges_before(&refs), [2..2, 2..4]);
+        assert_eq!(ranges_after(&refs), [2..5, 5..6]);
     }
 }
