@@ -32,9 +32,14 @@ impl Edit {
         }
     }
 
-    /// Whether it replaces nothing (an insertion).
-    pub fn is_insert(&self) -> bool {
+    fn is_insert(&self) -> bool {
         self.range.is_empty()
+    }
+
+    /// The order a [`Patch`] applies edits in: by place, an insertion
+    /// before a replacement at the same place.
+    pub fn apply_order(&self) -> (usize, bool, usize) {
+        (self.range.start, !self.is_insert(), self.range.end)
     }
 }
 
@@ -55,7 +60,7 @@ pub struct Patch {
 
 impl Patch {
     pub fn new(mut edits: Vec<Edit>) -> Result<Patch, Overlap> {
-        edits.sort_by_key(|e| (e.range.start, !e.is_insert(), e.range.end));
+        edits.sort_by_key(Edit::apply_order);
         for pair in edits.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
             let clash = if a.is_insert() || b.is_insert() {

@@ -319,7 +319,7 @@ fn reads_the_same(
 /// before a replacement at the same place).
 fn in_order<'e>(edits: &[&'e Edit]) -> Vec<&'e Edit> {
     let mut sorted = edits.to_vec();
-    sorted.sort_by_key(|e| (e.range.start, !e.is_insert(), e.range.end));
+    sorted.sort_by_key(|e| e.apply_order());
     sorted
 }
 
