@@ -37,25 +37,31 @@ pub fn defines(text: &str, name: &str) -> bool {
 }
 
 /// Which of `names` `text` defines as macros (`#define name`, function-like
-/// or not), on a generous reading: any occurrence of a name after the word
-/// `define` and blanks counts.
+/// or not), on a generous reading: a name right after the word `define`
+/// (blanks and line continuations between) counts. One pass over the text.
 pub fn macros_named(text: &str, names: &[&'static str]) -> Vec<&'static str> {
     let t = text.as_bytes();
+    let mut found = Vec::new();
+    for pos in memchr::memmem::find_iter(t, b"define") {
+        if pos > 0 && is_ident(t[pos - 1]) {
+            continue;
+        }
+        let mut at = pos + b"define".len();
+        while at < t.len() && (t[at].is_ascii_whitespace() || t[at] == b'\\') {
+            at += 1;
+        }
+        let end = at + t[at..].iter().take_while(|&&b| is_ident(b)).count();
+        let word = &t[at..end];
+        if let Some(name) = names.iter().find(|n| n.as_bytes() == word) {
+            if !found.contains(name) {
+                found.push(*name);
+            }
+        }
+    }
     names
         .iter()
         .copied()
-        .filter(|name| {
-            memchr::memmem::find_iter(t, name.as_bytes()).any(|pos| {
-                let end = pos + name.len();
-                if end < t.len() && is_ident(t[end]) {
-                    return false;
-                }
-                let head = t[..pos].trim_ascii_end();
-                let head = head.strip_suffix(b"\\").unwrap_or(head).trim_ascii_end();
-                head.ends_with(b"define")
-                    && !head[..head.len() - 6].last().is_some_and(|&b| is_ident(b))
-            })
-        })
+        .filter(|n| found.contains(n))
         .collect()
 }
 
