@@ -319,8 +319,12 @@ impl<'o> Tree<'o> {
             Retain::Writers
         };
         self.retain = retain;
+        // One file per task: files differ in cost by a hundred times, and a
+        // task of several left one core parsing the last of them alone (a
+        // fifth of NumPy's first parse).
         let first: Vec<Result<Processed, Skip>> = candidates
             .par_iter()
+            .with_max_len(1)
             .map(|(path, _)| {
                 let rel = source::relative(path, &self.opts.root);
                 guarded(&rel, || {
@@ -362,6 +366,7 @@ impl<'o> Tree<'o> {
         let none = HashSet::new();
         let again: Vec<(usize, Result<Processed, Skip>)> = processed
             .par_iter()
+            .with_max_len(1)
             .enumerate()
             .filter_map(|(i, p)| {
                 let text = match self.read(&p.path, &p.rel) {
@@ -438,6 +443,7 @@ impl<'o> Tree<'o> {
         again.dedup();
         let revisited: Vec<Result<Processed, Skip>> = again
             .par_iter()
+            .with_max_len(1)
             .map(|path| {
                 let rel = source::relative(path, &opts.root);
                 let text = self.read(path, &rel)?;
@@ -574,6 +580,7 @@ impl<'o> Tree<'o> {
         files.dedup();
         let found: Vec<Result<Vec<Found>, Skip>> = files
             .par_iter()
+            .with_max_len(1)
             .map(|path| {
                 let rel = source::relative(path, &opts.root);
                 let bytes = source::read(path, opts.max_file_size, &rel)?;
@@ -633,6 +640,7 @@ impl<'o> Tree<'o> {
         let summaries = &self.summaries;
         let classified: Vec<Result<Option<ScannedFile>, Skip>> = processed
             .into_par_iter()
+            .with_max_len(1)
             .filter(|p| {
                 !p.writers.is_empty()
                     || !p.potential.is_empty()

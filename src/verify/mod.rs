@@ -46,8 +46,10 @@ pub(crate) fn plan_and_check(
     plan_opts: &PlanOptions,
     templates: &Templates,
 ) -> Result<Vec<FilePlan>, Error> {
+    // One file per task, as in the scan's parses.
     scan.files
         .par_iter()
+        .with_max_len(1)
         .map(|file| {
             // A panic while planning one file refuses that file only.
             let planned = guarded(&file.rel, || {
