@@ -54,13 +54,15 @@ pub(super) fn writer(summaries: &Summaries, name: &str) -> bool {
 /// Names whose summaries a writing function needs: callees receiving
 /// shape storage, an element of it or an ndarray field (may write it);
 /// callees receiving an array that is written (may replace its metadata);
-/// and calls whose results are arrays that are written (may be new arrays).
+/// and calls whose results are arrays that are written, or whose metadata
+/// is changed (may be new arrays).
 pub(super) fn needed_by(f: &Facts) -> Vec<String> {
     let written: HashSet<&str> = f
         .writes
         .iter()
         .filter(|w| !w.shape.param)
         .map(|w| w.shape.array.as_str())
+        .chain(f.meta.iter().map(|m| m.array.as_str()))
         .collect();
     let mut out: Vec<String> = f
         .calls
