@@ -224,22 +224,30 @@ fn the_write_filter_changes_nothing(name: &str, dir: &Path) {
     );
 }
 
-/// The filter does act: the fixture's reading function, whose statement
-/// macro tree-sitter cannot parse, is parsed only with `--parse-all`.
+/// The filter does act: each fixture's reading function, whose statement
+/// macro tree-sitter cannot parse, is parsed only with `--parse-all`
+/// (in `write-filter-calls`, one that passes the shape whole to calls
+/// that do not write).
 fn the_filter_leaves_reading_functions_unparsed() {
-    let dir = repo().join("fixtures/write-filter");
-    let errors = |extra: &[&str]| {
-        let out = dims_fix()
-            .args(extra)
-            .arg("--format")
-            .arg("json")
-            .arg(&dir)
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["stats"]["parse_errors"].as_u64().unwrap()
-    };
-    assert_eq!((errors(&[]), errors(&["--parse-all"])), (0, 2));
+    for (fixture, with, without) in [("write-filter", 0, 2), ("write-filter-calls", 2, 3)] {
+        let dir = repo().join("fixtures").join(fixture);
+        let errors = |extra: &[&str]| {
+            let out = dims_fix()
+                .args(extra)
+                .arg("--format")
+                .arg("json")
+                .arg(&dir)
+                .output()
+                .unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            v["stats"]["parse_errors"].as_u64().unwrap()
+        };
+        assert_eq!(
+            (errors(&[]), errors(&["--parse-all"])),
+            (with, without),
+            "{fixture}: parse errors with the filter and with --parse-all"
+        );
+    }
 }
 
 fn sarif_serves_code_scanning(name: &str, dir: &Path) {

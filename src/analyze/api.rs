@@ -117,6 +117,26 @@ pub fn std_writes(name: &str) -> Option<usize> {
     }
 }
 
+/// Whether the analysis reads a call of `name` in a way of its own — a
+/// write (`memset`), a free, an accessor or shape reader, a metadata
+/// change — rather than only by the tree's summary of `name`: the write
+/// filter parses a function that passes shape storage to it.
+pub fn read_specially(name: &str) -> bool {
+    MEM_FNS.contains(&name)
+        || FREE_FNS.contains(&name)
+        || FREE_PTR_FNS.contains(&name)
+        || SAFE_ACCESSORS.contains(&name)
+        || SHAPE_READERS.contains(&name)
+        || PURE_ACCESSORS.contains(&name)
+        || FLAG_SETTERS.contains(&name)
+        || META_READERS.iter().any(|(n, _)| *n == name)
+        || matches!(
+            name,
+            DIM_READER | STRIDE_READER | "Py_SETREF" | "Py_XSETREF"
+        )
+        || std_writes(name).is_some()
+}
+
 /// Whether a call of `name` is C API that cannot throw a C++ exception:
 /// NumPy's and CPython's (`PyArray_...`, `Py...`, `npy_...`), the C
 /// library's names, and `std::`'s `mem*` functions.

@@ -332,6 +332,18 @@ pub fn scan_text(
             summaries.macros.entry(m.name.clone()).or_insert(s);
         }
     }
+    // Functions that pass shape storage to one of the text's writers.
+    let after_all = p.deferred_writers(&summaries);
+    if !after_all.is_empty() {
+        let keep = Keep::Hits(&after_all);
+        p = process(
+            &cx,
+            path.to_path_buf(),
+            text.to_string(),
+            keep,
+            Retain::Writers,
+        );
+    }
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
     let accounts = std::mem::take(&mut p.accounts);
@@ -387,7 +399,7 @@ pub fn reanalyze(
         &cx,
         path.to_path_buf(),
         text.to_string(),
-        Keep::Changed(changed),
+        Keep::Changed(changed, summaries),
         Retain::Check,
     );
     if p.errors > 0 {

@@ -5,20 +5,22 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use crate::analyze::api::{ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FLAG_SETTERS, STRIDES_SOURCE};
+use crate::analyze::api::{
+    read_specially, ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FLAG_SETTERS, STRIDES_SOURCE,
+};
 use crate::analyze::facts::{Giver, Givers, Sources};
-use crate::analyze::summary::FnSummary;
+use crate::analyze::summary::{FnSummary, Summaries};
 use crate::analyze::Kind;
 use crate::analyze::{self, Facts};
 use crate::discover::Names;
 use crate::source::hazards::{self, Hazard, Unreadable};
 use crate::source::lexical::{self, Define};
-use crate::source::reads::{self, Callee, Mention};
+use crate::source::reads::{self, Callee, Mention, Reading};
 use crate::source::{self, outline, Candidate, Lang, Masker};
 use crate::span::LineIndex;
 
 use super::account::{account, Accounts};
-use super::callees::{needed_by, passes_storage, storage_callees, writes_itself};
+use super::callees::{needed_by, passes_storage, storage_callees, writer, writes_itself};
 use super::ScanOptions;
 
 /// One parsed file: the functions worth classifying and what it tells
@@ -47,6 +49,10 @@ pub(super) struct Processed {
     pub(super) defined: Vec<String>,
     /// Functions left out of the parse (they cannot hit).
     pub(super) blanked: Vec<String>,
+    /// Functions the write filter let go although they pass shape storage
+    /// whole to calls: their names, and the names called. One is parsed
+    /// after all when a summary says a callee may write through it.
+    pub(super) deferred: Vec<(String, Vec<String>)>,
     pub(super) macros: Vec<(Define, String)>,
     pub(super) errors: usize,
     /// Items the parser cannot read as a compiler does, which mention a
@@ -56,6 +62,19 @@ pub(super) struct Processed {
     pub(super) error_at: Vec<(usize, usize, String)>,
     /// How its mentions of shape sources ended (first reading only).
     pub(super) accounts: Accounts,
+}
+
+impl Processed {
+    /// The functions the write filter let go for now (see
+    /// [`Processed::deferred`]) that pass shape storage to a name whose
+    /// summary may write through an argument: to parse after all.
+    pub(super) fn deferred_writers(&self, summaries: &Summaries) -> HashSet<String> {
+        self.deferred
+            .iter()
+            .filter(|(_, callees)| callees.iter().any(|c| writer(summaries, c)))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
 }
 
 /// A function to classify later (see `Processed::writers`, `potential`).
@@ -146,16 +165,23 @@ impl<'a> Context<'a> {
     }
 
     /// Whether the lexical write filter lets a function's code go unparsed:
-    /// every mention in it is plainly a read (see [`reads`]). `callees`
-    /// tells the file's functions and macros apart. Off with `--parse-all`.
-    fn reads_only(&self, code: &[u8], callees: &FileCallees) -> bool {
+    /// every mention in it is plainly a read (see [`reads`]), or shape
+    /// storage passed whole to calls that `summaries` (when known) say do
+    /// not write through an argument. `callees` tells the file's functions
+    /// and macros apart. Off with `--parse-all`.
+    fn verdict(
+        &self,
+        code: &[u8],
+        callees: &FileCallees,
+        summaries: Option<&Summaries>,
+    ) -> Verdict {
         if !self.opts.write_filter
             || self
                 .arrows
                 .iter()
                 .any(|a| memchr::memmem::find(code, a.as_bytes()).is_some())
         {
-            return false;
+            return Verdict::Parse;
         }
         let kind = |w: &[u8]| {
             let Ok(w) = std::str::from_utf8(w) else {
@@ -179,18 +205,35 @@ impl<'a> Context<'a> {
             let Ok(w) = std::str::from_utf8(w) else {
                 return Callee::Other;
             };
-            if callees.by_value.contains(w) {
+            let known = read_specially(w);
+            if callees.by_value.contains(w) && !known {
                 Callee::ByValue
             } else if COPY_FNS.contains(&w)
                 && !self.mem_redefined.contains(&w)
                 && !callees.macros.contains(w)
+                && !callees.by_value.contains(w)
             {
                 Callee::Copies
+            } else if known {
+                Callee::Known
             } else {
                 Callee::Other
             }
         };
-        reads::reads_only(code, &kind, &callee)
+        let names = match reads::reading(code, &kind, &callee) {
+            Reading::Parse => return Verdict::Parse,
+            Reading::Reads(names) if names.is_empty() => return Verdict::LetGo,
+            Reading::Reads(names) => names,
+        };
+        let names: Vec<String> = names
+            .into_iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        match summaries {
+            None => Verdict::Defer(names),
+            Some(s) if names.iter().any(|n| writer(s, n)) => Verdict::Parse,
+            Some(_) => Verdict::LetGo,
+        }
     }
 
     /// The sources for one file: the flags', the tree's accessors, and the
@@ -203,6 +246,16 @@ impl<'a> Context<'a> {
             ..self.opts.sources()
         }
     }
+}
+
+/// What the write filter decides for a function.
+enum Verdict {
+    Parse,
+    /// Every mention is a read (or the callees it is passed to do not write).
+    LetGo,
+    /// Shape storage is passed whole to these names, whose summaries are
+    /// not known yet: let go for now (see [`Processed::deferred`]).
+    Defer(Vec<String>),
 }
 
 /// Which functions' facts to keep for classification.
@@ -234,9 +287,10 @@ pub(super) enum Keep<'k> {
     /// Those whose code names one of these (the callers of functions).
     Naming(&'k HashSet<String>),
     /// Those that can hit, in a planned result whose changes are at these
-    /// ranges (sorted, not overlapping): one the write filter lets go is
-    /// parsed only if a change is in it, and for its parse errors alone.
-    Changed(&'k [std::ops::Range<usize>]),
+    /// ranges (sorted, not overlapping), with the tree's summaries: one the
+    /// write filter lets go is parsed only if a change is in it, and for
+    /// its parse errors alone.
+    Changed(&'k [std::ops::Range<usize>], &'k Summaries),
 }
 
 /// A file parsed, with the facts of its functions.
@@ -248,6 +302,7 @@ struct Read {
     read_only: Vec<std::ops::Range<usize>>,
     /// The names of the functions left out.
     blanked: Vec<String>,
+    deferred: Vec<(String, Vec<String>)>,
 }
 
 /// Parse the functions of a file that `keep` asks for (those the write
@@ -264,34 +319,37 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     // The file's functions and macros, made once.
     let callees: OnceCell<FileCallees> = OnceCell::new();
     let read_only: RefCell<Vec<std::ops::Range<usize>>> = RefCell::new(Vec::new());
+    let deferred: RefCell<Vec<(String, Vec<String>)>> = RefCell::new(Vec::new());
     // Where the functions parsed for their errors alone start (a check).
     let parse_only: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     // The outline reads C only; the filter's rules are C's.
-    let filtered = |c: &Candidate| {
-        !c.per_config
-            && !template
-            && c.lang == Lang::C
-            && cx.reads_only(
-                own_code(c),
-                callees.get_or_init(|| file_callees(c.all, defines_of(c.text))),
-            )
+    let verdict = |c: &Candidate, summaries: Option<&Summaries>| {
+        if c.per_config || template || c.lang != Lang::C || !typed(c) {
+            return Verdict::Parse;
+        }
+        let callees = callees.get_or_init(|| file_callees(c.all, defines_of(c.text)));
+        cx.verdict(own_code(c), callees, summaries)
     };
     let wanted = |c: &Candidate| match keep {
         Keep::Hits(names) => {
             if names.contains(c.name) || !cx.hits.any(c.code) {
                 return names.contains(c.name);
             }
-            let filtered = filtered(c);
-            if filtered {
-                read_only.borrow_mut().push(c.range.clone());
+            match verdict(c, None) {
+                Verdict::Parse => return true,
+                Verdict::LetGo => {}
+                Verdict::Defer(callees) => {
+                    deferred.borrow_mut().push((c.name.to_string(), callees));
+                }
             }
-            !filtered
+            read_only.borrow_mut().push(c.range.clone());
+            false
         }
-        Keep::Changed(changed) => {
+        Keep::Changed(changed, summaries) => {
             if !cx.hits.any(c.code) {
                 return false;
             }
-            if !filtered(c) {
+            if matches!(verdict(c, Some(summaries)), Verdict::Parse) {
                 return true;
             }
             // Left out as the scan left it out, unless changed: then its
@@ -338,6 +396,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
         facts,
         read_only: read_only.into_inner(),
         blanked: blanked.into_iter().map(|(name, _)| name).collect(),
+        deferred: deferred.into_inner(),
     }
 }
 
@@ -357,6 +416,7 @@ pub(super) fn process(
         facts,
         read_only,
         blanked,
+        deferred,
     } = read(cx, path.clone(), rel.clone(), text, keep);
     // Whole-file passes that do not depend on each other run side by side
     // (on a large generated file they are most of the time).
@@ -442,8 +502,8 @@ pub(super) fn process(
             (m, loc)
         })
         .collect();
-    let errors = parsed.errors.len();
     Processed {
+        errors: parsed.errors.len(),
         path,
         rel,
         hash,
@@ -455,24 +515,35 @@ pub(super) fn process(
         summaries,
         defined,
         blanked,
+        deferred,
         macros,
-        errors,
         unreadable,
         error_at,
         accounts,
     }
 }
 
-/// A candidate's code from the line its name is on: what comes before
-/// (comments, directives between the items) is not the function's.
-fn own_code<'c>(c: &Candidate<'c>) -> &'c [u8] {
+/// Where a candidate's name is in its code: the first time it is a word
+/// followed by `(`.
+fn name_at(c: &Candidate) -> Option<usize> {
     let name = c.name.as_bytes();
-    let at = memchr::memmem::find_iter(c.code, name).find(|&i| {
+    memchr::memmem::find_iter(c.code, name).find(|&i| {
         let before = i.checked_sub(1).map(|p| c.code[p]);
         let after = c.code[i + name.len()..].trim_ascii_start().first();
         !before.is_some_and(source::tokens::is_ident) && after == Some(&b'(')
-    });
-    match at {
+    })
+}
+
+/// Whether a type comes before the candidate's name (see
+/// [`reads::typed_before`]).
+fn typed(c: &Candidate) -> bool {
+    name_at(c).is_some_and(|i| reads::typed_before(&c.code[..i]))
+}
+
+/// A candidate's code from the line its name is on: what comes before
+/// (comments, directives between the items) is not the function's.
+fn own_code<'c>(c: &Candidate<'c>) -> &'c [u8] {
+    match name_at(c) {
         Some(i) => {
             let line = c.code[..i]
                 .iter()
@@ -564,6 +635,7 @@ pub(super) fn needed_names(processed: &[Processed]) -> HashSet<String> {
             p.needed
                 .iter()
                 .chain(p.potential.iter().flat_map(|q| &q.callees))
+                .chain(p.deferred.iter().flat_map(|(_, callees)| callees))
         })
         .cloned()
         .collect()

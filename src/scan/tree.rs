@@ -94,6 +94,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     let still: HashSet<String> = unresolved.difference(&defined).cloned().collect();
     files.extend(mentions.into_iter().map(|i| everywhere[i].clone()));
     tree.declarations(&still, files);
+    tree.parse_deferred(&cx, &mut processed);
 
     stats.files_parsed = processed.len();
     stats.parse_errors = processed.iter().map(|p| p.errors).sum();
@@ -631,6 +632,39 @@ impl<'o> Tree<'o> {
         for (name, p) in declared {
             if !defined.contains(&name) {
                 self.summaries.prototypes.entry(name).or_insert(p);
+            }
+        }
+    }
+
+    /// Step 5c: the functions the write filter let go for now, as they
+    /// pass shape storage whole to calls (`f(n, PyArray_DIMS(a))`). Every
+    /// summary is known by now: the files of those passing it to a name
+    /// that may write through an argument are read again, and those
+    /// functions parsed, as without the filter.
+    fn parse_deferred(&mut self, cx: &Context, processed: &mut [Processed]) {
+        let summaries = &self.summaries;
+        let retain = self.retain;
+        let again: Vec<(usize, Result<Processed, Skip>)> = processed
+            .par_iter()
+            .with_max_len(1)
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let after_all = p.deferred_writers(summaries);
+                if after_all.is_empty() {
+                    return None;
+                }
+                let again = guarded(&p.rel, || {
+                    let text = self.read(&p.path, &p.rel)?;
+                    let keep = Keep::Hits(&after_all);
+                    Ok(process(cx, p.path.clone(), text, keep, retain))
+                });
+                Some((i, again))
+            })
+            .collect();
+        for (i, r) in again {
+            match r {
+                Ok(p) => processed[i] = p,
+                Err(skip) => self.skipped.push(skip),
             }
         }
     }

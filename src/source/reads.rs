@@ -2,9 +2,12 @@
 //! function's code is plainly a read of one element (`n = PyArray_DIMS(a)[i];`,
 //! `if (i < PyArray_DIMS(a)[0])`), so the function cannot write the shape
 //! and need not be parsed. Conservative by construction: anything else
-//! means parse — the storage itself taken or passed (`d = PyArray_DIMS(a)`,
-//! `f(PyArray_DIMS(a))`, except as the source of `memcpy` or `memmove`,
-//! which only read it), an element passed to anything but a function the
+//! means parse — the storage itself taken (`d = PyArray_DIMS(a)`) or passed
+//! (except as the source of `memcpy` or `memmove`, which only read it, and
+//! whole as an argument of a plain call, `f(n, PyArray_DIMS(a))`: the
+//! callee's name is handed back, and the function is parsed after all if
+//! the tree's summary of that name may write through an argument), an
+//! element passed to anything but a function the
 //! file defines (a macro may write it; a function gets a copy), an
 //! assignment, increment or address after a mention, a name the filter
 //! does not know as a plain source (a macro of the tree, an accessor
@@ -76,9 +79,23 @@ pub enum Callee {
     /// The C library's `memcpy` or `memmove` (not redefined as a macro of
     /// the file or the tree): its second argument is only read.
     Copies,
+    /// A name the analysis reads a call of in a way of its own (a write,
+    /// a free, an accessor): shape storage passed to it means parse.
+    Known,
     /// Anything else: a macro may write its arguments, a function may
-    /// write through a pointer.
+    /// write through a pointer; what the tree's summary of it says decides.
     Other,
+}
+
+/// What the filter makes of a function's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading<'a> {
+    /// A mention it cannot prove a read: the function is parsed.
+    Parse,
+    /// Every mention is a read, or shape storage passed whole to a plain
+    /// call of one of these names (sorted, each once): no parse, unless a
+    /// summary of one of them may write through an argument.
+    Reads(Vec<&'a [u8]>),
 }
 
 /// What an open parenthesis is.
@@ -92,22 +109,27 @@ enum Paren {
     Copies,
     /// The arguments of anything else: a macro may write them.
     Call,
+    /// As `Call`, of a plain name (not a member, not a function pointer):
+    /// shape storage passed to it whole is handed back (see
+    /// [`Reading::Reads`]).
+    Named,
 }
 
 /// Whether every mention in `code` (one function, masked as the parser
-/// sees it) is a plain read: of one element, or of the whole storage as
-/// the source of a copy; `kind` tells mentions apart, `callee` what a
-/// called name is (see [`Callee`]).
-pub fn reads_only(
-    code: &[u8],
+/// sees it) is a plain read: of one element, of the whole storage as the
+/// source of a copy, or of the whole storage passed to a plain call (whose
+/// names come back); `kind` tells mentions apart, `callee` what a called
+/// name is (see [`Callee`]).
+pub fn reading<'c>(
+    code: &'c [u8],
     kind: &dyn Fn(&[u8]) -> Mention,
     callee: &dyn Fn(&[u8]) -> Callee,
-) -> bool {
+) -> Reading<'c> {
     if hidden_structure(code) {
-        return false;
+        return Reading::Parse;
     }
     let Some(toks) = tokens(code) else {
-        return false;
+        return Reading::Parse;
     };
     // A copy's name the function uses other than to call it (a parameter
     // or a local pointer named `memcpy`) is not the library's function.
@@ -120,6 +142,14 @@ pub fn reads_only(
         })
         .filter(|w| callee(w) == Callee::Copies)
         .collect();
+    // A called name the function also uses otherwise (a parameter or a
+    // local pointer to a function) is not one the tree's summaries decide.
+    let not_only_called = |w: &[u8]| {
+        toks.iter()
+            .enumerate()
+            .any(|(j, t)| *t == T::Word(w) && toks.get(j + 1) != Some(&T::Op("(")))
+    };
+    let mut passed: Vec<&[u8]> = Vec::new();
     // Open brackets: the byte, what a `(` is, and where it is.
     let mut open: Vec<(u8, Paren, usize)> = Vec::new();
     for (i, &tok) in toks.iter().enumerate() {
@@ -136,7 +166,8 @@ pub fn reads_only(
                     Some(T::Word(w)) if !member => match callee(w) {
                         Callee::ByValue => Paren::ByValue,
                         Callee::Copies if !shadowed.contains(&w) => Paren::Copies,
-                        Callee::Copies | Callee::Other => Paren::Call,
+                        Callee::Other => Paren::Named,
+                        Callee::Copies | Callee::Known => Paren::Call,
                     },
                     Some(T::Word(_) | T::Op(")" | "]")) => Paren::Call,
                     _ => Paren::Group,
@@ -150,31 +181,181 @@ pub fn reads_only(
                     _ => b'{',
                 };
                 if open.pop().map(|o| o.0) != Some(want) {
-                    return false;
+                    return Reading::Parse;
                 }
             }
             T::Word(w) => match kind(w) {
                 Mention::No => {}
-                Mention::Other => return false,
+                Mention::Other => return Reading::Parse,
                 Mention::Source => {
                     // An element handed to a call or a macro may be written.
                     let in_call = open
                         .iter()
-                        .any(|&(_, p, _)| matches!(p, Paren::Call | Paren::Copies));
+                        .any(|&(_, p, _)| matches!(p, Paren::Call | Paren::Copies | Paren::Named));
                     let read = if element_read(&toks, i) {
                         !in_call
+                    } else if copy_source(&toks, i, &open) {
+                        true
                     } else {
-                        copy_source(&toks, i, &open)
+                        match passed_whole(&toks, i, &open) {
+                            Some(name) if kind(name) == Mention::No && !not_only_called(name) => {
+                                passed.push(name);
+                                true
+                            }
+                            _ => false,
+                        }
                     };
                     if !read {
-                        return false;
+                        return Reading::Parse;
                     }
                 }
             },
             _ => {}
         }
     }
-    open.is_empty()
+    if !open.is_empty() {
+        return Reading::Parse;
+    }
+    passed.sort_unstable();
+    passed.dedup();
+    Reading::Reads(passed)
+}
+
+/// The name of the call the source's mention at `i` is, whole, an argument
+/// of (`f(n, PyArray_DIMS(a), m)`): a plain call of a name (see
+/// [`Paren::Named`], or a function of the file), inside no other call or
+/// macro.
+fn passed_whole<'c>(toks: &[T<'c>], i: usize, open: &[(u8, Paren, usize)]) -> Option<&'c [u8]> {
+    let (&(_, Paren::Named | Paren::ByValue, at), outer) = open.split_last()? else {
+        return None;
+    };
+    if outer.iter().any(|&(_, p, _)| !matches!(p, Paren::Group)) {
+        return None;
+    }
+    // Right after the call's `(` or a comma of its own level (no bracket
+    // opened since), and right before a comma or its `)`.
+    if !(i == at + 1 || toks[i - 1] == T::Op(",")) {
+        return None;
+    }
+    let args_end = closing(toks, i + 1, "(", ")")?;
+    if !matches!(toks.get(args_end + 1), Some(T::Op("," | ")"))) {
+        return None;
+    }
+    match toks[at - 1] {
+        T::Word(name) if clean_statement(toks, at - 1) => Some(name),
+        _ => None,
+    }
+}
+
+/// Tokens after which a call is an expression's operand (a statement
+/// starts, or an operator comes before it).
+const OPERAND_AFTER: &[&str] = &[
+    "(", ",", "=", "!", "?", ":", "{", ";", "}", "&&", "||", "==", "!=", "<", ">", "<=", ">=", "+",
+    "-", "/", "%", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=",
+];
+
+/// Keywords that begin a statement.
+const STATEMENT_KEYWORDS: &[&[u8]] = &[
+    b"if",
+    b"while",
+    b"for",
+    b"switch",
+    b"return",
+    b"do",
+    b"else",
+    b"goto",
+    b"case",
+    b"break",
+    b"continue",
+];
+
+/// Words a control statement's parenthesized head follows.
+const CONTROL: &[&[u8]] = &[b"if", b"while", b"for", b"switch"];
+
+/// Whether the statement holding the call of the name at `callee` reads,
+/// up to that name, as tree-sitter reads it without an error: the call is
+/// an operand (after an operator, `return`, `else`, a control statement's
+/// head or a cast), and nothing before it in the statement looks like a
+/// macro used without a semicolon (`BEGIN_THREADS` before `if`,
+/// `GUARD(a)` before `r = f(...)`), which the parser reads as a
+/// declaration or an error that takes the mention with it.
+fn clean_statement(toks: &[T], callee: usize) -> bool {
+    let Some(start) = toks[..callee]
+        .iter()
+        .rposition(|t| matches!(t, T::Op(";" | "{" | "}" | "#")))
+    else {
+        return false;
+    };
+    if toks[start] == T::Op("#") {
+        return false;
+    }
+    let operand = match toks[callee - 1] {
+        T::Op(")") => true,
+        T::Op(o) => OPERAND_AFTER.contains(&o),
+        T::Word(w) => matches!(w, b"return" | b"else"),
+        T::Lit => false,
+    };
+    if !operand {
+        return false;
+    }
+    for j in start + 1..callee {
+        match (toks[j], toks[j + 1]) {
+            (T::Word(w), T::Word(k)) if STATEMENT_KEYWORDS.contains(&k) && w != b"else" => {
+                return false;
+            }
+            (T::Op(")"), T::Word(_)) => {
+                let Some(q) = opening(toks, start, j) else {
+                    return false;
+                };
+                let before = toks[q - 1];
+                let control = matches!(before, T::Word(w) if CONTROL.contains(&w));
+                let operand = match before {
+                    T::Op(o) => OPERAND_AFTER.contains(&o),
+                    T::Word(w) => matches!(w, b"return" | b"else"),
+                    T::Lit => false,
+                };
+                let cast = operand
+                    && toks[q + 1..j]
+                        .iter()
+                        .all(|t| matches!(t, T::Word(_) | T::Op("*")));
+                if !control && !cast {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+/// The index of the `(` that the `)` at `close` closes, after `floor`.
+fn opening(toks: &[T], floor: usize, close: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for j in (floor + 1..=close).rev() {
+        match toks[j] {
+            T::Op(")") => depth += 1,
+            T::Op("(") => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether `head`, a definition's code up to its name, ends in a type
+/// (a word or `*`): a name with nothing before it (`NRA(name, TYPE) {`, a
+/// macro that makes the function) is no definition the parser reads.
+pub fn typed_before(head: &[u8]) -> bool {
+    let mut lexer = Lexer::new(head);
+    let mut last = None;
+    while let Some(tok) = lexer.next_code() {
+        last = Some(tok);
+    }
+    last.is_some_and(|t| t.kind == Tok::Word || (t.kind == Tok::Punct(b'*')))
 }
 
 /// Structure the tokens do not show: a trigraph or a continued line,
@@ -291,7 +472,7 @@ fn copy_source(toks: &[T], i: usize, open: &[(u8, Paren, usize)]) -> bool {
     };
     if outer
         .iter()
-        .any(|&(_, p, _)| matches!(p, Paren::Call | Paren::Copies))
+        .any(|&(_, p, _)| matches!(p, Paren::Call | Paren::Copies | Paren::Named))
     {
         return false;
     }
@@ -353,13 +534,36 @@ mod tests {
         match w {
             b"to_long" => Callee::ByValue,
             b"memcpy" | b"memmove" => Callee::Copies,
+            b"memset" | b"PyArray_UpdateFlags" => Callee::Known,
             _ => Callee::Other,
         }
     }
 
-    fn reads(body: &str) -> bool {
+    fn reads_only(code: &[u8]) -> bool {
+        reading(code, &kind, &callee) == Reading::Reads(Vec::new())
+    }
+
+    fn reading_of(body: &str) -> Reading<'static> {
         let code = format!("static int f(PyArrayObject *a, npy_intp n)\n{{\n{body}\n}}\n");
-        reads_only(code.as_bytes(), &kind, &callee)
+        let code: &'static [u8] = Box::leak(code.into_bytes().into_boxed_slice());
+        reading(code, &kind, &callee)
+    }
+
+    fn reads(body: &str) -> bool {
+        reading_of(body) == Reading::Reads(Vec::new())
+    }
+
+    /// The names storage is passed to whole, when nothing else needs a parse.
+    fn passes(body: &str) -> Option<Vec<&'static str>> {
+        match reading_of(body) {
+            Reading::Parse => None,
+            Reading::Reads(names) => Some(
+                names
+                    .into_iter()
+                    .map(|n| std::str::from_utf8(n).unwrap())
+                    .collect(),
+            ),
+        }
     }
 
     #[test]
@@ -415,8 +619,6 @@ mod tests {
             "    s->memcpy(d, PyArray_DIMS(a), n);",
             "    s.memcpy(d, PyArray_DIMS(a), n);",
             "    (*memcpy)(d, PyArray_DIMS(a), n);",
-            "    copy(d, PyArray_DIMS(a), n);",
-            "    to_long(d, PyArray_DIMS(a), n);",
             "    memcpy(d, f(x, y), PyArray_DIMS(a));",
             "    memcpy(d, g(PyArray_DIMS(a), n), n);",
             "    void (*memcpy)(npy_intp *, npy_intp *, size_t) = g;\n    memcpy(d, PyArray_DIMS(a), n);",
@@ -427,7 +629,100 @@ mod tests {
         let param =
             "static void f(PyArrayObject *a, void (*memcpy)(npy_intp *, npy_intp *, size_t))\n\
                      {\n    npy_intp d[32];\n    memcpy(d, PyArray_DIMS(a), 8);\n}\n";
-        assert!(!reads_only(param.as_bytes(), &kind, &callee));
+        assert!(!reads_only(param.as_bytes()));
+    }
+
+    #[test]
+    fn storage_passed_whole_to_a_plain_call_hands_back_the_name() {
+        assert_eq!(passes("    g(PyArray_DIMS(a));"), Some(vec!["g"]));
+        assert_eq!(
+            passes("    if (!PyArray_CompareLists(PyArray_DIMS(a), d, n)) { return 0; }"),
+            Some(vec!["PyArray_CompareLists"])
+        );
+        assert_eq!(
+            passes(
+                "    r = (PyObject *)PyArray_NewFromDescr(&PyArray_Type, d, PyArray_NDIM(a),\n        \
+                 PyArray_DIMS(a), NULL, NULL, 0, NULL);\n    return PyArray_DIMS(a)[0];"
+            ),
+            Some(vec!["PyArray_NewFromDescr"])
+        );
+        assert_eq!(
+            passes("    copy(d, PyArray_DIMS(a), n);\n    to_long(d, PyArray_SHAPE(a));\n    copy(PyArray_DIMS(a), d, n);"),
+            Some(vec!["copy", "to_long"])
+        );
+        assert_eq!(
+            passes("    memcpy(d, PyArray_DIMS(a), n);\n    g(PyArray_SHAPE(a), n);"),
+            Some(vec!["g"])
+        );
+        for body in [
+            "    if (n) g(PyArray_DIMS(a));",
+            "    while (n--) g(PyArray_DIMS(a));",
+            "    if (n) { n = 1; } else g(PyArray_DIMS(a));",
+            "    r = (PyObject *)g(n, PyArray_DIMS(a));",
+            "    return g(PyArray_DIMS(a));",
+            "    return (PyObject *)g(PyArray_DIMS(a));",
+            "    if (n && !g(PyArray_DIMS(a), n)) { return 0; }",
+            "    Py_BEGIN_ALLOW_THREADS\n    r = g(PyArray_DIMS(a));",
+            "    exit:\n    g(PyArray_DIMS(a));",
+        ] {
+            assert_eq!(passes(body), Some(vec!["g"]), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_definition_needs_a_type_before_its_name() {
+        assert!(typed_before(b"static PyObject *\n"));
+        assert!(typed_before(b"/* f */\nNPY_NO_EXPORT int "));
+        assert!(typed_before(b"static int /* x */\n"));
+        assert!(!typed_before(b""));
+        assert!(!typed_before(b"/* dtype = [['float64']] */\n"));
+        assert!(!typed_before(b"}\n\n"));
+        assert!(!typed_before(b"MACRO(PyObject *) "));
+    }
+
+    #[test]
+    fn storage_passed_in_any_other_way_is_parsed() {
+        for body in [
+            "    g(PyArray_DIMS(a) + 1);",
+            "    g(1 + PyArray_DIMS(a));",
+            "    g(PyArray_DIMS(a)[0] ? PyArray_DIMS(a) : d);",
+            "    g(c ? PyArray_DIMS(a) : d);",
+            "    g((PyArray_DIMS(a)));",
+            "    g((npy_intp *)PyArray_DIMS(a));",
+            "    g(*PyArray_DIMS(a));",
+            "    h(x, g(PyArray_DIMS(a)));",
+            "    to_long(g(PyArray_DIMS(a)));",
+            "    M(n, memcpy(d, e, g(PyArray_DIMS(a))));",
+            "    s->g(PyArray_DIMS(a));",
+            "    s.g(PyArray_DIMS(a));",
+            "    (*g)(PyArray_DIMS(a));",
+            "    fp[0](PyArray_DIMS(a));",
+            "    memset(PyArray_DIMS(a), 0, n);",
+            "    PyArray_UpdateFlags(x, PyArray_DIMS(a));",
+            "    PyArray_SHAPE(PyArray_DIMS(a));",
+            "    SET_SHAPE(PyArray_DIMS(a));",
+            "    n = sizeof(PyArray_DIMS(a));",
+            "    return (PyArray_DIMS(a));",
+            "    void (*g)(npy_intp *) = h;\n    g(PyArray_DIMS(a));",
+            "    p = g;\n    g(PyArray_DIMS(a));",
+            "    g(x,\n#if A\n    PyArray_DIMS(a)\n#else\n    d\n#endif\n    );",
+            "    g(PyArray_DIMS(a)\n#if A\n    , n\n#endif\n    );",
+            // A macro used without a semicolon before the call: the parser
+            // reads a declaration, or an error, around the mention.
+            "    Py_BEGIN_ALLOW_THREADS\n    g(PyArray_DIMS(a));",
+            "    BEGIN_THREADS\n    if (!g(PyArray_DIMS(a))) { n = 1; }",
+            "    BEGIN_THREADS\n    return g(PyArray_DIMS(a));",
+            "    GUARD(a)\n    r = g(PyArray_DIMS(a));",
+            "    GUARD(a)\n    g(PyArray_DIMS(a));",
+            "    r = M(x) g(PyArray_DIMS(a));",
+            "    r = (x + 1)g(PyArray_DIMS(a));",
+            "    npy_intp *g(PyArray_DIMS(a));",
+            "    r = \"s\" g(PyArray_DIMS(a));",
+        ] {
+            assert_eq!(passes(body), None, "{body}");
+        }
+        let param = "static void f(PyArrayObject *a, void (*g)(npy_intp *))\n{\n    g(PyArray_DIMS(a));\n}\n";
+        assert_eq!(reading(param.as_bytes(), &kind, &callee), Reading::Parse);
     }
 
     #[test]
@@ -439,7 +734,6 @@ mod tests {
             "    ++PyArray_DIMS(a)[0];",
             "    npy_intp *d = PyArray_DIMS(a);",
             "    npy_intp *p = &PyArray_DIMS(a)[1];",
-            "    g(PyArray_DIMS(a));",
             "    g(PyArray_DIMS(a)[0]);",
             "    g((1 + PyArray_DIMS(a)[0]));",
             "    to_long(g(PyArray_DIMS(a)[0]));",
