@@ -373,13 +373,15 @@ pub fn scan_text(
 
 /// Analyse one text with what a finished scan learned about the tree (to
 /// check a planned result, whose changes are at `changed`): its findings
-/// and its parse error count.
+/// and its parse error count. Only the functions a change is in are read,
+/// unless `every` (see [`Keep::Changed`]).
 pub fn reanalyze(
     opts: &ScanOptions,
     summaries: &Summaries,
     path: &Path,
     text: &str,
     changed: &[std::ops::Range<usize>],
+    every: bool,
 ) -> (Vec<Finding>, usize) {
     let shape_macros = summaries
         .macros
@@ -399,7 +401,11 @@ pub fn reanalyze(
         &cx,
         path.to_path_buf(),
         text.to_string(),
-        Keep::Changed(changed, summaries),
+        Keep::Changed {
+            at: changed,
+            summaries,
+            every,
+        },
         Retain::Check,
     );
     if p.errors > 0 {

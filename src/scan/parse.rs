@@ -286,11 +286,18 @@ pub(super) enum Keep<'k> {
     Only(&'k HashSet<String>),
     /// Those whose code names one of these (the callers of functions).
     Naming(&'k HashSet<String>),
-    /// Those that can hit, in a planned result whose changes are at these
-    /// ranges (sorted, not overlapping), with the tree's summaries: one the
-    /// write filter lets go is parsed only if a change is in it, and for
-    /// its parse errors alone.
-    Changed(&'k [std::ops::Range<usize>], &'k Summaries),
+    /// Those that can hit, in a planned result whose changes are `at`
+    /// (sorted, not overlapping), with the tree's summaries: one the write
+    /// filter lets go is parsed only if a change is in it, and for its
+    /// parse errors alone. Unless `every` (the original has parse errors,
+    /// and its whole reading is compared), only the functions a change is
+    /// in: each other one is the original's text, parsed alone, and reads
+    /// as it did.
+    Changed {
+        at: &'k [std::ops::Range<usize>],
+        summaries: &'k Summaries,
+        every: bool,
+    },
 }
 
 /// A file parsed, with the facts of its functions.
@@ -345,8 +352,20 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
             read_only.borrow_mut().push(c.range.clone());
             false
         }
-        Keep::Changed(changed, summaries) => {
+        Keep::Changed {
+            at: changed,
+            summaries,
+            every,
+        } => {
             if !cx.hits.any(c.code) {
+                return false;
+            }
+            // The first change ending at or after the function's start
+            // (one search: a file may hold thousands of each).
+            let r = &c.range;
+            let first = changed.partition_point(|e| e.end < r.start);
+            let touched = changed.get(first).is_some_and(|e| e.start <= r.end);
+            if !every && !touched && !c.per_config {
                 return false;
             }
             if matches!(verdict(c, Some(summaries)), Verdict::Parse) {
@@ -354,11 +373,6 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
             }
             // Left out as the scan left it out, unless changed: then its
             // parse errors count (and it can still only read).
-            // The first change ending at or after the function's start
-            // (one search: a file may hold thousands of each).
-            let r = &c.range;
-            let first = changed.partition_point(|e| e.end < r.start);
-            let touched = changed.get(first).is_some_and(|e| e.start <= r.end);
             if touched {
                 lock(&parse_only).insert(r.start);
             }

@@ -173,7 +173,11 @@ pub fn verify(
     summaries: &Summaries,
 ) -> Result<(), Refusal> {
     let edits: Vec<&Edit> = changes.iter().flat_map(|c| &c.edits).collect();
-    let (after, errors) = reanalyze(opts, summaries, &file.path, new_text, &ranges_after(&edits));
+    // A clean original is compared change by change: only the functions a
+    // change is in are read again. One with parse errors is compared whole.
+    let every = file.parse_errors > 0;
+    let ranges = ranges_after(&edits);
+    let (after, errors) = reanalyze(opts, summaries, &file.path, new_text, &ranges, every);
     if errors > file.parse_errors {
         return Err(Refusal::Reparse {
             before: file.parse_errors,
@@ -193,6 +197,7 @@ pub fn verify(
                 &file.path,
                 &file.text,
                 &ranges_before(&edits),
+                every,
             )
             .0,
             &rewritten(file, changes),
