@@ -71,6 +71,34 @@ const NOT_CALLEES: &[&[u8]] = &[
     b"if", b"while", b"for", b"switch", b"return", b"case", b"else", b"do", b"sizeof",
 ];
 
+/// Keywords and builtins whose parentheses hold a type, an attribute or
+/// assembly as well as expressions: what is inside means parse.
+const OPAQUE: &[&[u8]] = &[
+    b"typeof",
+    b"__typeof",
+    b"__typeof__",
+    b"typeof_unqual",
+    b"_Alignof",
+    b"alignof",
+    b"__alignof",
+    b"__alignof__",
+    b"_Generic",
+    b"_Static_assert",
+    b"static_assert",
+    b"__attribute",
+    b"__attribute__",
+    b"__declspec",
+    b"asm",
+    b"__asm",
+    b"__asm__",
+    b"defined",
+    b"offsetof",
+    b"__builtin_offsetof",
+    b"_Pragma",
+    b"__pragma",
+    b"__extension__",
+];
+
 /// What the filter knows of a callee's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Callee {
@@ -143,11 +171,15 @@ pub fn reading<'c>(
         .filter(|w| callee(w) == Callee::Copies)
         .collect();
     // A called name the function also uses otherwise (a parameter or a
-    // local pointer to a function) is not one the tree's summaries decide.
-    let not_only_called = |w: &[u8]| {
-        toks.iter()
-            .enumerate()
-            .any(|(j, t)| *t == T::Word(w) && toks.get(j + 1) != Some(&T::Op("(")))
+    // local pointer to a function) or declares (`void g(npy_intp *)`, a
+    // parameter of function type) is not one the tree's summaries decide:
+    // each of its uses must be a call in an operand's place.
+    let only_called = |w: &[u8]| {
+        toks.iter().enumerate().all(|(j, t)| {
+            *t != T::Word(w)
+                || (toks.get(j + 1) == Some(&T::Op("("))
+                    && j.checked_sub(1).is_some_and(|p| operand_place(toks[p])))
+        })
     };
     let mut passed: Vec<&[u8]> = Vec::new();
     // Open brackets: the byte, what a `(` is, and where it is.
@@ -163,6 +195,7 @@ pub fn reading<'c>(
                 let paren = match i.checked_sub(1).map(|p| toks[p]) {
                     _ if o != "(" => Paren::Group,
                     Some(T::Word(w)) if NOT_CALLEES.contains(&w) || is_number(w) => Paren::Group,
+                    Some(T::Word(w)) if OPAQUE.contains(&w) => Paren::Call,
                     Some(T::Word(w)) if !member => match callee(w) {
                         Callee::ByValue => Paren::ByValue,
                         Callee::Copies if !shadowed.contains(&w) => Paren::Copies,
@@ -193,12 +226,16 @@ pub fn reading<'c>(
                         .iter()
                         .any(|&(_, p, _)| matches!(p, Paren::Call | Paren::Copies | Paren::Named));
                     let read = if element_read(&toks, i) {
+                        // A function of the file given the element gets a
+                        // copy; its summary is still asked for, as the
+                        // parse would ask for it.
+                        passed.extend(element_callee(&toks, i, &open));
                         !in_call
                     } else if copy_source(&toks, i, &open) {
                         true
                     } else {
                         match passed_whole(&toks, i, &open) {
-                            Some(name) if kind(name) == Mention::No && !not_only_called(name) => {
+                            Some(name) if kind(name) == Mention::No && only_called(name) => {
                                 passed.push(name);
                                 true
                             }
@@ -219,6 +256,36 @@ pub fn reading<'c>(
     passed.sort_unstable();
     passed.dedup();
     Reading::Reads(passed)
+}
+
+/// The function of the file whose call has the element read at `i`
+/// (`name(...)[...]`, parentheses around it looked through), whole, as an
+/// argument: `to_long(n, PyArray_DIMS(a)[0])`.
+fn element_callee<'c>(toks: &[T<'c>], i: usize, open: &[(u8, Paren, usize)]) -> Option<&'c [u8]> {
+    let args_end = closing(toks, i + 1, "(", ")")?;
+    let index_end = closing(toks, args_end + 1, "[", "]")?;
+    // The parentheses wrapping the element: groups opened right before it
+    // and closed right after it.
+    let opened = open
+        .iter()
+        .rev()
+        .zip((0..i).rev())
+        .take_while(|&(&(b, p, at), j)| b == b'(' && p == Paren::Group && at == j)
+        .count();
+    let closed = toks[index_end + 1..]
+        .iter()
+        .take_while(|t| **t == T::Op(")"))
+        .count();
+    let m = opened.min(closed);
+    let &(_, paren, at) = open.get(open.len().checked_sub(m + 1)?)?;
+    let start = i.checked_sub(m + 1)?;
+    let after = toks.get(index_end + m + 1);
+    let whole =
+        (at == start || toks[start] == T::Op(",")) && matches!(after, Some(T::Op("," | ")")));
+    match (paren, whole, toks.get(at.checked_sub(1)?)) {
+        (Paren::ByValue, true, Some(T::Word(name))) => Some(name),
+        _ => None,
+    }
 }
 
 /// The name of the call the source's mention at `i` is, whole, an argument
@@ -253,6 +320,17 @@ const OPERAND_AFTER: &[&str] = &[
     "(", ",", "=", "!", "?", ":", "{", ";", "}", "&&", "||", "==", "!=", "<", ">", "<=", ">=", "+",
     "-", "/", "%", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=",
 ];
+
+/// Whether a call right after `before` is an operand: after an operator,
+/// `return`, `else`, or a `)` (a cast, a control statement's head).
+fn operand_place(before: T) -> bool {
+    match before {
+        T::Op(")") => true,
+        T::Op(o) => OPERAND_AFTER.contains(&o),
+        T::Word(w) => matches!(w, b"return" | b"else"),
+        T::Lit => false,
+    }
+}
 
 /// Keywords that begin a statement.
 const STATEMENT_KEYWORDS: &[&[u8]] = &[
@@ -289,13 +367,7 @@ fn clean_statement(toks: &[T], callee: usize) -> bool {
     if toks[start] == T::Op("#") {
         return false;
     }
-    let operand = match toks[callee - 1] {
-        T::Op(")") => true,
-        T::Op(o) => OPERAND_AFTER.contains(&o),
-        T::Word(w) => matches!(w, b"return" | b"else"),
-        T::Lit => false,
-    };
-    if !operand {
+    if !operand_place(toks[callee - 1]) {
         return false;
     }
     for j in start + 1..callee {
@@ -580,7 +652,16 @@ mod tests {
             "    n = (PyArray_SHAPE(a)[0]) * 2; /* PyArray_DIMS(a)[0] = n */"
         ));
         assert!(reads("    return PyArray_DIMS(a)[0] + PyArray_DIMS(a)[1];"));
-        assert!(reads("    return to_long((PyArray_DIMS(a)[0]));"));
+        assert_eq!(
+            passes("    return to_long((PyArray_DIMS(a)[0]));"),
+            Some(vec!["to_long"])
+        );
+        assert_eq!(
+            passes("    n = to_long(n, PyArray_DIMS(a)[1]) + to_long(n + PyArray_DIMS(a)[0]);"),
+            Some(vec!["to_long"])
+        );
+        assert!(reads("    return to_long(n + PyArray_DIMS(a)[0]);"));
+        assert!(reads("    return to_long((PyArray_DIMS(a)[0]) * 2);"));
         assert!(reads("    n = sizeof(PyArray_DIMS(a)[0]);"));
         assert!(reads(
             "    /* @property\n# <<< */ n = PyArray_DIMS(a)[0]; s = \"<: %>\";"
@@ -705,6 +786,8 @@ mod tests {
             "    return (PyArray_DIMS(a));",
             "    void (*g)(npy_intp *) = h;\n    g(PyArray_DIMS(a));",
             "    p = g;\n    g(PyArray_DIMS(a));",
+            "    npy_intp first(npy_intp *d);\n    n = first(PyArray_DIMS(a));",
+            "    npy_intp *(first)(npy_intp *d);\n    n = first(PyArray_DIMS(a));",
             "    g(x,\n#if A\n    PyArray_DIMS(a)\n#else\n    d\n#endif\n    );",
             "    g(PyArray_DIMS(a)\n#if A\n    , n\n#endif\n    );",
             // A macro used without a semicolon before the call: the parser
@@ -717,12 +800,26 @@ mod tests {
             "    r = M(x) g(PyArray_DIMS(a));",
             "    r = (x + 1)g(PyArray_DIMS(a));",
             "    npy_intp *g(PyArray_DIMS(a));",
+            "    __typeof__(PyArray_DIMS(a)) d;",
+            "    n = _Generic(PyArray_DIMS(a), npy_intp *: 1, default: 0);",
             "    r = \"s\" g(PyArray_DIMS(a));",
         ] {
             assert_eq!(passes(body), None, "{body}");
         }
-        let param = "static void f(PyArrayObject *a, void (*g)(npy_intp *))\n{\n    g(PyArray_DIMS(a));\n}\n";
-        assert_eq!(reading(param.as_bytes(), &kind, &callee), Reading::Parse);
+        for param in [
+            "void (*g)(npy_intp *)",
+            "void g(npy_intp *)",
+            "void (g)(npy_intp *)",
+        ] {
+            let code = format!(
+                "static void f(PyArrayObject *a, {param})\n{{\n    g(PyArray_DIMS(a));\n}}\n"
+            );
+            assert_eq!(
+                reading(code.as_bytes(), &kind, &callee),
+                Reading::Parse,
+                "{param}"
+            );
+        }
     }
 
     #[test]
@@ -756,6 +853,8 @@ mod tests {
             "    ((PyArray_DIMS(a)[0])) += n;",
             "    ++(PyArray_DIMS(a)[0]);",
             "    p = &(PyArray_DIMS(a)[0]);",
+            "    __typeof__(PyArray_DIMS(a)[0]) m = n;",
+            "    _Static_assert(sizeof(PyArray_DIMS(a)[0]) == 8, \"size\");",
         ] {
             assert!(!reads(body), "{body}");
         }
