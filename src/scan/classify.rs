@@ -300,7 +300,7 @@ pub fn scan_text(
         &cx,
         path.to_path_buf(),
         text.to_string(),
-        Keep::Hits(&none),
+        Keep::Settled(&none),
         Retain::Writers,
     );
     // Accessor functions of the text make their uses sources: read again.
@@ -322,7 +322,7 @@ pub fn scan_text(
             &cx,
             path.to_path_buf(),
             text.to_string(),
-            Keep::Hits(&none),
+            Keep::Settled(&none),
             Retain::Writers,
         );
     }
@@ -331,18 +331,6 @@ pub fn scan_text(
         if let Some(s) = MacroSummary::of(&m, loc, opts.sources()) {
             summaries.macros.entry(m.name.clone()).or_insert(s);
         }
-    }
-    // Functions that pass shape storage to one of the text's writers.
-    let after_all = p.deferred_writers(&summaries);
-    if !after_all.is_empty() {
-        let keep = Keep::Hits(&after_all);
-        p = process(
-            &cx,
-            path.to_path_buf(),
-            text.to_string(),
-            keep,
-            Retain::Writers,
-        );
     }
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());

@@ -53,6 +53,10 @@ pub(super) struct Processed {
     /// whole to calls: their names, and the names called. One is parsed
     /// after all when a summary says a callee may write through it.
     pub(super) deferred: Vec<(String, Vec<String>)>,
+    /// The names of every function the write filter let go (deferred or
+    /// not): without the filter they are parsed, so their summaries are
+    /// asked for whenever needed, even where another file defines the name.
+    pub(super) let_go: Vec<String>,
     pub(super) macros: Vec<(Define, String)>,
     pub(super) errors: usize,
     /// Items the parser cannot read as a compiler does, which mention a
@@ -282,6 +286,11 @@ pub(super) enum Retain {
 pub(super) enum Keep<'k> {
     /// Those that can hit, and these.
     Hits(&'k HashSet<String>),
+    /// As `Hits`, where the summaries are not gathered again afterwards
+    /// (the second look, a text scanned alone): a function the write
+    /// filter would leave waiting on summaries (see
+    /// [`Processed::deferred`]) is parsed.
+    Settled(&'k HashSet<String>),
     /// Only these: a second look for summaries.
     Only(&'k HashSet<String>),
     /// Those whose code names one of these (the callers of functions).
@@ -310,6 +319,7 @@ struct Read {
     /// The names of the functions left out.
     blanked: Vec<String>,
     deferred: Vec<(String, Vec<String>)>,
+    let_go: Vec<String>,
 }
 
 /// Parse the functions of a file that `keep` asks for (those the write
@@ -327,6 +337,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     let callees: OnceCell<FileCallees> = OnceCell::new();
     let read_only: RefCell<Vec<std::ops::Range<usize>>> = RefCell::new(Vec::new());
     let deferred: RefCell<Vec<(String, Vec<String>)>> = RefCell::new(Vec::new());
+    let let_go: RefCell<Vec<String>> = RefCell::new(Vec::new());
     // Where the functions parsed for their errors alone start (a check).
     let parse_only: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     // The outline reads C only; the filter's rules are C's.
@@ -338,18 +349,20 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
         cx.verdict(own_code(c), callees, summaries)
     };
     let wanted = |c: &Candidate| match keep {
-        Keep::Hits(names) => {
+        Keep::Hits(names) | Keep::Settled(names) => {
             if names.contains(c.name) || !cx.hits.any(c.code) {
                 return names.contains(c.name);
             }
             match verdict(c, None) {
                 Verdict::Parse => return true,
+                Verdict::Defer(_) if matches!(keep, Keep::Settled(_)) => return true,
                 Verdict::LetGo => {}
                 Verdict::Defer(callees) => {
                     deferred.borrow_mut().push((c.name.to_string(), callees));
                 }
             }
             read_only.borrow_mut().push(c.range.clone());
+            let_go.borrow_mut().push(c.name.to_string());
             false
         }
         Keep::Changed {
@@ -411,6 +424,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
         read_only: read_only.into_inner(),
         blanked: blanked.into_iter().map(|(name, _)| name).collect(),
         deferred: deferred.into_inner(),
+        let_go: let_go.into_inner(),
     }
 }
 
@@ -431,6 +445,7 @@ pub(super) fn process(
         read_only,
         blanked,
         deferred,
+        let_go,
     } = read(cx, path.clone(), rel.clone(), text, keep);
     // Whole-file passes that do not depend on each other run side by side
     // (on a large generated file they are most of the time).
@@ -507,15 +522,7 @@ pub(super) fn process(
         }
     }
     defined.extend(facts.macros.iter().map(|m| m.name.clone()));
-    let macros = facts
-        .macros
-        .into_iter()
-        .filter(Define::may_write)
-        .map(|m| {
-            let loc = format!("{rel}:{}", lines.line(m.at));
-            (m, loc)
-        })
-        .collect();
+    let macros = writing_macros(facts.macros, &rel, &lines);
     Processed {
         errors: parsed.errors.len(),
         path,
@@ -530,11 +537,24 @@ pub(super) fn process(
         defined,
         blanked,
         deferred,
+        let_go,
         macros,
         unreadable,
         error_at,
         accounts,
     }
+}
+
+/// The function-like macros of a file that may write, with where each is.
+fn writing_macros(macros: Vec<Define>, rel: &str, lines: &LineIndex) -> Vec<(Define, String)> {
+    macros
+        .into_iter()
+        .filter(Define::may_write)
+        .map(|m| {
+            let loc = format!("{rel}:{}", lines.line(m.at));
+            (m, loc)
+        })
+        .collect()
 }
 
 /// Where a candidate's name is in its code: the first time it is a word

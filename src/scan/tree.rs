@@ -411,20 +411,26 @@ impl<'o> Tree<'o> {
         let opts = self.opts;
         let mut defined: HashSet<String> = HashSet::new();
         let mut macro_defs: HashMap<String, (Define, String)> = HashMap::new();
-        // Blanked function names, to the files (by index) that left them out.
+        // Blanked function names, to the files (by index) that left them
+        // out; those the write filter let go too.
         let mut blanked_in: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut let_go_in: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, p) in processed.iter_mut().enumerate() {
             merge_summaries(&mut self.summaries, std::mem::take(&mut p.summaries));
             defined.extend(p.defined.drain(..));
             for name in p.blanked.drain(..) {
                 blanked_in.entry(name).or_default().push(i as u32);
             }
+            for name in p.let_go.drain(..) {
+                let_go_in.entry(name).or_default().push(i as u32);
+            }
             for (m, loc) in p.macros.drain(..) {
                 macro_defs.entry(m.name.clone()).or_insert((m, loc));
             }
         }
         let mut unresolved: HashSet<String> = HashSet::new();
-        for name in &needed_names(processed) {
+        let needed = needed_names(processed);
+        for name in &needed {
             if let Some((m, loc)) = macro_defs.get(name) {
                 if let Some(s) = MacroSummary::of(m, loc.clone(), opts.sources()) {
                     self.summaries.macros.entry(name.clone()).or_insert(s);
@@ -433,22 +439,36 @@ impl<'o> Tree<'o> {
                 unresolved.insert(name.clone());
             }
         }
-        // Needed functions that the first parse left out: parse them now.
-        let mut again: Vec<&PathBuf> = unresolved
+        // Needed functions that the first parse left out: parse them now;
+        // and those the write filter let go, even where another file
+        // defines the name (a name's summaries merge, and without the
+        // filter they were parsed).
+        // The names to parse, by file.
+        let mut asked: HashMap<u32, HashSet<String>> = HashMap::new();
+        let let_go = needed
             .iter()
-            .filter_map(|n| blanked_in.get(n))
-            .flatten()
-            .map(|&i| &processed[i as usize].path)
+            .filter(|n| !macro_defs.contains_key(*n))
+            .filter_map(|n| Some((n, let_go_in.get(n)?)));
+        let left_out = unresolved
+            .iter()
+            .filter_map(|n| Some((n, blanked_in.get(n)?)));
+        for (name, files) in left_out.chain(let_go) {
+            for &i in files {
+                asked.entry(i).or_default().insert(name.clone());
+            }
+        }
+        let mut again: Vec<(&PathBuf, HashSet<String>)> = asked
+            .into_iter()
+            .map(|(i, names)| (&processed[i as usize].path, names))
             .collect();
-        again.sort();
-        again.dedup();
+        again.sort_by(|a, b| a.0.cmp(b.0));
         let revisited: Vec<Result<Processed, Skip>> = again
             .par_iter()
             .with_max_len(1)
-            .map(|path| {
+            .map(|(path, names)| {
                 let rel = source::relative(path, &opts.root);
                 let text = self.read(path, &rel)?;
-                let only = Keep::Only(&unresolved);
+                let only = Keep::Only(names);
                 guarded(&rel, || {
                     Ok(process(cx, (*path).clone(), text, only, Retain::No))
                 })
@@ -528,7 +548,7 @@ impl<'o> Tree<'o> {
                         cx,
                         path.clone(),
                         text,
-                        Keep::Hits(unresolved),
+                        Keep::Settled(unresolved),
                         retain,
                     ))
                 })?;
