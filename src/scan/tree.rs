@@ -32,6 +32,10 @@ use crate::source::{self, Lang, Skip};
 /// functions to classify (NumPy's candidates are about 4 MB).
 const FACTS_BUDGET: usize = 32 << 20;
 
+/// Files one task searches at most, in the steps that search every file
+/// and parse a few of them.
+const FILES_PER_TASK: usize = 8;
+
 /// What the steps learn about the tree as they go.
 struct Tree<'o> {
     opts: &'o ScanOptions,
@@ -520,6 +524,7 @@ impl<'o> Tree<'o> {
         let finder = Names::new(&names);
         let second: Vec<Result<Option<Looked>, Skip>> = others
             .into_par_iter()
+            .with_max_len(FILES_PER_TASK)
             .map(|i| -> Result<Option<Looked>, Skip> {
                 let path = &files[i];
                 let rel = source::relative(path, &opts.root);
@@ -732,8 +737,11 @@ impl Tree<'_> {
         let opts = self.opts;
         let names: Vec<&String> = asked.keys().collect();
         let finder = Names::new(&names);
+        // Most files only need a search; the few that are parsed must not
+        // end up one after the other in one task (see `first_parse`).
         let seen: Vec<Vec<callers::Seen>> = everywhere
             .par_iter()
+            .with_max_len(FILES_PER_TASK)
             .map(|path| {
                 let rel = source::relative(path, &opts.root);
                 let Ok(bytes) = source::read(path, opts.max_file_size, &rel) else {
