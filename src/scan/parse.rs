@@ -286,11 +286,14 @@ pub(super) enum Retain {
 pub(super) enum Keep<'k> {
     /// Those that can hit, and these.
     Hits(&'k HashSet<String>),
-    /// As `Hits`, where the summaries are not gathered again afterwards
-    /// (the second look, a text scanned alone): a function the write
-    /// filter would leave waiting on summaries (see
-    /// [`Processed::deferred`]) is parsed.
+    /// As `Hits`, where the summaries are not gathered again afterwards (a
+    /// text scanned alone): a function the write filter would leave
+    /// waiting on summaries (see [`Processed::deferred`]) is parsed.
     Settled(&'k HashSet<String>),
+    /// Those that can hit, and these, the write filter off: the second
+    /// look, after which nothing asks for the summaries of a function it
+    /// would let go.
+    Unfiltered(&'k HashSet<String>),
     /// Only these: a second look for summaries.
     Only(&'k HashSet<String>),
     /// Those whose code names one of these (the callers of functions).
@@ -391,6 +394,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
             }
             touched
         }
+        Keep::Unfiltered(names) => names.contains(c.name) || cx.hits.any(c.code),
         Keep::Only(names) => names.contains(c.name),
         Keep::Naming(names) => names
             .iter()

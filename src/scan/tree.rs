@@ -553,7 +553,7 @@ impl<'o> Tree<'o> {
                         cx,
                         path.clone(),
                         text,
-                        Keep::Settled(unresolved),
+                        Keep::Unfiltered(unresolved),
                         retain,
                     ))
                 })?;
