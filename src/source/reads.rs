@@ -159,6 +159,9 @@ pub fn reading<'c>(
     let Some(toks) = tokens(code) else {
         return Reading::Parse;
     };
+    if macro_statement(&toks) {
+        return Reading::Parse;
+    }
     // A copy's name the function uses other than to call it (a parameter
     // or a local pointer named `memcpy`) is not the library's function.
     let shadowed: Vec<&[u8]> = toks
@@ -349,6 +352,45 @@ const STATEMENT_KEYWORDS: &[&[u8]] = &[
 
 /// Words a control statement's parenthesized head follows.
 const CONTROL: &[&[u8]] = &[b"if", b"while", b"for", b"switch"];
+
+/// Words a parenthesized group may follow without being a call's
+/// arguments.
+const GROUP_AFTER: &[&[u8]] = &[
+    b"if", b"while", b"for", b"switch", b"return", b"else", b"case", b"sizeof", b"do",
+];
+
+/// Whether the code holds what looks like a macro used as a statement
+/// without a semicolon: a word right before a statement keyword
+/// (`BEGIN_THREADS` then `if (...)`), or a call right before a word
+/// (`GUARD(a)` then `n = ...`). The parser reads the next statement into
+/// it, as a declaration or an error, and a mention there is reported as
+/// not analysed (DF506): such a function is parsed.
+fn macro_statement(toks: &[T]) -> bool {
+    let mut parens: Vec<usize> = Vec::new();
+    for (j, pair) in toks.windows(2).enumerate() {
+        match pair {
+            [T::Word(w), T::Word(k)] if STATEMENT_KEYWORDS.contains(k) && *w != b"else" => {
+                return true;
+            }
+            [T::Op("("), _] => parens.push(j),
+            [T::Op(")"), next] => {
+                let Some(q) = parens.pop() else {
+                    return false;
+                };
+                let called = match q.checked_sub(1).map(|p| toks[p]) {
+                    Some(T::Word(w)) => !GROUP_AFTER.contains(&w) && !is_number(w),
+                    Some(T::Op(")" | "]")) => true,
+                    _ => false,
+                };
+                if called && matches!(next, T::Word(_)) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
 
 /// Whether the statement holding the call of the name at `callee` reads,
 /// up to that name, as tree-sitter reads it without an error: the call is
@@ -854,6 +896,12 @@ mod tests {
             "    ++(PyArray_DIMS(a)[0]);",
             "    p = &(PyArray_DIMS(a)[0]);",
             "    __typeof__(PyArray_DIMS(a)[0]) m = n;",
+            // A macro used as a statement without a semicolon: the parser
+            // reads the next statement into it.
+            "    BEGIN_THREADS\n    if (PyArray_DIMS(a)[0] > 1) { n = 1; }",
+            "    BEGIN_THREADS\n    return PyArray_DIMS(a)[0];",
+            "    GUARD(a)\n    n = PyArray_DIMS(a)[0];",
+            "    GUARD(a)\n    n = 1;\n    m = PyArray_DIMS(a)[0];",
             "    _Static_assert(sizeof(PyArray_DIMS(a)[0]) == 8, \"size\");",
         ] {
             assert!(!reads(body), "{body}");
