@@ -345,11 +345,15 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     let parse_only: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     // The outline reads C only; the filter's rules are C's.
     let verdict = |c: &Candidate, summaries: Option<&Summaries>| {
-        if c.per_config || template || c.lang != Lang::C || !typed(c) {
+        if c.per_config || template || c.lang != Lang::C {
+            return Verdict::Parse;
+        }
+        let at = name_at(c);
+        if !typed(c, at) {
             return Verdict::Parse;
         }
         let callees = callees.get_or_init(|| file_callees(c.all, defines_of(c.text)));
-        cx.verdict(own_code(c), callees, summaries)
+        cx.verdict(own_code(c, at), callees, summaries)
     };
     let wanted = |c: &Candidate| match keep {
         Keep::Hits(names) | Keep::Settled(names) => {
@@ -572,16 +576,17 @@ fn name_at(c: &Candidate) -> Option<usize> {
     })
 }
 
-/// Whether a type comes before the candidate's name (see
+/// Whether a type comes before the candidate's name, found at `at` (see
 /// [`reads::typed_before`]).
-fn typed(c: &Candidate) -> bool {
-    name_at(c).is_some_and(|i| reads::typed_before(&c.code[..i]))
+fn typed(c: &Candidate, at: Option<usize>) -> bool {
+    at.is_some_and(|i| reads::typed_before(&c.code[..i]))
 }
 
-/// A candidate's code from the line its name is on: what comes before
-/// (comments, directives between the items) is not the function's.
-fn own_code<'c>(c: &Candidate<'c>) -> &'c [u8] {
-    match name_at(c) {
+/// A candidate's code from the line its name (found at `at`) is on: what
+/// comes before (comments, directives between the items) is not the
+/// function's.
+fn own_code<'c>(c: &Candidate<'c>, at: Option<usize>) -> &'c [u8] {
+    match at {
         Some(i) => {
             let line = c.code[..i]
                 .iter()

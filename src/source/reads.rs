@@ -162,21 +162,11 @@ pub fn reading<'c>(
     if macro_statement(&toks) {
         return Reading::Parse;
     }
-    // A copy's name the function uses other than to call it (a parameter
-    // or a local pointer named `memcpy`) is not the library's function.
-    let shadowed: Vec<&[u8]> = toks
-        .iter()
-        .enumerate()
-        .filter_map(|(j, t)| match t {
-            T::Word(w) if toks.get(j + 1) != Some(&T::Op("(")) => Some(*w),
-            _ => None,
-        })
-        .filter(|w| callee(w) == Callee::Copies)
-        .collect();
     // A called name the function also uses otherwise (a parameter or a
-    // local pointer to a function) or declares (`void g(npy_intp *)`, a
-    // parameter of function type) is not one the tree's summaries decide:
-    // each of its uses must be a call in an operand's place.
+    // local pointer to a function, one named `memcpy` too) or declares
+    // (`void g(npy_intp *)`, a parameter of function type) is neither the
+    // library's copy nor one the tree's summaries decide: each of its uses
+    // must be a call in an operand's place.
     let only_called = |w: &[u8]| {
         toks.iter().enumerate().all(|(j, t)| {
             *t != T::Word(w)
@@ -201,7 +191,7 @@ pub fn reading<'c>(
                     Some(T::Word(w)) if OPAQUE.contains(&w) => Paren::Call,
                     Some(T::Word(w)) if !member => match callee(w) {
                         Callee::ByValue => Paren::ByValue,
-                        Callee::Copies if !shadowed.contains(&w) => Paren::Copies,
+                        Callee::Copies if only_called(w) => Paren::Copies,
                         Callee::Other => Paren::Named,
                         Callee::Copies | Callee::Known => Paren::Call,
                     },
@@ -395,10 +385,9 @@ fn macro_statement(toks: &[T]) -> bool {
 /// Whether the statement holding the call of the name at `callee` reads,
 /// up to that name, as tree-sitter reads it without an error: the call is
 /// an operand (after an operator, `return`, `else`, a control statement's
-/// head or a cast), and nothing before it in the statement looks like a
-/// macro used without a semicolon (`BEGIN_THREADS` before `if`,
-/// `GUARD(a)` before `r = f(...)`), which the parser reads as a
-/// declaration or an error that takes the mention with it.
+/// head or a cast), and no group before it in the statement is followed
+/// by a word unless it is a control statement's head or a cast
+/// (`(x + 1) g(...)`).
 fn clean_statement(toks: &[T], callee: usize) -> bool {
     let Some(start) = toks[..callee]
         .iter()
@@ -412,31 +401,25 @@ fn clean_statement(toks: &[T], callee: usize) -> bool {
     if !operand_place(toks[callee - 1]) {
         return false;
     }
+    // A word before a statement keyword, or a call before a word, has
+    // made the whole function parse already (see [`macro_statement`]);
+    // what is left is a group before a word: a control statement's head
+    // or a cast.
     for j in start + 1..callee {
-        match (toks[j], toks[j + 1]) {
-            (T::Word(w), T::Word(k)) if STATEMENT_KEYWORDS.contains(&k) && w != b"else" => {
+        if let (T::Op(")"), T::Word(_)) = (toks[j], toks[j + 1]) {
+            let Some(q) = opening(toks, start, j) else {
+                return false;
+            };
+            let before = toks[q - 1];
+            let control = matches!(before, T::Word(w) if CONTROL.contains(&w));
+            let cast = before != T::Op(")")
+                && operand_place(before)
+                && toks[q + 1..j]
+                    .iter()
+                    .all(|t| matches!(t, T::Word(_) | T::Op("*")));
+            if !control && !cast {
                 return false;
             }
-            (T::Op(")"), T::Word(_)) => {
-                let Some(q) = opening(toks, start, j) else {
-                    return false;
-                };
-                let before = toks[q - 1];
-                let control = matches!(before, T::Word(w) if CONTROL.contains(&w));
-                let operand = match before {
-                    T::Op(o) => OPERAND_AFTER.contains(&o),
-                    T::Word(w) => matches!(w, b"return" | b"else"),
-                    T::Lit => false,
-                };
-                let cast = operand
-                    && toks[q + 1..j]
-                        .iter()
-                        .all(|t| matches!(t, T::Word(_) | T::Op("*")));
-                if !control && !cast {
-                    return false;
-                }
-            }
-            _ => {}
         }
     }
     true
