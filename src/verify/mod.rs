@@ -319,9 +319,6 @@ fn reads_the_same(
     unmatched.values().all(Vec::is_empty)
 }
 
-/// Where the edits of a plan move positions of the original: the net
-/// length change of the edits ending at or before each position, found by
-/// binary search.
 /// The edits in the order [`Patch::new`] applies them (an insertion
 /// before a replacement at the same place).
 fn in_order<'e>(edits: &[&'e Edit]) -> Vec<&'e Edit> {
@@ -350,6 +347,9 @@ fn ranges_after(edits: &[&Edit]) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
+/// Where the edits of a plan move positions of the original: the net
+/// length change of the edits ending at or before each position, found by
+/// binary search.
 struct Shifts {
     /// Edit ends, sorted, with the net change of every edit up to each.
     ends: Vec<(usize, isize)>,
