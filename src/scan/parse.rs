@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use crate::analyze::api::{
-    read_specially, ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FLAG_SETTERS, STRIDES_SOURCE,
+    read_specially, ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FIELDS_TYPE, FLAG_SETTERS, STRIDES_SOURCE,
 };
 use crate::analyze::facts::{Giver, Givers, Sources};
 use crate::analyze::summary::{FnSummary, Summaries};
@@ -110,9 +110,9 @@ pub(super) struct Context<'a> {
     pub(super) shape_macros: HashSet<String>,
     /// The tree's accessors (functions and macros).
     pub(super) givers: Givers,
-    /// `->field` spellings a function's code may change a selected field
-    /// through (old API): such a function is always parsed.
-    arrows: Vec<String>,
+    /// The fields a function's code may change through `->` (a cast to
+    /// `PyArrayObject_fields *`, old API): such a function is parsed.
+    fields: Vec<&'static str>,
     /// The C library's `mem*` functions the tree redefines as macros.
     mem_redefined: Vec<&'static str>,
 }
@@ -127,13 +127,13 @@ impl<'a> Context<'a> {
         let mut names = opts.needles();
         names.extend(shape_macros.iter().cloned());
         names.extend(givers.keys().cloned());
-        let mut arrows = vec!["->dimensions".to_string()];
+        let mut fields = vec![Kind::Dims.field()];
         if opts.strides {
-            arrows.push("->strides".to_string());
+            fields.push(Kind::Strides.field());
         }
-        arrows.extend(opts.meta.iter().map(|k| format!("->{}", k.field())));
+        fields.extend(opts.meta.iter().map(|k| k.field()));
         Context {
-            arrows,
+            fields,
             mem_redefined: mem_redefined.to_vec(),
             opts,
             masker: Masker::new(&opts.ignore_macros),
@@ -179,12 +179,7 @@ impl<'a> Context<'a> {
         callees: &FileCallees,
         summaries: Option<&Summaries>,
     ) -> Verdict {
-        if !self.opts.write_filter
-            || self
-                .arrows
-                .iter()
-                .any(|a| memchr::memmem::find(code, a.as_bytes()).is_some())
-        {
+        if !self.opts.write_filter {
             return Verdict::Parse;
         }
         let kind = |w: &[u8]| {
@@ -197,9 +192,11 @@ impl<'a> Context<'a> {
                 || (opts.strides
                     && (w == STRIDES_SOURCE || opts.strides_macros.iter().any(|m| m == w)))
                 || matches!(self.givers.get(w), Some(Giver::Returns { .. }));
+            // A cast or variable of `PyArrayObject_fields *` reaches a field
+            // only through `->`, which `reading` looks for.
             if plain {
                 Mention::Source
-            } else if self.needles.iter().any(|n| n == w) {
+            } else if w != FIELDS_TYPE && self.needles.iter().any(|n| n == w) {
                 Mention::Other
             } else {
                 Mention::No
@@ -224,7 +221,7 @@ impl<'a> Context<'a> {
                 Callee::Other
             }
         };
-        let names = match reads::reading(code, &kind, &callee) {
+        let names = match reads::reading(code, &self.fields, &kind, &callee) {
             Reading::Parse => return Verdict::Parse,
             Reading::Reads(names) if names.is_empty() => return Verdict::LetGo,
             Reading::Reads(names) => names,

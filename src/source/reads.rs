@@ -11,9 +11,12 @@
 //! file defines (a macro may write it; a function gets a copy), an
 //! assignment, increment or address after a mention, a name the filter
 //! does not know as a plain source (a macro of the tree, an accessor
-//! through an out-parameter, `PyArrayObject_fields`, `->dimensions`, a flag
-//! setter), a preprocessor line, a line continuation, a digraph or
-//! trigraph, brackets that do not balance. Its rules are C's (in C++ an
+//! through an out-parameter, a flag setter), a field the run analyses
+//! reached through `->` (`->dimensions`, with spaces or comments between
+//! or not), a preprocessor line, a line continuation, a digraph or
+//! trigraph, brackets that do not balance. `PyArrayObject_fields` alone
+//! is no mention: a cast or a variable of that type reaches an analysed
+//! field only through `->`. Its rules are C's (in C++ an
 //! element can bind to a reference, or go to an overloaded operator): the
 //! caller applies it to C only.
 
@@ -146,10 +149,12 @@ enum Paren {
 /// Whether every mention in `code` (one function, masked as the parser
 /// sees it) is a plain read: of one element, of the whole storage as the
 /// source of a copy, or of the whole storage passed to a plain call (whose
-/// names come back); `kind` tells mentions apart, `callee` what a called
-/// name is (see [`Callee`]).
+/// names come back); `fields` are the ndarray fields the run analyses
+/// (one reached through `->` means parse), `kind` tells mentions apart,
+/// `callee` what a called name is (see [`Callee`]).
 pub fn reading<'c>(
     code: &'c [u8],
+    fields: &[&str],
     kind: &dyn Fn(&[u8]) -> Mention,
     callee: &dyn Fn(&[u8]) -> Callee,
 ) -> Reading<'c> {
@@ -174,6 +179,16 @@ pub fn reading<'c>(
                     && j.checked_sub(1).is_some_and(|p| operand_place(toks[p])))
         })
     };
+    // A field the run analyses, reached through `->` (comments and spaces
+    // between, which a byte search for `->dimensions` would not see): an
+    // ndarray's pointer, or anything else's, the parse tells which.
+    let member = toks.windows(2).any(|w| match w {
+        [T::Op("->"), T::Word(f)] => fields.iter().any(|x| x.as_bytes() == *f),
+        _ => false,
+    });
+    if member {
+        return Reading::Parse;
+    }
     let mut passed: Vec<&[u8]> = Vec::new();
     // Open brackets: the byte, what a `(` is, and where it is.
     let mut open: Vec<(u8, Paren, usize)> = Vec::new();
@@ -622,7 +637,7 @@ mod tests {
     fn kind(w: &[u8]) -> Mention {
         match w {
             b"PyArray_DIMS" | b"PyArray_SHAPE" => Mention::Source,
-            b"PyArrayObject_fields" | b"SET_SHAPE" => Mention::Other,
+            b"SET_SHAPE" => Mention::Other,
             _ => Mention::No,
         }
     }
@@ -636,14 +651,17 @@ mod tests {
         }
     }
 
+    /// The fields a default run analyses.
+    const FIELDS: &[&str] = &["dimensions"];
+
     fn reads_only(code: &[u8]) -> bool {
-        reading(code, &kind, &callee) == Reading::Reads(Vec::new())
+        reading(code, FIELDS, &kind, &callee) == Reading::Reads(Vec::new())
     }
 
     fn reading_of(body: &str) -> Reading<'static> {
         let code = format!("static int f(PyArrayObject *a, npy_intp n)\n{{\n{body}\n}}\n");
         let code: &'static [u8] = Box::leak(code.into_bytes().into_boxed_slice());
-        reading(code, &kind, &callee)
+        reading(code, FIELDS, &kind, &callee)
     }
 
     fn reads(body: &str) -> bool {
@@ -840,7 +858,7 @@ mod tests {
                 "static void f(PyArrayObject *a, {param})\n{{\n    g(PyArray_DIMS(a));\n}}\n"
             );
             assert_eq!(
-                reading(code.as_bytes(), &kind, &callee),
+                reading(code.as_bytes(), FIELDS, &kind, &callee),
                 Reading::Parse,
                 "{param}"
             );
@@ -861,7 +879,10 @@ mod tests {
             "    to_long(g(PyArray_DIMS(a)[0]));",
             "    (*fp)(PyArray_DIMS(a)[0]);",
             "    SET_SHAPE(a, 0, n);",
-            "    ((PyArrayObject_fields *)a)->nd = 1;",
+            "    ((PyArrayObject_fields *)a)->dimensions[0] = n;",
+            "    ((PyArrayObject_fields *)a)-> /* shape */ dimensions[0] = n;",
+            "    PyArrayObject_fields *fa = (PyArrayObject_fields *)a;\n    fa ->\n        dimensions[0] = n;",
+            "    n = PyArray_DIMS(a)[0];\n    a->dimensions[0] = n;",
             "    n = 1;\n#if X\n    PyArray_DIMS(a)[0]\n#else\n    n\n#endif\n    = 5;",
             "    n = PyArray_DIMS(a)[0];\n#define X PyArray_DIMS(a)[0]\n    X = 1;",
             "    n = PyArray_DIMS(a)[0]; \\\n",
@@ -889,5 +910,30 @@ mod tests {
         ] {
             assert!(!reads(body), "{body}");
         }
+    }
+
+    #[test]
+    fn a_field_counts_only_when_the_run_analyses_it() {
+        // A cast to the fields type is no mention by itself: only an
+        // analysed field reached through `->` is.
+        for body in [
+            "    return ((PyArrayObject_fields *)a)->nd;",
+            "    ((PyArrayObject_fields *)a)->flags |= n;",
+            "    PyArrayObject_fields *fa = (PyArrayObject_fields *)a;\n    fa->descr = NULL;",
+            "    n = PyArray_DIMS(a)[0] + ((PyArrayObject_fields *)a)->nd;",
+            "    int dimensions = 2;\n    return dimensions;",
+        ] {
+            assert!(reads(body), "{body}");
+        }
+        let with = |fields: &[&str], body: &str| {
+            let code = format!("static int f(PyArrayObject *a, npy_intp n)\n{{\n{body}\n}}\n");
+            reading(code.as_bytes(), fields, &kind, &callee) == Reading::Reads(Vec::new())
+        };
+        let body = "    ((PyArrayObject_fields *)a)->flags |= n;";
+        assert!(with(&["dimensions"], body));
+        assert!(!with(&["dimensions", "flags"], body));
+        let body = "    ((PyArrayObject_fields *)a)->strides[0] = n;";
+        assert!(with(&["dimensions"], body));
+        assert!(!with(&["dimensions", "strides"], body));
     }
 }
