@@ -24,7 +24,8 @@ impl Prefilter {
 
 /// A few names looked for in many texts: whether a text holds any, and
 /// which. aho-corasick's SIMD searcher (Teddy) answers the first where the
-/// CPU has it (and an automaton elsewhere, or for too many names): the
+/// CPU has it, one searcher per [`PACKED`] names up to [`SEARCHERS`] of
+/// them (and an automaton elsewhere, or for more names): the
 /// rare-byte prefilter an automaton picks for names like `PyArray_...`
 /// stops at nearly every byte of C (the second look for nine function
 /// names spent most of a scan of scipy there). Which names a text holds is
@@ -37,19 +38,35 @@ pub struct Names {
 
 /// How [`Names`] tells whether a text holds any name.
 enum Any {
-    Packed(packed::Searcher),
+    /// One SIMD searcher per group of names: past 64 names aho-corasick
+    /// leaves Teddy for its automaton, several times slower on C.
+    Packed(Vec<packed::Searcher>),
     Automaton(AhoCorasick),
 }
 
+/// Names per SIMD searcher (Teddy's own limit).
+const PACKED: usize = 64;
+/// SIMD searchers at most, each a pass over the text.
+const SEARCHERS: usize = 4;
+
 impl Names {
     pub fn new<N: AsRef<[u8]>>(names: &[N]) -> Names {
-        let packed = packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostLongest)
-            .builder()
-            .extend(names)
-            .build();
+        let packed: Option<Vec<packed::Searcher>> = if names.len() <= PACKED * SEARCHERS {
+            names
+                .chunks(PACKED)
+                .map(|group| {
+                    packed::Config::new()
+                        .match_kind(packed::MatchKind::LeftmostLongest)
+                        .builder()
+                        .extend(group)
+                        .build()
+                })
+                .collect()
+        } else {
+            None
+        };
         let any = match packed {
-            Some(searcher) => Any::Packed(searcher),
+            Some(searchers) => Any::Packed(searchers),
             None => Any::Automaton(
                 AhoCorasick::builder()
                     .match_kind(MatchKind::LeftmostLongest)
@@ -69,7 +86,7 @@ impl Names {
     /// Whether `text` holds any of the names.
     pub fn any(&self, text: &[u8]) -> bool {
         match &self.any {
-            Any::Packed(searcher) => searcher.find(text).is_some(),
+            Any::Packed(searchers) => searchers.iter().any(|s| s.find(text).is_some()),
             Any::Automaton(automaton) => automaton.is_match(text),
         }
     }
@@ -145,15 +162,22 @@ mod tests {
         assert_eq!(names.which(text).collect::<Vec<_>>(), [0, 1, 2]);
         assert!(!names.any(b"fo ba ba_z"));
         assert_eq!(names.which(b"fo ba").count(), 0);
-        // Past what the SIMD searcher takes: the automaton, same answers.
-        let many: Vec<String> = (0..300).map(|i| format!("name_{i}_")).collect();
-        let names = Names::new(&many);
-        assert!(names.any(b"x name_299_ y"));
-        assert!(!names.any(b"x name_300_ y"));
-        assert_eq!(
-            names.which(b"name_7_ name_12_").collect::<Vec<_>>(),
-            [7, 12]
-        );
-        assert!(matches!(names.any, Any::Automaton(_)));
+        // Several SIMD searchers, then past what they take the automaton:
+        // the same answers.
+        for (count, automaton) in [(100, false), (300, true)] {
+            let many: Vec<String> = (0..count).map(|i| format!("name_{i}_")).collect();
+            let names = Names::new(&many);
+            let last = format!("x name_{}_ y", count - 1);
+            assert!(names.any(last.as_bytes()));
+            assert!(names.any(b"x name_3_ y"));
+            assert!(!names.any(format!("x name_{count}_ y").as_bytes()));
+            assert_eq!(
+                names
+                    .which(b"name_7_ name_12_ name_70_")
+                    .collect::<Vec<_>>(),
+                [7, 12, 70]
+            );
+            assert_eq!(matches!(names.any, Any::Automaton(_)), automaton);
+        }
     }
 }
