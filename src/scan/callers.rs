@@ -15,7 +15,7 @@ use crate::analyze::{Class, Facts, Finding};
 use crate::source::names::{name_uses, NameUse};
 use crate::span::LineIndex;
 
-use super::parse::{process, Context, Keep, Retain};
+use super::parse::{process, Context, Keep, Processed, Retain};
 use super::ScannedFile;
 
 /// The functions whose callers are asked: by name, the parameters their
@@ -52,6 +52,22 @@ pub(super) fn asked(files: &[ScannedFile]) -> Asked {
         }
     }
     out
+}
+
+/// The names the callers step may ask about, as far as the first parse
+/// knows: every function with a write of its own or one passing shape
+/// storage to a callee (a lock finding's function is one of them).
+/// Functions parsed later may add to what is asked; then every file is
+/// searched.
+pub(super) fn may_ask(processed: &[Processed]) -> Vec<String> {
+    let mut names: Vec<String> = processed
+        .iter()
+        .flat_map(|p| p.writers.iter().chain(&p.potential))
+        .map(|w| w.name.clone())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// What a file that could not be read (or parsed) may hold: a use of

@@ -60,6 +60,89 @@ struct Read {
     others: Vec<usize>,
 }
 
+/// What the second look's search says of the names the callers step may
+/// ask about (see [`Tree::callers`]).
+struct Searched {
+    /// The names searched for.
+    names: HashSet<String>,
+    /// Per file walked: the second look read it whole and it names none
+    /// of them.
+    none_in: Vec<bool>,
+}
+
+/// What the second look makes of one file.
+enum Looked {
+    /// None of the names it looks for, nor of the callers' names.
+    Nothing,
+    /// Only a name the callers step may ask about.
+    Later,
+    /// A name still unresolved, not defined there.
+    Mentions,
+    /// Parsed: it defines a name needed, or uses a shape-writing macro.
+    Parsed(Box<Processed>),
+}
+
+/// The second look's search, for one file at a time.
+struct Look<'l, 'c> {
+    cx: &'l Context<'c>,
+    unresolved: &'l HashSet<String>,
+    shape_macro_names: &'l HashSet<String>,
+    /// Of `names`: the unresolved names and the shape-writing macros.
+    finder: Option<Names>,
+    names: &'l [String],
+    /// The names the callers step may ask about.
+    later: Option<Names>,
+}
+
+impl Look<'_, '_> {
+    /// Read the file at `path` and look at it.
+    fn at(&self, path: &Path) -> Result<Looked, Skip> {
+        let opts = self.cx.opts;
+        let rel = source::relative(path, &opts.root);
+        let bytes = source::read(path, opts.max_file_size, &rel)?;
+        let later = self.later.as_ref().is_some_and(|l| l.any(&bytes));
+        let hits: HashSet<&str> = match &self.finder {
+            Some(finder) => finder
+                .which(&bytes)
+                .map(|i| self.names[i].as_str())
+                .collect(),
+            None => HashSet::new(),
+        };
+        if hits.is_empty() {
+            return Ok(if later {
+                Looked::Later
+            } else {
+                Looked::Nothing
+            });
+        }
+        let uses_macro = hits.iter().any(|h| self.shape_macro_names.contains(*h));
+        let defines_needed = {
+            let lossy = String::from_utf8_lossy(&bytes);
+            hits.iter()
+                .any(|h| self.unresolved.contains(*h) && lexical::defines(&lossy, h))
+        };
+        if !uses_macro && !defines_needed {
+            return Ok(Looked::Mentions);
+        }
+        let text = source::decode(Path::new(&rel), bytes)?;
+        let retain = if uses_macro {
+            Retain::Writers
+        } else {
+            Retain::No
+        };
+        let p = guarded(&rel, || {
+            Ok(process(
+                self.cx,
+                path.to_path_buf(),
+                text,
+                Keep::Unfiltered(self.unresolved),
+                retain,
+            ))
+        })?;
+        Ok(Looked::Parsed(Box::new(p)))
+    }
+}
+
 /// Run the whole scan.
 pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     let started = Instant::now();
@@ -93,8 +176,15 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     let cx = tree.learn_givers(cx, &mut processed);
     let unresolved = tree.summarise_callees(&cx, &mut processed);
     let mut files: Vec<PathBuf> = processed.iter().map(|p| p.path.clone()).collect();
-    let (defined, mentions) =
-        tree.second_look(&cx, &everywhere, read.others, &unresolved, &mut processed);
+    let later = callers::may_ask(&processed);
+    let (defined, mentions, searched) = tree.second_look(
+        &cx,
+        &everywhere,
+        read.others,
+        &unresolved,
+        later,
+        &mut processed,
+    );
     let still: HashSet<String> = unresolved.difference(&defined).cloned().collect();
     files.extend(mentions.into_iter().map(|i| everywhere[i].clone()));
     tree.declarations(&still, files);
@@ -125,7 +215,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     stats.parse_failures.sort();
     let mentions: usize = processed.iter().map(|p| p.accounts.mentions).sum();
     let mut files = tree.classify(&cx, processed);
-    tree.callers(&cx, &mut files, &everywhere);
+    tree.callers(&cx, &mut files, &everywhere, &searched);
     for f in &files {
         stats.accounting += f.accounting;
     }
@@ -490,20 +580,18 @@ impl<'o> Tree<'o> {
     /// Step 5: a second look at the files the prefilter let go, only for
     /// names learned from the first: definitions of called functions and
     /// macros, and uses of the tree's shape-writing macros and accessors.
-    /// The names it found defined, and the files that mention a name still
-    /// unresolved.
+    /// The names it found defined, the files that mention a name still
+    /// unresolved, and which files name none of `later` (the names the
+    /// callers step may ask about: it need not read those files again).
     fn second_look(
         &mut self,
         cx: &Context,
         files: &[PathBuf],
         others: Vec<usize>,
         unresolved: &HashSet<String>,
+        later: Vec<String>,
         processed: &mut Vec<Processed>,
-    ) -> (HashSet<String>, Vec<usize>) {
-        enum Looked {
-            Parsed(Box<Processed>),
-            Mentions(usize),
-        }
+    ) -> (HashSet<String>, Vec<usize>, Searched) {
         // Uses of the tree's shape-writing macros and accessors make hits.
         let shape_macro_names: HashSet<String> = cx
             .shape_macros
@@ -511,60 +599,42 @@ impl<'o> Tree<'o> {
             .chain(cx.givers.keys())
             .cloned()
             .collect();
-        let shape_macro_names = &shape_macro_names;
         let mut defined = HashSet::new();
         let mut mentions = Vec::new();
-        if unresolved.is_empty() && shape_macro_names.is_empty() {
-            return (defined, mentions);
+        let mut searched = Searched {
+            none_in: vec![false; files.len()],
+            names: HashSet::new(),
+        };
+        if unresolved.is_empty() && shape_macro_names.is_empty() && later.is_empty() {
+            return (defined, mentions, searched);
         }
-        let opts = self.opts;
         let mut names: Vec<String> = unresolved.iter().cloned().collect();
         names.extend(shape_macro_names.iter().cloned());
         names.sort();
-        let finder = Names::new(&names);
-        let second: Vec<Result<Option<Looked>, Skip>> = others
-            .into_par_iter()
+        let look = Look {
+            cx,
+            unresolved,
+            shape_macro_names: &shape_macro_names,
+            finder: (!names.is_empty()).then(|| Names::new(&names)),
+            names: &names,
+            later: (!later.is_empty()).then(|| Names::new(&later)),
+        };
+        let second: Vec<(usize, Result<Looked, Skip>)> = others
+            .par_iter()
             .with_max_len(FILES_PER_TASK)
-            .map(|i| -> Result<Option<Looked>, Skip> {
-                let path = &files[i];
-                let rel = source::relative(path, &opts.root);
-                let bytes = source::read(path, opts.max_file_size, &rel)?;
-                let hits: HashSet<&str> = finder.which(&bytes).map(|i| names[i].as_str()).collect();
-                if hits.is_empty() {
-                    return Ok(None);
-                }
-                let uses_macro = hits.iter().any(|h| shape_macro_names.contains(*h));
-                let defines_needed = {
-                    let lossy = String::from_utf8_lossy(&bytes);
-                    hits.iter()
-                        .any(|h| unresolved.contains(*h) && lexical::defines(&lossy, h))
-                };
-                if !uses_macro && !defines_needed {
-                    return Ok(Some(Looked::Mentions(i)));
-                }
-                let text = source::decode(Path::new(&rel), bytes)?;
-                let retain = if uses_macro {
-                    Retain::Writers
-                } else {
-                    Retain::No
-                };
-                let p = guarded(&rel, || {
-                    Ok(process(
-                        cx,
-                        path.clone(),
-                        text,
-                        Keep::Unfiltered(unresolved),
-                        retain,
-                    ))
-                })?;
-                Ok(Some(Looked::Parsed(Box::new(p))))
-            })
+            .map(|&i| (i, look.at(&files[i])))
             // Nothing for most files: collect only what there is.
-            .filter(|r| !matches!(r, Ok(None)))
+            .filter(|(_, r)| !matches!(r, Ok(Looked::Nothing)))
             .collect();
-        for r in second {
+        for &i in &others {
+            searched.none_in[i] = true;
+        }
+        searched.names = later.into_iter().collect();
+        let opts = self.opts;
+        for (i, r) in second {
+            searched.none_in[i] = false;
             match r {
-                Ok(Some(Looked::Parsed(mut p))) => {
+                Ok(Looked::Parsed(mut p)) => {
                     merge_summaries(&mut self.summaries, std::mem::take(&mut p.summaries));
                     for (m, loc) in p.macros.drain(..) {
                         if unresolved.contains(&m.name) {
@@ -576,12 +646,12 @@ impl<'o> Tree<'o> {
                     defined.extend(p.defined.iter().cloned());
                     processed.push(*p);
                 }
-                Ok(Some(Looked::Mentions(i))) => mentions.push(i),
-                Ok(None) => {}
+                Ok(Looked::Mentions) => mentions.push(i),
+                Ok(Looked::Nothing | Looked::Later) => {}
                 Err(skip) => self.skipped.push(skip),
             }
         }
-        (defined, mentions)
+        (defined, mentions, searched)
     }
 
     /// Step 5b: the called functions given shape storage that the tree
@@ -729,7 +799,16 @@ impl Tree<'_> {
     /// Step 7: the callers of the lock findings' functions that only the
     /// tree can call, looked for in every file (after every file is
     /// classified; the uses are sorted, so thread timing changes nothing).
-    fn callers(&self, cx: &Context, files: &mut [ScannedFile], everywhere: &[PathBuf]) {
+    /// A file the second look read and found naming none of the names it
+    /// searched for is not read again, when those include every name
+    /// asked.
+    fn callers(
+        &self,
+        cx: &Context,
+        files: &mut [ScannedFile],
+        everywhere: &[PathBuf],
+        searched: &Searched,
+    ) {
         let asked = callers::asked(files);
         if asked.is_empty() {
             return;
@@ -737,12 +816,17 @@ impl Tree<'_> {
         let opts = self.opts;
         let names: Vec<&String> = asked.keys().collect();
         let finder = Names::new(&names);
+        let known = names.iter().all(|n| searched.names.contains(*n));
         // Most files only need a search; the few that are parsed must not
         // end up one after the other in one task (see `first_parse`).
         let seen: Vec<Vec<callers::Seen>> = everywhere
             .par_iter()
+            .enumerate()
             .with_max_len(FILES_PER_TASK)
-            .map(|path| {
+            .map(|(i, path)| {
+                if known && searched.none_in[i] {
+                    return Vec::new();
+                }
                 let rel = source::relative(path, &opts.root);
                 let Ok(bytes) = source::read(path, opts.max_file_size, &rel) else {
                     return callers::unknown(&asked, &rel);
