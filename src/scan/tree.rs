@@ -180,7 +180,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     let (defined, mentions, searched) = tree.second_look(
         &cx,
         &everywhere,
-        read.others,
+        &read.others,
         &unresolved,
         later,
         &mut processed,
@@ -587,7 +587,7 @@ impl<'o> Tree<'o> {
         &mut self,
         cx: &Context,
         files: &[PathBuf],
-        others: Vec<usize>,
+        others: &[usize],
         unresolved: &HashSet<String>,
         later: Vec<String>,
         processed: &mut Vec<Processed>,
@@ -626,7 +626,7 @@ impl<'o> Tree<'o> {
             // Nothing for most files: collect only what there is.
             .filter(|(_, r)| !matches!(r, Ok(Looked::Nothing)))
             .collect();
-        for &i in &others {
+        for &i in others {
             searched.none_in[i] = true;
         }
         searched.names = later.into_iter().collect();
