@@ -543,6 +543,34 @@ fn ignore_files_apply_only_in_git_and_never_to_tracked_files() {
     assert_eq!(v["findings"].as_array().unwrap().len(), 3);
 }
 
+/// A repository inside a tree that is not one: its ignore files apply
+/// under it, at any depth, and nowhere else.
+#[test]
+fn ignore_files_of_a_nested_repository_apply_under_it_only() {
+    let files: &[(&str, &[u8])] = &[
+        ("top.c", TEMP_WRITE.as_bytes()),
+        ("gen.c", TEMP_WRITE.as_bytes()),
+        ("sub/.gitignore", b"gen.c\n"),
+        ("sub/gen.c", TEMP_WRITE.as_bytes()),
+        ("sub/kept.c", TEMP_WRITE.as_bytes()),
+        ("sub/deep/er/gen.c", TEMP_WRITE.as_bytes()),
+        ("sub/deep/er/kept.c", TEMP_WRITE.as_bytes()),
+    ];
+    let dir = tree(files);
+    init_repo(&dir.path().join("sub"));
+    let (v, code, err) = json(dir.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    let mut seen: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, ["gen.c", "sub/deep/er/kept.c", "sub/kept.c", "top.c"]);
+    assert_eq!(v["stats"]["passed_over"]["ignore_rule"], 2);
+}
+
 /// C++ files are analysed with the C++ grammar: found by the walk and when
 /// named, their writes reported, nothing left "not analysed".
 #[test]

@@ -4,12 +4,14 @@
 //! Outside a repository nothing is ignored: statsmodels' source release
 //! lists `*.c` in its `.gitignore`, yet its C files are what is shipped.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
+use rustc_hash::FxHashMap;
 
 /// The ignore files read in each directory.
 const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore"];
@@ -23,12 +25,16 @@ struct Repo {
     excludes: Vec<Gitignore>,
 }
 
-/// The rules of the repositories a walk meets, read once each.
+/// The rules of the repositories a walk meets, read once each. Asked
+/// about every entry of the walk, from every thread: the maps are keyed by
+/// the path's bytes with a fast hash, and no lock is held while the file
+/// system is asked.
 pub struct Rules {
-    repos: Mutex<HashMap<PathBuf, Option<Arc<Repo>>>>,
     /// Each directory met, to the work tree holding it (if any).
-    roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
-    dirs: Mutex<HashMap<PathBuf, Option<Arc<Gitignore>>>>,
+    holders: Mutex<FxHashMap<OsString, Option<Arc<Repo>>>>,
+    /// Each work tree read, by its root.
+    repos: Mutex<FxHashMap<OsString, Option<Arc<Repo>>>>,
+    dirs: Mutex<FxHashMap<OsString, Option<Arc<Gitignore>>>>,
 }
 
 impl Default for Rules {
@@ -40,9 +46,9 @@ impl Default for Rules {
 impl Rules {
     pub fn new() -> Rules {
         Rules {
-            repos: Mutex::new(HashMap::new()),
-            roots: Mutex::new(HashMap::new()),
-            dirs: Mutex::new(HashMap::new()),
+            holders: Mutex::default(),
+            repos: Mutex::default(),
+            dirs: Mutex::default(),
         }
     }
 
@@ -84,51 +90,70 @@ impl Rules {
     /// The git work tree holding `path`, if any (a nested repository or
     /// submodule holds what is under it).
     fn repo_of(&self, path: &Path) -> Option<Arc<Repo>> {
-        let root = self.root_of(path.parent()?)?;
-        let mut repos = self.repos.lock().unwrap();
-        repos
-            .entry(root.clone())
-            .or_insert_with(|| read_repo(&root).map(Arc::new))
-            .clone()
-    }
-
-    /// The work tree holding directory `dir`: looked up once per
-    /// directory, going up until a known one.
-    fn root_of(&self, dir: &Path) -> Option<PathBuf> {
-        let mut roots = self.roots.lock().unwrap();
-        let mut unknown = Vec::new();
-        let mut found = None;
-        for d in dir.ancestors() {
-            if let Some(known) = roots.get(d) {
-                found = known.clone();
-                break;
+        let dir = path.parent()?;
+        // The directories above `dir` not met yet (deepest first), and
+        // what holds the first one met.
+        let mut unknown: Vec<&Path> = Vec::new();
+        let mut above = None;
+        {
+            let holders = self.holders.lock().unwrap();
+            for d in dir.ancestors() {
+                if let Some(known) = holders.get(d.as_os_str()) {
+                    above = known.clone();
+                    break;
+                }
+                unknown.push(d);
             }
-            unknown.push(d.to_path_buf());
+        }
+        if unknown.is_empty() {
+            return above;
+        }
+        // Looked up once per directory: going up until a work tree's root
+        // or a directory met before.
+        let mut found = above;
+        let mut met = unknown.len();
+        for (k, d) in unknown.iter().enumerate() {
             if d.join(".git").exists() {
-                found = Some(d.to_path_buf());
+                found = self.repo_at(d);
+                met = k + 1;
                 break;
             }
         }
-        for d in unknown {
-            roots.insert(d, found.clone());
+        let mut holders = self.holders.lock().unwrap();
+        for d in &unknown[..met] {
+            holders.insert(d.as_os_str().to_os_string(), found.clone());
         }
         found
     }
 
+    /// The work tree whose root is `root`, read once.
+    fn repo_at(&self, root: &Path) -> Option<Arc<Repo>> {
+        let mut repos = self.repos.lock().unwrap();
+        repos
+            .entry(root.as_os_str().to_os_string())
+            .or_insert_with(|| read_repo(root).map(Arc::new))
+            .clone()
+    }
+
     fn dir_rules(&self, dir: &Path) -> Option<Arc<Gitignore>> {
-        let mut dirs = self.dirs.lock().unwrap();
-        dirs.entry(dir.to_path_buf())
-            .or_insert_with(|| {
-                let mut builder = GitignoreBuilder::new(dir);
-                let mut any = false;
-                for name in IGNORE_FILES {
-                    let file = dir.join(name);
-                    if file.is_file() {
-                        any |= builder.add(&file).is_none();
-                    }
-                }
-                any.then(|| builder.build().ok()).flatten().map(Arc::new)
-            })
+        let key: &OsStr = dir.as_os_str();
+        if let Some(known) = self.dirs.lock().unwrap().get(key) {
+            return known.clone();
+        }
+        let mut builder = GitignoreBuilder::new(dir);
+        let mut any = false;
+        for name in IGNORE_FILES {
+            let file = dir.join(name);
+            if file.is_file() {
+                any |= builder.add(&file).is_none();
+            }
+        }
+        let rules = any.then(|| builder.build().ok()).flatten().map(Arc::new);
+        self.dirs
+            .lock()
+            .unwrap()
+            .entry(key.to_os_string())
+            .or_insert(rules)
             .clone()
     }
 }
