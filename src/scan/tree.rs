@@ -32,6 +32,10 @@ use crate::source::{self, Lang, Skip};
 /// functions to classify (NumPy's candidates are about 4 MB).
 const FACTS_BUDGET: usize = 32 << 20;
 
+/// Names of functions the callers step may ask about that the second look
+/// searches for, at most (see [`Tree::second_look`]).
+const LATER_NAMES: usize = 256;
+
 /// Files one task searches at most, in the steps that search every file
 /// and parse a few of them.
 const FILES_PER_TASK: usize = 8;
@@ -599,6 +603,15 @@ impl<'o> Tree<'o> {
             .chain(cx.givers.keys())
             .cloned()
             .collect();
+        // Past what the SIMD searchers take, a search for thousands of
+        // names (8,000 functions of one generated file) costs more to
+        // build than the reads it saves; nor is one needed where every
+        // file is a candidate.
+        let later = if later.len() <= LATER_NAMES && !others.is_empty() {
+            later
+        } else {
+            Vec::new()
+        };
         let mut defined = HashSet::new();
         let mut mentions = Vec::new();
         let mut searched = Searched {
