@@ -86,86 +86,115 @@ impl Define {
     }
 }
 
-/// Every `#define` in `text`, in order.
+/// Every `#define` in `text`, in order. A directive's logical line (its
+/// physical lines continued with `\`) holds a `#`: only the logical lines
+/// around each `#` are read, not every line of the text.
 pub fn defines_in(text: &str) -> Vec<Define> {
+    let t = text.as_bytes();
     let mut out = Vec::new();
-    let offset = |line: &str| line.as_ptr() as usize - text.as_ptr() as usize;
-    let mut lines = text.lines();
-    // The physical lines of one logical line (continued with `\`).
-    let mut group: Vec<&str> = Vec::new();
-    while let Some(line) = lines.next() {
-        group.clear();
-        group.push(line);
-        while group[group.len() - 1].trim_end().ends_with('\\') {
-            match lines.next() {
-                Some(next) => group.push(next),
-                None => break,
+    // The start of the first logical line not read yet.
+    let mut from = 0;
+    while let Some(hash) = memchr::memchr(b'#', &t[from..]).map(|i| from + i) {
+        // The logical line holding the `#`: back over the physical lines
+        // that continue into it (none before `from`, which starts one).
+        let mut start = line_start(t, hash);
+        while start > from {
+            let above = line_start(t, start - 1);
+            if !physical(text, above, start - 1).trim_end().ends_with('\\') {
+                break;
+            }
+            start = above;
+        }
+        let mut group: Vec<&str> = Vec::new();
+        let mut at = start;
+        loop {
+            let end = memchr::memchr(b'\n', &t[at..]).map_or(t.len(), |i| at + i);
+            let line = physical(text, at, end);
+            group.push(line);
+            at = (end + 1).min(t.len());
+            if end == t.len() || !line.trim_end().ends_with('\\') || at == t.len() {
+                break;
             }
         }
-        // Only a directive is worth joining: its first non-blank byte,
-        // across continuations, is `#`.
-        let last = group.len() - 1;
-        let directive = group
-            .iter()
-            .enumerate()
-            .map(|(k, l)| {
-                let l = l.trim_end();
-                let l = if k < last {
-                    l.strip_suffix('\\').unwrap_or(l)
-                } else {
-                    l
-                };
-                l.trim_start()
-            })
-            .find(|l| !l.is_empty())
-            .is_some_and(|l| l.starts_with('#'));
-        if !directive {
-            continue;
-        }
-        let mut def = group[0].trim_end().to_string();
-        for line in &group[1..] {
-            def.pop();
-            def.push(' ');
-            def.push_str(line.trim_end());
-        }
-        let rest = def.trim_start();
-        let Some(rest) = rest.strip_prefix('#') else {
-            continue;
-        };
-        let Some(rest) = rest.trim_start().strip_prefix("define") else {
-            continue;
-        };
-        if !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
-            continue;
-        }
-        let rest = rest.trim_start();
-        let name_len = rest.bytes().take_while(|&b| is_ident(b)).count();
-        let (name, after) = rest.split_at(name_len);
-        if name.is_empty() {
-            continue;
-        }
-        let (params, body) = match after.strip_prefix('(') {
-            Some(after) => {
-                let Some(close) = after.find(')') else {
-                    continue;
-                };
-                let params = after[..close]
-                    .split(',')
-                    .map(|p| p.trim().to_string())
-                    .filter(|p| !p.is_empty())
-                    .collect();
-                (Some(params), &after[close + 1..])
-            }
-            None => (None, after),
-        };
-        out.push(Define {
-            name: name.to_string(),
-            params,
-            body: body.trim().to_string(),
-            at: offset(group[0]),
-        });
+        from = at.max(hash + 1);
+        out.extend(define_of(text, &group));
     }
     out
+}
+
+/// Where the physical line holding byte `at` starts.
+fn line_start(t: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &t[..at]).map_or(0, |i| i + 1)
+}
+
+/// The physical line from `start` to `end` (its `\n`, or the end of the
+/// text), without the `\r` of a `\r\n`: what `str::lines` gives.
+fn physical(text: &str, start: usize, end: usize) -> &str {
+    let line = &text[start..end];
+    if end < text.len() {
+        line.strip_suffix('\r').unwrap_or(line)
+    } else {
+        line
+    }
+}
+
+/// The `#define` one logical line (its physical lines) holds, if any.
+fn define_of(text: &str, group: &[&str]) -> Option<Define> {
+    // Only a directive is worth joining: its first non-blank byte, across
+    // continuations, is `#`.
+    let last = group.len() - 1;
+    let directive = group
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let l = l.trim_end();
+            let l = if k < last {
+                l.strip_suffix('\\').unwrap_or(l)
+            } else {
+                l
+            };
+            l.trim_start()
+        })
+        .find(|l| !l.is_empty())
+        .is_some_and(|l| l.starts_with('#'));
+    if !directive {
+        return None;
+    }
+    let mut def = group[0].trim_end().to_string();
+    for line in &group[1..] {
+        def.pop();
+        def.push(' ');
+        def.push_str(line.trim_end());
+    }
+    let rest = def.trim_start().strip_prefix('#')?;
+    let rest = rest.trim_start().strip_prefix("define")?;
+    if !rest.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let name_len = rest.bytes().take_while(|&b| is_ident(b)).count();
+    let (name, after) = rest.split_at(name_len);
+    if name.is_empty() {
+        return None;
+    }
+    let (params, body) = match after.strip_prefix('(') {
+        Some(after) => {
+            let close = after.find(')')?;
+            let params = after[..close]
+                .split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect();
+            (Some(params), &after[close + 1..])
+        }
+        None => (None, after),
+    };
+    Some(Define {
+        name: name.to_string(),
+        params,
+        body: body.trim().to_string(),
+        at: group[0].as_ptr() as usize - text.as_ptr() as usize,
+    })
 }
 
 /// Macros (function-like or not) whose body mentions one of `needles`:
@@ -626,6 +655,66 @@ pub fn continues(line: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// Every `#define`, read line by line as a whole: the reference the
+    /// reading around each `#` must agree with.
+    fn defines_line_by_line(text: &str) -> Vec<Define> {
+        let mut out = Vec::new();
+        let mut lines = text.lines();
+        let mut group: Vec<&str> = Vec::new();
+        while let Some(line) = lines.next() {
+            group.clear();
+            group.push(line);
+            while group[group.len() - 1].trim_end().ends_with('\\') {
+                match lines.next() {
+                    Some(next) => group.push(next),
+                    None => break,
+                }
+            }
+            out.extend(define_of(text, &group));
+        }
+        out
+    }
+
+    #[test]
+    fn defines_read_around_each_hash_as_line_by_line() {
+        let mut texts: Vec<String> = [
+            "#define A 1\n",
+            "#define A 1",
+            "  \\\n#define B(x) (x)\nint y;\n",
+            "int a = 1 + \\\n#define NOT 2\n;\n#define C 3 \\\n  + 4\n",
+            "x # y\n#define D 4\r\n#  define E(a, b) \\\r\n  a ## b\r\n",
+            "#define F \\",
+            "#define G \\\n",
+            "#define H 1\r",
+            "\\\n\\\n#define I 9\n#\n##\n#define\n#define J\n# define K(\n",
+            "s = \"#define L 1\";\n#define M \\ \n  5\n",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut dirs = vec![fixtures];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.push(text);
+                }
+            }
+        }
+        assert!(texts.len() > 100);
+        let mut found = 0;
+        for text in &texts {
+            let fast = format!("{:?}", defines_in(text));
+            assert_eq!(fast, format!("{:?}", defines_line_by_line(text)), "{text}");
+            found += defines_in(text).len();
+        }
+        assert!(found > 30, "{found}");
+    }
+
     use super::*;
 
     #[test]
