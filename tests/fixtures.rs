@@ -229,7 +229,7 @@ fn the_write_filter_changes_nothing(name: &str, dir: &Path) {
 /// (in `write-filter-calls`, one that passes the shape whole to calls
 /// that do not write).
 fn the_filter_leaves_reading_functions_unparsed() {
-    for (fixture, with, without) in [("write-filter", 0, 3), ("write-filter-calls", 3, 4)] {
+    for (fixture, with, without) in [("write-filter", 0, 4), ("write-filter-calls", 3, 4)] {
         let dir = repo().join("fixtures").join(fixture);
         let errors = |extra: &[&str]| {
             let out = dims_fix()

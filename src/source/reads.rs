@@ -369,9 +369,13 @@ const GROUP_AFTER: &[&[u8]] = &[
 /// (`BEGIN_THREADS` then `if (...)`), or a call right before a word
 /// (`GUARD(a)` then `n = ...`). The parser reads the next statement into
 /// it, as a declaration or an error, and a mention there is reported as
-/// not analysed (DF506): such a function is parsed.
+/// not analysed (DF506): such a function is parsed. A call that is the
+/// whole body of an `if (...)` or an `else` without braces is no such
+/// macro (see [`if_body`]).
 fn macro_statement(toks: &[T]) -> bool {
     let mut parens: Vec<usize> = Vec::new();
+    // The `(` each `)` closes.
+    let mut opener: Vec<Option<usize>> = vec![None; toks.len()];
     for (j, pair) in toks.windows(2).enumerate() {
         match pair {
             [T::Word(w), T::Word(k)] if STATEMENT_KEYWORDS.contains(k) && *w != b"else" => {
@@ -382,12 +386,13 @@ fn macro_statement(toks: &[T]) -> bool {
                 let Some(q) = parens.pop() else {
                     return false;
                 };
+                opener[j] = Some(q);
                 let called = match q.checked_sub(1).map(|p| toks[p]) {
                     Some(T::Word(w)) => !GROUP_AFTER.contains(&w) && !is_number(w),
                     Some(T::Op(")" | "]")) => true,
                     _ => false,
                 };
-                if called && matches!(next, T::Word(_)) {
+                if called && matches!(next, T::Word(_)) && !if_body(toks, &opener, q) {
                     return true;
                 }
             }
@@ -395,6 +400,29 @@ fn macro_statement(toks: &[T]) -> bool {
         }
     }
     false
+}
+
+/// Whether the call of a name whose arguments open at `q` is the whole
+/// body of an `if (...)` or an `else` without braces, as Cython writes
+/// `if (unlikely(!t)) __PYX_ERR(0, 13, __pyx_L1_error)` before the next
+/// statement. A declaration cannot stand there, so the parser ends the
+/// body at the call, a `;` missing, and reads the next statement as it is
+/// (every such form tried, with every kind of statement after it, reads so
+/// with `--parse-all`; at a block's level a fifth of them did not).
+fn if_body(toks: &[T], opener: &[Option<usize>], q: usize) -> bool {
+    let Some(name) = q.checked_sub(1) else {
+        return false;
+    };
+    if !matches!(toks[name], T::Word(_)) {
+        return false;
+    }
+    match name.checked_sub(1).map(|p| (p, toks[p])) {
+        Some((_, T::Word(w))) => w == b"else",
+        Some((p, T::Op(")"))) => opener[p]
+            .and_then(|o| o.checked_sub(1))
+            .is_some_and(|h| toks[h] == T::Word(b"if")),
+        _ => false,
+    }
 }
 
 /// Whether the statement holding the call of the name at `callee` reads,
@@ -906,9 +934,25 @@ mod tests {
             "    BEGIN_THREADS\n    return PyArray_DIMS(a)[0];",
             "    GUARD(a)\n    n = PyArray_DIMS(a)[0];",
             "    GUARD(a)\n    n = 1;\n    m = PyArray_DIMS(a)[0];",
+            "    { n = 1; } GUARD(a)\n    m = PyArray_DIMS(a)[0];",
+            "    if (n) GUARD(a)(n)\n    m = PyArray_DIMS(a)[0];",
+            "    if (n) x = GUARD(a)\n    m = PyArray_DIMS(a)[0];",
+            "    if (n) BEGIN\n    if (PyArray_DIMS(a)[0] > 1) { n = 1; }",
             "    _Static_assert(sizeof(PyArray_DIMS(a)[0]) == 8, \"size\");",
         ] {
             assert!(!reads(body), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_call_as_the_body_of_an_if_or_else_is_no_statement_macro() {
+        for body in [
+            "    if (n) ERR(0, 1, L)\n    m = PyArray_DIMS(a)[0];",
+            "    if (unlikely(!n)) __PYX_ERR(0, 13, L1)\n    GOTREF(n);\n    m = PyArray_DIMS(a)[0];",
+            "    if (n) { m = 0; } else ERR(0, 1, L)\n    if (PyArray_DIMS(a)[0] > 1) { m = 1; }",
+            "    if (n) if (m) ERR(0, 1, L)\n    return PyArray_DIMS(a)[0];",
+        ] {
+            assert!(reads(body), "{body}");
         }
     }
 
