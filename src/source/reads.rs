@@ -14,7 +14,8 @@
 //! through an out-parameter, a flag setter), a field the run analyses
 //! reached through `->` (`->dimensions`, with spaces or comments between
 //! or not), a preprocessor line, a line continuation, a digraph or
-//! trigraph, brackets that do not balance. `PyArrayObject_fields` alone
+//! trigraph, a quote right after a name or a number (`1'000`),
+//! brackets that do not balance. `PyArrayObject_fields` alone
 //! is no mention: a cast or a variable of that type reaches an analysed
 //! field only through `->`. Its rules are C's (in C++ an
 //! element can bind to a reference, or go to an overloaded operator): the
@@ -184,6 +185,8 @@ pub fn reading<'c>(
     // ndarray's pointer, or anything else's, the parse tells which.
     let member = toks.windows(2).any(|w| match w {
         [T::Op("->"), T::Word(f)] => fields.iter().any(|x| x.as_bytes() == *f),
+        // A conditional's line between: the field is in one branch.
+        [T::Op("->"), T::Op("#")] => true,
         _ => false,
     });
     if member {
@@ -514,7 +517,8 @@ fn is_number(w: &[u8]) -> bool {
 
 /// The significant tokens of `code`; `None` when it holds something the
 /// filter does not read (an unterminated comment, a directive other than
-/// a conditional's, a digraph, a template token). A conditional's directive line is one `#` token: a
+/// a conditional's, a digraph, a template token, a quote right after a
+/// name or a number). A conditional's directive line is one `#` token: a
 /// mention may not touch it (`#if A` / `X(a)[0]` / `#else` / `x` /
 /// `#endif` / `= 5;` writes when A holds). Its branches are read one
 /// after the other; they balance their brackets, or the function reads
@@ -545,6 +549,18 @@ fn tokens(code: &[u8]) -> Option<Vec<T<'_>>> {
         line_start = false;
         match tok.kind {
             Tok::Word => out.push(T::Word(&code[tok.start..tok.end])),
+            // A quote right after a name or a number: a C23 digit separator
+            // (`1'000`, one number to the parser, where the lexer would read
+            // a character literal up to the next quote), or a prefixed
+            // character (`L'x'`).
+            Tok::Literal
+                if code[tok.start] == b'\''
+                    && tok.start > 0
+                    && (code[tok.start - 1].is_ascii_alphanumeric()
+                        || code[tok.start - 1] == b'_') =>
+            {
+                return None;
+            }
             Tok::Literal => out.push(T::Lit),
             Tok::BlockComment { closed: false } => return None,
             Tok::Punct(_) => {
@@ -911,6 +927,10 @@ mod tests {
             "    ((PyArrayObject_fields *)a)-> /* shape */ dimensions[0] = n;",
             "    PyArrayObject_fields *fa = (PyArrayObject_fields *)a;\n    fa ->\n        dimensions[0] = n;",
             "    n = PyArray_DIMS(a)[0];\n    a->dimensions[0] = n;",
+            "    int k = 1'0; ((PyArrayObject_fields *)a)->dimensions[0] = 2'0;",
+            "    int k = 1'0; PyArray_DIMS(a)[0] = 2'0;",
+            "    ((PyArrayObject_fields *)a)->\n#if 1\n    dimensions[0] = n;\n#endif",
+            "    n = PyArray_DIMS(a)[0] + L'x';",
             "    n = 1;\n#if X\n    PyArray_DIMS(a)[0]\n#else\n    n\n#endif\n    = 5;",
             "    n = PyArray_DIMS(a)[0];\n#define X PyArray_DIMS(a)[0]\n    X = 1;",
             "    n = PyArray_DIMS(a)[0]; \\\n",
