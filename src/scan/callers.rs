@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use crate::analyze::api::is_allocator;
 use crate::analyze::classify::{fresh_argument, FileCx};
 use crate::analyze::reason::{Caller, Reason};
 use crate::analyze::summary::Summaries;
@@ -87,7 +88,11 @@ pub(super) fn unknown(asked: &Asked, rel: &str) -> Vec<Seen> {
 }
 
 /// The uses of the asked names in one file; `cpp` for a C++ file, which is
-/// not analysed (every use there is one the analysis cannot follow).
+/// not analysed (every use there is one the analysis cannot follow). And
+/// the functions whose results the file's functions keep that have no
+/// summary: a call's array is new when the summary of the function it
+/// comes from says so, and the write filter may have let that function go
+/// unparsed (see `Tree::callers`).
 pub(super) fn uses_in(
     cx: &Context,
     summaries: &Summaries,
@@ -95,7 +100,7 @@ pub(super) fn uses_in(
     text: &str,
     asked: &Asked,
     cpp: bool,
-) -> Vec<Seen> {
+) -> (Vec<Seen>, Vec<String>) {
     let names: HashSet<String> = asked.keys().cloned().collect();
     let rel = crate::source::relative(path, &cx.opts.root);
     let lines = LineIndex::new(text);
@@ -105,7 +110,7 @@ pub(super) fn uses_in(
         .map(|(at, name, how)| (at, name.to_string(), how))
         .collect();
     if uses.is_empty() {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let functions = if !cpp && uses.iter().any(|u| u.2 == NameUse::Call) {
         let keep = Keep::Naming(&names);
@@ -113,12 +118,21 @@ pub(super) fn uses_in(
     } else {
         Vec::new()
     };
+    let mut unsummarised: Vec<String> = functions
+        .iter()
+        .flat_map(|f| &f.var_mods)
+        .filter_map(|m| m.value.as_ref()?.call.clone())
+        .filter(|c| !is_allocator(c) && !summaries.functions.contains_key(c))
+        .collect();
+    unsummarised.sort_unstable();
+    unsummarised.dedup();
     let file = FileCx::new(text);
     // A definition the lexical reading took for a call (braces of an
     // `#if` it cannot balance) is the parser's function name.
     let defined = |at: usize| functions.iter().any(|f| f.name_span.start == at);
     let definer = |name: &str| functions.iter().any(|f| f.name == name && !f.unparsed);
-    uses.into_iter()
+    let seen = uses
+        .into_iter()
         .filter(|(at, _, how)| !(*how == NameUse::Call && defined(*at)))
         .map(|(at, name, how)| {
             let call = match how {
@@ -136,7 +150,8 @@ pub(super) fn uses_in(
                 call,
             }
         })
-        .collect()
+        .collect();
+    (seen, unsummarised)
 }
 
 /// The call of `name` at `at`: the function holding it, and per asked

@@ -352,7 +352,7 @@ pub fn scan_text(
     if let Some(r) = report.as_mut() {
         let asked = callers::asked(std::slice::from_ref(r));
         if !asked.is_empty() {
-            let seen = callers::uses_in(&cx, &summaries, &r.path, text, &asked, false);
+            let (seen, _) = callers::uses_in(&cx, &summaries, &r.path, text, &asked, false);
             callers::settle(std::slice::from_mut(r), seen);
         }
     }

@@ -55,6 +55,9 @@ struct Tree<'o> {
     /// What the first parse keeps of the functions to classify (their facts
     /// too, when the candidates fit [`FACTS_BUDGET`]).
     retain: Retain,
+    /// The functions the write filter let go, by name, and the files that
+    /// hold them: their summaries are made only when asked for.
+    let_go: HashMap<String, Vec<PathBuf>>,
 }
 
 /// The files the prefilter let through (with their sizes), and the others
@@ -159,6 +162,7 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
         not_analysed: Vec::new(),
         passed_over: SkipCounts::default(),
         retain: Retain::Writers,
+        let_go: HashMap::new(),
     };
     // Every file walked, the callers of a function may be in too (C++ as
     // well: a use there is one the caller analysis does not follow yet).
@@ -526,6 +530,13 @@ impl<'o> Tree<'o> {
                 macro_defs.entry(m.name.clone()).or_insert((m, loc));
             }
         }
+        self.let_go = let_go_in
+            .iter()
+            .map(|(name, files)| {
+                let paths = files.iter().map(|&i| processed[i as usize].path.clone());
+                (name.clone(), paths.collect())
+            })
+            .collect();
         let mut unresolved: HashSet<String> = HashSet::new();
         let needed = needed_names(processed);
         for name in &needed {
@@ -560,6 +571,20 @@ impl<'o> Tree<'o> {
             .map(|(i, names)| (&processed[i as usize].path, names))
             .collect();
         again.sort_by(|a, b| a.0.cmp(b.0));
+        for name in self.summarise_only(cx, &again) {
+            unresolved.remove(&name);
+        }
+        unresolved
+    }
+
+    /// Parse only these functions of these files, for their summaries; the
+    /// names of the functions parsed.
+    fn summarise_only(
+        &mut self,
+        cx: &Context,
+        again: &[(&PathBuf, HashSet<String>)],
+    ) -> Vec<String> {
+        let opts = self.opts;
         let revisited: Vec<Result<Processed, Skip>> = again
             .par_iter()
             .with_max_len(1)
@@ -572,13 +597,12 @@ impl<'o> Tree<'o> {
                 })
             })
             .collect();
+        let mut defined = Vec::new();
         for mut p in self.keep(revisited) {
             merge_summaries(&mut self.summaries, std::mem::take(&mut p.summaries));
-            for name in &p.defined {
-                unresolved.remove(name);
-            }
+            defined.append(&mut p.defined);
         }
-        unresolved
+        defined
     }
 
     /// Step 5: a second look at the files the prefilter let go, only for
@@ -816,7 +840,7 @@ impl Tree<'_> {
     /// searched for is not read again, when those include every name
     /// asked.
     fn callers(
-        &self,
+        &mut self,
         cx: &Context,
         files: &mut [ScannedFile],
         everywhere: &[PathBuf],
@@ -826,36 +850,73 @@ impl Tree<'_> {
         if asked.is_empty() {
             return;
         }
+        let (mut seen, unsummarised) = self.uses_of(cx, everywhere, searched, &asked);
+        // A function the write filter let go has a summary only when one is
+        // asked for; without the filter every one has. Those the callers'
+        // arrays come from are summarised now, and the callers read again.
+        let wanted: HashSet<String> = unsummarised
+            .into_iter()
+            .filter(|n| self.let_go.contains_key(n))
+            .collect();
+        if !wanted.is_empty() {
+            let mut by_file: HashMap<PathBuf, HashSet<String>> = HashMap::new();
+            for name in &wanted {
+                for path in &self.let_go[name] {
+                    by_file
+                        .entry(path.clone())
+                        .or_default()
+                        .insert(name.clone());
+                }
+            }
+            let mut again: Vec<(&PathBuf, HashSet<String>)> =
+                by_file.iter().map(|(p, n)| (p, n.clone())).collect();
+            again.sort_by(|a, b| a.0.cmp(b.0));
+            self.summarise_only(cx, &again);
+            seen = self.uses_of(cx, everywhere, searched, &asked).0;
+        }
+        callers::settle(files, seen);
+    }
+
+    /// The uses of the asked names in every file that may hold one, and
+    /// the functions named there whose summaries are missing.
+    fn uses_of(
+        &self,
+        cx: &Context,
+        everywhere: &[PathBuf],
+        searched: &Searched,
+        asked: &callers::Asked,
+    ) -> (Vec<callers::Seen>, Vec<String>) {
         let opts = self.opts;
         let names: Vec<&String> = asked.keys().collect();
         let finder = Names::new(&names);
         let known = names.iter().all(|n| searched.names.contains(*n));
         // Most files only need a search; the few that are parsed must not
         // end up one after the other in one task (see `first_parse`).
-        let seen: Vec<Vec<callers::Seen>> = everywhere
+        let looked: Vec<(Vec<callers::Seen>, Vec<String>)> = everywhere
             .par_iter()
             .enumerate()
             .with_max_len(FILES_PER_TASK)
             .map(|(i, path)| {
                 if known && searched.none_in[i] {
-                    return Vec::new();
+                    return (Vec::new(), Vec::new());
                 }
                 let rel = source::relative(path, &opts.root);
                 let Ok(bytes) = source::read(path, opts.max_file_size, &rel) else {
-                    return callers::unknown(&asked, &rel);
+                    return (callers::unknown(asked, &rel), Vec::new());
                 };
                 if !finder.any(&bytes) {
-                    return Vec::new();
+                    return (Vec::new(), Vec::new());
                 }
                 let looked = guarded(&rel, || {
                     let text = source::decode(Path::new(&rel), bytes)?;
                     let summaries = &self.summaries;
                     let cpp = Lang::of(path, text.as_bytes()) == Lang::Cpp;
-                    Ok(callers::uses_in(cx, summaries, path, &text, &asked, cpp))
+                    Ok(callers::uses_in(cx, summaries, path, &text, asked, cpp))
                 });
-                looked.unwrap_or_else(|_| callers::unknown(&asked, &rel))
+                looked.unwrap_or_else(|_| (callers::unknown(asked, &rel), Vec::new()))
             })
             .collect();
-        callers::settle(files, seen.concat());
+        let (seen, unsummarised): (Vec<_>, Vec<_>) = looked.into_iter().unzip();
+        (seen.concat(), unsummarised.concat())
     }
 }
