@@ -171,20 +171,32 @@ pub fn ctor_link_args(name: &str) -> &'static [usize] {
     }
 }
 
+/// The beginnings of the names of calls that return a new array.
+const ALLOCATOR_PREFIXES: &[&str] = &[
+    "PyArray_New",
+    "PyArray_Empty",
+    "PyArray_EMPTY",
+    "PyArray_Zeros",
+    "PyArray_ZEROS",
+    "PyArray_SimpleNew",
+    "PyObject_New",
+    "PyObject_GC_New",
+];
+/// The other calls that return a new array.
+const ALLOCATORS: &[&str] = &["PyArray_View", "tp_alloc", "PyType_GenericAlloc"];
+
 /// Calls that return a new array (DESIGN §3).
 pub fn is_allocator(name: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "PyArray_New",
-        "PyArray_Empty",
-        "PyArray_EMPTY",
-        "PyArray_Zeros",
-        "PyArray_ZEROS",
-        "PyArray_SimpleNew",
-        "PyObject_New",
-        "PyObject_GC_New",
-    ];
-    PREFIXES.iter().any(|p| name.starts_with(p))
-        || matches!(name, "PyArray_View" | "tp_alloc" | "PyType_GenericAlloc")
+    ALLOCATOR_PREFIXES.iter().any(|p| name.starts_with(p)) || ALLOCATORS.contains(&name)
+}
+
+/// Whether `code` names an allocator ([`is_allocator`]) anywhere: a
+/// function whose code does not cannot return a new array.
+pub fn names_an_allocator(code: &[u8]) -> bool {
+    ALLOCATOR_PREFIXES
+        .iter()
+        .chain(ALLOCATORS)
+        .any(|n| memchr::memmem::find(code, n.as_bytes()).is_some())
 }
 
 /// Calls documented to return their input in some cases: their result may be

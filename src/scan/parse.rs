@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use crate::analyze::api::{
-    read_specially, ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FIELDS_TYPE, FLAG_SETTERS, STRIDES_SOURCE,
+    names_an_allocator, read_specially, ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FIELDS_TYPE,
+    FLAG_SETTERS, STRIDES_SOURCE,
 };
 use crate::analyze::facts::{Giver, Givers, Sources};
 use crate::analyze::summary::{FnSummary, Summaries};
@@ -56,7 +57,9 @@ pub(super) struct Processed {
     /// The names of every function the write filter let go (deferred or
     /// not): without the filter they are parsed, so their summaries are
     /// asked for whenever needed, even where another file defines the name.
-    pub(super) let_go: Vec<String>,
+    /// With each, whether its code names an allocator (its summary may say
+    /// it returns a new array).
+    pub(super) let_go: Vec<(String, bool)>,
     pub(super) macros: Vec<(Define, String)>,
     pub(super) errors: usize,
     /// Items the parser cannot read as a compiler does, which mention a
@@ -319,7 +322,7 @@ struct Read {
     /// The names of the functions left out.
     blanked: Vec<String>,
     deferred: Vec<(String, Vec<String>)>,
-    let_go: Vec<String>,
+    let_go: Vec<(String, bool)>,
 }
 
 /// Parse the functions of a file that `keep` asks for (those the write
@@ -337,7 +340,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     let callees: OnceCell<FileCallees> = OnceCell::new();
     let read_only: RefCell<Vec<std::ops::Range<usize>>> = RefCell::new(Vec::new());
     let deferred: RefCell<Vec<(String, Vec<String>)>> = RefCell::new(Vec::new());
-    let let_go: RefCell<Vec<String>> = RefCell::new(Vec::new());
+    let let_go: RefCell<Vec<(String, bool)>> = RefCell::new(Vec::new());
     // Where the functions parsed for their errors alone start (a check).
     let parse_only: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     // The outline reads C only; the filter's rules are C's.
@@ -366,7 +369,8 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
                 }
             }
             read_only.borrow_mut().push(c.range.clone());
-            let_go.borrow_mut().push(c.name.to_string());
+            let allocates = names_an_allocator(c.code);
+            let_go.borrow_mut().push((c.name.to_string(), allocates));
             false
         }
         Keep::Changed {

@@ -55,8 +55,9 @@ struct Tree<'o> {
     /// What the first parse keeps of the functions to classify (their facts
     /// too, when the candidates fit [`FACTS_BUDGET`]).
     retain: Retain,
-    /// The functions the write filter let go, by name, and the files that
-    /// hold them: their summaries are made only when asked for.
+    /// The functions the write filter let go whose code names an allocator,
+    /// by name, and the files that hold them: their summaries are made only
+    /// when asked for.
     let_go: HashMap<String, Vec<PathBuf>>,
 }
 
@@ -523,20 +524,19 @@ impl<'o> Tree<'o> {
             for name in p.blanked.drain(..) {
                 blanked_in.entry(name).or_default().push(i as u32);
             }
-            for name in p.let_go.drain(..) {
+            for (name, allocates) in p.let_go.drain(..) {
+                if allocates {
+                    self.let_go
+                        .entry(name.clone())
+                        .or_default()
+                        .push(p.path.clone());
+                }
                 let_go_in.entry(name).or_default().push(i as u32);
             }
             for (m, loc) in p.macros.drain(..) {
                 macro_defs.entry(m.name.clone()).or_insert((m, loc));
             }
         }
-        self.let_go = let_go_in
-            .iter()
-            .map(|(name, files)| {
-                let paths = files.iter().map(|&i| processed[i as usize].path.clone());
-                (name.clone(), paths.collect())
-            })
-            .collect();
         let mut unresolved: HashSet<String> = HashSet::new();
         let needed = needed_names(processed);
         for name in &needed {
@@ -850,15 +850,24 @@ impl Tree<'_> {
         if asked.is_empty() {
             return;
         }
-        let (mut seen, unsummarised) = self.uses_of(cx, everywhere, searched, &asked);
+        let all: Vec<usize> = (0..everywhere.len()).collect();
+        let mut looked = self.uses_of(cx, everywhere, &all, searched, &asked);
         // A function the write filter let go has a summary only when one is
         // asked for; without the filter every one has. Those the callers'
-        // arrays come from are summarised now, and the callers read again.
-        let wanted: HashSet<String> = unsummarised
-            .into_iter()
-            .filter(|n| self.let_go.contains_key(n))
+        // arrays come from are summarised now, and the files naming them
+        // read again.
+        let wanted: HashSet<String> = looked
+            .iter()
+            .flat_map(|(_, _, missing)| missing)
+            .filter(|n| self.let_go.contains_key(*n))
+            .cloned()
             .collect();
         if !wanted.is_empty() {
+            let redo: Vec<usize> = looked
+                .iter()
+                .filter(|(_, _, missing)| missing.iter().any(|n| wanted.contains(n)))
+                .map(|(i, _, _)| *i)
+                .collect();
             let mut by_file: HashMap<PathBuf, HashSet<String>> = HashMap::new();
             for name in &wanted {
                 for path in &self.let_go[name] {
@@ -872,40 +881,44 @@ impl Tree<'_> {
                 by_file.iter().map(|(p, n)| (p, n.clone())).collect();
             again.sort_by(|a, b| a.0.cmp(b.0));
             self.summarise_only(cx, &again);
-            seen = self.uses_of(cx, everywhere, searched, &asked).0;
+            looked.retain(|(i, _, _)| !redo.contains(i));
+            looked.extend(self.uses_of(cx, everywhere, &redo, searched, &asked));
         }
+        let seen = looked.into_iter().flat_map(|(_, seen, _)| seen).collect();
         callers::settle(files, seen);
     }
 
-    /// The uses of the asked names in every file that may hold one, and
-    /// the functions named there whose summaries are missing.
+    /// The uses of the asked names in these files (by number) that may
+    /// hold one, and per file the functions named there whose summaries are
+    /// missing; only the files with something to say.
     fn uses_of(
         &self,
         cx: &Context,
         everywhere: &[PathBuf],
+        which: &[usize],
         searched: &Searched,
         asked: &callers::Asked,
-    ) -> (Vec<callers::Seen>, Vec<String>) {
+    ) -> Vec<(usize, Vec<callers::Seen>, Vec<String>)> {
         let opts = self.opts;
         let names: Vec<&String> = asked.keys().collect();
         let finder = Names::new(&names);
         let known = names.iter().all(|n| searched.names.contains(*n));
         // Most files only need a search; the few that are parsed must not
         // end up one after the other in one task (see `first_parse`).
-        let looked: Vec<(Vec<callers::Seen>, Vec<String>)> = everywhere
+        which
             .par_iter()
-            .enumerate()
             .with_max_len(FILES_PER_TASK)
-            .map(|(i, path)| {
+            .map(|&i| {
+                let path = &everywhere[i];
                 if known && searched.none_in[i] {
-                    return (Vec::new(), Vec::new());
+                    return (i, Vec::new(), Vec::new());
                 }
                 let rel = source::relative(path, &opts.root);
                 let Ok(bytes) = source::read(path, opts.max_file_size, &rel) else {
-                    return (callers::unknown(asked, &rel), Vec::new());
+                    return (i, callers::unknown(asked, &rel), Vec::new());
                 };
                 if !finder.any(&bytes) {
-                    return (Vec::new(), Vec::new());
+                    return (i, Vec::new(), Vec::new());
                 }
                 let looked = guarded(&rel, || {
                     let text = source::decode(Path::new(&rel), bytes)?;
@@ -913,10 +926,11 @@ impl Tree<'_> {
                     let cpp = Lang::of(path, text.as_bytes()) == Lang::Cpp;
                     Ok(callers::uses_in(cx, summaries, path, &text, asked, cpp))
                 });
-                looked.unwrap_or_else(|_| (callers::unknown(asked, &rel), Vec::new()))
+                let (seen, missing) =
+                    looked.unwrap_or_else(|_| (callers::unknown(asked, &rel), Vec::new()));
+                (i, seen, missing)
             })
-            .collect();
-        let (seen, unsummarised): (Vec<_>, Vec<_>) = looked.into_iter().unzip();
-        (seen.concat(), unsummarised.concat())
+            .filter(|(_, seen, missing)| !seen.is_empty() || !missing.is_empty())
+            .collect()
     }
 }
