@@ -14,8 +14,8 @@
 //! through an out-parameter, a flag setter), a field the run analyses
 //! reached through `->` (`->dimensions`, with spaces or comments between
 //! or not), a preprocessor line, a line continuation, a digraph or
-//! trigraph, a quote right after a name or a number (`1'000`),
-//! brackets that do not balance. `PyArrayObject_fields` alone
+//! trigraph, a character literal with a prefix (`L'x'`), brackets that
+//! do not balance. `PyArrayObject_fields` alone
 //! is no mention: a cast or a variable of that type reaches an analysed
 //! field only through `->`. Its rules are C's (in C++ an
 //! element can bind to a reference, or go to an overloaded operator): the
@@ -183,13 +183,13 @@ pub fn reading<'c>(
     // A field the run analyses, reached through `->` (comments and spaces
     // between, which a byte search for `->dimensions` would not see): an
     // ndarray's pointer, or anything else's, the parse tells which.
-    let member = toks.windows(2).any(|w| match w {
+    let reaches_field = toks.windows(2).any(|w| match w {
         [T::Op("->"), T::Word(f)] => fields.iter().any(|x| x.as_bytes() == *f),
         // A conditional's line between: the field is in one branch.
         [T::Op("->"), T::Op("#")] => true,
         _ => false,
     });
-    if member {
+    if reaches_field {
         return Reading::Parse;
     }
     let mut passed: Vec<&[u8]> = Vec::new();
@@ -518,7 +518,7 @@ fn is_number(w: &[u8]) -> bool {
 /// The significant tokens of `code`; `None` when it holds something the
 /// filter does not read (an unterminated comment, a directive other than
 /// a conditional's, a digraph, a template token, a quote right after a
-/// name or a number). A conditional's directive line is one `#` token: a
+/// name). A conditional's directive line is one `#` token: a
 /// mention may not touch it (`#if A` / `X(a)[0]` / `#else` / `x` /
 /// `#endif` / `= 5;` writes when A holds). Its branches are read one
 /// after the other; they balance their brackets, or the function reads
@@ -549,10 +549,9 @@ fn tokens(code: &[u8]) -> Option<Vec<T<'_>>> {
         line_start = false;
         match tok.kind {
             Tok::Word => out.push(T::Word(&code[tok.start..tok.end])),
-            // A quote right after a name or a number: a C23 digit separator
-            // (`1'000`, one number to the parser, where the lexer would read
-            // a character literal up to the next quote), or a prefixed
-            // character (`L'x'`).
+            // A quote right after a name: a prefixed character (`L'x'`,
+            // `u8'x'`), or a number's digit separator (`1'000`) the lexer
+            // did not join (it joins those that follow a digit).
             Tok::Literal
                 if code[tok.start] == b'\''
                     && tok.start > 0

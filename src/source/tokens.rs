@@ -78,6 +78,33 @@ fn run_end(t: &[u8], start: usize, class: u8) -> usize {
     i
 }
 
+/// The end of the word (identifier or number) at `start`. A number goes
+/// on through C23's (and C++14's) digit separators: `1'000` is one number,
+/// not `1` and a character literal running to the next quote.
+#[inline(always)]
+fn word_end(t: &[u8], start: usize) -> usize {
+    let mut end = run_end(t, start, IDENT);
+    if t[start].is_ascii_digit() {
+        while t.get(end) == Some(&b'\'') && t.get(end + 1).is_some_and(|&b| is_ident(b)) {
+            end = run_end(t, end + 1, IDENT);
+        }
+    }
+    end
+}
+
+/// Whether the quote at `at` separates digits of a number (`1'000`), as
+/// met when a search lands on it rather than on the number's start.
+fn digit_separator(t: &[u8], at: usize) -> bool {
+    if !t.get(at + 1).is_some_and(|&b| is_ident(b)) {
+        return false;
+    }
+    let mut s = at;
+    while s > 0 && (is_ident(t[s - 1]) || t[s - 1] == b'\'') {
+        s -= 1;
+    }
+    s < at && t[s].is_ascii_digit() && word_end(t, s) > at
+}
+
 /// Tokens of a text, from a position on.
 #[derive(Debug, Clone)]
 pub struct Lexer<'t> {
@@ -132,7 +159,7 @@ impl Iterator for Lexer<'_> {
         let start = self.pos;
         let b = *t.get(start)?;
         let (kind, end) = match CLASS[b as usize] {
-            IDENT => (Tok::Word, run_end(t, start, IDENT)),
+            IDENT => (Tok::Word, word_end(t, start)),
             BLANK => (Tok::Space, run_end(t, start, BLANK)),
             _ => match b {
                 b'\n' => (Tok::Newline, start + 1),
@@ -159,6 +186,7 @@ fn comment_or_literal(t: &[u8], start: usize) -> (Tok, usize) {
             memchr::memchr(b'\n', &t[start..]).map_or(t.len(), |e| start + e),
         ),
         (b'/', _) => (Tok::Punct(b'/'), start + 1),
+        (b'\'', _) if digit_separator(t, start) => (Tok::Word, word_end(t, start + 1)),
         _ => (Tok::Literal, literal_end(t, start)),
     }
 }
@@ -235,6 +263,31 @@ mod tests {
                 (Tok::Punct(b'#'), "#"),
             ]
         );
+    }
+
+    #[test]
+    fn digit_separators_are_part_of_the_number() {
+        assert_eq!(
+            kinds("1'000 x'a' 0x1'F L'q'"),
+            [
+                (Tok::Word, "1'000"),
+                (Tok::Space, " "),
+                (Tok::Word, "x"),
+                (Tok::Literal, "'a'"),
+                (Tok::Space, " "),
+                (Tok::Word, "0x1'F"),
+                (Tok::Space, " "),
+                (Tok::Word, "L"),
+                (Tok::Literal, "'q'"),
+            ]
+        );
+        // A search that lands on the separator reads on as the number does.
+        let text = b"n = 1'000'000; c = 'x';";
+        let mut lexer = Lexer::new(text);
+        let literals: Vec<&[u8]> = std::iter::from_fn(|| lexer.next_non_code())
+            .map(|t| &text[t.start..t.end])
+            .collect();
+        assert_eq!(literals, [&b"'x'"[..]]);
     }
 
     #[test]
