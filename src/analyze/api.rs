@@ -190,13 +190,10 @@ pub fn is_allocator(name: &str) -> bool {
     ALLOCATOR_PREFIXES.iter().any(|p| name.starts_with(p)) || ALLOCATORS.contains(&name)
 }
 
-/// Whether `code` names an allocator ([`is_allocator`]) anywhere: a
-/// function whose code does not cannot return a new array.
-pub fn names_an_allocator(code: &[u8]) -> bool {
-    ALLOCATOR_PREFIXES
-        .iter()
-        .chain(ALLOCATORS)
-        .any(|n| memchr::memmem::find(code, n.as_bytes()).is_some())
+/// What every allocator's name ([`is_allocator`]) holds: a function whose
+/// code holds none of these cannot return a new array.
+pub fn allocator_spellings() -> impl Iterator<Item = &'static str> {
+    ALLOCATOR_PREFIXES.iter().chain(ALLOCATORS).copied()
 }
 
 /// Calls documented to return their input in some cases: their result may be

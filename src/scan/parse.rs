@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use crate::analyze::api::{
-    names_an_allocator, read_specially, ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FIELDS_TYPE,
+    allocator_spellings, read_specially, ARRAY_TYPE, COPY_FNS, DIMS_SOURCES, FIELDS_TYPE,
     FLAG_SETTERS, STRIDES_SOURCE,
 };
 use crate::analyze::facts::{Giver, Givers, Sources};
@@ -118,6 +118,8 @@ pub(super) struct Context<'a> {
     fields: Vec<&'static str>,
     /// The C library's `mem*` functions the tree redefines as macros.
     mem_redefined: Vec<&'static str>,
+    /// The spellings of the allocators' names (see `Processed::let_go`).
+    allocators: Names,
 }
 
 impl<'a> Context<'a> {
@@ -138,6 +140,7 @@ impl<'a> Context<'a> {
         Context {
             fields,
             mem_redefined: mem_redefined.to_vec(),
+            allocators: Names::new(&allocator_spellings().collect::<Vec<_>>()),
             opts,
             masker: Masker::new(&opts.ignore_macros),
             hits: Names::new(&names),
@@ -369,7 +372,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
                 }
             }
             read_only.borrow_mut().push(c.range.clone());
-            let allocates = names_an_allocator(c.code);
+            let allocates = cx.allocators.any(c.code);
             let_go.borrow_mut().push((c.name.to_string(), allocates));
             false
         }

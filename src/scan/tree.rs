@@ -566,11 +566,11 @@ impl<'o> Tree<'o> {
                 asked.entry(i).or_default().insert(name.clone());
             }
         }
-        let mut again: Vec<(&PathBuf, HashSet<String>)> = asked
+        let mut again: Vec<(PathBuf, HashSet<String>)> = asked
             .into_iter()
-            .map(|(i, names)| (&processed[i as usize].path, names))
+            .map(|(i, names)| (processed[i as usize].path.clone(), names))
             .collect();
-        again.sort_by(|a, b| a.0.cmp(b.0));
+        again.sort_by(|a, b| a.0.cmp(&b.0));
         for name in self.summarise_only(cx, &again) {
             unresolved.remove(&name);
         }
@@ -582,7 +582,7 @@ impl<'o> Tree<'o> {
     fn summarise_only(
         &mut self,
         cx: &Context,
-        again: &[(&PathBuf, HashSet<String>)],
+        again: &[(PathBuf, HashSet<String>)],
     ) -> Vec<String> {
         let opts = self.opts;
         let revisited: Vec<Result<Processed, Skip>> = again
@@ -593,7 +593,7 @@ impl<'o> Tree<'o> {
                 let text = self.read(path, &rel)?;
                 let only = Keep::Only(names);
                 guarded(&rel, || {
-                    Ok(process(cx, (*path).clone(), text, only, Retain::No))
+                    Ok(process(cx, path.clone(), text, only, Retain::No))
                 })
             })
             .collect();
@@ -877,9 +877,8 @@ impl Tree<'_> {
                         .insert(name.clone());
                 }
             }
-            let mut again: Vec<(&PathBuf, HashSet<String>)> =
-                by_file.iter().map(|(p, n)| (p, n.clone())).collect();
-            again.sort_by(|a, b| a.0.cmp(b.0));
+            let mut again: Vec<(PathBuf, HashSet<String>)> = by_file.into_iter().collect();
+            again.sort_by(|a, b| a.0.cmp(&b.0));
             self.summarise_only(cx, &again);
             looked.retain(|(i, _, _)| !redo.contains(i));
             looked.extend(self.uses_of(cx, everywhere, &redo, searched, &asked));
