@@ -181,14 +181,28 @@ fn comment_or_literal(t: &[u8], start: usize) -> (Tok, usize) {
             Some(e) => (Tok::BlockComment { closed: true }, start + 2 + e + 2),
             None => (Tok::BlockComment { closed: false }, t.len()),
         },
-        (b'/', Some(b'/')) => (
-            Tok::LineComment,
-            memchr::memchr(b'\n', &t[start..]).map_or(t.len(), |e| start + e),
-        ),
+        (b'/', Some(b'/')) => (Tok::LineComment, line_comment_end(t, start)),
         (b'/', _) => (Tok::Punct(b'/'), start + 1),
         (b'\'', _) if digit_separator(t, start) => (Tok::Word, word_end(t, start + 1)),
         _ => (Tok::Literal, literal_end(t, start)),
     }
+}
+
+/// The end of a `//` comment starting at `start`: its line's newline, or
+/// a later one when a backslash right before the newline continues the
+/// line (lines are joined before comments are found).
+fn line_comment_end(t: &[u8], start: usize) -> usize {
+    let mut from = start;
+    while let Some(e) = memchr::memchr(b'\n', &t[from..]) {
+        let nl = from + e;
+        let line = &t[..nl];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !line.ends_with(b"\\") {
+            return nl;
+        }
+        from = nl + 1;
+    }
+    t.len()
 }
 
 /// The end of a string or character literal starting at `start`: after
@@ -306,6 +320,19 @@ mod tests {
         );
         // A backslash before the newline continues the literal.
         assert_eq!(kinds("'a\\\nb'")[0], (Tok::Literal, "'a\\\nb'"));
+        // And a `//` comment, not after a space between them.
+        assert_eq!(
+            kinds("// a \\\r\n b\nc // d \\ \ne"),
+            [
+                (Tok::LineComment, "// a \\\r\n b"),
+                (Tok::Newline, "\n"),
+                (Tok::Word, "c"),
+                (Tok::Space, " "),
+                (Tok::LineComment, "// d \\ "),
+                (Tok::Newline, "\n"),
+                (Tok::Word, "e"),
+            ]
+        );
     }
 
     #[test]
