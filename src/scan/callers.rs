@@ -16,7 +16,7 @@ use crate::analyze::{Class, Facts, Finding};
 use crate::source::names::{name_uses, NameUse};
 use crate::span::LineIndex;
 
-use super::parse::{process, Context, Keep, Processed, Retain};
+use super::parse::{callers_in, Callers, Context, Outlined, Processed};
 use super::ScannedFile;
 
 /// The functions whose callers are asked: by name, the parameters their
@@ -71,6 +71,23 @@ pub(super) fn may_ask(processed: &[Processed]) -> Vec<String> {
     names
 }
 
+/// The names a caller may take a new array from besides the allocators
+/// (see [`Callers::new_arrays`]): the functions `summaries` say return one,
+/// and `let_go`.
+pub(super) fn new_arrays<'n>(
+    summaries: &'n Summaries,
+    let_go: impl Iterator<Item = &'n String>,
+) -> HashSet<String> {
+    summaries
+        .functions
+        .iter()
+        .filter(|(_, s)| s.fresh.is_some())
+        .map(|(name, _)| name)
+        .chain(let_go)
+        .cloned()
+        .collect()
+}
+
 /// What a file that could not be read (or parsed) may hold: a use of
 /// every asked name the analysis cannot follow.
 pub(super) fn unknown(asked: &Asked, rel: &str) -> Vec<Seen> {
@@ -95,7 +112,7 @@ pub(super) fn unknown(asked: &Asked, rel: &str) -> Vec<Seen> {
 /// unparsed (see `Tree::callers`).
 pub(super) fn uses_in(
     cx: &Context,
-    summaries: &Summaries,
+    (summaries, new_arrays): (&Summaries, &HashSet<String>),
     path: &Path,
     text: &str,
     asked: &Asked,
@@ -112,11 +129,14 @@ pub(super) fn uses_in(
     if uses.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let functions = if !cpp && uses.iter().any(|u| u.2 == NameUse::Call) {
-        let keep = Keep::Naming(&names);
-        process(cx, path.to_path_buf(), text.to_string(), keep, Retain::All).functions
+    let (functions, outlined) = if !cpp && uses.iter().any(|u| u.2 == NameUse::Call) {
+        let callers = Callers {
+            names: &names,
+            new_arrays,
+        };
+        callers_in(cx, path.to_path_buf(), text.to_string(), &callers)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let mut unsummarised: Vec<String> = functions
         .iter()
@@ -127,17 +147,37 @@ pub(super) fn uses_in(
     unsummarised.sort_unstable();
     unsummarised.dedup();
     let file = FileCx::new(text);
+    // The functions the outline reads plainly are known by it, parsed or
+    // not; the others by the parse.
+    let parsed = |f: &&Facts| {
+        !outlined
+            .iter()
+            .any(|o| o.range.contains(&f.name_span.start))
+    };
     // A definition the lexical reading took for a call (braces of an
     // `#if` it cannot balance) is the parser's function name.
-    let defined = |at: usize| functions.iter().any(|f| f.name_span.start == at);
-    let definer = |name: &str| functions.iter().any(|f| f.name == name && !f.unparsed);
+    let defined = |at: usize| {
+        outlined.iter().any(|o| o.name_at == at)
+            || functions
+                .iter()
+                .filter(parsed)
+                .any(|f| f.name_span.start == at)
+    };
+    let definer = |name: &str| {
+        outlined.iter().any(|o| o.name == name)
+            || functions
+                .iter()
+                .filter(parsed)
+                .any(|f| f.name == name && !f.unparsed)
+    };
     let seen = uses
         .into_iter()
         .filter(|(at, _, how)| !(*how == NameUse::Call && defined(*at)))
         .map(|(at, name, how)| {
             let call = match how {
                 NameUse::Call if !cpp => {
-                    Some(call_at(&functions, summaries, &file, &name, asked, at))
+                    let fns = (&functions[..], &outlined[..]);
+                    Some(call_at(fns, summaries, &file, &name, asked, at))
                 }
                 _ => None,
             };
@@ -156,9 +196,11 @@ pub(super) fn uses_in(
 
 /// The call of `name` at `at`: the function holding it, and per asked
 /// parameter whether it passes there an array it just made (in every
-/// reading of the function, with no parse error on the call).
+/// reading of the function, with no parse error on the call). A function
+/// the outline reads plainly is named by it (see [`Outlined`]); one not
+/// parsed passes no new array.
 fn call_at(
-    functions: &[Facts],
+    (functions, outlined): (&[Facts], &[Outlined]),
     summaries: &Summaries,
     file: &FileCx,
     name: &str,
@@ -170,15 +212,20 @@ fn call_at(
         .filter(|f| f.body.start <= at && at < f.body.end)
         .collect();
     let params = &asked[name];
-    let Some(first) = readings.first() else {
-        let none = params.iter().map(|&p| (p, false)).collect();
-        return ("code outside a function".to_string(), none);
+    let none = || params.iter().map(|&p| (p, false)).collect();
+    let caller = match (
+        outlined.iter().find(|o| o.body.contains(&at)),
+        readings.first(),
+    ) {
+        (Some(o), _) if o.let_go || readings.is_empty() => return (o.name.clone(), none()),
+        (Some(o), _) => o.name.clone(),
+        (None, None) => return ("code outside a function".to_string(), none()),
+        (None, Some(first)) => file
+            .text
+            .get(first.name_span.range())
+            .unwrap_or(&first.name)
+            .to_string(),
     };
-    let caller = file
-        .text
-        .get(first.name_span.range())
-        .unwrap_or(&first.name)
-        .to_string();
     let fresh_at = |p: usize| {
         readings.iter().all(|f| {
             let call = f

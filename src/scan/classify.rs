@@ -335,6 +335,12 @@ pub fn scan_text(
     let errors = p.errors;
     let (path, rel) = (p.path.clone(), p.rel.clone());
     let accounts = std::mem::take(&mut p.accounts);
+    let let_go: Vec<String> = p
+        .let_go
+        .iter()
+        .filter(|(_, allocates)| *allocates)
+        .map(|(name, _)| name.clone())
+        .collect();
     let found = classify_text(&cx, p, text, &summaries);
     let (found, accounting) = settle(found, &accounts, text).map_err(|line| {
         format!("accounting: the write at line {line} was analysed but is in no finding")
@@ -352,7 +358,9 @@ pub fn scan_text(
     if let Some(r) = report.as_mut() {
         let asked = callers::asked(std::slice::from_ref(r));
         if !asked.is_empty() {
-            let (seen, _) = callers::uses_in(&cx, &summaries, &r.path, text, &asked, false);
+            let new_arrays = callers::new_arrays(&summaries, let_go.iter());
+            let known = (&summaries, &new_arrays);
+            let (seen, _) = callers::uses_in(&cx, known, &r.path, text, &asked, false);
             callers::settle(std::slice::from_mut(r), seen);
         }
     }

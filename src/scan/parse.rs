@@ -284,6 +284,38 @@ pub(super) enum Retain {
     Check,
 }
 
+/// What the callers step looks for in a file (see [`callers_in`]).
+pub(super) struct Callers<'k> {
+    /// The functions whose calls it looks at.
+    pub(super) names: &'k HashSet<String>,
+    /// The names besides the allocators' a call may take a new array from:
+    /// the functions whose summaries say they return one, and those the
+    /// write filter let go whose code names an allocator (their summaries
+    /// may be asked for later).
+    pub(super) new_arrays: &'k HashSet<String>,
+}
+
+/// A function of the callers step that the outline reads plainly: a C
+/// definition (a type before its name), read the same in every
+/// configuration, whose body is the `{ }` after its name and ends its
+/// code, with no callee named before the body. Both runs, with the write
+/// filter and without it, take the name of a call's caller and where the
+/// function's name is from here, not from the parse, so they agree
+/// whether it is parsed or not.
+#[derive(Debug)]
+pub(super) struct Outlined {
+    pub(super) name: String,
+    /// Where its name is.
+    pub(super) name_at: usize,
+    pub(super) range: std::ops::Range<usize>,
+    pub(super) body: std::ops::Range<usize>,
+    /// Not parsed: its code names no allocator and nothing in
+    /// [`Callers::new_arrays`], so no call in it passes an array it just
+    /// made (a new array comes from a call of one of those, named in the
+    /// code that makes it).
+    pub(super) let_go: bool,
+}
+
 /// Which functions of a file to parse (when its outline is sure).
 #[derive(Clone, Copy)]
 pub(super) enum Keep<'k> {
@@ -299,8 +331,10 @@ pub(super) enum Keep<'k> {
     Unfiltered(&'k HashSet<String>),
     /// Only these: a second look for summaries.
     Only(&'k HashSet<String>),
-    /// Those whose code names one of these (the callers of functions).
-    Naming(&'k HashSet<String>),
+    /// Those whose code names one of the callees (the callers step), but
+    /// not one the outline reads plainly that cannot pass a new array (see
+    /// [`Outlined`]).
+    Callers(&'k Callers<'k>),
     /// Those that can hit, in a planned result whose changes are `at`
     /// (sorted, not overlapping), with the tree's summaries: one the write
     /// filter lets go is parsed only if a change is in it, and for its
@@ -326,6 +360,8 @@ struct Read {
     blanked: Vec<String>,
     deferred: Vec<(String, Vec<String>)>,
     let_go: Vec<(String, bool)>,
+    /// For the callers step (see [`Outlined`]).
+    outlined: Vec<Outlined>,
 }
 
 /// Parse the functions of a file that `keep` asks for (those the write
@@ -344,6 +380,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     let read_only: RefCell<Vec<std::ops::Range<usize>>> = RefCell::new(Vec::new());
     let deferred: RefCell<Vec<(String, Vec<String>)>> = RefCell::new(Vec::new());
     let let_go: RefCell<Vec<(String, bool)>> = RefCell::new(Vec::new());
+    let outlined: RefCell<Vec<Outlined>> = RefCell::new(Vec::new());
     // Where the functions parsed for their errors alone start (a check).
     let parse_only: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     // The outline reads C only; the filter's rules are C's.
@@ -404,9 +441,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
         }
         Keep::Unfiltered(names) => names.contains(c.name) || cx.hits.any(c.code),
         Keep::Only(names) => names.contains(c.name),
-        Keep::Naming(names) => names
-            .iter()
-            .any(|n| memchr::memmem::find(c.code, n.as_bytes()).is_some()),
+        Keep::Callers(callers) => caller_wanted(cx, c, template, callers, &outlined),
     };
     // The file's names of `PyArrayObject *`, found once, on the masked text.
     let array_names: OnceLock<HashSet<String>> = OnceLock::new();
@@ -437,7 +472,111 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
         blanked: blanked.into_iter().map(|(name, _)| name).collect(),
         deferred: deferred.into_inner(),
         let_go: let_go.into_inner(),
+        outlined: outlined.into_inner(),
     }
+}
+
+/// The functions of a file whose code names one of `callers.names`, for
+/// the callers step: the facts of those parsed, and those the outline
+/// reads plainly (see [`Outlined`]).
+pub(super) fn callers_in(
+    cx: &Context,
+    path: PathBuf,
+    text: String,
+    callers: &Callers,
+) -> (Vec<Facts>, Vec<Outlined>) {
+    let rel = source::relative(&path, &cx.opts.root);
+    let read = read(cx, path, rel, text, Keep::Callers(callers));
+    (read.facts.functions, read.outlined)
+}
+
+/// Whether the callers step parses a candidate: its code names a callee,
+/// and the outline does not read it plainly or it may pass a new array (a
+/// plain one is kept in `outlined`, parsed or not).
+fn caller_wanted(
+    cx: &Context,
+    c: &Candidate,
+    template: bool,
+    callers: &Callers,
+    outlined: &RefCell<Vec<Outlined>>,
+) -> bool {
+    let names = callers.names;
+    if !names
+        .iter()
+        .any(|n| memchr::memmem::find(c.code, n.as_bytes()).is_some())
+    {
+        return false;
+    }
+    let Some(plain) = outlined_function(c, template, names) else {
+        return true;
+    };
+    let parse = !cx.opts.write_filter || may_make_array(cx, c.code, callers.new_arrays);
+    outlined.borrow_mut().push(Outlined {
+        let_go: !parse,
+        ..plain
+    });
+    parse
+}
+
+/// The candidate as [`Outlined`], when the outline reads it plainly and
+/// none of `names` comes before its body.
+fn outlined_function(c: &Candidate, template: bool, names: &HashSet<String>) -> Option<Outlined> {
+    if c.per_config || template || c.lang != Lang::C {
+        return None;
+    }
+    let at = name_at(c)?;
+    if !typed(c, Some(at)) || c.code.last() != Some(&b'}') {
+        return None;
+    }
+    // The body's `{`: the first after the name, no directive before it.
+    let mut lexer = source::tokens::Lexer::at(c.code, at);
+    let brace = loop {
+        let tok = lexer.next_code()?;
+        match tok.kind {
+            source::tokens::Tok::Punct(b'{') => break tok.start,
+            source::tokens::Tok::Punct(b'#') => return None,
+            _ => {}
+        }
+    };
+    let head = &c.code[..brace];
+    if names
+        .iter()
+        .any(|n| memchr::memmem::find(head, n.as_bytes()).is_some())
+    {
+        return None;
+    }
+    let start = c.range.start;
+    Some(Outlined {
+        name: c.name.to_string(),
+        name_at: start + at,
+        range: c.range.clone(),
+        body: start + brace..c.range.end,
+        let_go: false,
+    })
+}
+
+/// Whether a function's code may pass an array it makes: it names an
+/// allocator, or one of `new_arrays` (see [`Callers::new_arrays`]).
+fn may_make_array(cx: &Context, code: &[u8], new_arrays: &HashSet<String>) -> bool {
+    if cx.allocators.any(code) {
+        return true;
+    }
+    let mut i = 0;
+    while i < code.len() {
+        if !source::tokens::is_ident(code[i]) {
+            i += 1;
+            continue;
+        }
+        let end = i + code[i..]
+            .iter()
+            .position(|&b| !source::tokens::is_ident(b))
+            .unwrap_or(code.len() - i);
+        if std::str::from_utf8(&code[i..end]).is_ok_and(|w| new_arrays.contains(w)) {
+            return true;
+        }
+        i = end;
+    }
+    false
 }
 
 /// Parse a file — only the functions `keep` asks for, when its outline is
@@ -458,6 +597,7 @@ pub(super) fn process(
         blanked,
         deferred,
         let_go,
+        outlined: _,
     } = read(cx, path.clone(), rel.clone(), text, keep);
     // Whole-file passes that do not depend on each other run side by side
     // (on a large generated file they are most of the time).

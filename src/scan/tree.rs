@@ -901,6 +901,7 @@ impl Tree<'_> {
         let opts = self.opts;
         let names: Vec<&String> = asked.keys().collect();
         let finder = Names::new(&names);
+        let new_arrays = callers::new_arrays(&self.summaries, self.let_go.keys());
         let known = names.iter().all(|n| searched.names.contains(*n));
         // Most files only need a search; the few that are parsed must not
         // end up one after the other in one task (see `first_parse`).
@@ -921,9 +922,9 @@ impl Tree<'_> {
                 }
                 let looked = guarded(&rel, || {
                     let text = source::decode(Path::new(&rel), bytes)?;
-                    let summaries = &self.summaries;
+                    let known = (&self.summaries, &new_arrays);
                     let cpp = Lang::of(path, text.as_bytes()) == Lang::Cpp;
-                    Ok(callers::uses_in(cx, summaries, path, &text, asked, cpp))
+                    Ok(callers::uses_in(cx, known, path, &text, asked, cpp))
                 });
                 let (seen, missing) =
                     looked.unwrap_or_else(|_| (callers::unknown(asked, &rel), Vec::new()));
