@@ -385,12 +385,13 @@ pub fn reanalyze(
         .filter(|(_, m)| m.writes_shape.is_some())
         .map(|(name, _)| name.clone())
         .collect();
-    let cx = Context::new(
+    let mut cx = Context::new(
         opts,
         shape_macros,
         summaries.givers.clone(),
         &summaries.mem_redefined,
     );
+    cx.outlines = None;
     // One parse for a clean file: the summaries of every other file are
     // known by now.
     let mut p = process(

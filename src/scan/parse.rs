@@ -120,6 +120,9 @@ pub(super) struct Context<'a> {
     mem_redefined: Vec<&'static str>,
     /// The spellings of the allocators' names (see `Processed::let_go`).
     allocators: Names,
+    /// The outlines of the tree's files read so far (none when checking a
+    /// planned result: its text is no file's).
+    pub(super) outlines: Option<std::sync::Arc<source::Outlines>>,
 }
 
 impl<'a> Context<'a> {
@@ -147,6 +150,7 @@ impl<'a> Context<'a> {
             needles: names,
             shape_macros,
             givers,
+            outlines: Some(std::sync::Arc::default()),
         }
     }
 
@@ -455,8 +459,14 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
             array_names.get_or_init(|| lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE));
         analyze::unit_facts(parsed, unit, cx.sources(names))
     };
-    let (parsed, per_unit, blanked) =
-        source::parse_functions(&cx.masker, path, rel, text, wanted, each);
+    let (parsed, per_unit, blanked) = source::parse_functions(
+        (&cx.masker, cx.outlines.as_deref()),
+        path,
+        rel,
+        text,
+        wanted,
+        each,
+    );
     let masked = std::str::from_utf8(&parsed.file.masked).unwrap_or("");
     let defines = defines
         .into_inner()

@@ -460,12 +460,14 @@ impl<'o> Tree<'o> {
         new.dedup_by(|a, b| a.0 == b.0);
         let names: Vec<String> = new.iter().map(|(n, _)| n.clone()).collect();
         self.summaries.givers.extend(new);
-        let cx = Context::new(
+        let outlines = cx.outlines.clone();
+        let mut cx = Context::new(
             opts,
             cx.shape_macros,
             self.summaries.givers.clone(),
             &self.summaries.mem_redefined,
         );
+        cx.outlines = outlines;
         let finder = Names::new(&names);
         let none = HashSet::new();
         let again: Vec<(usize, Result<Processed, Skip>)> = processed

@@ -342,7 +342,7 @@ fn parse_ranges_in(
 /// handed to `each` with the file (its trees are not kept); what it
 /// returns comes back in the order of the units.
 pub fn parse_functions<T: Send>(
-    masker: &Masker,
+    (masker, outlines): (&Masker, Option<&Outlines>),
     path: PathBuf,
     rel: String,
     text: String,
@@ -351,20 +351,7 @@ pub fn parse_functions<T: Send>(
 ) -> (Parsed, Vec<T>, Vec<LeftOut>) {
     let lang = Lang::of(&path, text.as_bytes());
     let base = masker.mask(&text, is_template(&path));
-    let layout = branches::Layout::of(&base);
-    let texts: Vec<Vec<u8>> = match &layout {
-        None => vec![base],
-        // One copy per configuration; the last one is the base itself.
-        Some(l) if l.is_empty() => Vec::new(),
-        Some(l) => {
-            let mut texts: Vec<Vec<u8>> = (1..l.len()).map(|_| base.clone()).collect();
-            texts.push(base);
-            for (k, masked) in texts.iter_mut().enumerate() {
-                l.blank(masked, k);
-            }
-            texts
-        }
-    };
+    let (layout, texts, outlined) = configurations(outlines, &path, &text, base, lang);
     let touches = |r: &std::ops::Range<usize>| layout.as_ref().is_some_and(|l| l.touches(r));
     let newlines: Vec<Vec<usize>> = texts
         .iter()
@@ -375,13 +362,13 @@ pub fn parse_functions<T: Send>(
     let mut jobs = Vec::new();
     let mut blanked = Vec::new();
     let mut functions = Vec::new();
-    for (k, masked) in texts.iter().enumerate() {
-        let Some(found) = outline::functions(masked, lang) else {
+    for (k, (masked, found)) in texts.iter().zip(&outlined).enumerate() {
+        let Some(found) = found else {
             jobs.push((k, 0..masked.len(), layout.is_some()));
             functions.push(0..masked.len());
             continue;
         };
-        for f in &found {
+        for f in found {
             let range = f.start..f.end;
             // Beyond configuration 0, only what reads differently.
             if k > 0 && !touches(&range) {
@@ -395,7 +382,7 @@ pub fn parse_functions<T: Send>(
                 code: &masked[range.clone()],
                 per_config,
                 text: masked,
-                all: &found,
+                all: found,
             };
             if wanted(&candidate) {
                 jobs.push((k, range.clone(), per_config));
@@ -464,6 +451,104 @@ pub struct Candidate<'a> {
     pub all: &'a [outline::Function],
 }
 
+/// The outlines of the files read so far, for a later step that parses
+/// other functions of the same file: a text's outline (its conditionals
+/// and the functions each configuration holds) follows from its name and
+/// its bytes alone, so one kept under the same name and hash is the one
+/// the text would give. What is kept is bounded by the size of the texts
+/// (see [`OUTLINED_BYTES`]); past it a file is outlined again when read.
+#[derive(Default)]
+pub struct Outlines {
+    kept: std::sync::Mutex<(
+        usize,
+        rustc_hash::FxHashMap<PathBuf, std::sync::Arc<Outline>>,
+    )>,
+}
+
+/// The most text, in bytes, whose outlines are kept: several trees the
+/// size of NumPy's candidate files (about 2.4 MB), a few kilobytes of
+/// outline per megabyte.
+const OUTLINED_BYTES: usize = 16 << 20;
+
+/// The functions the outline finds in one configuration of a file
+/// (`None`: it is unsure).
+type Found = Option<Vec<outline::Function>>;
+
+/// One file's outline (see [`Outlines`]).
+pub struct Outline {
+    hash: u64,
+    layout: Option<branches::Layout>,
+    /// Per configuration, the functions the outline found.
+    functions: Vec<Found>,
+}
+
+impl Outlines {
+    fn get(&self, path: &Path, hash: u64) -> Option<std::sync::Arc<Outline>> {
+        let kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.1.get(path).filter(|o| o.hash == hash).cloned()
+    }
+
+    fn keep(&self, path: &Path, bytes: usize, outline: Outline) {
+        let mut kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.0 + bytes <= OUTLINED_BYTES && !kept.1.contains_key(path) {
+            kept.0 += bytes;
+            kept.1
+                .insert(path.to_path_buf(), std::sync::Arc::new(outline));
+        }
+    }
+}
+
+/// A file's conditionals read per configuration (see [`branches`]), its
+/// masked text in each configuration (the base last), and the functions
+/// the outline finds in each (`None`: unsure); the outline kept in
+/// `outlines` when there is one for this text, else made and kept.
+fn configurations(
+    outlines: Option<&Outlines>,
+    path: &Path,
+    text: &str,
+    base: Vec<u8>,
+    lang: Lang,
+) -> (Option<branches::Layout>, Vec<Vec<u8>>, Vec<Found>) {
+    let hash = outlines.map(|_| xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
+    let known = outlines.zip(hash).and_then(|(o, h)| o.get(path, h));
+    let layout = match &known {
+        Some(k) => k.layout.clone(),
+        None => branches::Layout::of(&base),
+    };
+    let texts: Vec<Vec<u8>> = match &layout {
+        None => vec![base],
+        // One copy per configuration; the last one is the base itself.
+        Some(l) if l.is_empty() => Vec::new(),
+        Some(l) => {
+            let mut texts: Vec<Vec<u8>> = (1..l.len()).map(|_| base.clone()).collect();
+            texts.push(base);
+            for (k, masked) in texts.iter_mut().enumerate() {
+                l.blank(masked, k);
+            }
+            texts
+        }
+    };
+    let functions = match &known {
+        Some(k) => k.functions.clone(),
+        None => texts.iter().map(|t| outline::functions(t, lang)).collect(),
+    };
+    if let (Some(outlines), Some(hash), None) = (outlines, hash, &known) {
+        let outline = Outline {
+            hash,
+            layout: layout.clone(),
+            functions: functions.clone(),
+        };
+        outlines.keep(path, text.len(), outline);
+    }
+    (layout, texts, functions)
+}
+
 /// Functions parsed by one task at least: small files stay on one thread.
 const PARSE_GRAIN: usize = 32;
 
@@ -517,4 +602,50 @@ pub fn error_positions(root: Node) -> Vec<usize> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a reading of `text` as `t.c` gives: the functions the outline
+    /// found, the units parsed (configuration, range, read per
+    /// configuration) and the functions left out.
+    type Reading = (
+        Vec<std::ops::Range<usize>>,
+        Vec<(usize, std::ops::Range<usize>, bool)>,
+        Vec<String>,
+    );
+
+    fn reading(outlines: Option<&Outlines>, text: &str) -> Reading {
+        let masker = Masker::new(&[]);
+        let (parsed, units, left_out) = parse_functions(
+            (&masker, outlines),
+            PathBuf::from("t.c"),
+            "t.c".to_string(),
+            text.to_string(),
+            |c| c.name != "skipped",
+            |_, u| (u.config, u.range.clone(), u.per_config),
+        );
+        let left_out = left_out.into_iter().map(|(name, _)| name).collect();
+        (parsed.functions, units, left_out)
+    }
+
+    #[test]
+    fn a_file_outlined_again_reads_as_it_did() {
+        let text = "#if A\nint f(void) {\n#else\nint f(int x) {\n#endif\n    return 1;\n}\n\
+                    int skipped(void) { return 0; }\nint g(void) { return 2; }\n";
+        let hash = |t: &str| xxhash_rust::xxh3::xxh3_64(t.as_bytes());
+        let outlines = Outlines::default();
+        let alone = reading(None, text);
+        assert_eq!(alone.1.len(), 3, "f in two configurations, and g");
+        assert_eq!(reading(Some(&outlines), text), alone);
+        assert!(outlines.get(Path::new("t.c"), hash(text)).is_some());
+        assert_eq!(reading(Some(&outlines), text), alone);
+        // Another text under the same name is outlined anew.
+        let changed = text.replace("int g(void) { return 2; }\n", "");
+        assert!(outlines.get(Path::new("t.c"), hash(&changed)).is_none());
+        assert_eq!(reading(Some(&outlines), &changed), reading(None, &changed));
+        assert_ne!(reading(None, &changed), alone);
+    }
 }
