@@ -13,6 +13,7 @@ use crate::analyze::classify::{fresh_argument, FileCx};
 use crate::analyze::reason::{Caller, Reason};
 use crate::analyze::summary::Summaries;
 use crate::analyze::{Class, Facts, Finding};
+use crate::discover::Names;
 use crate::source::names::{name_uses, NameUse};
 use crate::span::LineIndex;
 
@@ -77,15 +78,17 @@ pub(super) fn may_ask(processed: &[Processed]) -> Vec<String> {
 pub(super) fn new_arrays<'n>(
     summaries: &'n Summaries,
     let_go: impl Iterator<Item = &'n String>,
-) -> HashSet<String> {
-    summaries
+) -> Names {
+    let mut names: Vec<&String> = summaries
         .functions
         .iter()
         .filter(|(_, s)| s.fresh.is_some())
         .map(|(name, _)| name)
         .chain(let_go)
-        .cloned()
-        .collect()
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    Names::new(&names)
 }
 
 /// What a file that could not be read (or parsed) may hold: a use of
@@ -112,7 +115,7 @@ pub(super) fn unknown(asked: &Asked, rel: &str) -> Vec<Seen> {
 /// unparsed (see `Tree::callers`).
 pub(super) fn uses_in(
     cx: &Context,
-    (summaries, new_arrays): (&Summaries, &HashSet<String>),
+    (summaries, new_arrays): (&Summaries, &Names),
     path: &Path,
     text: &str,
     asked: &Asked,
@@ -147,8 +150,10 @@ pub(super) fn uses_in(
     unsummarised.sort_unstable();
     unsummarised.dedup();
     let file = FileCx::new(text);
-    // The functions the outline reads plainly are known by it, parsed or
-    // not; the others by the parse.
+    // A function the outline reads plainly defines no asked name (none
+    // is named before its body); what the parse may make of its body, if
+    // it is parsed at all, does not count, so both runs, with the write
+    // filter and without it, agree.
     let parsed = |f: &&Facts| {
         !outlined
             .iter()
@@ -157,18 +162,16 @@ pub(super) fn uses_in(
     // A definition the lexical reading took for a call (braces of an
     // `#if` it cannot balance) is the parser's function name.
     let defined = |at: usize| {
-        outlined.iter().any(|o| o.name_at == at)
-            || functions
-                .iter()
-                .filter(parsed)
-                .any(|f| f.name_span.start == at)
+        functions
+            .iter()
+            .filter(parsed)
+            .any(|f| f.name_span.start == at)
     };
     let definer = |name: &str| {
-        outlined.iter().any(|o| o.name == name)
-            || functions
-                .iter()
-                .filter(parsed)
-                .any(|f| f.name == name && !f.unparsed)
+        functions
+            .iter()
+            .filter(parsed)
+            .any(|f| f.name == name && !f.unparsed)
     };
     let seen = uses
         .into_iter()

@@ -294,23 +294,22 @@ pub(super) struct Callers<'k> {
     pub(super) names: &'k HashSet<String>,
     /// The names besides the allocators' a call may take a new array from:
     /// the functions whose summaries say they return one, and those the
-    /// write filter let go whose code names an allocator (their summaries
-    /// may be asked for later).
-    pub(super) new_arrays: &'k HashSet<String>,
+    /// write filter let go whose code names an allocator (the tree's
+    /// callers step summarises those its callers need). Searched as bytes,
+    /// as the allocators are: a name the parser reads as one identifier
+    /// (`$`, letters beyond ASCII) is found all the same.
+    pub(super) new_arrays: &'k Names,
 }
 
 /// A function of the callers step that the outline reads plainly: a C
 /// definition (a type before its name), read the same in every
 /// configuration, whose body is the `{ }` after its name and ends its
-/// code, with no callee named before the body. Both runs, with the write
-/// filter and without it, take the name of a call's caller and where the
-/// function's name is from here, not from the parse, so they agree
-/// whether it is parsed or not.
+/// code, with no callee named before the body (so it defines none). Both
+/// runs, with the write filter and without it, name a call's caller from
+/// here, not from the parse, so they agree whether it is parsed or not.
 #[derive(Debug)]
 pub(super) struct Outlined {
     pub(super) name: String,
-    /// Where its name is.
-    pub(super) name_at: usize,
     pub(super) range: std::ops::Range<usize>,
     pub(super) body: std::ops::Range<usize>,
     /// Not parsed: its code names no allocator and nothing in
@@ -558,7 +557,6 @@ fn outlined_function(c: &Candidate, template: bool, names: &HashSet<String>) -> 
     let start = c.range.start;
     Some(Outlined {
         name: c.name.to_string(),
-        name_at: start + at,
         range: c.range.clone(),
         body: start + brace..c.range.end,
         let_go: false,
@@ -567,26 +565,8 @@ fn outlined_function(c: &Candidate, template: bool, names: &HashSet<String>) -> 
 
 /// Whether a function's code may pass an array it makes: it names an
 /// allocator, or one of `new_arrays` (see [`Callers::new_arrays`]).
-fn may_make_array(cx: &Context, code: &[u8], new_arrays: &HashSet<String>) -> bool {
-    if cx.allocators.any(code) {
-        return true;
-    }
-    let mut i = 0;
-    while i < code.len() {
-        if !source::tokens::is_ident(code[i]) {
-            i += 1;
-            continue;
-        }
-        let end = i + code[i..]
-            .iter()
-            .position(|&b| !source::tokens::is_ident(b))
-            .unwrap_or(code.len() - i);
-        if std::str::from_utf8(&code[i..end]).is_ok_and(|w| new_arrays.contains(w)) {
-            return true;
-        }
-        i = end;
-    }
-    false
+fn may_make_array(cx: &Context, code: &[u8], new_arrays: &Names) -> bool {
+    cx.allocators.any(code) || new_arrays.any(code)
 }
 
 /// Parse a file — only the functions `keep` asks for, when its outline is
