@@ -453,10 +453,11 @@ pub struct Candidate<'a> {
 
 /// The outlines of the files read so far, for a later step that parses
 /// other functions of the same file: a text's outline (its conditionals
-/// and the functions each configuration holds) follows from its name and
-/// its bytes alone, so one kept under the same name and hash is the one
-/// the text would give. What is kept is bounded by the size of the texts
-/// (see [`OUTLINED_BYTES`]); past it a file is outlined again when read.
+/// and the functions each configuration holds) follows from its masked
+/// bytes and its language alone, so one kept for the same file with the
+/// same masked text (by hash and length) and language is the one the text
+/// would give. What is kept is bounded by the size of the texts (see
+/// [`OUTLINED_BYTES`]); past it a file is outlined again when read.
 #[derive(Default)]
 pub struct Outlines {
     kept: std::sync::Mutex<(
@@ -466,8 +467,9 @@ pub struct Outlines {
 }
 
 /// The most text, in bytes, whose outlines are kept: several trees the
-/// size of NumPy's candidate files (about 2.4 MB), a few kilobytes of
-/// outline per megabyte.
+/// size of NumPy's candidate files (about 2.4 MB). An outline is a list
+/// of functions per configuration, a few kilobytes per megabyte of text
+/// and configuration.
 const OUTLINED_BYTES: usize = 16 << 20;
 
 /// The functions the outline finds in one configuration of a file
@@ -476,19 +478,20 @@ type Found = Option<Vec<outline::Function>>;
 
 /// One file's outline (see [`Outlines`]).
 pub struct Outline {
-    hash: u64,
+    /// The masked text's hash and length, and the language.
+    key: (u64, usize, Lang),
     layout: Option<branches::Layout>,
     /// Per configuration, the functions the outline found.
     functions: Vec<Found>,
 }
 
 impl Outlines {
-    fn get(&self, path: &Path, hash: u64) -> Option<std::sync::Arc<Outline>> {
+    fn get(&self, path: &Path, key: (u64, usize, Lang)) -> Option<std::sync::Arc<Outline>> {
         let kept = self
             .kept
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        kept.1.get(path).filter(|o| o.hash == hash).cloned()
+        kept.1.get(path).filter(|o| o.key == key).cloned()
     }
 
     fn keep(&self, path: &Path, bytes: usize, outline: Outline) {
@@ -515,8 +518,9 @@ fn configurations(
     base: Vec<u8>,
     lang: Lang,
 ) -> (Option<branches::Layout>, Vec<Vec<u8>>, Vec<Found>) {
-    let hash = outlines.map(|_| xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
-    let known = outlines.zip(hash).and_then(|(o, h)| o.get(path, h));
+    // The outline follows from the masked text and the language alone.
+    let key = outlines.map(|_| (xxhash_rust::xxh3::xxh3_64(&base), base.len(), lang));
+    let known = outlines.zip(key).and_then(|(o, k)| o.get(path, k));
     let layout = match &known {
         Some(k) => k.layout.clone(),
         None => branches::Layout::of(&base),
@@ -538,9 +542,9 @@ fn configurations(
         Some(k) => k.functions.clone(),
         None => texts.iter().map(|t| outline::functions(t, lang)).collect(),
     };
-    if let (Some(outlines), Some(hash), None) = (outlines, hash, &known) {
+    if let (Some(outlines), Some(key), None) = (outlines, key, &known) {
         let outline = Outline {
-            hash,
+            key,
             layout: layout.clone(),
             functions: functions.clone(),
         };
@@ -635,16 +639,17 @@ mod tests {
     fn a_file_outlined_again_reads_as_it_did() {
         let text = "#if A\nint f(void) {\n#else\nint f(int x) {\n#endif\n    return 1;\n}\n\
                     int skipped(void) { return 0; }\nint g(void) { return 2; }\n";
-        let hash = |t: &str| xxhash_rust::xxh3::xxh3_64(t.as_bytes());
+        // Nothing to mask in these texts: the key is the text's.
+        let key = |t: &str| (xxhash_rust::xxh3::xxh3_64(t.as_bytes()), t.len(), Lang::C);
         let outlines = Outlines::default();
         let alone = reading(None, text);
         assert_eq!(alone.1.len(), 3, "f in two configurations, and g");
         assert_eq!(reading(Some(&outlines), text), alone);
-        assert!(outlines.get(Path::new("t.c"), hash(text)).is_some());
+        assert!(outlines.get(Path::new("t.c"), key(text)).is_some());
         assert_eq!(reading(Some(&outlines), text), alone);
         // Another text under the same name is outlined anew.
         let changed = text.replace("int g(void) { return 2; }\n", "");
-        assert!(outlines.get(Path::new("t.c"), hash(&changed)).is_none());
+        assert!(outlines.get(Path::new("t.c"), key(&changed)).is_none());
         assert_eq!(reading(Some(&outlines), &changed), reading(None, &changed));
         assert_ne!(reading(None, &changed), alone);
     }
