@@ -355,3 +355,45 @@ fn decide(finding: &Finding, uses: &[&Seen]) -> Decision {
         api: internal.api.map(str::to_string),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::ScanOptions;
+
+    /// Which plain callers of `drop_last_axis` the callers step lets go
+    /// unparsed, when `kept$made` returns a new array.
+    fn let_go(text: &str) -> Vec<(String, bool)> {
+        let opts = ScanOptions::for_text();
+        let cx = Context::new(&opts, HashSet::new(), Default::default(), &[]);
+        let names: HashSet<String> = ["drop_last_axis".to_string()].into();
+        let new_arrays = Names::new(&["kept$made"]);
+        let callers = Callers {
+            names: &names,
+            new_arrays: &new_arrays,
+        };
+        let (_, outlined) = callers_in(&cx, "/f.c".into(), text.to_string(), &callers);
+        outlined.into_iter().map(|o| (o.name, o.let_go)).collect()
+    }
+
+    #[test]
+    fn a_caller_naming_a_new_array_is_parsed_whatever_its_name_is_made_of() {
+        let text = "static PyObject *\nshared(PyArrayObject *self)\n{\n    \
+                    drop_last_axis(self);\n    return NULL;\n}\n\
+                    static PyObject *\nkept(PyArray_Descr *d, npy_intp n)\n{\n    \
+                    PyArrayObject *x = kept$made(d, n);\n    drop_last_axis(x);\n    \
+                    return (PyObject *)x;\n}\n\
+                    static PyObject *\nmade(PyArray_Descr *d)\n{\n    \
+                    PyArrayObject *x = (PyArrayObject *)PyArray_NewFromDescr(\
+                    &PyArray_Type, d, 0, NULL, NULL, NULL, 0, NULL);\n    \
+                    drop_last_axis(x);\n    return (PyObject *)x;\n}\n";
+        assert_eq!(
+            let_go(text),
+            [
+                ("shared".to_string(), true),
+                ("kept".to_string(), false),
+                ("made".to_string(), false),
+            ]
+        );
+    }
+}
