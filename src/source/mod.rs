@@ -351,7 +351,7 @@ pub fn parse_functions<T: Send>(
 ) -> (Parsed, Vec<T>, Vec<LeftOut>) {
     let lang = Lang::of(&path, text.as_bytes());
     let base = masker.mask(&text, is_template(&path));
-    let (layout, texts, outlined) = configurations(outlines, &path, &text, base, lang);
+    let (layout, texts, outlined) = configurations(outlines, &path, base, lang);
     let touches = |r: &std::ops::Range<usize>| layout.as_ref().is_some_and(|l| l.touches(r));
     let newlines: Vec<Vec<usize>> = texts
         .iter()
@@ -514,7 +514,6 @@ impl Outlines {
 fn configurations(
     outlines: Option<&Outlines>,
     path: &Path,
-    text: &str,
     base: Vec<u8>,
     lang: Lang,
 ) -> (Option<branches::Layout>, Vec<Vec<u8>>, Vec<Found>) {
@@ -548,7 +547,7 @@ fn configurations(
             layout: layout.clone(),
             functions: functions.clone(),
         };
-        outlines.keep(path, text.len(), outline);
+        outlines.keep(path, key.1, outline);
     }
     (layout, texts, functions)
 }
