@@ -17,7 +17,7 @@ use crate::discover::Names;
 use crate::source::names::{name_uses, NameUse};
 use crate::span::LineIndex;
 
-use super::parse::{callers_in, Callers, Context, Outlined, Processed};
+use super::parse::{callers_in, Callers, Context, Outlined, Processed, UnitFacts};
 use super::ScannedFile;
 
 /// The functions whose callers are asked: by name, the parameters their
@@ -112,10 +112,11 @@ pub(super) fn unknown(asked: &Asked, rel: &str) -> Vec<Seen> {
 /// the functions whose results the file's functions keep that have no
 /// summary: a call's array is new when the summary of the function it
 /// comes from says so, and the write filter may have let that function go
-/// unparsed (see `Tree::callers`).
+/// unparsed (see `Tree::callers`). `known`: the units of this text parsed
+/// already (see [`UnitFacts`]).
 pub(super) fn uses_in(
     cx: &Context,
-    (summaries, new_arrays): (&Summaries, &Names),
+    (summaries, new_arrays, known): (&Summaries, &Names, &[UnitFacts]),
     path: &Path,
     text: &str,
     asked: &Asked,
@@ -136,6 +137,7 @@ pub(super) fn uses_in(
         let callers = Callers {
             names: &names,
             new_arrays,
+            known,
         };
         callers_in(cx, path.to_path_buf(), text.to_string(), &callers)
     } else {
@@ -371,6 +373,7 @@ mod tests {
         let callers = Callers {
             names: &names,
             new_arrays: &new_arrays,
+            known: &[],
         };
         let (_, outlined) = callers_in(&cx, "/f.c".into(), text.to_string(), &callers);
         outlined.into_iter().map(|o| (o.name, o.let_go)).collect()
@@ -395,5 +398,45 @@ mod tests {
                 ("made".to_string(), false),
             ]
         );
+    }
+
+    /// A caller the first reading parsed alone is taken from there, in the
+    /// place of its parse, when its unit is the one the outline gives now;
+    /// any other is parsed.
+    #[test]
+    fn a_caller_parsed_already_is_not_parsed_again() {
+        let caller = |name: &str| {
+            format!(
+                "static PyObject *\n{name}(PyArray_Descr *d)\n{{\n    \
+                 PyArrayObject *x = (PyArrayObject *)PyArray_NewFromDescr(\
+                 &PyArray_Type, d, 0, NULL, NULL, NULL, 0, NULL);\n    \
+                 drop_last_axis(x);\n    return (PyObject *)x;\n}}\n"
+            )
+        };
+        let text = format!("{}{}{}", caller("a"), caller("b"), caller("c"));
+        let outline = crate::source::outline::functions(text.as_bytes(), crate::source::Lang::C);
+        let b = outline.unwrap()[1].clone();
+        let opts = ScanOptions::for_text();
+        let cx = Context::new(&opts, HashSet::new(), Default::default(), &[]);
+        let names: HashSet<String> = ["drop_last_axis".to_string()].into();
+        let new_arrays = Names::new(&["kept$made"]);
+        let parsed_as = |range: std::ops::Range<usize>| {
+            let known = [UnitFacts {
+                range,
+                facts: vec![Facts {
+                    name: "as parsed before".to_string(),
+                    ..Facts::default()
+                }],
+            }];
+            let callers = Callers {
+                names: &names,
+                new_arrays: &new_arrays,
+                known: &known,
+            };
+            let (facts, _) = callers_in(&cx, "/f.c".into(), text.clone(), &callers);
+            facts.into_iter().map(|f| f.name).collect::<Vec<_>>()
+        };
+        assert_eq!(parsed_as(b.start..b.end), ["a", "as parsed before", "c"]);
+        assert_eq!(parsed_as(b.start + 1..b.end), ["a", "b", "c"]);
     }
 }

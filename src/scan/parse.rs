@@ -37,6 +37,9 @@ pub(super) struct Processed {
     /// (`Retain::All`), or the writers and potential writers
     /// (`Retain::WritersWithFacts`); otherwise facts are not kept.
     pub(super) functions: Vec<Facts>,
+    /// With `Retain::WritersWithFacts`, the units whose facts are all in
+    /// `functions` (see [`UnitFacts`]), for the callers step.
+    pub(super) units: Vec<UnitFacts>,
     /// Functions with a write of their own (or a use of a shape-writing
     /// macro): parsed again when the file is classified.
     pub(super) writers: Vec<Potential>,
@@ -299,6 +302,42 @@ pub(super) struct Callers<'k> {
     /// as the allocators are: a name the parser reads as one identifier
     /// (`$`, letters beyond ASCII) is found all the same.
     pub(super) new_arrays: &'k Names,
+    /// The functions of this very text parsed already, by unit (sorted by
+    /// start): one the step would parse is taken from here instead.
+    pub(super) known: &'k [UnitFacts],
+}
+
+/// The facts of one unit of a file's first reading: a function read alike
+/// in every configuration, parsed alone in the first (see
+/// [`Processed::units`]). The same text gives the same unit and the same
+/// parse, so a later step reading that text again takes them from here.
+#[derive(Debug, Clone)]
+pub(super) struct UnitFacts {
+    pub(super) range: std::ops::Range<usize>,
+    pub(super) facts: Vec<Facts>,
+}
+
+impl Callers<'_> {
+    /// The unit of `c` parsed already, if any: a function read alike in
+    /// every configuration, as the first reading parsed it.
+    fn known_unit(&self, c: &Candidate) -> Option<&UnitFacts> {
+        if c.per_config {
+            return None;
+        }
+        let i = self
+            .known
+            .partition_point(|u| u.range.start < c.range.start);
+        self.known.get(i).filter(|u| u.range == c.range)
+    }
+}
+
+/// Where the facts of a reading came from, in order: each unit's range,
+/// whether it is a function read alike in every configuration, read in
+/// the first, and how many facts it gave.
+struct UnitOf {
+    range: std::ops::Range<usize>,
+    plain: bool,
+    facts: usize,
 }
 
 /// A function of the callers step that the outline reads plainly: a C
@@ -365,6 +404,8 @@ struct Read {
     let_go: Vec<(String, bool)>,
     /// For the callers step (see [`Outlined`]).
     outlined: Vec<Outlined>,
+    /// The unit each run of `facts.functions` came from.
+    units: Vec<UnitOf>,
 }
 
 /// Parse the functions of a file that `keep` asks for (those the write
@@ -384,6 +425,8 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     let deferred: RefCell<Vec<(String, Vec<String>)>> = RefCell::new(Vec::new());
     let let_go: RefCell<Vec<(String, bool)>> = RefCell::new(Vec::new());
     let outlined: RefCell<Vec<Outlined>> = RefCell::new(Vec::new());
+    // Functions the callers step takes as parsed already (see `Callers::known`).
+    let known: RefCell<Vec<UnitFacts>> = RefCell::new(Vec::new());
     // Where the functions parsed for their errors alone start (a check).
     let parse_only: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     // The outline reads C only; the filter's rules are C's.
@@ -444,19 +487,20 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
         }
         Keep::Unfiltered(names) => names.contains(c.name) || cx.hits.any(c.code),
         Keep::Only(names) => names.contains(c.name),
-        Keep::Callers(callers) => caller_wanted(cx, c, template, callers, &outlined),
+        Keep::Callers(callers) => caller_wanted(cx, c, template, callers, (&outlined, &known)),
     };
     // The file's names of `PyArrayObject *`, found once, on the masked text.
     let array_names: OnceLock<HashSet<String>> = OnceLock::new();
     let each = |parsed: &source::Parsed, unit: &source::Unit| {
         // A candidate the filter lets go is never read per configuration
         // (a whole-file unit of a configuration may start where it does).
+        let key = (unit.range.clone(), unit.config, unit.per_config);
         if !unit.per_config && lock(&parse_only).contains(&unit.range.start) {
-            return Vec::new();
+            return (key, Vec::new());
         }
         let names =
             array_names.get_or_init(|| lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE));
-        analyze::unit_facts(parsed, unit, cx.sources(names))
+        (key, analyze::unit_facts(parsed, unit, cx.sources(names)))
     };
     let (parsed, per_unit, blanked) = source::parse_functions(
         (&cx.masker, cx.outlines.as_deref()),
@@ -470,8 +514,9 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     let defines = defines
         .into_inner()
         .unwrap_or_else(|| lexical::defines_in(masked));
+    let (functions, units) = in_unit_order(per_unit, known.into_inner());
     let facts = analyze::FileFacts {
-        functions: per_unit.into_iter().flatten().collect(),
+        functions,
         macros: analyze::file_macros(masked, defines),
     };
     Read {
@@ -482,7 +527,41 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
         deferred: deferred.into_inner(),
         let_go: let_go.into_inner(),
         outlined: outlined.into_inner(),
+        units,
     }
+}
+
+/// A unit parsed: its range, configuration, and whether it reads
+/// differently per configuration; and its facts.
+type UnitParsed = ((std::ops::Range<usize>, usize, bool), Vec<Facts>);
+
+/// The facts of the units parsed (in the order of the parse: the first
+/// configuration's in text order, then the others') with the units taken
+/// as parsed already, each where its parse would have been; and where
+/// each run of facts came from.
+fn in_unit_order(parsed: Vec<UnitParsed>, mut known: Vec<UnitFacts>) -> (Vec<Facts>, Vec<UnitOf>) {
+    known.sort_by_key(|u| u.range.start);
+    let mut known = known.into_iter().peekable();
+    let mut functions = Vec::new();
+    let mut units = Vec::with_capacity(parsed.len() + known.len());
+    let mut take = |functions: &mut Vec<Facts>, range, plain, facts: Vec<Facts>| {
+        units.push(UnitOf {
+            range,
+            plain,
+            facts: facts.len(),
+        });
+        functions.extend(facts);
+    };
+    for ((range, config, per_config), facts) in parsed {
+        while let Some(u) = known.next_if(|u| config > 0 || u.range.start < range.start) {
+            take(&mut functions, u.range, false, u.facts);
+        }
+        take(&mut functions, range, config == 0 && !per_config, facts);
+    }
+    for u in known {
+        take(&mut functions, u.range, false, u.facts);
+    }
+    (functions, units)
 }
 
 /// The functions of a file whose code names one of `callers.names`, for
@@ -501,8 +580,28 @@ pub(super) fn callers_in(
 
 /// Whether the callers step parses a candidate: its code names a callee,
 /// and the outline does not read it plainly or it may pass a new array (a
-/// plain one is kept in `outlined`, parsed or not).
+/// plain one is kept in `outlined`, parsed or not); and it was not parsed
+/// already (then its facts go to `known`).
 fn caller_wanted(
+    cx: &Context,
+    c: &Candidate,
+    template: bool,
+    callers: &Callers,
+    (outlined, known): (&RefCell<Vec<Outlined>>, &RefCell<Vec<UnitFacts>>),
+) -> bool {
+    let parse = caller_needed(cx, c, template, callers, outlined);
+    match callers.known_unit(c) {
+        Some(unit) if parse => {
+            known.borrow_mut().push(unit.clone());
+            false
+        }
+        _ => parse,
+    }
+}
+
+/// Whether the callers step needs the facts of a candidate (see
+/// [`caller_wanted`]).
+fn caller_needed(
     cx: &Context,
     c: &Candidate,
     template: bool,
@@ -588,6 +687,7 @@ pub(super) fn process(
         deferred,
         let_go,
         outlined: _,
+        units,
     } = read(cx, path.clone(), rel.clone(), text, keep);
     // Whole-file passes that do not depend on each other run side by side
     // (on a large generated file they are most of the time).
@@ -623,6 +723,7 @@ pub(super) fn process(
     let mut writers = Vec::new();
     let mut potential = Vec::new();
     let mut needed = Vec::new();
+    let units = whole_units(cx, retain, &units, &facts.functions);
     for f in facts.functions {
         if !f.unparsed {
             defined.push(f.name.clone());
@@ -672,6 +773,7 @@ pub(super) fn process(
         hash,
         lang: parsed.file.lang,
         functions,
+        units,
         writers,
         potential,
         needed,
@@ -686,6 +788,40 @@ pub(super) fn process(
         accounts,
     }
 }
+
+/// With `Retain::WritersWithFacts`, the units of a reading read alike in
+/// every configuration whose facts `process` keeps, every one of them (a
+/// function writing or passing shape storage on): a later step reading
+/// the same text takes them as parsed. They are copies: the facts kept
+/// are classified, these wait for the callers step.
+fn whole_units(cx: &Context, retain: Retain, units: &[UnitOf], facts: &[Facts]) -> Vec<UnitFacts> {
+    if retain != Retain::WritersWithFacts {
+        return Vec::new();
+    }
+    let kept = |f: &Facts| writes_itself(f, &cx.shape_macros) || passes_storage(f);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for u in units {
+        let of_unit = &facts[start..start + u.facts];
+        if u.plain && of_unit.iter().all(kept) {
+            out.push(UnitFacts {
+                range: u.range.clone(),
+                facts: of_unit.to_vec(),
+            });
+        }
+        start += u.facts;
+    }
+    if out.len() > KEPT_UNITS {
+        out.clear();
+    }
+    out
+}
+
+/// The most units [`whole_units`] keeps for one file: past it (generated
+/// code, thousands of writing functions), the copies would hold more
+/// memory than the callers step's parses of them cost time, and that step
+/// parses the file's callers again.
+const KEPT_UNITS: usize = 1024;
 
 /// The function-like macros of a file that may write, with where each is.
 fn writing_macros(macros: Vec<Define>, rel: &str, lines: &LineIndex) -> Vec<(Define, String)> {

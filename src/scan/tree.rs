@@ -15,7 +15,7 @@ use super::callees::merge_summaries;
 use super::callers;
 use super::classify::classify_file;
 use super::guard::guarded;
-use super::parse::{needed_names, process, Context, Keep, Processed, Retain};
+use super::parse::{hash_of, needed_names, process, Context, Keep, Processed, Retain, UnitFacts};
 use super::{
     is_source_name, tree_macros_in, FileNote, ParseFailure, Scan, ScanOptions, ScannedFile, Stats,
     TreeMacros,
@@ -223,8 +223,8 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     }
     stats.parse_failures.sort();
     let mentions: usize = processed.iter().map(|p| p.accounts.mentions).sum();
-    let mut files = tree.classify(&cx, processed);
-    tree.callers(&cx, &mut files, &everywhere, &searched);
+    let (mut files, parsed) = tree.classify(&cx, processed);
+    tree.callers(&cx, &mut files, &everywhere, (&searched, &parsed));
     for f in &files {
         stats.accounting += f.accounting;
     }
@@ -804,7 +804,17 @@ impl<'o> Tree<'o> {
     }
 
     /// Step 6: classify the files with writers, sorted by path.
-    fn classify(&mut self, cx: &Context, processed: Vec<Processed>) -> Vec<ScannedFile> {
+    fn classify(
+        &mut self,
+        cx: &Context,
+        mut processed: Vec<Processed>,
+    ) -> (Vec<ScannedFile>, Parsed) {
+        // What the first reading parsed, for the callers step.
+        let parsed: Parsed = processed
+            .iter_mut()
+            .filter(|p| !p.units.is_empty())
+            .map(|p| (p.path.clone(), (p.hash, std::mem::take(&mut p.units))))
+            .collect();
         let summaries = &self.summaries;
         let classified: Vec<Result<Option<ScannedFile>, Skip>> = processed
             .into_par_iter()
@@ -830,9 +840,13 @@ impl<'o> Tree<'o> {
             }
         }
         files.sort_by(|a, b| a.rel.cmp(&b.rel));
-        files
+        (files, parsed)
     }
 }
+
+/// Per file, the hash of the text read and the units its reading parsed
+/// (see [`UnitFacts`]).
+type Parsed = HashMap<PathBuf, (u64, Vec<UnitFacts>)>;
 
 impl Tree<'_> {
     /// Step 7: the callers of the lock findings' functions that only the
@@ -846,14 +860,14 @@ impl Tree<'_> {
         cx: &Context,
         files: &mut [ScannedFile],
         everywhere: &[PathBuf],
-        searched: &Searched,
+        (searched, parsed): (&Searched, &Parsed),
     ) {
         let asked = callers::asked(files);
         if asked.is_empty() {
             return;
         }
         let all: Vec<usize> = (0..everywhere.len()).collect();
-        let mut looked = self.uses_of(cx, everywhere, &all, searched, &asked);
+        let mut looked = self.uses_of(cx, everywhere, &all, (searched, parsed), &asked);
         // A function the write filter let go has a summary only when one is
         // asked for; without the filter every one has. Those the callers'
         // arrays come from are summarised now, and the files naming them
@@ -883,7 +897,7 @@ impl Tree<'_> {
             again.sort_by(|a, b| a.0.cmp(&b.0));
             self.summarise_only(cx, &again);
             looked.retain(|(i, _, _)| !redo.contains(i));
-            looked.extend(self.uses_of(cx, everywhere, &redo, searched, &asked));
+            looked.extend(self.uses_of(cx, everywhere, &redo, (searched, parsed), &asked));
         }
         let seen = looked.into_iter().flat_map(|(_, seen, _)| seen).collect();
         callers::settle(files, seen);
@@ -897,7 +911,7 @@ impl Tree<'_> {
         cx: &Context,
         everywhere: &[PathBuf],
         which: &[usize],
-        searched: &Searched,
+        (searched, parsed): (&Searched, &Parsed),
         asked: &callers::Asked,
     ) -> Vec<(usize, Vec<callers::Seen>, Vec<String>)> {
         let opts = self.opts;
@@ -924,7 +938,12 @@ impl Tree<'_> {
                 }
                 let looked = guarded(&rel, || {
                     let text = source::decode(Path::new(&rel), bytes)?;
-                    let known = (&self.summaries, &new_arrays);
+                    // The units parsed already, if the text is the one read then.
+                    let units = parsed
+                        .get(path)
+                        .filter(|(hash, _)| *hash == hash_of(&text))
+                        .map_or(&[][..], |(_, units)| &units[..]);
+                    let known = (&self.summaries, &new_arrays, units);
                     let cpp = Lang::of(path, text.as_bytes()) == Lang::Cpp;
                     Ok(callers::uses_in(cx, known, path, &text, asked, cpp))
                 });
