@@ -107,16 +107,26 @@ pub(super) fn unknown(asked: &Asked, rel: &str) -> Vec<Seen> {
         .collect()
 }
 
+/// What the callers step knows when it reads a file (see [`uses_in`]).
+pub(super) struct Known<'k> {
+    pub(super) summaries: &'k Summaries,
+    /// See [`Callers::new_arrays`].
+    pub(super) new_arrays: &'k Names,
+    /// The asked names, searched as one.
+    pub(super) asked: &'k Names,
+    /// The units of this very text parsed already (see [`UnitFacts`]).
+    pub(super) units: &'k [UnitFacts],
+}
+
 /// The uses of the asked names in one file; `cpp` for a C++ file, which is
 /// not analysed (every use there is one the analysis cannot follow). And
 /// the functions whose results the file's functions keep that have no
 /// summary: a call's array is new when the summary of the function it
 /// comes from says so, and the write filter may have let that function go
-/// unparsed (see `Tree::callers`). `known`: the units of this text parsed
-/// already (see [`UnitFacts`]).
+/// unparsed (see `Tree::callers`).
 pub(super) fn uses_in(
     cx: &Context,
-    (summaries, new_arrays, known): (&Summaries, &Names, &[UnitFacts]),
+    known: &Known,
     path: &Path,
     text: &str,
     asked: &Asked,
@@ -135,9 +145,9 @@ pub(super) fn uses_in(
     }
     let (functions, outlined) = if !cpp && uses.iter().any(|u| u.2 == NameUse::Call) {
         let callers = Callers {
-            names: &names,
-            new_arrays,
-            known,
+            names: known.asked,
+            new_arrays: known.new_arrays,
+            known: known.units,
         };
         callers_in(cx, path.to_path_buf(), text.to_string(), &callers)
     } else {
@@ -147,7 +157,7 @@ pub(super) fn uses_in(
         .iter()
         .flat_map(|f| &f.var_mods)
         .filter_map(|m| m.value.as_ref()?.call.clone())
-        .filter(|c| !is_allocator(c) && !summaries.functions.contains_key(c))
+        .filter(|c| !is_allocator(c) && !known.summaries.functions.contains_key(c))
         .collect();
     unsummarised.sort_unstable();
     unsummarised.dedup();
@@ -182,7 +192,7 @@ pub(super) fn uses_in(
             let call = match how {
                 NameUse::Call if !cpp => {
                     let fns = (&functions[..], &outlined[..]);
-                    Some(call_at(fns, summaries, &file, &name, asked, at))
+                    Some(call_at(fns, known.summaries, &file, &name, asked, at))
                 }
                 _ => None,
             };
@@ -368,7 +378,7 @@ mod tests {
     fn let_go(text: &str) -> Vec<(String, bool)> {
         let opts = ScanOptions::for_text();
         let cx = Context::new(&opts, HashSet::new(), Default::default(), &[]);
-        let names: HashSet<String> = ["drop_last_axis".to_string()].into();
+        let names = Names::new(&["drop_last_axis"]);
         let new_arrays = Names::new(&["kept$made"]);
         let callers = Callers {
             names: &names,
@@ -418,7 +428,7 @@ mod tests {
         let b = outline.unwrap()[1].clone();
         let opts = ScanOptions::for_text();
         let cx = Context::new(&opts, HashSet::new(), Default::default(), &[]);
-        let names: HashSet<String> = ["drop_last_axis".to_string()].into();
+        let names = Names::new(&["drop_last_axis"]);
         let new_arrays = Names::new(&["kept$made"]);
         let parsed_as = |range: std::ops::Range<usize>| {
             let known = [UnitFacts {

@@ -359,8 +359,14 @@ pub fn scan_text(
         let asked = callers::asked(std::slice::from_ref(r));
         if !asked.is_empty() {
             let new_arrays = callers::new_arrays(&summaries, let_go.iter());
-            let known = (&summaries, &new_arrays, &[][..]);
-            let (seen, _) = callers::uses_in(&cx, known, &r.path, text, &asked, false);
+            let names: Vec<&String> = asked.keys().collect();
+            let known = callers::Known {
+                summaries: &summaries,
+                new_arrays: &new_arrays,
+                asked: &crate::discover::Names::new(&names),
+                units: &[],
+            };
+            let (seen, _) = callers::uses_in(&cx, &known, &r.path, text, &asked, false);
             callers::settle(std::slice::from_mut(r), seen);
         }
     }

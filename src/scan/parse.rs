@@ -293,8 +293,8 @@ pub(super) enum Retain {
 
 /// What the callers step looks for in a file (see [`callers_in`]).
 pub(super) struct Callers<'k> {
-    /// The functions whose calls it looks at.
-    pub(super) names: &'k HashSet<String>,
+    /// The functions whose calls it looks at, searched as one.
+    pub(super) names: &'k Names,
     /// The names besides the allocators' a call may take a new array from:
     /// the functions whose summaries say they return one, and those the
     /// write filter let go whose code names an allocator (the tree's
@@ -609,10 +609,7 @@ fn caller_needed(
     outlined: &RefCell<Vec<Outlined>>,
 ) -> bool {
     let names = callers.names;
-    if !names
-        .iter()
-        .any(|n| memchr::memmem::find(c.code, n.as_bytes()).is_some())
-    {
+    if !names.any(c.code) {
         return false;
     }
     let Some(plain) = outlined_function(c, template, names) else {
@@ -628,7 +625,7 @@ fn caller_needed(
 
 /// The candidate as [`Outlined`], when the outline reads it plainly and
 /// none of `names` comes before its body.
-fn outlined_function(c: &Candidate, template: bool, names: &HashSet<String>) -> Option<Outlined> {
+fn outlined_function(c: &Candidate, template: bool, names: &Names) -> Option<Outlined> {
     if c.per_config || template || c.lang != Lang::C {
         return None;
     }
@@ -646,11 +643,7 @@ fn outlined_function(c: &Candidate, template: bool, names: &HashSet<String>) -> 
             _ => {}
         }
     };
-    let head = &c.code[..brace];
-    if names
-        .iter()
-        .any(|n| memchr::memmem::find(head, n.as_bytes()).is_some())
-    {
+    if names.any(&c.code[..brace]) {
         return None;
     }
     let start = c.range.start;

@@ -943,9 +943,14 @@ impl Tree<'_> {
                         .get(path)
                         .filter(|(hash, _)| *hash == hash_of(&text))
                         .map_or(&[][..], |(_, units)| &units[..]);
-                    let known = (&self.summaries, &new_arrays, units);
+                    let known = callers::Known {
+                        summaries: &self.summaries,
+                        new_arrays: &new_arrays,
+                        asked: &finder,
+                        units,
+                    };
                     let cpp = Lang::of(path, text.as_bytes()) == Lang::Cpp;
-                    Ok(callers::uses_in(cx, known, path, &text, asked, cpp))
+                    Ok(callers::uses_in(cx, &known, path, &text, asked, cpp))
                 });
                 let (seen, missing) =
                     looked.unwrap_or_else(|_| (callers::unknown(asked, &rel), Vec::new()));
