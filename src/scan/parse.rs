@@ -792,22 +792,26 @@ fn whole_units(cx: &Context, retain: Retain, units: &[UnitOf], facts: &[Facts]) 
         return Vec::new();
     }
     let kept = |f: &Facts| writes_itself(f, &cx.shape_macros) || passes_storage(f);
-    let mut out = Vec::new();
+    let mut whole = Vec::new();
     let mut start = 0;
     for u in units {
-        let of_unit = &facts[start..start + u.facts];
-        if u.plain && of_unit.iter().all(kept) {
-            out.push(UnitFacts {
-                range: u.range.clone(),
-                facts: of_unit.to_vec(),
-            });
+        let of_unit = start..start + u.facts;
+        if u.plain && facts[of_unit.clone()].iter().all(kept) {
+            whole.push((u, of_unit));
         }
         start += u.facts;
     }
-    if out.len() > KEPT_UNITS {
-        out.clear();
+    // Counted before anything is copied.
+    if whole.len() > KEPT_UNITS {
+        return Vec::new();
     }
-    out
+    whole
+        .into_iter()
+        .map(|(u, of_unit)| UnitFacts {
+            range: u.range.clone(),
+            facts: facts[of_unit].to_vec(),
+        })
+        .collect()
 }
 
 /// The most units [`whole_units`] keeps for one file: past it (generated
