@@ -147,7 +147,7 @@ pub(super) fn uses_in(
         let callers = Callers {
             names: known.asked,
             new_arrays: known.new_arrays,
-            known: known.units,
+            units: known.units,
         };
         callers_in(cx, path.to_path_buf(), text.to_string(), &callers)
     } else {
@@ -383,7 +383,7 @@ mod tests {
         let callers = Callers {
             names: &names,
             new_arrays: &new_arrays,
-            known: &[],
+            units: &[],
         };
         let (_, outlined) = callers_in(&cx, "/f.c".into(), text.to_string(), &callers);
         outlined.into_iter().map(|o| (o.name, o.let_go)).collect()
@@ -441,7 +441,7 @@ mod tests {
             let callers = Callers {
                 names: &names,
                 new_arrays: &new_arrays,
-                known: &known,
+                units: &known,
             };
             let (facts, _) = callers_in(&cx, "/f.c".into(), text.clone(), &callers);
             facts.into_iter().map(|f| f.name).collect::<Vec<_>>()

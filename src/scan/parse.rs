@@ -304,7 +304,7 @@ pub(super) struct Callers<'k> {
     pub(super) new_arrays: &'k Names,
     /// The functions of this very text parsed already, by unit (sorted by
     /// start): one the step would parse is taken from here instead.
-    pub(super) known: &'k [UnitFacts],
+    pub(super) units: &'k [UnitFacts],
 }
 
 /// The facts of one unit of a file's first reading: a function read alike
@@ -325,9 +325,9 @@ impl Callers<'_> {
             return None;
         }
         let i = self
-            .known
+            .units
             .partition_point(|u| u.range.start < c.range.start);
-        self.known.get(i).filter(|u| u.range == c.range)
+        self.units.get(i).filter(|u| u.range == c.range)
     }
 }
 
@@ -425,8 +425,8 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     let deferred: RefCell<Vec<(String, Vec<String>)>> = RefCell::new(Vec::new());
     let let_go: RefCell<Vec<(String, bool)>> = RefCell::new(Vec::new());
     let outlined: RefCell<Vec<Outlined>> = RefCell::new(Vec::new());
-    // Functions the callers step takes as parsed already (see `Callers::known`).
-    let known: RefCell<Vec<UnitFacts>> = RefCell::new(Vec::new());
+    // Functions the callers step takes as parsed already (see `Callers::units`).
+    let reused: RefCell<Vec<UnitFacts>> = RefCell::new(Vec::new());
     // Where the functions parsed for their errors alone start (a check).
     let parse_only: Mutex<HashSet<usize>> = Mutex::new(HashSet::new());
     // The outline reads C only; the filter's rules are C's.
@@ -487,7 +487,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
         }
         Keep::Unfiltered(names) => names.contains(c.name) || cx.hits.any(c.code),
         Keep::Only(names) => names.contains(c.name),
-        Keep::Callers(callers) => caller_wanted(cx, c, template, callers, (&outlined, &known)),
+        Keep::Callers(callers) => caller_wanted(cx, c, template, callers, (&outlined, &reused)),
     };
     // The file's names of `PyArrayObject *`, found once, on the masked text.
     let array_names: OnceLock<HashSet<String>> = OnceLock::new();
@@ -514,7 +514,7 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
     let defines = defines
         .into_inner()
         .unwrap_or_else(|| lexical::defines_in(masked));
-    let (functions, units) = in_unit_order(per_unit, known.into_inner());
+    let (functions, units) = in_unit_order(per_unit, reused.into_inner());
     let facts = analyze::FileFacts {
         functions,
         macros: analyze::file_macros(masked, defines),
@@ -539,12 +539,12 @@ type UnitParsed = ((std::ops::Range<usize>, usize, bool), Vec<Facts>);
 /// configuration's in text order, then the others') with the units taken
 /// as parsed already, each where its parse would have been; and where
 /// each run of facts came from.
-fn in_unit_order(parsed: Vec<UnitParsed>, mut known: Vec<UnitFacts>) -> (Vec<Facts>, Vec<UnitOf>) {
-    known.sort_by_key(|u| u.range.start);
-    let mut known = known.into_iter().peekable();
+fn in_unit_order(parsed: Vec<UnitParsed>, mut reused: Vec<UnitFacts>) -> (Vec<Facts>, Vec<UnitOf>) {
+    reused.sort_by_key(|u| u.range.start);
+    let mut reused = reused.into_iter().peekable();
     let mut functions = Vec::new();
-    let mut units = Vec::with_capacity(parsed.len() + known.len());
-    let mut take = |functions: &mut Vec<Facts>, range, plain, facts: Vec<Facts>| {
+    let mut units = Vec::with_capacity(parsed.len() + reused.len());
+    let mut take = |range, plain, facts: Vec<Facts>| {
         units.push(UnitOf {
             range,
             plain,
@@ -553,13 +553,13 @@ fn in_unit_order(parsed: Vec<UnitParsed>, mut known: Vec<UnitFacts>) -> (Vec<Fac
         functions.extend(facts);
     };
     for ((range, config, per_config), facts) in parsed {
-        while let Some(u) = known.next_if(|u| config > 0 || u.range.start < range.start) {
-            take(&mut functions, u.range, false, u.facts);
+        while let Some(u) = reused.next_if(|u| config > 0 || u.range.start < range.start) {
+            take(u.range, false, u.facts);
         }
-        take(&mut functions, range, config == 0 && !per_config, facts);
+        take(range, config == 0 && !per_config, facts);
     }
-    for u in known {
-        take(&mut functions, u.range, false, u.facts);
+    for u in reused {
+        take(u.range, false, u.facts);
     }
     (functions, units)
 }
@@ -581,18 +581,18 @@ pub(super) fn callers_in(
 /// Whether the callers step parses a candidate: its code names a callee,
 /// and the outline does not read it plainly or it may pass a new array (a
 /// plain one is kept in `outlined`, parsed or not); and it was not parsed
-/// already (then its facts go to `known`).
+/// already (then its facts go to `reused`).
 fn caller_wanted(
     cx: &Context,
     c: &Candidate,
     template: bool,
     callers: &Callers,
-    (outlined, known): (&RefCell<Vec<Outlined>>, &RefCell<Vec<UnitFacts>>),
+    (outlined, reused): (&RefCell<Vec<Outlined>>, &RefCell<Vec<UnitFacts>>),
 ) -> bool {
     let parse = caller_needed(cx, c, template, callers, outlined);
     match callers.known_unit(c) {
         Some(unit) if parse => {
-            known.borrow_mut().push(unit.clone());
+            reused.borrow_mut().push(unit.clone());
             false
         }
         _ => parse,
