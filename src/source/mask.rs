@@ -40,6 +40,16 @@ enum How {
     Unwrap,
 }
 
+/// Whether `text` holds a name the masking with `extra` blanks or unwraps
+/// (for a short text: no automaton is built).
+pub fn names_masked_in(text: &str, extra: &[String]) -> bool {
+    let builtin = BLANK.iter().chain(BLANK_WITH_ARGS).chain(UNWRAP);
+    builtin
+        .copied()
+        .chain(extra.iter().map(String::as_str))
+        .any(|name| text.contains(name))
+}
+
 /// Blanks attribute-like macros; built once per run and shared by threads.
 pub struct Masker {
     finder: AhoCorasick,

@@ -21,7 +21,7 @@ use tree_sitter::{Node, Parser, Tree};
 
 use crate::span::line_of;
 
-pub use mask::{lone_cr_to_lf, Masker};
+pub use mask::{lone_cr_to_lf, names_masked_in, Masker};
 
 /// The language a file is written in, decided from its name and (for a
 /// `.h`) its content: which grammar parses it.

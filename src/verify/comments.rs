@@ -1,0 +1,260 @@
+//! The check of a plan that only adds comment lines (TODOs), made without
+//! parsing the result again.
+//!
+//! A compiler replaces a comment by a space after joining continued lines
+//! (C11 5.1.1.2, phases 2 and 3). A line holding nothing but whole
+//! comments, inserted where a line starts outside every comment and
+//! literal and the line before is not continued, therefore adds only
+//! blanks between the same tokens; preprocessing directives keep their
+//! lines. tree-sitter reads comments as extras, which may stand between
+//! any two tokens: the tree of the result is the original's, positions
+//! moved, with comment nodes added, so it has no more errors than the
+//! original's and a second run reads the same findings there. What is
+//! left to check is what a second run reads in the comments: the TODOs.
+//! It is checked by the code a second run uses ([`acknowledge`]), on the
+//! original findings of the changed functions moved as the edits move
+//! them.
+//!
+//! Whatever the argument does not cover (a file with parse errors, an
+//! edit that is not such an insertion, text the masking before parsing
+//! could read differently, a C++ raw string) is checked by parsing the
+//! result again, as is everything with `--parse-all`.
+
+use std::collections::HashSet;
+
+use super::{Refusal, Shifts};
+use crate::analyze::ack::acknowledge;
+use crate::analyze::reason::Evidence;
+use crate::analyze::{Finding, Span};
+use crate::plan::{Change, ChangeKind};
+use crate::scan::{ScanOptions, ScannedFile};
+use crate::source::tokens::{Lexer, Tok};
+use crate::source::{is_template, names_masked_in};
+use crate::span::LineIndex;
+
+/// The check of a plan that only inserts comment lines into a file that
+/// parses cleanly; `None` when the plan is not one (the result is then
+/// parsed again).
+pub(super) fn comment_lines_only(
+    file: &ScannedFile,
+    changes: &[Change],
+    new_text: &str,
+    opts: &ScanOptions,
+) -> Option<Result<(), Refusal>> {
+    if !opts.write_filter || file.parse_errors > 0 {
+        return None;
+    }
+    let template = is_template(&file.path);
+    for change in changes {
+        if !matches!(change.kind, ChangeKind::LockTodo | ChangeKind::ManualTodo) {
+            return None;
+        }
+        let bodies: Vec<Span> = change
+            .findings
+            .iter()
+            .map(|&i| file.findings[i].function_body)
+            .collect();
+        for edit in &change.edits {
+            let p = edit.range.start;
+            let body = bodies.iter().find(|b| b.start < p && p < b.end)?;
+            let inert = edit.range.is_empty()
+                && whole_comment_lines(&edit.content, &opts.ignore_macros, template)
+                && at_code_line_start(&file.text, p, *body);
+            if !inert {
+                return None;
+            }
+        }
+    }
+    Some(todos_seen(file, changes, new_text))
+}
+
+/// Whether `content` is whole lines of whole comments that nothing before
+/// parsing reads as more: no continued line, no trigraph, no lone carriage
+/// return, no name the masking blanks, no template token.
+fn whole_comment_lines(content: &str, ignored: &[String], template: bool) -> bool {
+    let bytes = content.as_bytes();
+    let plain = content.ends_with('\n')
+        && !content.contains("\\\n")
+        && !content.contains("\\\r\n")
+        && !content.contains("??")
+        && !crate::span::has_lone_cr(content)
+        && !names_masked_in(content, ignored)
+        && !(template && content.contains('@'));
+    plain
+        && Lexer::new(bytes).all(|t| {
+            matches!(
+                t.kind,
+                Tok::Space | Tok::Newline | Tok::LineComment | Tok::BlockComment { closed: true }
+            )
+        })
+}
+
+/// Whether `p`, in the function body `body`, starts a line outside every
+/// comment and literal, after a line that is not continued.
+fn at_code_line_start(text: &str, p: usize, body: Span) -> bool {
+    let before = &text[..p];
+    let Some(line) = before.strip_suffix('\n') else {
+        return false;
+    };
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    if line.ends_with('\\') || line.ends_with("??/") {
+        return false;
+    }
+    // A C++ raw string runs over lines, which the lexer does not know.
+    if before[body.start..].contains("R\"") {
+        return false;
+    }
+    // The body starts with its `{`, outside any comment: the token that
+    // reaches past `p` must start there.
+    Lexer::at(text.as_bytes(), body.start)
+        .find(|t| t.end > p)
+        .is_none_or(|t| t.start == p)
+}
+
+/// Whether a second run sees every TODO: the findings of the changed
+/// functions, moved, acknowledged on the result.
+fn todos_seen(file: &ScannedFile, changes: &[Change], new_text: &str) -> Result<(), Refusal> {
+    let shifts = Shifts::new(changes.iter().flat_map(|c| &c.edits));
+    let bodies: HashSet<Span> = changes
+        .iter()
+        .flat_map(|c| c.findings.iter().map(|&i| file.findings[i].function_body))
+        .collect();
+    let read: Vec<usize> = (0..file.findings.len())
+        .filter(|&i| bodies.contains(&file.findings[i].function_body))
+        .collect();
+    let mut again: Vec<Finding> = read
+        .iter()
+        .map(|&i| moved(&file.findings[i], &shifts))
+        .collect();
+    acknowledge(&mut again, new_text, &LineIndex::new(new_text));
+    for change in changes {
+        for &i in &change.findings {
+            let k = read.binary_search(&i).expect("a changed finding is read");
+            if !again[k].acknowledged {
+                let before = &file.findings[i];
+                return Err(Refusal::Unfinished(format!(
+                    "a second run does not see the TODO for {} in {}",
+                    before.array, before.function
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A finding where the edits moved it: every position the acknowledgement
+/// reads (the body, the sites and their statements, the evidence), with
+/// what it decides (acknowledged, resolved) left for it to decide again.
+fn moved(f: &Finding, shifts: &Shifts) -> Finding {
+    let span = |s: Span| Span::new(shifts.moved(s.start), shifts.moved(s.end));
+    let mut g = f.clone();
+    g.function_span = span(f.function_span);
+    g.function_body = span(f.function_body);
+    for s in &mut g.sites {
+        s.span = span(s.span);
+        s.stmt = span(s.stmt);
+        s.branch = s.branch.map(span);
+    }
+    for e in &mut g.evidence {
+        let (Evidence::AssignsField { at, .. }
+        | Evidence::FreesShape { at, .. }
+        | Evidence::SetsFlags { at, .. }) = e;
+        *at = shifts.moved(*at);
+    }
+    g.acknowledged = false;
+    g.resolved = None;
+    g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::Patch;
+    use crate::plan::{plan, PlanOptions};
+    use crate::scan::scan_text;
+    use crate::templates::Templates;
+
+    /// A TODO where a second run sees it passes; one a line too high does
+    /// not. This check and a second parse (`--parse-all`) say the same.
+    #[test]
+    fn a_todo_passes_where_a_second_run_sees_it() {
+        let text = "int\nset_shape(PyArrayObject *self, npy_intp n)\n{\n    int unused = 0;\n    \
+                    PyArray_DIMS(self)[0] = n;\n    return unused;\n}\n";
+        let opts = ScanOptions::for_text();
+        let parse_all = ScanOptions {
+            write_filter: false,
+            ..ScanOptions::for_text()
+        };
+        let (file, summaries) = scan_text(&opts, std::path::Path::new("/input.c"), text).unwrap();
+        let file = file.unwrap();
+        let plan_opts = PlanOptions {
+            todo_manual: true,
+            ..PlanOptions::default()
+        };
+        let mut changes = plan(&file, &plan_opts, &Templates::load(None).unwrap()).unwrap();
+        assert_eq!((changes.len(), changes[0].edits.len()), (1, 1));
+        // The TODO at the start of the line `at` begins.
+        let mut todo_at = |at: &str| {
+            let p = text.find(at).unwrap();
+            changes[0].edits[0].range = p..p;
+            let edits = changes[0].edits.clone();
+            let new = Patch::new(edits).unwrap().apply(text);
+            let shortcut = comment_lines_only(&file, &changes, &new, &opts);
+            let full = super::super::verify(&file, &changes, &new, &parse_all, &summaries);
+            (shortcut, full)
+        };
+        let (shortcut, full) = todo_at("    PyArray_DIMS");
+        assert_eq!((shortcut, full), (Some(Ok(())), Ok(())));
+        let (shortcut, full) = todo_at("    int unused");
+        assert!(matches!(shortcut, Some(Err(Refusal::Unfinished(_)))));
+        assert_eq!(Err(shortcut.unwrap().unwrap_err()), full);
+    }
+
+    /// Whole comment lines pass; anything a compiler or the masking could
+    /// read as more does not.
+    #[test]
+    fn only_whole_comment_lines_are_inert() {
+        let m: &[String] = &["MY_ATTR".to_string()];
+        for ok in [
+            "    /* TODO(dims-fix): lock */\n",
+            "\t// TODO(dims-fix): a\n\t// b\n",
+            "    /*\n     * two lines\n     */\r\n",
+        ] {
+            assert!(whole_comment_lines(ok, m, false), "{ok:?}");
+        }
+        for bad in [
+            "    /* not closed\n",
+            "    // continued \\\n",
+            "    /* spliced *\\\n/\n",
+            "    // trigraph ??/\n",
+            "    x = 1; /* code */\n",
+            "    /* no newline */",
+            "    /* lone \r carriage return */\n",
+            "    /* NPY_UNUSED( */\n",
+            "    /* MY_ATTR(1) */\n",
+        ] {
+            assert!(!whole_comment_lines(bad, m, false), "{bad:?}");
+        }
+        assert!(whole_comment_lines("  /* @TYPE@ */\n", m, false));
+        assert!(!whole_comment_lines("  /* @TYPE@ */\n", m, true));
+    }
+
+    /// A line start inside a block comment, after a continued line or
+    /// after a raw string is not a place for the argument.
+    #[test]
+    fn only_code_line_starts_are_inert() {
+        let text = "int f(void)\n{\n    int a = 1;\n    /* a\n    b */\n    \
+                    a = 2; \\\n    a = 3;\n    const char *s = R\"(\n    )\";\n}\n";
+        let body = Span::new(text.find('{').unwrap(), text.len() - 1);
+        let at = |needle: &str| text.find(needle).unwrap();
+        let start_of = |needle: &str| text[..at(needle)].rfind('\n').unwrap() + 1;
+        assert!(at_code_line_start(text, start_of("int a = 1"), body));
+        assert!(at_code_line_start(text, start_of("/* a"), body));
+        assert!(!at_code_line_start(text, start_of("b */"), body));
+        assert!(at_code_line_start(text, start_of("a = 2"), body));
+        assert!(!at_code_line_start(text, start_of("a = 3"), body));
+        assert!(!at_code_line_start(text, start_of(")\";"), body));
+        // Not a line start at all.
+        assert!(!at_code_line_start(text, at("int a = 1"), body));
+    }
+}
