@@ -239,8 +239,9 @@ pub struct Cli {
 
     /// Parse every function that mentions a shape source, even those
     /// whose every mention is plainly a read of one element (which the
-    /// lexical write filter otherwise leaves unparsed). Results are the
-    /// same; it is slower, and counts parse errors in those functions too.
+    /// lexical write filter otherwise leaves unparsed), and check a plan
+    /// of TODO lines by parsing its result again. Results are the same; it
+    /// is slower, and counts parse errors in those functions too.
     #[arg(long)]
     pub parse_all: bool,
 
