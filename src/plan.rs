@@ -432,7 +432,9 @@ fn needs_version_guard(file: &ScannedFile) -> bool {
 }
 
 /// Where a comment goes above the line holding `anchor`: above the comment
-/// lines directly over it (a TODO must not part a comment from its code).
+/// lines directly over it (a TODO must not part a comment from its code),
+/// at the highest of their starts where one can go (in code, after a line
+/// that does not continue).
 fn above_comments(text: &str, code: &CodeMap, anchor: usize) -> usize {
     let mut at = line_start(text, anchor);
     let mut best = at;
@@ -444,7 +446,7 @@ fn above_comments(text: &str, code: &CodeMap, anchor: usize) -> usize {
             break;
         }
         at = prev;
-        if code.in_code(at) {
+        if can_insert_at(text, code, Some(at)) {
             best = at;
         }
     }
@@ -606,4 +608,30 @@ fn whole_lines(text: &str, s: Span) -> Option<std::ops::Range<usize>> {
         .trim()
         .is_empty()
         .then(|| line_start(text, s.start)..line_end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A TODO goes above the comments over its statement, but not after a
+    /// line the compiler continues (a backslash, blanks after it too):
+    /// the comment's `/*` would join that line.
+    #[test]
+    fn a_todo_climbs_comments_but_not_past_a_continued_line() {
+        let text = "{\n    int x = 0; // note \\ \n    /* grow */\n    // more\n    a[0] = n;\n}\n";
+        let anchor = text.find("a[0]").unwrap();
+        let code = CodeMap::new(text);
+        assert_eq!(
+            above_comments(text, &code, anchor),
+            text.find("    // more").unwrap()
+        );
+        let plain = text.replace("note \\ ", "note");
+        let anchor = plain.find("a[0]").unwrap();
+        let code = CodeMap::new(&plain);
+        assert_eq!(
+            above_comments(&plain, &code, anchor),
+            plain.find("    /* grow").unwrap()
+        );
+    }
 }
