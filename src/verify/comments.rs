@@ -28,6 +28,7 @@ use crate::analyze::reason::Evidence;
 use crate::analyze::{Finding, Span};
 use crate::plan::{Change, ChangeKind};
 use crate::scan::{ScanOptions, ScannedFile};
+use crate::source::lexical::continues;
 use crate::source::tokens::{Lexer, Tok};
 use crate::source::{is_template, names_masked_in};
 use crate::span::LineIndex;
@@ -72,16 +73,14 @@ pub(super) fn comment_lines_only(
 /// parsing reads as more: no continued line, no trigraph, no lone carriage
 /// return, no name the masking blanks, no template token.
 fn whole_comment_lines(content: &str, ignored: &[String], template: bool) -> bool {
-    let bytes = content.as_bytes();
-    let plain = content.ends_with('\n')
-        && !content.contains("\\\n")
-        && !content.contains("\\\r\n")
-        && !content.contains("??")
-        && !crate::span::has_lone_cr(content)
-        && !names_masked_in(content, ignored)
-        && !(template && content.contains('@'));
-    plain
-        && Lexer::new(bytes).all(|t| {
+    let read_as_more = content.split('\n').any(continues)
+        || content.contains("??")
+        || crate::span::has_lone_cr(content)
+        || names_masked_in(content, ignored)
+        || template && content.contains('@');
+    content.ends_with('\n')
+        && !read_as_more
+        && Lexer::new(content.as_bytes()).all(|t| {
             matches!(
                 t.kind,
                 Tok::Space | Tok::Newline | Tok::LineComment | Tok::BlockComment { closed: true }
@@ -89,26 +88,35 @@ fn whole_comment_lines(content: &str, ignored: &[String], template: bool) -> boo
         })
 }
 
-/// Whether `p`, in the function body `body`, starts a line outside every
-/// comment and literal, after a line that is not continued.
+/// Whether `p`, in the function `body` (the whole definition), starts a
+/// line outside every comment, literal and parenthesis, with no continued
+/// line in the function before it.
 fn at_code_line_start(text: &str, p: usize, body: Span) -> bool {
-    let before = &text[..p];
-    let Some(line) = before.strip_suffix('\n') else {
-        return false;
-    };
-    let line = line.strip_suffix('\r').unwrap_or(line);
-    if line.ends_with('\\') || line.ends_with("??/") {
+    let before = &text[body.start..p];
+    if !before.ends_with('\n') {
         return false;
     }
-    // A C++ raw string runs over lines, which the lexer does not know.
-    if before[body.start..].contains("R\"") {
+    // A continued line ends a line the lexer does not join (`/\` and `*`
+    // on the next line open a comment); a C++ raw string runs over lines,
+    // which the lexer does not know.
+    if before.split('\n').any(continues) || before.contains("R\"") {
         return false;
     }
-    // The body starts with its `{`, outside any comment: the token that
-    // reaches past `p` must start there.
-    Lexer::at(text.as_bytes(), body.start)
-        .find(|t| t.end > p)
-        .is_none_or(|t| t.start == p)
+    // The definition starts outside any comment: the token that reaches
+    // past `p` must start there, and the parentheses before it close (an
+    // argument list, a masked attribute's among them, does not hold it).
+    let mut depth = 0usize;
+    for t in Lexer::at(text.as_bytes(), body.start) {
+        if t.end > p {
+            return t.start == p && depth == 0;
+        }
+        match t.kind {
+            Tok::Punct(b'(') => depth += 1,
+            Tok::Punct(b')') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    depth == 0
 }
 
 /// Whether a second run sees every TODO: the findings of the changed
@@ -225,6 +233,7 @@ mod tests {
         for bad in [
             "    /* not closed\n",
             "    // continued \\\n",
+            "    // continued, a blank after \\ \n",
             "    /* spliced *\\\n/\n",
             "    // trigraph ??/\n",
             "    x = 1; /* code */\n",
@@ -239,22 +248,41 @@ mod tests {
         assert!(!whole_comment_lines("  /* @TYPE@ */\n", m, true));
     }
 
-    /// A line start inside a block comment, after a continued line or
-    /// after a raw string is not a place for the argument.
+    /// A line start inside a block comment or an argument list, after a
+    /// continued line or after a raw string is not a place for the
+    /// argument.
     #[test]
     fn only_code_line_starts_are_inert() {
-        let text = "int f(void)\n{\n    int a = 1;\n    /* a\n    b */\n    \
-                    a = 2; \\\n    a = 3;\n    const char *s = R\"(\n    )\";\n}\n";
-        let body = Span::new(text.find('{').unwrap(), text.len() - 1);
-        let at = |needle: &str| text.find(needle).unwrap();
-        let start_of = |needle: &str| text[..at(needle)].rfind('\n').unwrap() + 1;
-        assert!(at_code_line_start(text, start_of("int a = 1"), body));
-        assert!(at_code_line_start(text, start_of("/* a"), body));
-        assert!(!at_code_line_start(text, start_of("b */"), body));
-        assert!(at_code_line_start(text, start_of("a = 2"), body));
-        assert!(!at_code_line_start(text, start_of("a = 3"), body));
-        assert!(!at_code_line_start(text, start_of(")\";"), body));
-        // Not a line start at all.
-        assert!(!at_code_line_start(text, at("int a = 1"), body));
+        // At the start of the line holding `needle`, in a text of one
+        // function.
+        let inert = |text: &str, needle: &str| {
+            let p = text[..text.find(needle).unwrap()].rfind('\n').unwrap() + 1;
+            at_code_line_start(text, p, Span::new(0, text.len()))
+        };
+        let plain = "int f(void)\n{\n    int a = 1;\n    /* a\n    b */\n    a = 2;\n}\n";
+        assert!(inert(plain, "int a = 1"));
+        assert!(inert(plain, "/* a"));
+        assert!(!inert(plain, "b */"));
+        assert!(inert(plain, "a = 2"));
+        let mid_line = plain.find("int a = 1").unwrap();
+        assert!(!at_code_line_start(
+            plain,
+            mid_line,
+            Span::new(0, plain.len())
+        ));
+        // A continued line, even one ending in a blank, is joined by the
+        // compiler: `/\` then `*` opens a comment the lexer does not see.
+        let spliced = "int f(void)\n{\n    a = 2; // \\ \n    a = 3;\n    a = 4;\n}\n";
+        assert!(inert(spliced, "a = 2"));
+        assert!(!inert(spliced, "a = 3"));
+        assert!(!inert(spliced, "a = 4"));
+        let opener = "int f(int y, int *z)\n{\n    int x = y /\\\n* z;\n    x = 1; // */\n}\n";
+        assert!(!inert(opener, "x = 1"));
+        let args = "int f(void)\n{\n    g(1,\n      2);\n    h();\n}\n";
+        assert!(!inert(args, "2);"));
+        assert!(inert(args, "h();"));
+        let raw = "int f(void)\n{\n    const char *s = R\"(\n    )\";\n    h();\n}\n";
+        assert!(!inert(raw, ")\";"));
+        assert!(!inert(raw, "h();"));
     }
 }
