@@ -3,10 +3,10 @@
 //!
 //! A compiler replaces a comment by a space after joining continued lines
 //! (C11 5.1.1.2, phases 2 and 3). A line holding nothing but whole
-//! comments, inserted where a line starts outside every comment and
-//! literal and the line before is not continued, therefore adds only
-//! blanks between the same tokens; preprocessing directives keep their
-//! lines. tree-sitter reads comments as extras, which may stand between
+//! comments, inserted where a line starts outside every comment, literal
+//! and parenthesis of a function with no continued line before it,
+//! therefore adds only blanks between the same tokens; preprocessing
+//! directives keep their lines. tree-sitter reads comments as extras, which may stand between
 //! any two tokens: the tree of the result is the original's, positions
 //! moved, with comment nodes added, so it has no more errors than the
 //! original's and a second run reads the same findings there. What is
@@ -17,8 +17,8 @@
 //!
 //! Whatever the argument does not cover (a file with parse errors, an
 //! edit that is not such an insertion, text the masking before parsing
-//! could read differently, a C++ raw string) is checked by parsing the
-//! result again, as is everything with `--parse-all`.
+//! could read differently, a trigraph, a C++ raw string) is checked by
+//! parsing the result again, as is everything with `--parse-all`.
 
 use std::collections::HashSet;
 
