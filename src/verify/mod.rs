@@ -122,6 +122,16 @@ pub enum Refusal {
     Unfinished(String),
 }
 
+impl Refusal {
+    /// A second run does not see the TODO planned for `f`.
+    fn todo_unseen(f: &Finding) -> Refusal {
+        Refusal::Unfinished(format!(
+            "a second run does not see the TODO for {} in {}",
+            f.array, f.function
+        ))
+    }
+}
+
 /// "1 parse error", "3 parse errors".
 fn parse_errors(n: usize) -> String {
     format!("{n} parse error{}", if n == 1 { "" } else { "s" })
@@ -255,10 +265,7 @@ pub fn verify(
                 }
                 ChangeKind::LockTodo | ChangeKind::ManualTodo => {
                     if left.clone().count() == 0 || left.clone().any(|f| !f.acknowledged) {
-                        return Err(Refusal::Unfinished(format!(
-                            "a second run does not see the TODO for {} in {}",
-                            before.array, before.function
-                        )));
+                        return Err(Refusal::todo_unseen(before));
                     }
                 }
             }
