@@ -14,7 +14,9 @@ use crate::span::LineIndex;
 use super::account::{at_sites, limit_findings, lost_write, Accounts, SiteIndex};
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
 use super::callers;
-use super::parse::{hash_of, process, Context, Keep, Potential, Processed, Retain, UNPARSED};
+use super::parse::{
+    hash_of, process, Context, Keep, Outline, Potential, Processed, Reread, Retain, UNPARSED,
+};
 use super::{is_source_name, tree_macros_in, Accounting, ScanOptions, ScannedFile};
 use crate::analyze::facts::Giver;
 
@@ -383,8 +385,8 @@ pub fn reanalyze(
     path: &Path,
     text: &str,
     changed: &[std::ops::Range<usize>],
-    every: bool,
-) -> (Vec<Finding>, usize) {
+    reread: Reread,
+) -> Reading {
     let shape_macros = summaries
         .macros
         .iter()
@@ -407,22 +409,37 @@ pub fn reanalyze(
         Keep::Changed {
             at: changed,
             summaries,
-            every,
+            reread,
         },
         Retain::Check,
     );
-    if p.errors > 0 {
+    let outline = p.outline.take();
+    let errors = p.errors;
+    let findings = if errors > 0 {
         // tree-sitter's error recovery is not local: a broken file is read
         // exactly as the scan read it, its targets parsed again alone.
-        let errors = p.errors;
-        return (classify_text(&cx, p, text, summaries), errors);
+        classify_text(&cx, p, text, summaries)
+    } else {
+        let at: HashSet<usize> = targets(&p, summaries).iter().map(|q| q.at).collect();
+        let functions = std::mem::take(&mut p.functions);
+        classify_targets(&cx, functions, &at, text, summaries, &p.unreadable, false)
+    };
+    Reading {
+        findings,
+        errors,
+        outline,
     }
-    let at: HashSet<usize> = targets(&p, summaries).iter().map(|q| q.at).collect();
-    let functions = std::mem::take(&mut p.functions);
-    (
-        classify_targets(&cx, functions, &at, text, summaries, &p.unreadable, false),
-        p.errors,
-    )
+}
+
+/// A planned result, or its original, read again by [`reanalyze`].
+pub struct Reading {
+    /// The findings of the functions read.
+    pub findings: Vec<Finding>,
+    /// The parse errors of the functions read.
+    pub errors: usize,
+    /// With [`Reread::Compared`], when the text reads alike in every
+    /// configuration.
+    pub outline: Option<Outline>,
 }
 
 #[cfg(test)]

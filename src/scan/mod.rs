@@ -20,8 +20,9 @@ mod guard;
 mod parse;
 mod tree;
 
-pub use classify::{reanalyze, scan_text};
+pub use classify::{reanalyze, scan_text, Reading};
 pub(crate) use guard::guarded;
+pub use parse::{change_in, Outline, Reread};
 pub use tree::scan_tree;
 
 /// What to scan and how.

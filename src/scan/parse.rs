@@ -72,6 +72,8 @@ pub(super) struct Processed {
     pub(super) error_at: Vec<(usize, usize, String)>,
     /// How its mentions of shape sources ended (first reading only).
     pub(super) accounts: Accounts,
+    /// With `Reread::Compared`.
+    pub(super) outline: Option<Outline>,
 }
 
 impl Processed {
@@ -377,18 +379,124 @@ pub(super) enum Keep<'k> {
     /// not one the outline reads plainly that cannot pass a new array (see
     /// [`Outlined`]).
     Callers(&'k Callers<'k>),
-    /// Those that can hit, in a planned result whose changes are `at`
-    /// (sorted, not overlapping), with the tree's summaries: one the write
-    /// filter lets go is parsed only if a change is in it, and for its
-    /// parse errors alone. Unless `every` (the original has parse errors,
-    /// and its whole reading is compared), only the functions a change is
-    /// in: each other one is the original's text, parsed alone, and reads
-    /// as it did.
+    /// Those that can hit, in a planned result (or its original) whose
+    /// changes are `at` (sorted, not overlapping), with the tree's
+    /// summaries: one the write filter lets go is parsed only if a change
+    /// is in it, and for its parse errors alone. Which functions, `reread`
+    /// says.
     Changed {
         at: &'k [std::ops::Range<usize>],
         summaries: &'k Summaries,
-        every: bool,
+        reread: Reread,
     },
+}
+
+impl Keep<'_> {
+    /// The outline a check compares (see [`Reread::Compared`]).
+    fn outline(self, parsed: &source::Parsed) -> Option<Outline> {
+        let compared = matches!(
+            self,
+            Keep::Changed {
+                reread: Reread::Compared,
+                ..
+            }
+        );
+        compared.then(|| Outline::of(parsed))
+    }
+}
+
+/// Which functions the check of a planned result reads (see
+/// [`Keep::Changed`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Reread {
+    /// Only those a change is in (and those read per configuration): each
+    /// other one is the original's text, parsed alone, and reads as it
+    /// did.
+    Changed,
+    /// The same, keeping what the rest of the file gives each function
+    /// (see [`Outline`]), to compare with another reading.
+    Compared,
+    /// Every one.
+    Every,
+}
+
+/// A text's outline, and what the reading of one function takes from the
+/// rest of the text: two texts that agree on these, outside the functions
+/// a change is in, give every other function the same reading (see
+/// `verify::broken`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outline {
+    /// Every function the outline found, each parsed alone: its
+    /// configuration, its range (see [`source::Parsed::functions`]), and
+    /// whether it reads differently per configuration (then it is read in
+    /// every check).
+    pub functions: Vec<(usize, std::ops::Range<usize>, bool)>,
+    /// Functions of the first configuration read alike in every
+    /// configuration that overlap one of another configuration (braces
+    /// open differently there), by index: a parse error of one may be
+    /// counted once for both.
+    pub entangled: Vec<usize>,
+    /// What the rest of the text names, as the reading sees it: each
+    /// function's code before its body (its name), each configuration's
+    /// `#define`s (the write filter asks whether a call names one), and
+    /// the text's names of `PyArrayObject *` (sources of the facts).
+    pub names: Vec<String>,
+}
+
+impl Outline {
+    fn of(parsed: &source::Parsed) -> Outline {
+        let starts = &parsed.config_starts;
+        let mut functions = Vec::with_capacity(parsed.functions.len());
+        let mut names = Vec::new();
+        for (k, &start) in starts.iter().enumerate() {
+            let masked = parsed.masked(k);
+            let end = starts.get(k + 1).copied().unwrap_or(parsed.functions.len());
+            for r in &parsed.functions[start..end] {
+                let code = &masked[r.clone()];
+                let head = &code[..memchr::memchr(b'{', code).unwrap_or(code.len())];
+                names.push(String::from_utf8_lossy(head).into_owned());
+                let per_config = k > 0 || parsed.layout.as_ref().is_some_and(|l| l.touches(r));
+                functions.push((k, r.clone(), per_config));
+            }
+            let text = std::str::from_utf8(masked).unwrap_or("");
+            names.extend(
+                lexical::defines_in(text)
+                    .into_iter()
+                    .map(|d| format!("#define {}{:?} {}", d.name, d.params, d.body)),
+            );
+        }
+        let mut arrays: Vec<String> = lexical::pointer_names(&parsed.file.masked, ARRAY_TYPE)
+            .into_iter()
+            .collect();
+        arrays.sort_unstable();
+        names.extend(arrays);
+        let overlaps = |r: &std::ops::Range<usize>| {
+            functions
+                .iter()
+                .any(|(k, o, _)| *k > 0 && o.start < r.end && r.start < o.end)
+        };
+        let entangled = functions
+            .iter()
+            .enumerate()
+            .filter(|(_, (k, r, per_config))| *k == 0 && !per_config && overlaps(r))
+            .map(|(i, _)| i)
+            .collect();
+        Outline {
+            functions,
+            entangled,
+            names,
+        }
+    }
+}
+
+/// Whether one of `changed` (sorted, not overlapping) is in or next to
+/// the function at `range`: the functions a check of a planned result
+/// reads again (see [`Keep::Changed`]).
+pub fn change_in(changed: &[std::ops::Range<usize>], range: &std::ops::Range<usize>) -> bool {
+    // The first change ending at or after the function's start (one
+    // search: a file may hold thousands of each).
+    let first = changed.partition_point(|e| e.end < range.start);
+    changed.get(first).is_some_and(|e| e.start <= range.end)
 }
 
 /// A file parsed, with the facts of its functions.
@@ -462,17 +570,14 @@ fn read(cx: &Context, path: PathBuf, rel: String, text: String, keep: Keep) -> R
         Keep::Changed {
             at: changed,
             summaries,
-            every,
+            reread,
         } => {
             if !cx.hits.any(c.code) {
                 return false;
             }
-            // The first change ending at or after the function's start
-            // (one search: a file may hold thousands of each).
             let r = &c.range;
-            let first = changed.partition_point(|e| e.end < r.start);
-            let touched = changed.get(first).is_some_and(|e| e.start <= r.end);
-            if !every && !touched && !c.per_config {
+            let touched = change_in(changed, r);
+            if reread != Reread::Every && !touched && !c.per_config {
                 return false;
             }
             if matches!(verdict(c, Some(summaries)), Verdict::Parse) {
@@ -710,6 +815,7 @@ pub(super) fn process(
         },
     );
     let error_at = errors_at(&parsed, &facts.functions, &lines);
+    let outline = keep.outline(&parsed);
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
     let mut functions = Vec::new();
@@ -779,6 +885,7 @@ pub(super) fn process(
         unreadable,
         error_at,
         accounts,
+        outline,
     }
 }
 

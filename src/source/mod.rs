@@ -102,6 +102,10 @@ pub struct Parsed {
     /// not), in every configuration read; code outside them (and outside a
     /// configuration parsed whole) is not in a function.
     pub functions: Vec<std::ops::Range<usize>>,
+    /// Where each configuration's ranges start in `functions` (those of
+    /// configurations after the first are the ones that read differently
+    /// per configuration).
+    pub config_starts: Vec<usize>,
     /// Where the ERROR and MISSING nodes of the units start, sorted
     /// (reported with their lines, judged locally).
     pub errors: Vec<usize>,
@@ -362,7 +366,9 @@ pub fn parse_functions<T: Send>(
     let mut jobs = Vec::new();
     let mut blanked = Vec::new();
     let mut functions = Vec::new();
+    let mut config_starts = Vec::with_capacity(texts.len());
     for (k, (masked, found)) in texts.iter().zip(&outlined).enumerate() {
+        config_starts.push(functions.len());
         let Some(found) = found else {
             jobs.push((k, 0..masked.len(), layout.is_some()));
             functions.push(0..masked.len());
@@ -405,6 +411,7 @@ pub fn parse_functions<T: Send>(
         configs: texts.collect(),
         layout,
         functions,
+        config_starts,
         errors: Vec::new(),
     };
     // A file of many functions is parsed on every core; the results keep

@@ -4,11 +4,12 @@
 //! changed findings. A plan that fails is refused, with the reason, and
 //! its file left untouched.
 
+mod broken;
 mod comments;
 pub mod invariants;
 pub mod synth;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -18,7 +19,7 @@ use crate::analyze::{Finding, Kind};
 use crate::edit::{Edit, Patch};
 use crate::error::Error;
 use crate::plan::{self, Change, ChangeKind, PlanOptions};
-use crate::scan::{guarded, reanalyze, Scan, ScanOptions, ScannedFile};
+use crate::scan::{guarded, reanalyze, Reread, Scan, ScanOptions, ScannedFile};
 use crate::templates::Templates;
 
 /// What was planned for one file of the scan.
@@ -187,42 +188,32 @@ pub fn verify(
         return checked;
     }
     let edits: Vec<&Edit> = changes.iter().flat_map(|c| &c.edits).collect();
-    // A clean original is compared change by change: only the functions a
-    // change is in are read again. One with parse errors is compared whole.
-    let every = file.parse_errors > 0;
-    let ranges = ranges_after(&edits);
-    let (after, errors) = reanalyze(opts, summaries, &file.path, new_text, &ranges, every);
-    if errors > file.parse_errors {
-        return Err(Refusal::Reparse {
-            before: file.parse_errors,
-            after: errors,
-        });
-    }
     // Where the edits moved a position of the original.
-    let shifts = Shifts::new(changes.iter().flat_map(|c| &c.edits));
+    let shifts = Shifts::new(edits.iter().copied());
     let moved = |pos: usize| shifts.moved(pos);
-    // Compared with a second reading of the original, made the same way as
-    // the reading of the result.
-    if file.parse_errors > 0
-        && !reads_the_same(
-            &reanalyze(
-                opts,
-                summaries,
-                &file.path,
-                &file.text,
-                &ranges_before(&edits),
-                every,
-            )
-            .0,
-            &rewritten(file, changes),
-            &after,
-            &moved,
-        )
-    {
-        return Err(Refusal::Unstable {
-            errors: file.parse_errors,
-        });
-    }
+    let after = if file.parse_errors > 0 {
+        broken::compare(file, changes, &edits, new_text, (opts, summaries), &shifts)?
+    } else {
+        // Only the functions a change is in are read again: every function
+        // is parsed alone, so one no change is in is the original's text
+        // and reads as it did.
+        let ranges = ranges_after(&edits);
+        let after = reanalyze(
+            opts,
+            summaries,
+            &file.path,
+            new_text,
+            &ranges,
+            Reread::Changed,
+        );
+        if after.errors > 0 {
+            return Err(Refusal::Reparse {
+                before: 0,
+                after: after.errors,
+            });
+        }
+        after.findings
+    };
     // The findings of the result by place, so each change looks at its own.
     let mut by_place: HashMap<Place, Vec<&Finding>> = HashMap::new();
     for f in &after {
@@ -272,62 +263,6 @@ pub fn verify(
         }
     }
     Ok(())
-}
-
-/// In a file that already has parse errors, tree-sitter's recovery is not
-/// local: a comment inserted in one place can change how code elsewhere
-/// reads, and a second run then says nothing about the change. It is
-/// checked only when every finding it did not rewrite reads the same
-/// afterwards: same class, same sites and statements where the edits moved
-/// them, parsed or unparsed as before, and no finding gone or new.
-fn reads_the_same(
-    before: &[Finding],
-    rewritten: &[&Finding],
-    after: &[Finding],
-    moved: &dyn Fn(usize) -> usize,
-) -> bool {
-    let same_reading = |b: &Finding, a: &Finding| {
-        a.class == b.class
-            && a.parse_error == b.parse_error
-            && a.sites.len() == b.sites.len()
-            && a.sites.iter().zip(&b.sites).all(|(x, y)| {
-                x.kind == y.kind
-                    && x.role == y.role
-                    && x.class == y.class
-                    && x.span.start == moved(y.span.start)
-                    && x.stmt.start == moved(y.stmt.start)
-            })
-    };
-    // Places of the rewritten findings, before and after the edits.
-    let rewritten_before: HashSet<Place> = rewritten
-        .iter()
-        .map(|r| Place::of(r, r.function_body.start))
-        .collect();
-    let rewritten_after: HashSet<Place> = rewritten
-        .iter()
-        .map(|r| Place::of(r, moved(r.function_body.start)))
-        .collect();
-    let mut unmatched: HashMap<Place, Vec<&Finding>> = HashMap::new();
-    for a in after {
-        let place = Place::of(a, a.function_body.start);
-        if !rewritten_after.contains(&place) {
-            unmatched.entry(place).or_default().push(a);
-        }
-    }
-    for b in before {
-        if rewritten_before.contains(&Place::of(b, b.function_body.start)) {
-            continue;
-        }
-        let here = Place::of(b, moved(b.function_body.start));
-        let Some(there) = unmatched.get_mut(&here) else {
-            return false;
-        };
-        match there.iter().position(|a| same_reading(b, a)) {
-            Some(i) => there.swap_remove(i),
-            None => return false,
-        };
-    }
-    unmatched.values().all(Vec::is_empty)
 }
 
 /// The edits in the order [`Patch::new`] applies them (an insertion
@@ -417,15 +352,6 @@ impl<'f> Place<'f> {
             body,
         }
     }
-}
-
-/// The findings a change rewrites (they are meant to read differently).
-fn rewritten<'f>(file: &'f ScannedFile, changes: &[Change]) -> Vec<&'f Finding> {
-    changes
-        .iter()
-        .filter(|c| matches!(c.kind, ChangeKind::Rewrite | ChangeKind::ExitFix))
-        .flat_map(|c| c.findings.iter().map(|&i| &file.findings[i]))
-        .collect()
 }
 
 #[cfg(test)]
