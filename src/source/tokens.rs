@@ -209,17 +209,27 @@ fn line_comment_end(t: &[u8], start: usize) -> usize {
 /// its closing quote, or at the end of its line when it has none (a
 /// backslash escapes the next byte, a newline too).
 fn literal_end(t: &[u8], start: usize) -> usize {
+    literal_scan(t, start).0
+}
+
+/// Whether the string or character literal starting at `start` has its
+/// closing quote (see [`literal_end`]).
+pub fn literal_closes(t: &[u8], start: usize) -> bool {
+    literal_scan(t, start).1
+}
+
+fn literal_scan(t: &[u8], start: usize) -> (usize, bool) {
     let quote = t[start];
     let mut i = start + 1;
     while i < t.len() {
         match t[i] {
             b'\\' => i += 2,
-            b'\n' => return i,
-            c if c == quote => return i + 1,
+            b'\n' => return (i, false),
+            c if c == quote => return (i + 1, true),
             _ => i += 1,
         }
     }
-    t.len()
+    (t.len(), false)
 }
 
 /// The `)` matching the `(` at `open` (comments and literals skipped), or

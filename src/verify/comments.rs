@@ -4,9 +4,11 @@
 //! A compiler replaces a comment by a space after joining continued lines
 //! (C11 5.1.1.2, phases 2 and 3). A line holding nothing but whole
 //! comments, inserted where a line starts outside every comment, literal
-//! and parenthesis of a function with no continued line before it,
-//! therefore adds only blanks between the same tokens; preprocessing
-//! directives keep their lines. tree-sitter reads comments as extras,
+//! and parenthesis of a function (read with its continued lines joined, as
+//! a compiler reads it, and unjoined, as tree-sitter does, a continued
+//! line being a blank, an escape or part of a `//` comment there), not
+//! after a continued line, therefore adds only blanks between the same
+//! tokens; preprocessing directives keep their lines. tree-sitter reads comments as extras,
 //! which may stand between any two tokens: the tree of the result is the
 //! original's, positions moved, with comment nodes added, so it has no
 //! more errors than the original's and a second run reads the same
@@ -29,7 +31,7 @@ use crate::analyze::{Finding, Span};
 use crate::plan::{Change, ChangeKind};
 use crate::scan::{ScanOptions, ScannedFile};
 use crate::source::lexical::continues;
-use crate::source::tokens::{Lexer, Tok};
+use crate::source::tokens::{literal_closes, Lexer, Tok};
 use crate::source::{is_template, names_masked_in};
 use crate::span::LineIndex;
 
@@ -90,17 +92,22 @@ fn whole_comment_lines(content: &str, ignored: &[String], template: bool) -> boo
 }
 
 /// Whether `p`, in the function `body` (the whole definition), starts a
-/// line outside every comment, literal and parenthesis, with no continued
-/// line in the function before it.
+/// line outside every comment, literal and parenthesis, both as the lexer
+/// reads the function (as tree-sitter does: a continued line is a blank
+/// between tokens, an escape in a literal, part of a `//` comment) and as
+/// a compiler does, continued lines joined first.
 fn at_code_line_start(text: &str, p: usize, body: Span) -> bool {
     let before = &text[body.start..p];
-    if !before.ends_with('\n') {
+    // The line before `p` ends: it does not continue into `p`'s.
+    let Some(line) = before.strip_suffix('\n') else {
+        return false;
+    };
+    if continues(line.rsplit('\n').next().unwrap_or(line)) {
         return false;
     }
-    // A continued line ends a line the lexer does not join (`/\` and `*`
-    // on the next line open a comment); a C++ raw string runs over lines,
-    // which the lexer does not know.
-    if before.split('\n').any(continues) || before.contains("R\"") {
+    // A C++ raw string runs over lines, which the lexer does not know; a
+    // trigraph `??/` is a backslash to some compilers.
+    if before.contains("R\"") || before.contains("??/") {
         return false;
     }
     // The definition starts outside any comment: the token that reaches
@@ -109,9 +116,52 @@ fn at_code_line_start(text: &str, p: usize, body: Span) -> bool {
     let mut depth = 0usize;
     for t in Lexer::at(text.as_bytes(), body.start) {
         if t.end > p {
-            return t.start == p && depth == 0;
+            if t.start != p || depth > 0 {
+                return false;
+            }
+            break;
         }
         match t.kind {
+            Tok::Punct(b'(') => depth += 1,
+            Tok::Punct(b')') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    depth == 0 && (!before.contains('\\') || closed(&joined(before)))
+}
+
+/// `text` with each continued line joined to the next, as a compiler
+/// joins them before it finds comments and literals (C11 5.1.1.2, phase
+/// 2); a backslash before blanks and the newline joins too, as GCC and
+/// Clang read it.
+fn joined(text: &str) -> Vec<u8> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            let blanks = b[i + 1..]
+                .iter()
+                .take_while(|&&c| matches!(c, b' ' | b'\t' | b'\r'))
+                .count();
+            if b.get(i + 1 + blanks) == Some(&b'\n') {
+                i += blanks + 2;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Whether every comment, literal and parenthesis of `code` closes in it.
+fn closed(code: &[u8]) -> bool {
+    let mut depth = 0usize;
+    for t in Lexer::new(code) {
+        match t.kind {
+            Tok::BlockComment { closed: false } => return false,
+            Tok::Literal if !literal_closes(code, t.start) => return false,
             Tok::Punct(b'(') => depth += 1,
             Tok::Punct(b')') => depth = depth.saturating_sub(1),
             _ => {}
@@ -269,13 +319,34 @@ mod tests {
             Span::new(0, plain.len())
         ));
         // A continued line, even one ending in a blank, is joined by the
-        // compiler: `/\` then `*` opens a comment the lexer does not see.
+        // compiler: no line starts after it, and `/\` then `*` opens a
+        // comment the lexer does not see.
         let spliced = "int f(void)\n{\n    a = 2; // \\ \n    a = 3;\n    a = 4;\n}\n";
         assert!(inert(spliced, "a = 2"));
         assert!(!inert(spliced, "a = 3"));
-        assert!(!inert(spliced, "a = 4"));
+        assert!(inert(spliced, "a = 4"));
         let opener = "int f(int y, int *z)\n{\n    int x = y /\\\n* z;\n    x = 1; // */\n}\n";
         assert!(!inert(opener, "x = 1"));
+        assert!(inert(opener, "}"));
+        // Continued lines that close before the line: a string continued
+        // by a backslash between two literals, or inside one; a macro
+        // defined in the function.
+        let strings = "int f(void)\n{\n    g(\"a \"   \\\n      \"b\");\n    \
+                       g(\"c\\\nd\");\n    h();\n}\n";
+        assert!(!inert(strings, "\"b\");"));
+        assert!(inert(strings, "g(\"c"));
+        assert!(!inert(strings, "d\");"));
+        assert!(inert(strings, "h();"));
+        let define = "int f(void)\n{\n#define TWICE(x) \\\n    ((x) + \\\n     (x))\n    h();\n}\n";
+        assert!(!inert(define, "(x))"));
+        assert!(inert(define, "h();"));
+        // A parenthesis opened on a continued line is still open.
+        let open = "int f(void)\n{\n    g(1, \\\n      2,\n      3);\n    h();\n}\n";
+        assert!(!inert(open, "3);"));
+        assert!(inert(open, "h();"));
+        // A trigraph backslash is not judged.
+        let trigraph = "int f(void)\n{\n    g(\"a??/\n\");\n    h();\n}\n";
+        assert!(!inert(trigraph, "h();"));
         let args = "int f(void)\n{\n    g(1,\n      2);\n    h();\n}\n";
         assert!(!inert(args, "2);"));
         assert!(inert(args, "h();"));
