@@ -330,23 +330,26 @@ mod tests {
         assert!(inert(opener, "}"));
         // Continued lines that close before the line: a string continued
         // by a backslash between two literals, or inside one; a macro
-        // defined in the function.
+        // defined in the function. A parenthesis opened on a continued
+        // line is still open; a trigraph backslash is not judged.
         let strings = "int f(void)\n{\n    g(\"a \"   \\\n      \"b\");\n    \
                        g(\"c\\\nd\");\n    h();\n}\n";
-        assert!(!inert(strings, "\"b\");"));
-        assert!(inert(strings, "g(\"c"));
-        assert!(!inert(strings, "d\");"));
-        assert!(inert(strings, "h();"));
         let define = "int f(void)\n{\n#define TWICE(x) \\\n    ((x) + \\\n     (x))\n    h();\n}\n";
-        assert!(!inert(define, "(x))"));
-        assert!(inert(define, "h();"));
-        // A parenthesis opened on a continued line is still open.
         let open = "int f(void)\n{\n    g(1, \\\n      2,\n      3);\n    h();\n}\n";
-        assert!(!inert(open, "3);"));
-        assert!(inert(open, "h();"));
-        // A trigraph backslash is not judged.
         let trigraph = "int f(void)\n{\n    g(\"a??/\n\");\n    h();\n}\n";
-        assert!(!inert(trigraph, "h();"));
+        for (text, line, want) in [
+            (strings, "\"b\");", false),
+            (strings, "g(\"c", true),
+            (strings, "d\");", false),
+            (strings, "h();", true),
+            (define, "(x))", false),
+            (define, "h();", true),
+            (open, "3);", false),
+            (open, "h();", true),
+            (trigraph, "h();", false),
+        ] {
+            assert_eq!(inert(text, line), want, "{line:?} in {text:?}");
+        }
         let args = "int f(void)\n{\n    g(1,\n      2);\n    h();\n}\n";
         assert!(!inert(args, "2);"));
         assert!(inert(args, "h();"));
