@@ -438,8 +438,9 @@ pub struct Outline {
     pub entangled: Vec<usize>,
     /// What the rest of the text names, as the reading sees it: each
     /// function's code before its body (its name), each configuration's
-    /// `#define`s (the write filter asks whether a call names one), and
-    /// the text's names of `PyArrayObject *` (sources of the facts).
+    /// `#define`s (the write filter asks whether a call names one), the
+    /// text's names of `PyArrayObject *` (sources of the facts), and the
+    /// language it is read as.
     pub names: Vec<String>,
 }
 
@@ -470,6 +471,8 @@ impl Outline {
             .collect();
         arrays.sort_unstable();
         names.extend(arrays);
+        // A header is read as C++ when its text looks like C++.
+        names.push(format!("{:?}", parsed.file.lang));
         let overlaps = |r: &std::ops::Range<usize>| {
             functions
                 .iter()

@@ -649,7 +649,9 @@ impl CodeMap {
 /// c11 (even at the end of a `//` comment). A line inserted after it, or
 /// removed from after it, would change what the compiler reads.
 pub fn continues(line: &str) -> bool {
-    let l = line.trim_end_matches(['\r', ' ', '\t']);
+    // GCC and Clang join a line whose backslash only blanks follow (a
+    // form feed, a vertical tab, a NUL among them).
+    let l = line.trim_end_matches(['\r', ' ', '\t', '\x0b', '\x0c', '\0']);
     l.ends_with('\\') || l.ends_with("??/")
 }
 

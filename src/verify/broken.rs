@@ -2,8 +2,9 @@
 //! errors. tree-sitter's recovery is not local: a comment inserted in one
 //! place can change how code elsewhere reads, and a second run then says
 //! nothing about the change. Such a result is checked only when it has no
-//! more parse errors than the original and every finding the plan did not
-//! rewrite reads as before ([`reads_the_same`]).
+//! more parse errors than the original, read again the same way, and
+//! every finding the plan did not rewrite reads as before
+//! ([`reads_the_same`]).
 //!
 //! Every function the outline finds is parsed alone, so that reach ends
 //! at the function. When the original and the result each read alike in
@@ -41,31 +42,27 @@ pub(super) fn compare(
     let read = |text: &str, at: &[Range<usize>], reread| {
         reanalyze(opts, summaries, &file.path, text, at, reread)
     };
-    if opts.write_filter {
-        let after = read(new_text, &after_at, Reread::Compared);
+    let by_function = || {
         let before = read(&file.text, &before_at, Reread::Compared);
-        if let (Some(old), Some(new)) = (&before.outline, &after.outline) {
-            if same_functions(old, new, (&before_at, &after_at), shifts) {
-                // The functions not read again have the same parse errors
-                // on both sides.
-                if after.errors > before.errors {
-                    return Err(Refusal::Reparse {
-                        before: file.parse_errors,
-                        after: file.parse_errors + (after.errors - before.errors),
-                    });
-                }
-                return stable(file, changes, &before, after, shifts);
-            }
-        }
-    }
-    let after = read(new_text, &after_at, Reread::Every);
-    if after.errors > file.parse_errors {
+        let after = read(new_text, &after_at, Reread::Compared);
+        let (old, new) = (before.outline.as_ref()?, after.outline.as_ref()?);
+        same_functions(old, new, (&before_at, &after_at), shifts).then_some((before, after))
+    };
+    let (before, after) = match opts.write_filter.then(by_function).flatten() {
+        Some(read_again) => read_again,
+        None => (
+            read(&file.text, &before_at, Reread::Every),
+            read(new_text, &after_at, Reread::Every),
+        ),
+    };
+    // Both read the same way (the functions not read again have the same
+    // parse errors on both sides).
+    if after.errors > before.errors {
         return Err(Refusal::Reparse {
             before: file.parse_errors,
-            after: after.errors,
+            after: file.parse_errors + (after.errors - before.errors),
         });
     }
-    let before = read(&file.text, &before_at, Reread::Every);
     stable(file, changes, &before, after, shifts)
 }
 

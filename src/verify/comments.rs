@@ -105,9 +105,12 @@ fn at_code_line_start(text: &str, p: usize, body: Span) -> bool {
     if continues(line.rsplit('\n').next().unwrap_or(line)) {
         return false;
     }
-    // A C++ raw string runs over lines, which the lexer does not know; a
-    // trigraph `??/` is a backslash to some compilers.
-    if before.contains("R\"") || before.contains("??/") {
+    // A C++ raw string runs over lines, which the lexer does not know (its
+    // prefix may be split by a continued line); a trigraph `??/` is a
+    // backslash to some compilers.
+    let joined = before.contains('\\').then(|| joined(before));
+    let raw = |code: &[u8]| memchr::memmem::find(code, b"R\"").is_some();
+    if raw(before.as_bytes()) || joined.as_deref().is_some_and(raw) || before.contains("??/") {
         return false;
     }
     // The definition starts outside any comment: the token that reaches
@@ -127,13 +130,13 @@ fn at_code_line_start(text: &str, p: usize, body: Span) -> bool {
             _ => {}
         }
     }
-    depth == 0 && (!before.contains('\\') || closed(&joined(before)))
+    depth == 0 && joined.as_deref().is_none_or(closed)
 }
 
 /// `text` with each continued line joined to the next, as a compiler
 /// joins them before it finds comments and literals (C11 5.1.1.2, phase
 /// 2); a backslash before blanks and the newline joins too, as GCC and
-/// Clang read it.
+/// Clang read it (see [`continues`]).
 fn joined(text: &str) -> Vec<u8> {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -142,7 +145,7 @@ fn joined(text: &str) -> Vec<u8> {
         if b[i] == b'\\' {
             let blanks = b[i + 1..]
                 .iter()
-                .take_while(|&&c| matches!(c, b' ' | b'\t' | b'\r'))
+                .take_while(|&&c| matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c | 0))
                 .count();
             if b.get(i + 1 + blanks) == Some(&b'\n') {
                 i += blanks + 2;
@@ -337,6 +340,11 @@ mod tests {
         let define = "int f(void)\n{\n#define TWICE(x) \\\n    ((x) + \\\n     (x))\n    h();\n}\n";
         let open = "int f(void)\n{\n    g(1, \\\n      2,\n      3);\n    h();\n}\n";
         let trigraph = "int f(void)\n{\n    g(\"a??/\n\");\n    h();\n}\n";
+        // A backslash before a form feed continues the line for a compiler;
+        // a raw string's prefix split by a continued line is still one.
+        let feed = "int f(void)\n{\n    int n = 0; // last \\\x0c\n    h();\n    n = 1;\n}\n";
+        let split =
+            "int f(void)\n{\n    const char *m = R\\\n\"x(\";\n    h();\n    m = \")x\";\n}\n";
         for (text, line, want) in [
             (strings, "\"b\");", false),
             (strings, "g(\"c", true),
@@ -347,6 +355,9 @@ mod tests {
             (open, "3);", false),
             (open, "h();", true),
             (trigraph, "h();", false),
+            (feed, "h();", false),
+            (feed, "n = 1;", true),
+            (split, "h();", false),
         ] {
             assert_eq!(inert(text, line), want, "{line:?} in {text:?}");
         }
