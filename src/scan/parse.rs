@@ -432,9 +432,9 @@ pub struct Outline {
     /// every check).
     pub functions: Vec<(usize, std::ops::Range<usize>, bool)>,
     /// Functions of the first configuration read alike in every
-    /// configuration that overlap one of another configuration (braces
-    /// open differently there), by index: a parse error of one may be
-    /// counted once for both.
+    /// configuration that overlap or meet one of another configuration
+    /// (braces open differently there), by index: a parse error of one
+    /// may be counted once for both.
     pub entangled: Vec<usize>,
     /// What the rest of the text names, as the reading sees it: each
     /// function's code before its body (its name), each configuration's
@@ -476,7 +476,7 @@ impl Outline {
         let overlaps = |r: &std::ops::Range<usize>| {
             functions
                 .iter()
-                .any(|(k, o, _)| *k > 0 && o.start < r.end && r.start < o.end)
+                .any(|(k, o, _)| *k > 0 && o.start <= r.end && r.start <= o.end)
         };
         let entangled = functions
             .iter()

@@ -417,6 +417,7 @@ pub fn parse_functions<T: Send>(
     // A file of many functions is parsed on every core; the results keep
     // the order of the jobs. Each tree is dropped as soon as `each` has
     // taken what it needs: memory follows the code analysed, not the file.
+    let configs: Vec<usize> = jobs.iter().map(|job| job.0).collect();
     let done: Vec<(T, Vec<usize>)> = jobs
         .into_par_iter()
         .with_min_len(PARSE_GRAIN)
@@ -428,14 +429,31 @@ pub fn parse_functions<T: Send>(
         })
         .collect();
     let mut results = Vec::with_capacity(done.len());
-    for (t, errors) in done {
+    // Where each unit's errors are, and in which configuration.
+    let mut errors: Vec<(usize, usize)> = Vec::new();
+    for ((t, mut at), k) in done.into_iter().zip(configs) {
         results.push(t);
-        parsed.errors.extend(errors);
+        at.sort_unstable();
+        at.dedup();
+        errors.extend(at.into_iter().map(|p| (p, k)));
     }
-    parsed.errors.sort_unstable();
-    // One error seen in several configurations is one error.
-    parsed.errors.dedup();
+    parsed.errors = counted(errors);
     (parsed, results, blanked)
+}
+
+/// The errors of a file's units, (position, configuration) with each
+/// unit's positions distinct, as a sorted list of positions: one error
+/// seen in several configurations is one error; two functions of one
+/// configuration that meet with no blank between may each have one where
+/// they meet.
+fn counted(mut errors: Vec<(usize, usize)>) -> Vec<usize> {
+    errors.sort_unstable();
+    let mut out = Vec::with_capacity(errors.len());
+    for here in errors.chunk_by(|a, b| a.0 == b.0) {
+        let most = here.chunk_by(|a, b| a.1 == b.1).map(<[_]>::len).max();
+        out.extend(std::iter::repeat_n(here[0].0, most.unwrap_or(0)));
+    }
+    out
 }
 
 /// A function [`parse_functions`] left out of the first configuration:
@@ -639,6 +657,12 @@ mod tests {
         );
         let left_out = left_out.into_iter().map(|(name, _)| name).collect();
         (parsed.functions, units, left_out)
+    }
+
+    #[test]
+    fn an_error_of_several_configurations_counts_once() {
+        let errors = vec![(9, 2), (5, 1), (5, 0), (9, 1), (5, 0), (2, 0)];
+        assert_eq!(counted(errors), [2, 5, 5, 9]);
     }
 
     #[test]
