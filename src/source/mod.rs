@@ -417,21 +417,20 @@ pub fn parse_functions<T: Send>(
     // A file of many functions is parsed on every core; the results keep
     // the order of the jobs. Each tree is dropped as soon as `each` has
     // taken what it needs: memory follows the code analysed, not the file.
-    let configs: Vec<usize> = jobs.iter().map(|job| job.0).collect();
-    let done: Vec<(T, Vec<usize>)> = jobs
+    let done: Vec<(T, Vec<usize>, usize)> = jobs
         .into_par_iter()
         .with_min_len(PARSE_GRAIN)
         .with_max_len(PARSE_CHUNK)
         .map(|(k, range, per_config)| {
             let unit = parse_unit(lang, parsed.masked(k), &newlines[k], k, range, per_config);
             let errors = error_positions(unit.tree.root_node());
-            (each(&parsed, &unit), errors)
+            (each(&parsed, &unit), errors, k)
         })
         .collect();
     let mut results = Vec::with_capacity(done.len());
     // Where each unit's errors are, and in which configuration.
     let mut errors: Vec<(usize, usize)> = Vec::new();
-    for ((t, mut at), k) in done.into_iter().zip(configs) {
+    for (t, mut at, k) in done {
         results.push(t);
         at.sort_unstable();
         at.dedup();

@@ -8,11 +8,11 @@
 //! a compiler reads it, and unjoined, as tree-sitter does, a continued
 //! line being a blank, an escape or part of a `//` comment there), not
 //! after a continued line, therefore adds only blanks between the same
-//! tokens; preprocessing directives keep their lines. tree-sitter reads comments as extras,
-//! which may stand between any two tokens: the tree of the result is the
-//! original's, positions moved, with comment nodes added, so it has no
-//! more errors than the original's and a second run reads the same
-//! findings there. What is left to check is what a second run reads in
+//! tokens; preprocessing directives keep their lines. tree-sitter reads
+//! comments as extras, which may stand between any two tokens: the tree
+//! of the result is the original's, positions moved, with comment nodes
+//! added, so it has no more errors than the original's and a second run
+//! reads the same findings there. What is left to check is what a second run reads in
 //! the comments: the TODOs. It is checked by the code a second run uses
 //! ([`acknowledge`]), on the original findings of the changed functions
 //! moved as the edits move them.
@@ -113,24 +113,10 @@ fn at_code_line_start(text: &str, p: usize, body: Span) -> bool {
     if raw(before.as_bytes()) || joined.as_deref().is_some_and(raw) || before.contains("??/") {
         return false;
     }
-    // The definition starts outside any comment: the token that reaches
-    // past `p` must start there, and the parentheses before it close (an
-    // argument list, a masked attribute's among them, does not hold it).
-    let mut depth = 0usize;
-    for t in Lexer::at(text.as_bytes(), body.start) {
-        if t.end > p {
-            if t.start != p || depth > 0 {
-                return false;
-            }
-            break;
-        }
-        match t.kind {
-            Tok::Punct(b'(') => depth += 1,
-            Tok::Punct(b')') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    depth == 0 && joined.as_deref().is_none_or(closed)
+    // Read up to `p`, every comment, literal and parenthesis the function
+    // opened is closed (an argument list, a masked attribute's among them,
+    // does not hold `p`), as the lexer reads it and as a compiler does.
+    closed(before.as_bytes()) && joined.as_deref().is_none_or(closed)
 }
 
 /// `text` with each continued line joined to the next, as a compiler
