@@ -57,3 +57,21 @@ pub fn panic_in(_rel: &str) {}
 pub fn corrupt_plan() -> bool {
     cfg!(feature = "test-hooks") && std::env::var_os("DIMS_FIX_TEST_CORRUPT_PLAN").is_some()
 }
+
+/// Where the facts of the functions to classify come from, as a test
+/// chooses with `DIMS_FIX_TEST_FACTS` (see `scan::tree`): `packed` or
+/// `parsed` make the tree's first parse keep them as a tree too large
+/// for its budget does, and `parsed` leaves no room for packed blocks
+/// either (every writer is parsed again). The budgets given, unchanged
+/// without the feature: that of the candidates' bytes, then that of the
+/// packed blocks.
+pub fn facts_budgets(candidates: usize, packed: usize) -> (usize, usize) {
+    if !cfg!(feature = "test-hooks") {
+        return (candidates, packed);
+    }
+    match std::env::var("DIMS_FIX_TEST_FACTS").as_deref() {
+        Ok("packed") => (0, packed),
+        Ok("parsed") => (0, 0),
+        _ => (candidates, packed),
+    }
+}

@@ -1,5 +1,5 @@
 //! One test per fixture and per property (`cargo test --test fixtures`
-//! lists them as `FIXTURE::apply`, `FIXTURE::diff`, `FIXTURE::report`):
+//! lists them as `FIXTURE::apply`, `FIXTURE::diff`, `FIXTURE::report`, ...):
 //! `--apply` turns each `input*` file into its `expected*` twin (or leaves
 //! it alone when there is none) and a second run plans nothing
 //! (idempotence); the `--dry-run` diff of the pristine input applies with
@@ -9,7 +9,8 @@
 //! unique fingerprints, help for every rule, and `fixes` that, applied,
 //! give what the dry run's diff gives; and the lexical write filter
 //! changes nothing: with `--parse-all` (every candidate function parsed)
-//! the findings, the accounting of mentions and the diff are the same.
+//! the findings, the accounting of mentions and the diff are the same;
+//! nor does where the facts of the functions to classify come from.
 
 mod common;
 
@@ -30,12 +31,13 @@ fn main() {
     })];
     for dir in fixture_dirs() {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let checks: [(&str, Check); 5] = [
+        let checks: [(&str, Check); 6] = [
             ("apply", apply_gives_the_expected_files_and_is_idempotent),
             ("diff", dry_run_diff_applies_with_git_and_patch),
             ("report", reports_match_their_snapshots),
             ("sarif", sarif_serves_code_scanning),
             ("filter", the_write_filter_changes_nothing),
+            ("facts", the_facts_kept_packed_or_parsed_agree),
         ];
         for (what, check) in checks {
             let (name, dir) = (name.clone(), dir.clone());
@@ -182,32 +184,38 @@ fn reports_match_their_snapshots(name: &str, dir: &Path) {
     );
 }
 
-fn the_write_filter_changes_nothing(name: &str, dir: &Path) {
-    let run = |extra: &[&str]| {
-        let mut args = fixture_args(dir);
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args.extend(["--root".into(), dir.to_str().unwrap().into()]);
-        args.push(dir.to_str().unwrap().into());
-        let json = dims_fix()
-            .args(&args)
-            .arg("--format")
-            .arg("json")
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-        let diff = dims_fix()
-            .args(&args)
-            .arg("--dry-run")
-            .output()
-            .unwrap()
-            .stdout;
-        (
-            v["findings"].clone(),
-            v["stats"]["accounting"].clone(),
-            diff,
-        )
+/// The findings, the accounting of mentions and the dry run's diff of a
+/// fixture, with `extra` arguments and `DIMS_FIX_TEST_FACTS` set to
+/// `facts` (when not empty).
+fn results(
+    dir: &Path,
+    extra: &[&str],
+    facts: &str,
+) -> (serde_json::Value, serde_json::Value, Vec<u8>) {
+    let mut args = fixture_args(dir);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["--root".into(), dir.to_str().unwrap().into()]);
+    args.push(dir.to_str().unwrap().into());
+    let run = |more: &[&str]| {
+        let mut cmd = dims_fix();
+        cmd.args(&args).args(more);
+        if !facts.is_empty() {
+            cmd.env("DIMS_FIX_TEST_FACTS", facts);
+        }
+        cmd.output().unwrap()
     };
-    let (filtered, parsed) = (run(&[]), run(&["--parse-all"]));
+    let json = run(&["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let diff = run(&["--dry-run"]).stdout;
+    (
+        v["findings"].clone(),
+        v["stats"]["accounting"].clone(),
+        diff,
+    )
+}
+
+fn the_write_filter_changes_nothing(name: &str, dir: &Path) {
+    let (filtered, parsed) = (results(dir, &[], ""), results(dir, &["--parse-all"], ""));
     assert!(
         filtered.0 == parsed.0,
         "{name}: the findings differ with --parse-all"
@@ -222,6 +230,19 @@ fn the_write_filter_changes_nothing(name: &str, dir: &Path) {
         filtered.2 == parsed.2,
         "{name}: the diff differs with --parse-all"
     );
+}
+
+/// Where the facts of the functions to classify come from changes
+/// nothing: kept from the first parse (a small tree), packed then (a
+/// large one), or parsed again (past the packed blocks' budget).
+fn the_facts_kept_packed_or_parsed_agree(name: &str, dir: &Path) {
+    let kept = results(dir, &[], "");
+    for facts in ["packed", "parsed"] {
+        let other = results(dir, &[], facts);
+        assert!(kept.0 == other.0, "{name}: the findings differ, {facts}");
+        assert!(kept.1 == other.1, "{name}: the accounting differs, {facts}");
+        assert!(kept.2 == other.2, "{name}: the diff differs, {facts}");
+    }
 }
 
 /// The filter does act: each fixture's reading function, whose statement

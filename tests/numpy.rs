@@ -1255,3 +1255,40 @@ fn numpy_2_2_1_write_filter_changes_nothing() {
         assert!(filtered.0.as_array().is_some_and(|f| !f.is_empty()));
     }
 }
+
+/// Acceptance (speed issue): where the facts of the functions to classify
+/// come from changes nothing on NumPy 2.2.1. A tree this size keeps them
+/// from its first parse; a larger one packs the writers' facts then, or,
+/// past that budget, parses them again (`DIMS_FIX_TEST_FACTS` makes this
+/// tree take each way): the findings, the accounting of mentions and the
+/// diff are the same, for the shape and with every metadata field.
+#[test]
+fn numpy_2_2_1_facts_kept_packed_or_parsed_agree() {
+    let Some(tree) = numpy("2.2.1") else { return };
+    for extra in [&[][..], &["--fields", "all"]] {
+        let run = |facts: Option<&str>| {
+            let with = |cmd: &mut DimsFix| {
+                if let Some(facts) = facts {
+                    cmd.env("DIMS_FIX_TEST_FACTS", facts);
+                }
+                cmd.args(extra).output().unwrap()
+            };
+            let json = with(dims_fix().args(["--format", "json"]).arg(&tree));
+            let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+            let diff = with(dims_fix().arg(&tree)).stdout;
+            (
+                v["findings"].clone(),
+                v["stats"]["accounting"].clone(),
+                diff,
+            )
+        };
+        let kept = run(None);
+        assert!(kept.0.as_array().is_some_and(|f| !f.is_empty()));
+        for facts in ["packed", "parsed"] {
+            let other = run(Some(facts));
+            assert!(kept.0 == other.0, "{extra:?}: findings differ, {facts}");
+            assert_eq!(kept.1, other.1, "{extra:?}: accounting differs, {facts}");
+            assert!(kept.2 == other.2, "{extra:?}: diffs differ, {facts}");
+        }
+    }
+}

@@ -13,7 +13,7 @@ pub mod syntax;
 pub mod unreadable;
 mod window;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
 pub use crate::span::Span;
@@ -26,7 +26,7 @@ use reason::{Evidence, Reason};
 use syntax::{text, Preorder};
 
 /// Which storage a site writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Dims,
@@ -226,7 +226,7 @@ pub struct CopySource {
 }
 
 /// The number of dimensions of the array behind a source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ndim {
     /// `PyArray_NDIM(<span>)`
     Array(Span),

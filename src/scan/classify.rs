@@ -15,7 +15,8 @@ use super::account::{at_sites, limit_findings, lost_write, Accounts, SiteIndex};
 use super::callees::{merge_summaries, passes_storage, writer, writes_itself};
 use super::callers;
 use super::parse::{
-    hash_of, process, Context, Keep, Outline, Potential, Processed, Reread, Retain, UNPARSED,
+    hash_of, process, unpack, Context, Keep, Outline, Potential, Processed, Reread, Retain,
+    UNPARSED,
 };
 use super::{is_source_name, tree_macros_in, Accounting, ScanOptions, ScannedFile};
 use crate::analyze::facts::Giver;
@@ -90,6 +91,14 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
     // whole configuration, as again).
     if !p.functions.is_empty() {
         return classify_targets(cx, p.functions, &at, text, summaries, &p.unreadable, true);
+    }
+    // Or the writers' facts packed then, when they hold every target's: a
+    // function that only passes shape storage on is not packed, nor is
+    // such a reading of a writer in another configuration.
+    let alone = p.potential.iter().all(|q| !at.contains(&q.at));
+    let packed = p.packed.as_deref().filter(|_| alone);
+    if let Some(kept) = packed.and_then(|block| unpack(block, &at)) {
+        return classify_targets(cx, kept, &at, text, summaries, &p.unreadable, true);
     }
     // Code that did not parse as a function has no name the outline knows:
     // parse what the first pass parsed, so the same ERROR nodes come back.

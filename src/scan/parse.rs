@@ -3,6 +3,7 @@
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::analyze::api::{
@@ -40,8 +41,13 @@ pub(super) struct Processed {
     /// With `Retain::WritersWithFacts`, the units whose facts are all in
     /// `functions` (see [`UnitFacts`]), for the callers step.
     pub(super) units: Vec<UnitFacts>,
+    /// With `Retain::Writers`, the facts of `writers` serialized in one
+    /// block, while the tree's blocks fit [`PACKED_BUDGET`]: classifying
+    /// the file takes them instead of parsing those functions again.
+    pub(super) packed: Option<Box<[u8]>>,
     /// Functions with a write of their own (or a use of a shape-writing
-    /// macro): parsed again when the file is classified.
+    /// macro): parsed again when the file is classified, unless `functions`
+    /// or `packed` holds their facts.
     pub(super) writers: Vec<Potential>,
     /// Functions that only pass shape storage to calls: classified only if
     /// one of those callees turns out to write through it.
@@ -128,7 +134,17 @@ pub(super) struct Context<'a> {
     /// The outlines of the tree's files read so far (none when checking a
     /// planned result: its text is no file's).
     pub(super) outlines: Option<std::sync::Arc<source::Outlines>>,
+    /// Bytes of [`Processed::packed`] blocks the tree may still keep.
+    pub(super) packed_left: std::sync::Arc<AtomicUsize>,
 }
+
+/// The bytes of serialized writers' facts a tree keeps at most (see
+/// [`Processed::packed`]). NumPy 2.2.1's take 96 kB, in eight blocks: a
+/// tree of fifty copies keeps them all. Facts kept as they are cost far
+/// more than their size: thousands of small allocations made between
+/// those of the parse trees scatter over the allocator's heaps (fifty
+/// copies' writers, 5 MB packed, grew the peak by 45 MB kept as facts).
+const PACKED_BUDGET: usize = 16 << 20;
 
 impl<'a> Context<'a> {
     pub(super) fn new(
@@ -156,6 +172,9 @@ impl<'a> Context<'a> {
             shape_macros,
             givers,
             outlines: Some(std::sync::Arc::default()),
+            packed_left: std::sync::Arc::new(AtomicUsize::new(
+                crate::testhook::facts_budgets(0, PACKED_BUDGET).1,
+            )),
         }
     }
 
@@ -279,8 +298,9 @@ enum Verdict {
 pub(super) enum Retain {
     /// None: the parse is for summaries only.
     No,
-    /// Functions that write themselves; those that may write through a
-    /// callee as light records.
+    /// Functions that write themselves (their facts packed, within the
+    /// tree's budget); those that may write through a callee as light
+    /// records.
     Writers,
     /// Every function parsed.
     All,
@@ -819,14 +839,64 @@ pub(super) fn process(
     );
     let error_at = errors_at(&parsed, &facts.functions, &lines);
     let outline = keep.outline(&parsed);
+    let units = whole_units(cx, retain, &units, &facts.functions);
+    let Sorted {
+        summaries,
+        mut defined,
+        functions,
+        writers,
+        potential,
+        needed,
+        packed,
+    } = sort(cx, retain, &rel, &lines, facts.functions);
+    defined.extend(facts.macros.iter().map(|m| m.name.clone()));
+    let macros = writing_macros(facts.macros, &rel, &lines);
+    Processed {
+        errors: parsed.errors.len(),
+        path,
+        rel,
+        hash,
+        lang: parsed.file.lang,
+        functions,
+        units,
+        packed,
+        writers,
+        potential,
+        needed,
+        summaries,
+        defined,
+        blanked,
+        deferred,
+        let_go,
+        macros,
+        unreadable,
+        error_at,
+        accounts,
+        outline,
+    }
+}
+
+/// What [`process`] keeps of the functions read, by what they do.
+struct Sorted {
+    summaries: Vec<(String, FnSummary)>,
+    defined: Vec<String>,
+    functions: Vec<Facts>,
+    writers: Vec<Potential>,
+    potential: Vec<Potential>,
+    needed: Vec<String>,
+    packed: Option<Box<[u8]>>,
+}
+
+/// Summarise the functions read and sort out those `retain` keeps.
+fn sort(cx: &Context, retain: Retain, rel: &str, lines: &LineIndex, all: Vec<Facts>) -> Sorted {
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
     let mut functions = Vec::new();
     let mut writers = Vec::new();
     let mut potential = Vec::new();
     let mut needed = Vec::new();
-    let units = whole_units(cx, retain, &units, &facts.functions);
-    for f in facts.functions {
+    let mut writer_facts = Vec::new();
+    for f in all {
         if !f.unparsed {
             defined.push(f.name.clone());
             let location = format!("{rel}:{}", lines.line(f.name_span.start));
@@ -842,7 +912,8 @@ pub(super) fn process(
             }
             Retain::Writers | Retain::WritersWithFacts | Retain::Check => {}
         }
-        if writes_itself(&f, &cx.shape_macros) || (f.unparsed && passes_storage(&f)) {
+        let writes = writes_itself(&f, &cx.shape_macros) || (f.unparsed && passes_storage(&f));
+        if writes {
             needed.extend(needed_by(&f));
             writers.push(Potential {
                 name: f.name.clone(),
@@ -864,32 +935,49 @@ pub(super) fn process(
         }
         if matches!(retain, Retain::WritersWithFacts | Retain::Check) {
             functions.push(f);
+        } else if retain == Retain::Writers && writes {
+            writer_facts.push(f);
         }
     }
-    defined.extend(facts.macros.iter().map(|m| m.name.clone()));
-    let macros = writing_macros(facts.macros, &rel, &lines);
-    Processed {
-        errors: parsed.errors.len(),
-        path,
-        rel,
-        hash,
-        lang: parsed.file.lang,
+    Sorted {
+        packed: pack(&cx.packed_left, &writer_facts),
+        summaries,
+        defined,
         functions,
-        units,
         writers,
         potential,
         needed,
-        summaries,
-        defined,
-        blanked,
-        deferred,
-        let_go,
-        macros,
-        unreadable,
-        error_at,
-        accounts,
-        outline,
     }
+}
+
+/// The writers' facts in one block, if the tree's budget still has room
+/// for it (taken from `left` then).
+fn pack(left: &AtomicUsize, facts: &[Facts]) -> Option<Box<[u8]>> {
+    if facts.is_empty() || left.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    let block = postcard::to_allocvec(facts).ok()?.into_boxed_slice();
+    let n = block.len();
+    left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(n))
+        .ok()
+        .map(|_| block)
+}
+
+/// The facts of a [`Processed::packed`] block, if they hold those of every
+/// function `at` names (by name position; [`UNPARSED`] for code that did
+/// not parse as a function).
+pub(super) fn unpack(block: &[u8], at: &HashSet<usize>) -> Option<Vec<Facts>> {
+    let facts: Vec<Facts> = postcard::from_bytes(block).ok()?;
+    let held = |a: &usize| {
+        facts.iter().any(|f| {
+            if *a == UNPARSED {
+                f.unparsed
+            } else {
+                !f.unparsed && f.name_span.start == *a
+            }
+        })
+    };
+    at.iter().all(held).then_some(facts)
 }
 
 /// With `Retain::WritersWithFacts`, the units of a reading read alike in

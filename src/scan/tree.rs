@@ -29,7 +29,8 @@ use crate::source::lexical::{self, Define};
 use crate::source::{self, Lang, Skip};
 
 /// Candidate bytes up to which the first parse keeps the facts of the
-/// functions to classify (NumPy's candidates are about 4 MB).
+/// functions to classify (NumPy's candidates are about 4 MB); past it,
+/// only the writers' facts, packed (see `parse::PACKED_BUDGET`).
 const FACTS_BUDGET: usize = 32 << 20;
 
 /// Names of functions the callers step may ask about that the second look
@@ -417,7 +418,8 @@ impl<'o> Tree<'o> {
         // A small tree keeps the facts of the functions to classify, which
         // saves parsing them again; a large one parses again, to bound memory.
         let total: usize = candidates.iter().map(|c| c.1).sum();
-        let retain = if total <= FACTS_BUDGET {
+        let (budget, _) = crate::testhook::facts_budgets(FACTS_BUDGET, 0);
+        let retain = if total <= budget {
             Retain::WritersWithFacts
         } else {
             Retain::Writers
@@ -461,6 +463,7 @@ impl<'o> Tree<'o> {
         let names: Vec<String> = new.iter().map(|(n, _)| n.clone()).collect();
         self.summaries.givers.extend(new);
         let outlines = cx.outlines.clone();
+        let packed_left = cx.packed_left.clone();
         let mut cx = Context::new(
             opts,
             cx.shape_macros,
@@ -468,6 +471,7 @@ impl<'o> Tree<'o> {
             &self.summaries.mem_redefined,
         );
         cx.outlines = outlines;
+        cx.packed_left = packed_left;
         let finder = Names::new(&names);
         let none = HashSet::new();
         let again: Vec<(usize, Result<Processed, Skip>)> = processed

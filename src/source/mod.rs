@@ -25,7 +25,7 @@ pub use mask::{lone_cr_to_lf, names_masked_in, Masker};
 
 /// The language a file is written in, decided from its name and (for a
 /// `.h`) its content: which grammar parses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Lang {
     #[default]
     C,

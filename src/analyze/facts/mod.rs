@@ -7,6 +7,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
 
 use tree_sitter::Node;
 
@@ -96,7 +97,7 @@ pub enum Giver {
 }
 
 /// How a shape reference reaches the storage.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Via {
     /// Directly through a source expression.
     Source(Span),
@@ -106,7 +107,7 @@ pub enum Via {
 
 /// A reference to an array's shape storage, or (`param`) to the storage a
 /// pointer parameter points at — the latter feeds the summaries of §2.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShapeRef {
     pub array: ArrayId,
     pub kind: Kind,
@@ -119,7 +120,7 @@ pub struct ShapeRef {
 }
 
 /// Which part of the storage a write changes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
     /// One element; the index is normalised text including any offset.
     Element {
@@ -133,7 +134,7 @@ pub enum Target {
 }
 
 /// An expression's value as far as the classifier needs it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Value {
     pub span: Span,
     /// Normalised text.
@@ -147,7 +148,7 @@ pub struct Value {
 }
 
 /// The syntax that performs a write.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum How {
     Assign {
         op: String,
@@ -179,7 +180,7 @@ pub enum How {
 }
 
 /// Where a statement sits: the block item holding it and that block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
     /// The statement that is an item of `block`.
     pub stmt: Span,
@@ -187,7 +188,7 @@ pub struct Placement {
     pub block_kind: BlockKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BlockKind {
     /// `{ ... }`
     Compound,
@@ -200,7 +201,7 @@ pub enum BlockKind {
 }
 
 /// One write to shape storage (or, with `shape.param`, through a parameter).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Write {
     pub shape: ShapeRef,
     pub target: Target,
@@ -213,7 +214,7 @@ pub struct Write {
 }
 
 /// A read of shape storage through a source expression or an alias.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Read {
     pub shape: ShapeRef,
     pub span: Span,
@@ -221,7 +222,7 @@ pub struct Read {
 }
 
 /// What the code does with a shape pointer it reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReadCx {
     /// Passed as a call argument (possibly with an offset): the function
     /// called (when it is a plain name) and the argument's position.
@@ -244,7 +245,7 @@ pub enum ReadCx {
 }
 
 /// How a function uses an array variable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UseKind {
     /// Passed to a function that may read its shape or keep it.
     Passed {
@@ -266,7 +267,7 @@ pub enum UseKind {
     Free(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Use {
     pub array: ArrayId,
     pub kind: UseKind,
@@ -274,7 +275,7 @@ pub struct Use {
 }
 
 /// A change to a variable: assignment, declaration, update, or `&v`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VarMod {
     pub name: String,
     pub span: Span,
@@ -293,7 +294,7 @@ pub struct VarMod {
 
 /// A change of one of an ndarray's metadata fields beyond the shape
 /// storage (DESIGN §3b): `X->descr = d`, `PyArray_ENABLEFLAGS(X, f)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetaChange {
     pub array: ArrayId,
     pub kind: Kind,
@@ -307,7 +308,7 @@ pub struct MetaChange {
 }
 
 /// How a metadata field is changed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum MetaHow {
     /// `X->field = value`, `Py_SETREF(X->field, value)`.
     Assign(Value),
@@ -319,7 +320,7 @@ pub enum MetaHow {
 
 /// A value stored into memory reached from a variable: `ctx->arr = a`,
 /// `ops[0] = a`, `*pa = a`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Store {
     /// The variable the memory is reached from (`ctx`, `ops`, `pa`).
     pub into: String,
@@ -329,7 +330,7 @@ pub struct Store {
 }
 
 /// An argument of a call, as the summaries of the tree may need it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ArgInfo {
     pub index: usize,
     pub span: Span,
@@ -346,7 +347,7 @@ pub struct ArgInfo {
 
 /// A call to a plain identifier with arguments the summaries may turn into
 /// a write or into evidence.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CallSite {
     pub span: Span,
     pub callee: String,
@@ -354,7 +355,7 @@ pub struct CallSite {
     pub place: Placement,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JumpKind {
     Return,
     Goto,
@@ -381,7 +382,7 @@ impl JumpKind {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Jump {
     pub kind: JumpKind,
     pub span: Span,
@@ -395,14 +396,14 @@ pub struct Jump {
 }
 
 /// A `{ ... }` block and the `return`/`goto` statements directly in it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Block {
     pub span: Span,
     pub exits: Vec<Jump>,
 }
 
 /// An `if` with an `else`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IfElse {
     pub place: Placement,
     pub then: Span,
@@ -410,7 +411,7 @@ pub struct IfElse {
 }
 
 /// A parameter of the function.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Param {
     pub name: String,
     pub index: usize,
@@ -423,7 +424,7 @@ pub struct Param {
 }
 
 /// A declared local variable.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Decl {
     pub name: String,
     /// The whole declaration statement.
@@ -439,7 +440,7 @@ pub struct Decl {
 }
 
 /// Where an alias was made and what it points at.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AliasDef {
     pub name: String,
     pub shape: ShapeRef,
@@ -447,7 +448,7 @@ pub struct AliasDef {
 }
 
 /// An ERROR or MISSING node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ParseError {
     pub span: Span,
     /// When the error sits in the argument list of a call to this name
@@ -455,7 +456,7 @@ pub struct ParseError {
     pub in_args_of: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Return {
     pub span: Span,
     pub value: Option<Value>,
@@ -465,7 +466,7 @@ pub struct Return {
 
 /// A preprocessor branch a function was read with, in one configuration
 /// of the file (see `source::branches`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BranchSeen {
     /// The directive line (`#else`).
     pub directive: Span,
@@ -473,7 +474,7 @@ pub struct BranchSeen {
 }
 
 /// Everything one walk learns about a function.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Facts {
     /// The language of the file it is in.
     pub lang: crate::source::Lang,
