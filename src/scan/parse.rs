@@ -848,7 +848,7 @@ pub(super) fn process(
         potential,
         needed,
         packed,
-    } = sort(cx, retain, &rel, &lines, facts.functions);
+    } = sort_out(cx, retain, &rel, &lines, facts.functions);
     defined.extend(facts.macros.iter().map(|m| m.name.clone()));
     let macros = writing_macros(facts.macros, &rel, &lines);
     Processed {
@@ -888,7 +888,7 @@ struct Sorted {
 }
 
 /// Summarise the functions read and sort out those `retain` keeps.
-fn sort(cx: &Context, retain: Retain, rel: &str, lines: &LineIndex, all: Vec<Facts>) -> Sorted {
+fn sort_out(cx: &Context, retain: Retain, rel: &str, lines: &LineIndex, all: Vec<Facts>) -> Sorted {
     let mut summaries = Vec::new();
     let mut defined = Vec::new();
     let mut functions = Vec::new();

@@ -416,7 +416,8 @@ impl<'o> Tree<'o> {
         candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let none = HashSet::new();
         // A small tree keeps the facts of the functions to classify, which
-        // saves parsing them again; a large one parses again, to bound memory.
+        // saves parsing them again; a large one, to bound memory, keeps only
+        // its writers' facts, packed, and parses the others again.
         let total: usize = candidates.iter().map(|c| c.1).sum();
         let (budget, _) = crate::testhook::facts_budgets(FACTS_BUDGET, 0);
         let retain = if total <= budget {
