@@ -58,20 +58,30 @@ pub fn corrupt_plan() -> bool {
     cfg!(feature = "test-hooks") && std::env::var_os("DIMS_FIX_TEST_CORRUPT_PLAN").is_some()
 }
 
-/// Where the facts of the functions to classify come from, as a test
-/// chooses with `DIMS_FIX_TEST_FACTS` (see `scan::tree`): `packed` or
-/// `parsed` make the tree's first parse keep them as a tree too large
-/// for its budget does, and `parsed` leaves no room for packed blocks
-/// either (every writer is parsed again). The budgets given, unchanged
-/// without the feature: that of the candidates' bytes, then that of the
-/// packed blocks.
-pub fn facts_budgets(candidates: usize, packed: usize) -> (usize, usize) {
+/// The way a test chooses with `DIMS_FIX_TEST_FACTS` for the facts of the
+/// functions to classify (see `scan::tree`): `packed` or `parsed` make a
+/// small tree take a large one's ways. Without the feature, nothing.
+fn facts_way() -> Option<String> {
     if !cfg!(feature = "test-hooks") {
-        return (candidates, packed);
+        return None;
     }
-    match std::env::var("DIMS_FIX_TEST_FACTS").as_deref() {
-        Ok("packed") => (0, packed),
-        Ok("parsed") => (0, 0),
-        _ => (candidates, packed),
+    std::env::var("DIMS_FIX_TEST_FACTS").ok()
+}
+
+/// The candidate bytes up to which the first parse keeps facts: `budget`,
+/// or none when a test asks for `packed` or `parsed`.
+pub fn candidates_budget(budget: usize) -> usize {
+    match facts_way().as_deref() {
+        Some("packed" | "parsed") => 0,
+        _ => budget,
+    }
+}
+
+/// The bytes of packed facts a tree keeps: `budget`, or none when a test
+/// asks for `parsed` (every writer is parsed again).
+pub fn packed_budget(budget: usize) -> usize {
+    match facts_way().as_deref() {
+        Some("parsed") => 0,
+        _ => budget,
     }
 }

@@ -92,12 +92,12 @@ fn classify_text(cx: &Context, p: Processed, text: &str, summaries: &Summaries) 
     if !p.functions.is_empty() {
         return classify_targets(cx, p.functions, &at, text, summaries, &p.unreadable, true);
     }
-    // Or the writers' facts packed then, when they hold every target's: a
-    // function that only passes shape storage on is not packed, nor is
-    // such a reading of a writer in another configuration.
-    let alone = p.potential.iter().all(|q| !at.contains(&q.at));
-    let packed = p.packed.as_deref().filter(|_| alone);
-    if let Some(kept) = packed.and_then(|block| unpack(block, &at)) {
+    // Or the writers' facts packed then (all of them), when every target
+    // is a writer: a function that only passes shape storage on is not
+    // packed, nor is such a reading of a writer in another configuration.
+    let writers_alone = p.potential.iter().all(|q| !at.contains(&q.at));
+    let packed = p.packed.as_deref().filter(|_| writers_alone);
+    if let Some(kept) = packed.and_then(unpack) {
         return classify_targets(cx, kept, &at, text, summaries, &p.unreadable, true);
     }
     // Code that did not parse as a function has no name the outline knows:

@@ -41,9 +41,10 @@ pub(super) struct Processed {
     /// With `Retain::WritersWithFacts`, the units whose facts are all in
     /// `functions` (see [`UnitFacts`]), for the callers step.
     pub(super) units: Vec<UnitFacts>,
-    /// With `Retain::Writers`, the facts of `writers` serialized in one
-    /// block, while the tree's blocks fit [`PACKED_BUDGET`]: classifying
-    /// the file takes them instead of parsing those functions again.
+    /// With `Retain::Writers`, the facts of every one of `writers` (and of
+    /// nothing else) serialized in one block, while the tree's blocks fit
+    /// its budget (see [`Context::packed_left`]): classifying the file
+    /// takes them instead of parsing those functions again.
     pub(super) packed: Option<Box<[u8]>>,
     /// Functions with a write of their own (or a use of a shape-writing
     /// macro): parsed again when the file is classified, unless `functions`
@@ -134,17 +135,11 @@ pub(super) struct Context<'a> {
     /// The outlines of the tree's files read so far (none when checking a
     /// planned result: its text is no file's).
     pub(super) outlines: Option<std::sync::Arc<source::Outlines>>,
-    /// Bytes of [`Processed::packed`] blocks the tree may still keep.
+    /// Bytes of [`Processed::packed`] blocks the tree may still keep: none
+    /// but in a tree's scan (see `tree::PACKED_BUDGET`); a text read alone
+    /// parses its writers again.
     pub(super) packed_left: std::sync::Arc<AtomicUsize>,
 }
-
-/// The bytes of serialized writers' facts a tree keeps at most (see
-/// [`Processed::packed`]). NumPy 2.2.1's take 96 kB, in eight blocks: a
-/// tree of fifty copies keeps them all. Facts kept as they are cost far
-/// more than their size: thousands of small allocations made between
-/// those of the parse trees scatter over the allocator's heaps (fifty
-/// copies' writers, 5 MB packed, grew the peak by 45 MB kept as facts).
-const PACKED_BUDGET: usize = 16 << 20;
 
 impl<'a> Context<'a> {
     pub(super) fn new(
@@ -172,9 +167,7 @@ impl<'a> Context<'a> {
             shape_macros,
             givers,
             outlines: Some(std::sync::Arc::default()),
-            packed_left: std::sync::Arc::new(AtomicUsize::new(
-                crate::testhook::facts_budgets(0, PACKED_BUDGET).1,
-            )),
+            packed_left: std::sync::Arc::default(),
         }
     }
 
@@ -963,21 +956,9 @@ fn pack(left: &AtomicUsize, facts: &[Facts]) -> Option<Box<[u8]>> {
         .map(|_| block)
 }
 
-/// The facts of a [`Processed::packed`] block, if they hold those of every
-/// function `at` names (by name position; [`UNPARSED`] for code that did
-/// not parse as a function).
-pub(super) fn unpack(block: &[u8], at: &HashSet<usize>) -> Option<Vec<Facts>> {
-    let facts: Vec<Facts> = postcard::from_bytes(block).ok()?;
-    let held = |a: &usize| {
-        facts.iter().any(|f| {
-            if *a == UNPARSED {
-                f.unparsed
-            } else {
-                !f.unparsed && f.name_span.start == *a
-            }
-        })
-    };
-    at.iter().all(held).then_some(facts)
+/// The facts of a [`Processed::packed`] block.
+pub(super) fn unpack(block: &[u8]) -> Option<Vec<Facts>> {
+    postcard::from_bytes(block).ok()
 }
 
 /// With `Retain::WritersWithFacts`, the units of a reading read alike in

@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -30,8 +31,17 @@ use crate::source::{self, Lang, Skip};
 
 /// Candidate bytes up to which the first parse keeps the facts of the
 /// functions to classify (NumPy's candidates are about 4 MB); past it,
-/// only the writers' facts, packed (see `parse::PACKED_BUDGET`).
+/// only the writers' facts, packed (see [`PACKED_BUDGET`]).
 const FACTS_BUDGET: usize = 32 << 20;
+
+/// The bytes of serialized writers' facts a tree keeps at most, past
+/// [`FACTS_BUDGET`] (see `Processed::packed`). NumPy 2.2.1's take 96 kB,
+/// in eight blocks: a tree of fifty copies keeps them all. Facts kept as
+/// they are cost far more than their size: thousands of small allocations
+/// made between those of the parse trees scatter over the allocator's
+/// heaps (fifty copies' writers, 5 MB packed, grew the peak by 45 MB kept
+/// as facts).
+const PACKED_BUDGET: usize = 16 << 20;
 
 /// Names of functions the callers step may ask about that the second look
 /// searches for, at most (see [`Tree::second_look`]).
@@ -176,12 +186,14 @@ pub fn scan_tree(opts: &ScanOptions) -> Result<Scan, Error> {
     };
     crate::testhook::pause("after-walk");
     let read = tree.read_and_prefilter(&everywhere);
-    let cx = Context::new(
+    let mut cx = Context::new(
         opts,
         tree.summaries.macros.keys().cloned().collect(),
         tree.summaries.givers.clone(),
         &tree.summaries.mem_redefined,
     );
+    let packed = crate::testhook::packed_budget(PACKED_BUDGET);
+    cx.packed_left = std::sync::Arc::new(AtomicUsize::new(packed));
     let mut processed = tree.first_parse(&cx, read.candidates);
     let cx = tree.learn_givers(cx, &mut processed);
     let unresolved = tree.summarise_callees(&cx, &mut processed);
@@ -419,8 +431,7 @@ impl<'o> Tree<'o> {
         // saves parsing them again; a large one, to bound memory, keeps only
         // its writers' facts, packed, and parses the others again.
         let total: usize = candidates.iter().map(|c| c.1).sum();
-        let (budget, _) = crate::testhook::facts_budgets(FACTS_BUDGET, 0);
-        let retain = if total <= budget {
+        let retain = if total <= crate::testhook::candidates_budget(FACTS_BUDGET) {
             Retain::WritersWithFacts
         } else {
             Retain::Writers
